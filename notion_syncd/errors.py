@@ -1,0 +1,142 @@
+"""The one error tree of notion-syncd.
+
+Low-level errors (httpx, pygit2, OSError, pydantic) are mapped onto this tree at the
+boundary where they happen; everything above the boundary only sees these classes.
+``cli.describe`` turns any of them into one line for a person.
+
+    NotionSyncdError                    anything notion-syncd reports on purpose
+    ├── ConfigError                     bad or missing setting (exit 2)
+    ├── UsageError                      bad command line (exit 2)
+    ├── NotionError                     talking to the Notion API failed
+    │   ├── NotionHTTPError             a non-retryable answer (4xx), keeps status/code
+    │   │   ├── NotionUnauthorized      401: the token is wrong or revoked
+    │   │   ├── NotionForbidden         403: missing capability
+    │   │   └── NotionNotFound          404: missing or not shared with the integration
+    │   ├── NotionUnavailable           retries exhausted (429/5xx/timeouts) within the time bound
+    │   └── NotionBadResponse           the body is not what the API documents
+    ├── FileDownloadError               a hosted file could not be downloaded
+    ├── GitStoreError                   the mirror repository cannot be read or written
+    │   └── RepositoryLocked            another notion-syncd process holds the repository
+    ├── SyncError                       a sync could not complete safely
+    │   ├── IncompleteListing           a listing ended early: nothing is deleted
+    │   ├── MassDeletionRefused         a sweep would delete too much
+    │   └── SyncInterrupted             stop was requested; the sync is redone next time
+    └── PushError                       pushing to a remote failed
+        ├── PushRejected                non-fast-forward or refused by a server hook
+        ├── HostKeyError                unknown or changed SSH host key
+        └── RemoteAuthError             the remote refused the credentials
+"""
+
+from __future__ import annotations
+
+
+class NotionSyncdError(Exception):
+    """Base of every error notion-syncd raises on purpose."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(NotionSyncdError):
+    """A setting is missing or invalid."""
+
+    exit_code = 2
+
+
+class UsageError(NotionSyncdError):
+    """The command line is wrong."""
+
+    exit_code = 2
+
+
+class NotionError(NotionSyncdError):
+    """Talking to the Notion API failed."""
+
+
+class NotionHTTPError(NotionError):
+    """Notion answered with an error that retrying will not fix."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        code: str | None = None,
+        request_id: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+        self.code = code
+        self.request_id = request_id
+
+
+class NotionUnauthorized(NotionHTTPError):
+    """401: the integration token is invalid or revoked."""
+
+
+class NotionForbidden(NotionHTTPError):
+    """403: the integration lacks a capability."""
+
+
+class NotionNotFound(NotionHTTPError):
+    """404: the object does not exist or is not shared with the integration."""
+
+
+class NotionUnavailable(NotionError):
+    """Notion kept failing (429, 5xx, timeouts) past the retry bound."""
+
+
+class NotionBadResponse(NotionError):
+    """The API returned something that is not the documented shape."""
+
+
+class FileDownloadError(NotionSyncdError):
+    """A Notion-hosted or external file could not be downloaded."""
+
+
+class GitStoreError(NotionSyncdError):
+    """The mirror repository cannot be read or written."""
+
+
+class RepositoryLocked(GitStoreError):
+    """Another notion-syncd process holds the repository lock."""
+
+
+class SyncError(NotionSyncdError):
+    """A sync could not complete safely; the mirror is left consistent."""
+
+
+class IncompleteListing(SyncError):
+    """A listing of the workspace ended early; nothing is deleted on a partial view."""
+
+
+class MassDeletionRefused(SyncError):
+    """A sweep would delete more of the mirror than allowed."""
+
+
+class SyncInterrupted(SyncError):
+    """A stop was requested during a sync; the next sync redoes the rest."""
+
+
+class PushError(NotionSyncdError):
+    """Pushing the mirror to a remote failed."""
+
+
+class PushRejected(PushError):
+    """The remote refused the update (not a fast-forward, or a server hook)."""
+
+
+class HostKeyError(PushError):
+    """The remote's SSH host key is unknown or changed."""
+
+
+class RemoteAuthError(PushError):
+    """The remote refused the credentials."""

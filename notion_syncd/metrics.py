@@ -1,0 +1,93 @@
+"""Prometheus metrics, one registry for the whole process.
+
+Names follow Prometheus conventions (``notion_syncd_`` prefix, base units, ``_total``
+for counters). Label values are fixed small sets: never page titles or ids.
+"""
+
+from __future__ import annotations
+
+import pygit2
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from notion_syncd import __version__
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+SYNC_RUNS = Counter(
+    "notion_syncd_sync_runs_total", "Syncs run, by result.", ["result"], registry=REGISTRY
+)
+SYNC_DURATION = Histogram(
+    "notion_syncd_sync_duration_seconds",
+    "Wall time of one sync.",
+    buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200),
+    registry=REGISTRY,
+)
+LAST_SYNC_SUCCESS = Gauge(
+    "notion_syncd_last_sync_success_timestamp_seconds",
+    "Unix time of the last successful sync.",
+    registry=REGISTRY,
+)
+LAST_SYNC_ATTEMPT = Gauge(
+    "notion_syncd_last_sync_attempt_timestamp_seconds",
+    "Unix time of the last sync attempt.",
+    registry=REGISTRY,
+)
+PAGES = Gauge("notion_syncd_pages", "Pages currently mirrored.", registry=REGISTRY)
+PAGE_CHANGES = Counter(
+    "notion_syncd_page_changes_total",
+    "Pages changed in the mirror, by kind of change.",
+    ["change"],
+    registry=REGISTRY,
+)
+NOTION_REQUESTS = Counter(
+    "notion_syncd_notion_requests_total",
+    "Requests sent to the Notion API, by endpoint group and HTTP status.",
+    ["endpoint", "code"],
+    registry=REGISTRY,
+)
+NOTION_REQUEST_DURATION = Histogram(
+    "notion_syncd_notion_request_duration_seconds",
+    "Latency of Notion API requests.",
+    ["endpoint"],
+    registry=REGISTRY,
+)
+NOTION_RATE_LIMITED = Counter(
+    "notion_syncd_notion_rate_limited_total",
+    "Answers that asked us to slow down (429 or 529).",
+    ["reason"],
+    registry=REGISTRY,
+)
+NOTION_THROTTLE_WAIT = Counter(
+    "notion_syncd_notion_throttle_wait_seconds_total",
+    "Seconds spent waiting for Retry-After.",
+    registry=REGISTRY,
+)
+GIT_COMMITS = Counter(
+    "notion_syncd_git_commits_total", "Commits written.", ["result"], registry=REGISTRY
+)
+GIT_PUSHES = Counter(
+    "notion_syncd_git_pushes_total",
+    "Pushes to remotes, by remote name and result.",
+    ["remote", "result"],
+    registry=REGISTRY,
+)
+LAST_PUSH_SUCCESS = Gauge(
+    "notion_syncd_last_push_success_timestamp_seconds",
+    "Unix time of the last successful push, by remote.",
+    ["remote"],
+    registry=REGISTRY,
+)
+BUILD_INFO = Gauge(
+    "notion_syncd_build_info",
+    "Build information; always 1.",
+    ["version", "pygit2_version", "libgit2_version"],
+    registry=REGISTRY,
+)
+BUILD_INFO.labels(__version__, pygit2.__version__, pygit2.LIBGIT2_VERSION).set(1)
+
+for _result in ("success", "failure"):
+    SYNC_RUNS.labels(_result)
+for _change in ("added", "modified", "moved", "deleted"):
+    PAGE_CHANGES.labels(_change)
+for _result in ("ok", "error"):
+    GIT_COMMITS.labels(_result)
