@@ -1,0 +1,181 @@
+"""The ``notion-syncd`` command line.
+
+This is the one place that turns an error into a message for a person and an exit
+status: 0 ok, 1 runtime failure, 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from notion_syncd import __version__
+from notion_syncd.config import Settings, load_settings, resolve_token
+from notion_syncd.errors import ConfigError, NotionSyncdError, UsageError
+from notion_syncd.logs import configure_logging, register_secret, scrub
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def describe(error: BaseException) -> str:
+    """One line for a person: what went wrong and, when we know it, what to do."""
+    if isinstance(error, NotionSyncdError):
+        text = error.message
+        if error.hint:
+            text += f" ({error.hint})"
+        return scrub(text)
+    return scrub(f"unexpected error: {type(error).__name__}: {error}")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    path = Path(args.config) if args.config else None
+    if path is None:
+        raise UsageError("--config FILE is required")
+    return load_settings(path)
+
+
+def _setup_logging(settings: Settings | None, stream: TextIO) -> None:
+    level = settings.log.level if settings else "info"
+    fmt = settings.log.format if settings else "auto"
+    configure_logging(level, fmt, stream=stream)
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from notion_syncd.sync.progress import TerminalProgress
+    from notion_syncd.sync.runner import run_sync
+
+    settings = _settings(args)
+    _setup_logging(settings, sys.stderr)
+    register_secret(resolve_token(settings.notion).get_secret_value())
+    with TerminalProgress(sys.stderr) as progress:
+        report = run_sync(
+            settings,
+            progress=progress,
+            sweep=True if args.sweep else None,
+            allow_mass_delete=args.allow_mass_delete,
+        )
+    print(report.summary())
+    if report.failures:
+        for failure in report.failures:
+            print(f"failed: {failure.id}: {failure.reason}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from notion_syncd.service.daemon import run_daemon
+
+    if not args.config:
+        raise UsageError("--config FILE is required")
+    return run_daemon(Path(args.config))
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from notion_syncd.sync.status import mirror_status
+
+    settings = _settings(args)
+    print(mirror_status(settings))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from notion_syncd.demo import run_demo
+
+    configure_logging("warning", "console", stream=sys.stderr)
+    return run_demo(Path(args.directory), out=sys.stdout)
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from notion_syncd.sync.rerender import rerender
+
+    settings = _settings(args)
+    _setup_logging(settings, sys.stderr)
+    print(rerender(settings))
+    return 0
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    from notion_syncd.sync.pushing import push_now
+
+    settings = _settings(args)
+    _setup_logging(settings, sys.stderr)
+    return push_now(settings, out=sys.stdout)
+
+
+def cmd_fake_server(args: argparse.Namespace) -> int:
+    from notion_syncd.demo import serve_fake
+
+    configure_logging("info", "console", stream=sys.stderr)
+    return serve_fake(args.port, token=args.token, out=sys.stdout)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="notion-syncd",
+        description="Mirror a whole Notion workspace into a Git repository, incrementally.",
+    )
+    parser.add_argument("--version", action="version", version=f"notion-syncd {__version__}")
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB")
+
+    def verb(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+        sub = verbs.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    sync = verb("sync", cmd_sync, "run one sync, then exit")
+    sync.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
+    sync.add_argument("--sweep", action="store_true", help="also look for deleted pages now")
+    sync.add_argument(
+        "--allow-mass-delete",
+        action="store_true",
+        help="let this sweep delete more than sync.mass_delete_threshold of the mirror",
+    )
+    run = verb("run", cmd_run, "run the daemon (what systemd and Docker start)")
+    run.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
+    status = verb("status", cmd_status, "show the mirror's last sync, watermark and size")
+    status.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
+    render = verb("render", cmd_render, "rebuild Markdown/HTML/CSV from the stored JSON (offline)")
+    render.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
+    push = verb("push", cmd_push, "push the mirror to every configured remote now")
+    push.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
+    demo = verb(
+        "demo",
+        cmd_demo,
+        "mirror a built-in sample workspace (no token, no network), edit it, sync again",
+    )
+    demo.add_argument(
+        "directory", nargs="?", default="notion-syncd-demo", help="where to put the demo mirror"
+    )
+    fake = verb("fake-server", cmd_fake_server, "serve the sample workspace as a fake Notion API")
+    fake.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
+    fake.add_argument("--token", default="secret_demo", help="token the fake server accepts")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return 2 if exc.code not in (0, None) else 0
+    if not getattr(args, "handler", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        handler: Handler = args.handler
+        return handler(args)
+    except KeyboardInterrupt:
+        print("notion-syncd: interrupted", file=sys.stderr)
+        return 130
+    except ConfigError as exc:
+        print(f"notion-syncd: {describe(exc)}", file=sys.stderr)
+        return exc.exit_code
+    except NotionSyncdError as exc:
+        print(f"notion-syncd: {describe(exc)}", file=sys.stderr)
+        return exc.exit_code
+    except Exception as exc:  # noqa: BLE001  (the one place that reports anything unexpected)
+        print(f"notion-syncd: {describe(exc)}", file=sys.stderr)
+        return 1

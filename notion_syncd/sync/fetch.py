@@ -1,0 +1,213 @@
+"""Fetch one object's full record from Notion: block tree, complete properties, files.
+
+Runs in worker threads; everything here goes through the shared, rate-limited client.
+A block whose children cannot be read (an ``unsupported`` block, a synced block whose
+original is not shared) keeps a ``children_error`` instead of aborting the page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+from notion_syncd.errors import (
+    FileDownloadError,
+    NotionHTTPError,
+    SyncInterrupted,
+)
+
+MAX_BLOCK_DEPTH = 60
+FILES_DIR = "_files"
+TRUNCATED_LIST_TYPES = ("title", "rich_text", "people", "relation")
+REFERENCE_LIMIT = 25
+KNOWN_BLOCK_TYPES = frozenset(
+    """paragraph heading_1 heading_2 heading_3 heading_4 bulleted_list_item numbered_list_item
+    to_do toggle quote callout code equation divider breadcrumb column_list column table
+    table_row table_of_contents tab child_page child_database link_to_page synced_block
+    template bookmark embed link_preview image video pdf audio file meeting_notes
+    transcription""".split()
+)
+
+
+class Client(Protocol):
+    def block_children(self, block_id: str) -> Iterator[dict[str, Any]]: ...
+    def property_items(self, page_id: str, property_id: str) -> dict[str, Any]: ...
+    def database(self, database_id: str) -> dict[str, Any]: ...
+    def download(self, url: str, *, max_bytes: int) -> bytes: ...
+
+
+@dataclass
+class FetchReport:
+    """What happened while fetching one record (merged into the sync ledger)."""
+
+    unsupported_blocks: Counter[str] = field(default_factory=Counter)
+    children_errors: list[str] = field(default_factory=list)
+    properties_completed: int = 0
+    files_downloaded: int = 0
+    files_reused: int = 0
+    files_failed: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FetchedRecord:
+    """A record ready to write, plus the downloaded files it refers to."""
+
+    record: dict[str, Any]
+    files: dict[str, bytes]
+    report: FetchReport
+
+
+def without_request_id(obj: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in obj.items() if key != "request_id"}
+
+
+def _check_stop(stop: threading.Event | None) -> None:
+    if stop is not None and stop.is_set():
+        raise SyncInterrupted("stop requested")
+
+
+def fetch_block_tree(
+    client: Client,
+    block_id: str,
+    report: FetchReport,
+    *,
+    stop: threading.Event | None = None,
+    depth: int = 0,
+) -> list[dict[str, Any]]:
+    """Every block below ``block_id``, children nested in a ``children`` list."""
+    blocks = []
+    for raw in client.block_children(block_id):
+        block = without_request_id(raw)
+        block_type = block.get("type", "")
+        if block_type == "unsupported":
+            detail = block.get("unsupported") or {}
+            report.unsupported_blocks[str(detail.get("block_type") or "unsupported")] += 1
+        elif block_type not in KNOWN_BLOCK_TYPES:
+            report.unsupported_blocks[str(block_type)] += 1
+        if block.get("has_children") and block_type not in ("child_page", "child_database"):
+            _check_stop(stop)
+            if depth >= MAX_BLOCK_DEPTH:
+                block["children_error"] = f"nested deeper than {MAX_BLOCK_DEPTH} levels"
+                report.children_errors.append(f"{block['id']}: too deep")
+            else:
+                try:
+                    block["children"] = fetch_block_tree(
+                        client, block["id"], report, stop=stop, depth=depth + 1
+                    )
+                except NotionHTTPError as exc:
+                    if exc.status not in (400, 403, 404):
+                        raise
+                    block["children_error"] = f"{exc.status} {exc.code or ''}: {exc.message}".strip()
+                    report.children_errors.append(f"{block['id']}: {exc.status} {exc.code}")
+        blocks.append(block)
+    return blocks
+
+
+def complete_properties(client: Client, page: dict[str, Any], report: FetchReport) -> None:
+    """Replace values the page object truncates at 25 references with complete ones."""
+    for value in (page.get("properties") or {}).values():
+        kind = value.get("type")
+        if kind not in TRUNCATED_LIST_TYPES:
+            continue
+        items = value.get(kind)
+        truncated = value.get("has_more") is True or (
+            isinstance(items, list) and len(items) >= REFERENCE_LIMIT
+        )
+        if not truncated or "id" not in value:
+            continue
+        response = client.property_items(page["id"], value["id"])
+        results = response.get("results")
+        if not isinstance(results, list):
+            continue
+        value[kind] = [item.get(kind) for item in results if isinstance(item, dict)]
+        if "has_more" in value:
+            value["has_more"] = False
+        report.properties_completed += 1
+
+
+def strip_query(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
+_EXTENSION = re.compile(r"\.([A-Za-z0-9]{1,8})$")
+
+
+def local_file_path(data: bytes, source_url: str) -> str:
+    """``_files/<sha256>.<ext>``: content-addressed, shared by every page that uses it."""
+    digest = hashlib.sha256(data).hexdigest()
+    match = _EXTENSION.search(urlsplit(source_url).path)
+    suffix = f".{match.group(1).lower()}" if match else ""
+    return f"{FILES_DIR}/{digest}{suffix}"
+
+
+def hosted_files(node: object) -> Iterator[dict[str, Any]]:
+    """Every Notion-hosted file object (``{"type": "file", "file": {...}}``) inside a record."""
+    if isinstance(node, dict):
+        if node.get("type") == "file" and isinstance(node.get("file"), dict):
+            yield node
+        for value in node.values():
+            yield from hosted_files(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from hosted_files(item)
+
+
+def known_files(previous_record: dict[str, Any] | None) -> dict[str, str]:
+    """source URL → local path, from the record this page had before (to skip re-downloads)."""
+    if not previous_record:
+        return {}
+    mapping = {}
+    for holder in hosted_files(previous_record):
+        file_info = holder["file"]
+        source, local = file_info.get("source_url"), file_info.get("url")
+        if isinstance(source, str) and isinstance(local, str) and local.startswith(FILES_DIR):
+            mapping[source] = local
+    return mapping
+
+
+def download_files(
+    client: Client,
+    record: dict[str, Any],
+    report: FetchReport,
+    *,
+    max_bytes: int,
+    enabled: bool,
+    previous: dict[str, str],
+    file_exists: Callable[[str], bool],
+) -> dict[str, bytes]:
+    """Download every hosted file of ``record`` and point the record at the local copies."""
+    files: dict[str, bytes] = {}
+    for holder in hosted_files(record):
+        file_info = holder["file"]
+        url = file_info.get("url")
+        if not isinstance(url, str) or url.startswith(FILES_DIR):
+            continue
+        source = strip_query(url)
+        known = previous.get(source)
+        if known is not None and file_exists(known):
+            holder["file"] = {"source_url": source, "url": known}
+            report.files_reused += 1
+            continue
+        if not enabled:
+            holder["file"] = {"source_url": source, "url": source}
+            holder["download_error"] = "file downloads are disabled (export.download_files)"
+            continue
+        try:
+            data = client.download(url, max_bytes=max_bytes)
+        except FileDownloadError as exc:
+            holder["file"] = {"source_url": source, "url": source}
+            holder["download_error"] = exc.message
+            report.files_failed.append(f"{source}: {exc.message}")
+            continue
+        local = local_file_path(data, source)
+        files[local] = data
+        holder["file"] = {"source_url": source, "url": local}
+        report.files_downloaded += 1
+    return files

@@ -1,0 +1,694 @@
+"""One sync: state from the repo → discover → fetch → render → write → commit.
+
+This is the I/O shell around the pure planner (``planner.py``) and renderers
+(``export/``). Terms (used the same way everywhere):
+
+- *page*: a Notion page, including a database row; *data source*: a table with a
+  schema; *database*: the container of data sources.
+- *record*: the raw API JSON we store for an object (see ``docs/ARCHITECTURE.md``).
+- *index entry*: what the mirror knows about an object (``state.IndexEntry``).
+- *watermark*: the newest ``last_edited_time`` up to which every change is mirrored.
+
+Discovery streams ``POST /v1/search`` newest first and stops below ``watermark -
+overlap``; objects whose ``last_edited_time`` equals the indexed one are skipped, so a
+sync with no change costs one request. Changed objects are fetched by a pool of
+``notion.concurrency`` workers through one rate limiter, and written in listing order
+by this thread. Long exports commit checkpoints every ``sync.checkpoint_pages`` objects
+(the watermark only moves with the final commit), so a crash loses minutes, not the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import structlog
+
+from notion_syncd import metrics
+from notion_syncd.config import Settings, resolve_token
+from notion_syncd.errors import (
+    NotionError,
+    NotionHTTPError,
+    NotionNotFound,
+    NotionUnauthorized,
+    NotionUnavailable,
+    SyncInterrupted,
+)
+from notion_syncd.export.links import RenderContext
+from notion_syncd.export.paths import compact_id, dashed_id, safe_name
+from notion_syncd.gitstore import Author, Mirror, open_mirror
+from notion_syncd.heartbeat import Heartbeat
+from notion_syncd.notion.client import NotionClient
+from notion_syncd.sync import planner
+from notion_syncd.sync.fetch import (
+    FetchedRecord,
+    FetchReport,
+    complete_properties,
+    download_files,
+    fetch_block_tree,
+    known_files,
+    without_request_id,
+)
+from notion_syncd.sync.report import Change, Failure, Progress, SyncReport
+from notion_syncd.sync.state import (
+    LEDGER_FILE,
+    STATE_FILE,
+    Index,
+    IndexEntry,
+    SyncState,
+    dump_json,
+    read_state,
+)
+from notion_syncd.sync.views import data_source_views, page_views, record_json
+
+log = structlog.get_logger()
+
+CONSECUTIVE_FAILURES_TO_ABORT = 5
+SUFFIXES = (".json", ".md", ".html", ".csv")
+
+ProgressCallback = Callable[[Progress], None]
+
+
+class Clock(Protocol):
+    def __call__(self) -> datetime: ...
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def run_sync(
+    settings: Settings,
+    *,
+    client: NotionClient | None = None,
+    heartbeat: Heartbeat | None = None,
+    progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
+    sweep: bool | None = None,
+    allow_mass_delete: bool = False,
+    now: Clock = _utcnow,
+) -> SyncReport:
+    """Run one sync of the workspace into ``settings.export.repo`` and return its report.
+
+    Raises a ``NotionSyncdError``; the mirror is consistent (HEAD equals the working tree)
+    whatever happens, and the watermark only moves when every listed object was written.
+    """
+    started = time.monotonic()
+    metrics.LAST_SYNC_ATTEMPT.set(time.time())
+    own_client = client is None
+    if client is None:
+        client = NotionClient(
+            resolve_token(settings.notion),
+            base_url=settings.notion.base_url,
+            version=settings.notion.version,
+            requests_per_second=settings.notion.requests_per_second,
+            burst=settings.notion.burst,
+            timeout=settings.notion.timeout,
+            max_retry_time=settings.notion.max_retry_time,
+            heartbeat=heartbeat,
+            stop=stop,
+        )
+    try:
+        with open_mirror(settings.export.repo, branch=settings.export.branch) as mirror:
+            run = SyncRun(settings, client, mirror, heartbeat, progress, stop, now)
+            try:
+                report = run.execute(sweep=sweep, allow_mass_delete=allow_mass_delete)
+            finally:
+                run.count_requests()
+                run.report.duration = time.monotonic() - started
+    except BaseException:
+        metrics.SYNC_RUNS.labels("failure").inc()
+        metrics.SYNC_DURATION.observe(time.monotonic() - started)
+        raise
+    finally:
+        if own_client:
+            client.close()
+    metrics.SYNC_RUNS.labels("success").inc()
+    metrics.SYNC_DURATION.observe(report.duration)
+    metrics.LAST_SYNC_SUCCESS.set(time.time())
+    log.info(
+        "sync.finished",
+        added=report.count("added"),
+        updated=report.count("updated"),
+        moved=report.count("moved"),
+        deleted=report.count("deleted"),
+        unchanged=report.unchanged,
+        failed=report.failed,
+        requests=report.requests,
+        rate_limited=report.rate_limited,
+        duration=round(report.duration, 3),
+        commit=report.commit,
+        watermark=report.watermark,
+    )
+    return report
+
+
+def _ordered_parallel(
+    pool: ThreadPoolExecutor,
+    work: Callable[[dict[str, Any]], FetchedRecord],
+    items: Iterable[dict[str, Any]],
+    window: int,
+) -> Iterator[tuple[dict[str, Any], Future[FetchedRecord]]]:
+    """Submit work for items as they arrive, at most ``window`` ahead; yield in input order."""
+    pending: deque[tuple[dict[str, Any], Future[FetchedRecord]]] = deque()
+    try:
+        for item in items:
+            pending.append((item, pool.submit(work, item)))
+            if len(pending) >= window:
+                yield pending.popleft()
+        while pending:
+            yield pending.popleft()
+    finally:
+        for _item, future in pending:
+            future.cancel()
+
+
+class SyncRun:
+    """The state of one sync in progress (one mirror, one client, one report)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        client: NotionClient,
+        mirror: Mirror,
+        heartbeat: Heartbeat | None,
+        progress: ProgressCallback | None,
+        stop: threading.Event | None,
+        now: Clock,
+    ) -> None:
+        self.settings = settings
+        self.client = client
+        self.mirror = mirror
+        self.index = Index(mirror)
+        self.heartbeat = heartbeat
+        self.progress_callback = progress
+        self.stop = stop
+        self.now = now
+        self.formats = tuple(settings.export.formats)
+        self.report = SyncReport()
+        self.author = Author(settings.git.author_name, settings.git.author_email)
+        self.seen: set[str] = set()
+        self.written: dict[str, str] = {}
+        self.affected_data_sources: set[str] = set()
+        self.unresolved: dict[str, set[str]] = {}
+        self.newest_seen: str | None = None
+        self.since_checkpoint = 0
+        self.consecutive_failures = 0
+        self.structure_changed = False
+        self.state = SyncState()
+        self.row_queries: deque[str] = deque()
+        stats = client.stats
+        self.requests_before = (stats.requests, stats.rate_limited)
+
+    def count_requests(self) -> None:
+        stats = self.client.stats
+        self.report.requests = stats.requests - self.requests_before[0]
+        self.report.rate_limited = stats.rate_limited - self.requests_before[1]
+
+    # -- the whole run ---------------------------------------------------------------
+
+    def execute(self, *, sweep: bool | None, allow_mass_delete: bool) -> SyncReport:
+        self.state = read_state(self.mirror)
+        self.report.previous_watermark = self.state.watermark
+        floor = planner.listing_floor(self.state.watermark, self.settings.sync.overlap)
+        self._progress("listing", "listing changes in Notion")
+        pool = ThreadPoolExecutor(
+            max_workers=self.settings.notion.concurrency, thread_name_prefix="fetch"
+        )
+        try:
+            self._process(self._listing(floor), pool)
+            while self.row_queries:
+                self._process(self._rows_of(self.row_queries.popleft()), pool)
+        except SyncInterrupted:
+            self._checkpoint(pool_active=False)
+            raise
+        except NotionError:
+            self.report.complete = False
+            self._checkpoint(pool_active=False)
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        self._finish()
+        return self.report
+
+    def _listing(self, floor: datetime | None) -> Iterator[dict[str, Any]]:
+        for result in self.client.search():
+            if planner.below_floor(result, floor):
+                return
+            yield result
+
+    # -- streaming: decide, fetch in parallel, write in order ------------------------
+
+    def _candidates(self, results: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for result in results:
+            if not isinstance(result, dict) or "id" not in result:
+                continue
+            object_id = dashed_id(str(result["id"]))
+            if object_id in self.seen:
+                continue
+            self.seen.add(object_id)
+            self.report.discovered += 1
+            edited = result.get("last_edited_time")
+            if isinstance(edited, str) and (
+                self.newest_seen is None
+                or planner.parse_time(edited) > planner.parse_time(self.newest_seen)
+            ):
+                self.newest_seen = edited
+            decision = planner.decide(result, self.index.get(object_id))
+            if not decision.fetch:
+                self.report.unchanged += decision.reason == "unchanged"
+                continue
+            yield result
+
+    def _process(self, results: Iterable[dict[str, Any]], pool: ThreadPoolExecutor) -> None:
+        window = self.settings.notion.concurrency * 2
+        for result, future in _ordered_parallel(
+            pool, self._fetch, self._candidates(results), window
+        ):
+            self._check_stop()
+            try:
+                fetched = future.result()
+            except SyncInterrupted:
+                raise
+            except NotionUnauthorized:
+                raise
+            except NotionError as exc:
+                self._record_failure(result, exc)
+                continue
+            self.consecutive_failures = 0
+            self._write(result, fetched)
+            if self.since_checkpoint >= self.settings.sync.checkpoint_pages:
+                self._checkpoint(pool_active=True)
+
+    def _rows_of(self, data_source_id: str) -> Iterator[dict[str, Any]]:
+        yield from self.client.query_data_source_all(data_source_id)
+
+    def _record_failure(self, result: dict[str, Any], exc: NotionError) -> None:
+        object_id = dashed_id(str(result["id"]))
+        reason = exc.message
+        self.report.failures.append(Failure(object_id, reason, result.get("last_edited_time")))
+        log.warning("sync.object_failed", id=object_id, reason=reason)
+        self.consecutive_failures += 1
+        if (
+            isinstance(exc, NotionUnavailable)
+            and self.consecutive_failures >= CONSECUTIVE_FAILURES_TO_ABORT
+        ):
+            raise NotionUnavailable(
+                f"Notion failed {self.consecutive_failures} times in a row; sync stopped "
+                f"(last error: {reason})"
+            )
+
+    def _check_stop(self) -> None:
+        if self.stop is not None and self.stop.is_set():
+            raise SyncInterrupted("stop requested; the rest is synced next time")
+
+    def _progress(self, phase: str, message: str) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.beat()
+        if self.progress_callback is not None:
+            written = len(self.written)
+            self.progress_callback(Progress(phase, written, None, message))
+
+    # -- fetching (worker threads) ---------------------------------------------------
+
+    def _fetch(self, result: dict[str, Any]) -> FetchedRecord:
+        if self.stop is not None and self.stop.is_set():
+            raise SyncInterrupted("stop requested")
+        report = FetchReport()
+        if result.get("object") == "data_source":
+            record = self._data_source_record(result)
+        else:
+            page = without_request_id(result)
+            complete_properties(self.client, page, report)
+            blocks = fetch_block_tree(self.client, page["id"], report, stop=self.stop)
+            record = {"page": page, "blocks": blocks}
+        stem = self.index.path_of(str(result["id"]))
+        previous = None
+        if stem is not None:
+            raw = self.mirror.read(f"{stem}.json")
+            with contextlib.suppress(ValueError):
+                previous = json.loads(raw) if raw else None
+        files = download_files(
+            self.client,
+            record,
+            report,
+            max_bytes=self.settings.export.max_file_size,
+            enabled=self.settings.export.download_files,
+            previous=known_files(previous),
+            file_exists=self.mirror.exists,
+        )
+        return FetchedRecord(record, files, report)
+
+    def _data_source_record(self, data_source: dict[str, Any]) -> dict[str, Any]:
+        parent = data_source.get("parent") or {}
+        database_id = parent.get("database_id")
+        database: dict[str, Any] = {}
+        if database_id:
+            database = without_request_id(self.client.database(database_id))
+        return {"database": database, "data_source": without_request_id(data_source)}
+
+    # -- writing (this thread) -------------------------------------------------------
+
+    def _write(self, result: dict[str, Any], fetched: FetchedRecord) -> None:
+        """Write a fetched object (a new data source also queues a query of its rows)."""
+        object_id = dashed_id(str(result["id"]))
+        edited = str(result.get("last_edited_time") or "")
+        if self.written.get(object_id) == edited:
+            return
+        self.report.fetched += 1
+        self.report.absorb(fetched.report)
+        for path, data in sorted(fetched.files.items()):
+            self.mirror.write(path, data)
+        record = fetched.record
+        if "data_source" in record:
+            if self._write_data_source(record, edited):
+                self.row_queries.append(object_id)
+        else:
+            self._write_page(record, edited)
+        self.written[object_id] = edited
+        self.since_checkpoint += 1
+        self._progress("exporting", f"exported {len(self.written)} objects")
+
+    def _settled(self, edited: str) -> bool:
+        return bool(edited) and planner.is_settled(edited, self.now())
+
+    def _place(self, object_id: str, title: str, parent_id: str | None) -> tuple[str, str | None]:
+        """The name for an object under its parent, and the path stem it had before."""
+        old_entry = self.index.get(object_id)
+        old_stem = self.index.path_of(object_id) if old_entry else None
+        if old_entry is not None and old_entry.title == title and old_entry.parent == parent_id:
+            return old_entry.name, old_stem
+        parent_stem = self.index.path_of(parent_id) if parent_id else ""
+        name = safe_name(title, object_id)
+        candidate = f"{parent_stem}/{name}" if parent_stem else name
+        owner = self._owner_of(candidate)
+        if owner is not None and owner != object_id:
+            name = safe_name(title, object_id, long_suffix=True)
+        return name, old_stem
+
+    def _owner_of(self, stem: str) -> str | None:
+        raw = self.mirror.read(f"{stem}.json")
+        if raw is None:
+            return None
+        with contextlib.suppress(ValueError, AttributeError, KeyError, TypeError):
+            data = json.loads(raw)
+            holder = data.get("page") or data.get("data_source") or {}
+            return dashed_id(str(holder["id"]))
+        return None
+
+    def _relocate(self, old_stem: str | None, new_stem: str) -> None:
+        """Move an object's files and its folder of descendants to a new path stem."""
+        if old_stem is None or old_stem == new_stem:
+            return
+        self.structure_changed = True
+        for suffix in SUFFIXES:
+            if self.mirror.exists(old_stem + suffix):
+                self.mirror.move(old_stem + suffix, new_stem + suffix)
+        for rel in list(self.mirror.walk_files(old_stem)):
+            self.mirror.move(rel, new_stem + rel[len(old_stem) :])
+
+    def _context(self, owner_id: str) -> Callable[[str], RenderContext]:
+        def resolve(target: str) -> str | None:
+            stem = self.index.path_of(target)
+            if stem is None:
+                self.unresolved.setdefault(owner_id, set()).add(dashed_id(target))
+            return stem
+
+        def factory(path: str) -> RenderContext:
+            return RenderContext(path=path, resolve=resolve, title_of=self.index.title_of)
+
+        return factory
+
+    def _write_page(self, record: dict[str, Any], edited: str) -> None:
+        page = record["page"]
+        object_id = dashed_id(page["id"])
+        parent_id = self._ensure_parent(page.get("parent") or {})
+        title = planner.title_of_page(page)
+        name, old_stem = self._place(object_id, title, parent_id)
+        was_indexed = self.index.get(object_id) is not None
+        entry = IndexEntry(
+            id=object_id,
+            kind="page",
+            title=title,
+            parent=parent_id,
+            name=name,
+            last_edited_time=edited,
+            created_time=str(page.get("created_time") or ""),
+            settled=self._settled(edited),
+        )
+        self.index.put(entry)
+        stem = self.index.path_of(object_id) or name
+        self._relocate(old_stem, stem)
+        self.unresolved.pop(object_id, None)
+        for path, data in page_views(record, stem, self.formats, self._context(object_id)).items():
+            self.mirror.write(path, data)
+        self._note_change(object_id, title, stem, old_stem, was_indexed)
+        parent = page.get("parent") or {}
+        if parent.get("type") == "data_source_id":
+            self.affected_data_sources.add(dashed_id(parent["data_source_id"]))
+
+    def _write_data_source(self, record: dict[str, Any], edited: str) -> bool:
+        data_source, database = record["data_source"], record["database"]
+        object_id = dashed_id(data_source["id"])
+        parent_id = self._ensure_parent(database.get("parent") or {})
+        title = planner.title_of_rich_text(data_source.get("title")) or planner.title_of_rich_text(
+            database.get("title")
+        )
+        name, old_stem = self._place(object_id, title, parent_id)
+        was_indexed = self.index.get(object_id) is not None
+        self.index.put(
+            IndexEntry(
+                id=object_id,
+                kind="data_source",
+                title=title,
+                parent=parent_id,
+                name=name,
+                last_edited_time=edited,
+                created_time=str(data_source.get("created_time") or ""),
+                settled=self._settled(edited),
+            )
+        )
+        if database.get("id"):
+            database_id = dashed_id(database["id"])
+            self.index.put(
+                IndexEntry(
+                    id=database_id,
+                    kind="database",
+                    title=title,
+                    parent=parent_id,
+                    name=name,
+                    last_edited_time="",
+                    alias_of=object_id,
+                )
+            )
+        stem = self.index.path_of(object_id) or name
+        self._relocate(old_stem, stem)
+        self.mirror.write(f"{stem}.json", record_json(record))
+        self.affected_data_sources.add(object_id)
+        self._note_change(object_id, title, stem, old_stem, was_indexed)
+        return not was_indexed
+
+    def _note_change(
+        self, object_id: str, title: str, stem: str, old_stem: str | None, was_indexed: bool
+    ) -> None:
+        label = title or "Untitled"
+        if not was_indexed:
+            self.structure_changed = True
+            self.report.changes.append(Change("added", object_id, label, stem))
+            metrics.PAGE_CHANGES.labels("added").inc()
+        elif old_stem is not None and old_stem != stem:
+            self.report.changes.append(Change("moved", object_id, label, stem, old_path=old_stem))
+            metrics.PAGE_CHANGES.labels("moved").inc()
+        else:
+            self.report.changes.append(Change("updated", object_id, label, stem))
+            metrics.PAGE_CHANGES.labels("modified").inc()
+
+    # -- parents ---------------------------------------------------------------------
+
+    def _ensure_parent(self, parent: dict[str, Any]) -> str | None:
+        """The index id of the object this parent reference places us under.
+
+        A parent that is not mirrored yet is fetched and written first (out-of-order
+        listing); a parent block is walked up to its page; an unreachable parent
+        (not shared) places the object at the top level.
+        """
+        kind = parent.get("type")
+        for _ in range(100):
+            if kind in (None, "workspace"):
+                return None
+            target = parent.get(kind)
+            if not isinstance(target, str):
+                return None
+            if kind == "block_id":
+                try:
+                    block = self.client.block(target)
+                except NotionHTTPError:
+                    return None
+                if block.get("type") == "child_page":
+                    kind, parent = "page_id", {"type": "page_id", "page_id": block["id"]}
+                    continue
+                parent = block.get("parent") or {}
+                kind = parent.get("type")
+                continue
+            if kind == "database_id":
+                try:
+                    database = self.client.database(target)
+                except NotionHTTPError:
+                    return None
+                parent = database.get("parent") or {}
+                kind = parent.get("type")
+                continue
+            target_id = dashed_id(target)
+            if self.index.get(target_id) is not None:
+                return target_id
+            return self._write_missing_parent(kind, target_id)
+        return None
+
+    def _write_missing_parent(self, kind: str, target_id: str) -> str | None:
+        try:
+            if kind == "data_source_id":
+                obj = self.client.data_source(target_id)
+            else:
+                obj = self.client.page(target_id)
+        except NotionNotFound:
+            return None
+        except NotionHTTPError:
+            return None
+        self.seen.add(target_id)
+        self._write(obj, self._fetch(obj))
+        return target_id if self.index.get(target_id) is not None else None
+
+    # -- finishing -------------------------------------------------------------------
+
+    def _refresh_data_sources(self) -> None:
+        """Re-render Markdown/CSV/HTML of data sources whose rows or schema changed."""
+        for data_source_id in sorted(self.affected_data_sources):
+            stem = self.index.path_of(data_source_id)
+            if stem is None:
+                continue
+            raw = self.mirror.read(f"{stem}.json")
+            if raw is None:
+                continue
+            record = json.loads(raw)
+            rows = self._rows_on_disk(stem, data_source_id)
+            files = data_source_views(record, rows, stem, self.formats, self._context(data_source_id))
+            for path, data in files.items():
+                self.mirror.write(path, data)
+        self.affected_data_sources.clear()
+
+    def _rows_on_disk(self, stem: str, data_source_id: str) -> list[dict[str, Any]]:
+        rows = []
+        for name in self.mirror.listdir(stem):
+            if not name.endswith(".json"):
+                continue
+            raw = self.mirror.read(f"{stem}/{name}")
+            if raw is None:
+                continue
+            with contextlib.suppress(ValueError, AttributeError):
+                page = json.loads(raw).get("page") or {}
+                parent = page.get("parent") or {}
+                if dashed_id(str(parent.get("data_source_id", ""))) == data_source_id:
+                    rows.append(page)
+        rows.sort(key=lambda page: (str(page.get("created_time", "")), str(page.get("id", ""))))
+        return rows
+
+    def _refresh_links(self) -> None:
+        """Re-render pages whose links pointed at objects that are mirrored now."""
+        for owner_id in sorted(self.unresolved):
+            targets = self.unresolved[owner_id]
+            if not any(self.index.path_of(target) for target in targets):
+                continue
+            stem = self.index.path_of(owner_id)
+            entry = self.index.get(owner_id)
+            if stem is None or entry is None:
+                continue
+            raw = self.mirror.read(f"{stem}.json")
+            if raw is None:
+                continue
+            record = json.loads(raw)
+            self.unresolved[owner_id] = set()
+            if entry.kind == "page":
+                files = page_views(record, stem, self.formats, self._context(owner_id))
+                for path, data in files.items():
+                    self.mirror.write(path, data)
+            elif entry.kind == "data_source":
+                self.affected_data_sources.add(owner_id)
+        self.unresolved = {key: value for key, value in self.unresolved.items() if value}
+
+    def _write_state(self, watermark: str | None) -> None:
+        state = SyncState(
+            watermark=watermark,
+            formats=self.formats,
+        )
+        self.mirror.write(STATE_FILE, state.to_json())
+
+    def _checkpoint(self, *, pool_active: bool) -> None:
+        """Commit what is written so far, keeping the old watermark."""
+        self._refresh_links()
+        self._refresh_data_sources()
+        self.since_checkpoint = 0
+        if not self.mirror.has_staged_changes():
+            return
+        self._write_state(self.state.watermark)
+        self.report.watermark = self.state.watermark
+        self.count_requests()
+        self.mirror.write(LEDGER_FILE, dump_json({**self.report.ledger(), "complete": False}))
+        commit = self.mirror.commit(self.report.commit_message(checkpoint=True), self.author)
+        if commit:
+            self.report.checkpoints += 1
+            self.report.commit = commit
+            metrics.GIT_COMMITS.labels("ok").inc()
+            log.info("sync.checkpoint", commit=commit, written=len(self.written))
+
+    def _finish(self) -> None:
+        self._refresh_links()
+        self._refresh_data_sources()
+        if "html" in self.formats and self.structure_changed:
+            self._write_html_index()
+        failed_times = [f.last_edited_time for f in self.report.failures if f.last_edited_time]
+        oldest_failed = min(failed_times, key=planner.parse_time) if failed_times else None
+        watermark = planner.next_watermark(self.state.watermark, self.newest_seen, oldest_failed)
+        self.report.watermark = watermark
+        if not self.mirror.has_staged_changes() and watermark == self.state.watermark:
+            metrics.PAGES.set(self.index.count())
+            return
+        self._write_state(watermark)
+        self.count_requests()
+        self.mirror.write(LEDGER_FILE, dump_json(self.report.ledger()))
+        commit = self.mirror.commit(self.report.commit_message(), self.author)
+        if commit:
+            self.report.commit = commit
+            metrics.GIT_COMMITS.labels("ok").inc()
+        metrics.PAGES.set(self.index.count())
+
+    def _write_html_index(self) -> None:
+        from notion_syncd.export.html import IndexItem, render_index_html
+
+        entries = []
+        for object_id in self.index.all_ids():
+            entry = self.index.get(object_id)
+            stem = self.index.path_of(object_id)
+            if entry is None or stem is None or entry.kind == "database":
+                continue
+            entries.append((stem, entry))
+        entries.sort(key=lambda item: item[0].split("/"))
+        items = [
+            IndexItem(path_stem=stem, title=entry.title, depth=stem.count("/"), kind=entry.kind)
+            for stem, entry in entries
+        ]
+        context = RenderContext(
+            path="index.html", resolve=self.index.path_of, title_of=self.index.title_of
+        )
+        self.mirror.write("index.html", render_index_html(items, context).encode())
+
+
+def mirror_id(notion_id: str) -> str:
+    """Dashed form, the key used everywhere in the mirror."""
+    return dashed_id(compact_id(notion_id))

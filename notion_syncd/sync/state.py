@@ -1,0 +1,193 @@
+"""Sync state kept inside the mirror repository, so a fresh clone is enough to resume.
+
+- ``.notion-syncd/state.json``: the watermark (newest ``last_edited_time`` up to which
+  every change is mirrored), when the last committed sync listed the workspace, and the
+  settings that shape the output (formats).
+- ``.notion-syncd/index/<2 hex>/<id>.json``: one index entry per exported object. One
+  small file each, so a one-page change rewrites one small file, not a big index.
+
+An index entry stores its object's ``name`` (one path component) and its ``parent`` id,
+not its full path: the path is derived by walking up the parents, so moving or renaming
+a page changes that page's entry only, however many descendants it has.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Literal
+
+from notion_syncd.errors import GitStoreError
+from notion_syncd.export.paths import compact_id, dashed_id
+from notion_syncd.gitstore import Mirror
+
+STATE_DIR = ".notion-syncd"
+STATE_FILE = f"{STATE_DIR}/state.json"
+INDEX_DIR = f"{STATE_DIR}/index"
+LEDGER_FILE = f"{STATE_DIR}/last-sync.json"
+FORMAT_VERSION = 1
+
+Kind = Literal["page", "data_source", "database"]
+
+
+def dump_json(value: object) -> bytes:
+    """Deterministic JSON bytes: sorted keys, two-space indent, trailing newline."""
+    return (json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """What the mirror knows about one exported object."""
+
+    id: str
+    kind: Kind
+    title: str
+    parent: str | None
+    name: str
+    last_edited_time: str
+    created_time: str = ""
+    alias_of: str | None = None
+    settled: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> bytes:
+        defaults = {"alias_of": None, "settled": True, "extra": {}, "created_time": ""}
+        data = {
+            key: value
+            for key, value in asdict(self).items()
+            if key not in defaults or value != defaults[key]
+        }
+        return dump_json(data)
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> IndexEntry:
+        data = json.loads(raw)
+        data.setdefault("extra", {})
+        return cls(**data)
+
+    def with_changes(self, **changes: Any) -> IndexEntry:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class SyncState:
+    watermark: str | None = None
+    listed_at: str | None = None
+    formats: tuple[str, ...] = ()
+    format_version: int = FORMAT_VERSION
+
+    def to_json(self) -> bytes:
+        return dump_json(
+            {
+                "format_version": self.format_version,
+                "formats": list(self.formats),
+                "listed_at": self.listed_at,
+                "watermark": self.watermark,
+            }
+        )
+
+
+def read_state(mirror: Mirror) -> SyncState:
+    raw = mirror.read(STATE_FILE)
+    if raw is None:
+        return SyncState()
+    try:
+        data = json.loads(raw)
+        return SyncState(
+            watermark=data.get("watermark"),
+            listed_at=data.get("listed_at"),
+            formats=tuple(data.get("formats", ())),
+            format_version=int(data.get("format_version", FORMAT_VERSION)),
+        )
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise GitStoreError(f"{STATE_FILE} in the mirror is damaged: {exc}") from None
+
+
+def index_path(notion_id: str) -> str:
+    raw = compact_id(notion_id)
+    return f"{INDEX_DIR}/{raw[:2]}/{dashed_id(raw)}.json"
+
+
+class Index:
+    """Lazy, cached access to the index entries stored in the mirror."""
+
+    def __init__(self, mirror: Mirror, *, cache_size: int = 20_000) -> None:
+        self._mirror = mirror
+        self._cache: OrderedDict[str, IndexEntry | None] = OrderedDict()
+        self._cache_size = cache_size
+        self._paths: dict[str, str | None] = {}
+
+    def get(self, notion_id: str) -> IndexEntry | None:
+        key = dashed_id(notion_id)
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        raw = self._mirror.read(index_path(key))
+        entry = None
+        if raw is not None:
+            try:
+                entry = IndexEntry.from_json(raw)
+            except (ValueError, TypeError) as exc:
+                raise GitStoreError(f"index entry for {key} is damaged: {exc}") from None
+        self._remember(key, entry)
+        return entry
+
+    def _remember(self, key: str, entry: IndexEntry | None) -> None:
+        self._cache[key] = entry
+        self._cache.move_to_end(key)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+
+    def put(self, entry: IndexEntry) -> None:
+        self._mirror.write(index_path(entry.id), entry.to_json())
+        self._remember(entry.id, entry)
+        self._paths.clear()
+
+    def remove(self, notion_id: str) -> None:
+        key = dashed_id(notion_id)
+        self._mirror.delete(index_path(key))
+        self._remember(key, None)
+        self._paths.clear()
+
+    def path_of(self, notion_id: str) -> str | None:
+        """Repo-relative path stem of an object's files, or None when not mirrored."""
+        key = dashed_id(notion_id)
+        if key in self._paths:
+            return self._paths[key]
+        path = self._compute_path(key, depth=0)
+        if len(self._paths) > 50_000:
+            self._paths.clear()
+        self._paths[key] = path
+        return path
+
+    def _compute_path(self, key: str, depth: int) -> str | None:
+        entry = self.get(key)
+        if entry is None or depth > 200:
+            return None
+        if entry.alias_of:
+            return self._compute_path(entry.alias_of, depth + 1)
+        if entry.parent is None:
+            return entry.name
+        parent_path = self.path_of(entry.parent)
+        if parent_path is None:
+            return None
+        return f"{parent_path}/{entry.name}"
+
+    def title_of(self, notion_id: str) -> str | None:
+        entry = self.get(notion_id)
+        return entry.title if entry is not None else None
+
+    def all_ids(self) -> list[str]:
+        """Every indexed id (a listing of the index folder; ids only, not entries)."""
+        ids = []
+        for rel in self._mirror.walk_files(INDEX_DIR):
+            name = rel.rsplit("/", 1)[-1]
+            if name.endswith(".json"):
+                ids.append(name[: -len(".json")])
+        return ids
+
+    def count(self, kind: Kind | None = None) -> int:
+        if kind is None:
+            return len(self.all_ids())
+        return sum(1 for notion_id in self.all_ids() if (e := self.get(notion_id)) and e.kind == kind)

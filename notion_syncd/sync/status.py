@@ -1,0 +1,67 @@
+"""``notion-syncd status``: what the mirror knows, read from the repository alone."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pygit2
+
+from notion_syncd.config import Settings
+from notion_syncd.sync.state import INDEX_DIR, LEDGER_FILE, STATE_FILE
+
+
+def _count_index(repo_path: Path) -> dict[str, int]:
+    counts: dict[str, int] = {"page": 0, "data_source": 0}
+    root = repo_path / INDEX_DIR
+    if not root.is_dir():
+        return counts
+    for entry_file in root.glob("*/*.json"):
+        try:
+            kind = json.loads(entry_file.read_text(encoding="utf-8")).get("kind")
+        except (OSError, ValueError):
+            continue
+        if kind in counts:
+            counts[kind] += 1
+    return counts
+
+
+def mirror_status(settings: Settings) -> str:
+    """A few lines for a person: last sync commit, watermark, page count, push state."""
+    repo_path = Path(settings.export.repo)
+    if not (repo_path / ".git").exists():
+        return f"mirror: {repo_path} (not created yet: run notion-syncd sync)"
+    repo = pygit2.Repository(str(repo_path))
+    lines = [f"mirror: {repo_path}"]
+    try:
+        head = repo.revparse_single(f"refs/heads/{settings.export.branch}")
+    except (KeyError, pygit2.GitError):
+        head = None
+    if head is None:
+        lines.append("last sync: none yet")
+    else:
+        when = datetime.fromtimestamp(head.commit_time, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        subject = head.message.splitlines()[0] if head.message else ""
+        lines.append(f"last change: {when}, commit {str(head.id)[:12]} ({subject})")
+    state_file = repo_path / STATE_FILE
+    watermark = None
+    if state_file.exists():
+        watermark = json.loads(state_file.read_text(encoding="utf-8")).get("watermark")
+    lines.append(f"watermark: {watermark or 'none (next sync lists everything)'}")
+    counts = _count_index(repo_path)
+    lines.append(f"pages: {counts['page']}, data sources: {counts['data_source']}")
+    ledger_file = repo_path / LEDGER_FILE
+    if ledger_file.exists():
+        ledger = json.loads(ledger_file.read_text(encoding="utf-8"))
+        failed = ledger.get("failed") or []
+        if failed:
+            lines.append(f"failed in the last sync: {len(failed)} (retried next sync)")
+            lines.extend(f"  {item['id']}: {item['reason']}" for item in failed[:20])
+    try:
+        from notion_syncd.gitremote import read_push_state
+    except ImportError:
+        return "\n".join(lines)
+    for name, remote_state in sorted(read_push_state(repo_path).items()):
+        lines.append(f"remote {name}: {remote_state}")
+    return "\n".join(lines)

@@ -1,0 +1,59 @@
+"""Which files derive from a record, in which formats: pure, no I/O.
+
+The JSON record is the source of truth and is always written (offline re-rendering,
+moves and history depend on it); Markdown, HTML and CSV are views built from it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from notion_syncd.export.csvfile import render_data_source_csv
+from notion_syncd.export.html import (
+    render_data_source_html,
+    render_page_html,
+)
+from notion_syncd.export.links import RenderContext
+from notion_syncd.export.markdown import render_data_source_markdown, render_page_markdown
+
+ContextFactory = Callable[[str], RenderContext]
+
+
+def record_json(record: dict[str, Any]) -> bytes:
+    """The stored JSON of a record: sorted keys, so the bytes only change with the content."""
+    return (json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
+
+
+def page_views(
+    record: dict[str, Any], stem: str, formats: Sequence[str], context: ContextFactory
+) -> dict[str, bytes]:
+    files = {f"{stem}.json": record_json(record)}
+    if "markdown" in formats:
+        path = f"{stem}.md"
+        files[path] = render_page_markdown(record, context(path)).encode()
+    if "html" in formats:
+        path = f"{stem}.html"
+        files[path] = render_page_html(record, context(path)).encode()
+    return files
+
+
+def data_source_views(
+    record: dict[str, Any],
+    rows: list[dict[str, Any]],
+    stem: str,
+    formats: Sequence[str],
+    context: ContextFactory,
+) -> dict[str, bytes]:
+    files = {f"{stem}.json": record_json(record)}
+    if "markdown" in formats:
+        path = f"{stem}.md"
+        files[path] = render_data_source_markdown(record, rows, context(path)).encode()
+    if "csv" in formats:
+        path = f"{stem}.csv"
+        files[path] = render_data_source_csv(record, rows, context(path)).encode()
+    if "html" in formats:
+        path = f"{stem}.html"
+        files[path] = render_data_source_html(record, rows, context(path)).encode()
+    return files

@@ -1,0 +1,114 @@
+"""The mirror repository: atomic writes, commits only on change, crash recovery, locking."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pygit2
+import pytest
+
+from notion_syncd.errors import GitStoreError, RepositoryLocked
+from notion_syncd.gitstore import Author, open_mirror
+
+AUTHOR = Author("test", "test@example.invalid")
+
+
+def _git_status(path: Path) -> str:
+    return subprocess.run(
+        ["git", "-C", str(path), "status", "--porcelain", "--untracked-files=all"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+
+
+def test_mirror_commit_only_when_changed(tmp_path: Path) -> None:
+    """A commit is made when bytes change, none when they are the same."""
+    with open_mirror(tmp_path / "m") as mirror:
+        assert mirror.write("a/b.md", b"hello\n")
+        first = mirror.commit("one", AUTHOR)
+        assert first is not None
+        assert not mirror.write("a/b.md", b"hello\n")
+        assert mirror.commit("two", AUTHOR) is None
+        assert mirror.write("a/b.md", b"changed\n")
+        assert mirror.commit("three", AUTHOR) not in (None, first)
+    assert _git_status(tmp_path / "m") == ""
+
+
+def test_mirror_delete_prunes_empty_folders(tmp_path: Path) -> None:
+    """Deleting the last file of a folder removes the folder, and the commit records it."""
+    with open_mirror(tmp_path / "m") as mirror:
+        mirror.write("x/y/z.md", b"z\n")
+        mirror.commit("add", AUTHOR)
+        assert mirror.delete("x/y/z.md")
+        mirror.commit("delete", AUTHOR)
+    assert not (tmp_path / "m" / "x").exists()
+    assert _git_status(tmp_path / "m") == ""
+
+
+def test_mirror_recovers_dirty_tree_and_stale_locks(tmp_path: Path) -> None:
+    """Uncommitted files and stale lock files from a killed process are cleaned up."""
+    path = tmp_path / "m"
+    with open_mirror(path) as mirror:
+        mirror.write("keep.md", b"kept\n")
+        mirror.commit("base", AUTHOR)
+    (path / "keep.md").write_bytes(b"torn write")
+    (path / "new folder").mkdir()
+    (path / "new folder" / "half.md").write_bytes(b"half")
+    (path / ".git" / "index.lock").write_bytes(b"")
+    (path / ".git" / "refs" / "heads" / "main.lock").write_bytes(b"")
+    with open_mirror(path) as mirror:
+        assert mirror.read("keep.md") == b"kept\n"
+        mirror.write("more.md", b"more\n")
+        assert mirror.commit("after recovery", AUTHOR)
+    assert not (path / "new folder").exists()
+    assert _git_status(path) == ""
+    subprocess.run(["git", "-C", str(path), "fsck", "--full", "--strict"], check=True,
+                   capture_output=True)
+
+
+def test_mirror_lock_is_exclusive(tmp_path: Path) -> None:
+    """A second writer is refused while the first holds the mirror."""
+    with open_mirror(tmp_path / "m"), pytest.raises(RepositoryLocked):
+        open_mirror(tmp_path / "m")
+
+
+def test_mirror_refuses_unsafe_paths(tmp_path: Path) -> None:
+    """Paths that climb out of the mirror or into .git are refused."""
+    with open_mirror(tmp_path / "m") as mirror:
+        for bad in ["../x.md", "a/../../x.md", ".git/config", "/etc/passwd", "a//b"]:
+            with pytest.raises(GitStoreError):
+                mirror.write(bad, b"x")
+
+
+def test_mirror_refuses_symlink_escape(tmp_path: Path) -> None:
+    """A symlinked folder inside the mirror cannot be used to write outside it."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    with open_mirror(tmp_path / "m") as mirror:
+        (tmp_path / "m" / "link").symlink_to(outside)
+        with pytest.raises(GitStoreError):
+            mirror.write("link/x.md", b"x")
+    assert not (outside / "x.md").exists()
+
+
+def test_open_mirror_refuses_non_empty_folder(tmp_path: Path) -> None:
+    """An existing folder with other files is not turned into a mirror."""
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "notes.txt").write_text("mine")
+    with pytest.raises(GitStoreError, match="not empty"):
+        open_mirror(tmp_path / "m")
+
+
+def test_mirror_move_keeps_history_as_rename(tmp_path: Path) -> None:
+    """A moved file is staged as delete+add, which git shows as a rename."""
+    path = tmp_path / "m"
+    with open_mirror(path) as mirror:
+        mirror.write("a/page.md", b"content that stays the same\n" * 5)
+        mirror.commit("add", AUTHOR)
+        mirror.move("a/page.md", "b/page.md")
+        mirror.commit("move", AUTHOR)
+    repo = pygit2.Repository(str(path))
+    head = repo.head.peel(pygit2.Commit)
+    diff = head.parents[0].tree.diff_to_tree(head.tree)
+    diff.find_similar()
+    assert [d.status_char() for d in diff.deltas] == ["R"]
