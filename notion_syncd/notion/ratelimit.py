@@ -1,0 +1,145 @@
+"""The process-wide pace of Notion requests: one token bucket shared by every worker thread.
+
+Every request to the Notion API first takes a token with :meth:`RateLimiter.acquire`.
+Tokens refill at ``rate`` per second up to ``burst``, so over any window of ``t`` seconds
+at most ``rate * t + burst`` requests start. The limiter only decides *when* a request may
+start: no lock is held while a request is in flight, so several workers keep the budget
+busy while earlier requests are still waiting for their answers.
+
+When Notion answers ``429``/``529`` with ``Retry-After``, the client calls
+:meth:`RateLimiter.pause_until`: every worker then waits in :meth:`acquire` until the
+deadline, not only the one that got the answer. After a pause the bucket restarts with a
+single token, so one request probes before the others follow at the normal rate.
+
+Waiting happens in chunks of at most one second; after each chunk the ``on_wait`` hook
+runs (the heartbeat, so a long ``Retry-After`` still shows liveness) and the ``stop``
+event is checked (:class:`~notion_syncd.errors.SyncInterrupted`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from notion_syncd.errors import SyncInterrupted
+
+MAX_WAIT_CHUNK = 1.0
+"""Longest single sleep, in seconds, between liveness beats and stop checks."""
+
+_EPSILON = 1e-9
+
+
+def wait_interruptibly(
+    seconds: float,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    stop: threading.Event | None = None,
+    on_wait: Callable[[], None] | None = None,
+) -> None:
+    """Sleep ``seconds`` in chunks of at most a second, beating ``on_wait``, honouring ``stop``."""
+    remaining = seconds
+    while remaining > _EPSILON:
+        _raise_if_stopped(stop)
+        step = min(remaining, MAX_WAIT_CHUNK)
+        sleep(step)
+        remaining -= step
+        if on_wait is not None:
+            on_wait()
+    _raise_if_stopped(stop)
+
+
+def _raise_if_stopped(stop: threading.Event | None) -> None:
+    if stop is not None and stop.is_set():
+        raise SyncInterrupted("stop requested while waiting for the Notion API")
+
+
+class RateLimiter:
+    """A thread-safe token bucket with a shared pause for ``Retry-After``."""
+
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        on_wait: Callable[[], None] | None = None,
+    ) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        if burst < 1:
+            raise ValueError("burst must be at least 1")
+        self.rate = rate
+        self.burst = burst
+        self._clock = clock
+        self._sleep = sleep
+        self._on_wait = on_wait
+        self._lock = threading.Lock()
+        self._tokens = float(burst)
+        self._refilled_at = clock()
+        self._paused_until = float("-inf")
+        self._paused_seconds = 0.0
+
+    def __repr__(self) -> str:
+        return f"RateLimiter(rate={self.rate!r}, burst={self.burst!r})"
+
+    def acquire(self, stop: threading.Event | None = None) -> float:
+        """Block until a request may start; returns the seconds waited.
+
+        Raises :class:`~notion_syncd.errors.SyncInterrupted` when ``stop`` is set.
+        """
+        waited = 0.0
+        while True:
+            _raise_if_stopped(stop)
+            with self._lock:
+                wait = self._take_token_or_wait(self._clock())
+            if wait <= 0:
+                return waited
+            step = min(wait, MAX_WAIT_CHUNK)
+            self._sleep(step)
+            waited += step
+            if self._on_wait is not None:
+                self._on_wait()
+
+    def pause_until(self, deadline: float) -> float:
+        """Hold every worker until ``deadline`` (on the limiter's clock).
+
+        Returns by how many seconds this call extended the pause (0 when an existing
+        pause already lasts longer), so the caller can count throttled time once.
+        """
+        with self._lock:
+            now = self._clock()
+            start = max(now, self._paused_until)
+            if deadline <= start:
+                return 0.0
+            extension = deadline - start
+            self._paused_until = deadline
+            self._paused_seconds += extension
+            # Nothing accumulates while paused: one request probes first, then the rate.
+            self._tokens = 1.0
+            self._refilled_at = deadline
+            return extension
+
+    def pause_remaining(self) -> float:
+        """Seconds left in the current pause (0 when not paused)."""
+        with self._lock:
+            return max(0.0, self._paused_until - self._clock())
+
+    @property
+    def paused_seconds(self) -> float:
+        """Total wall time the limiter has been paused by :meth:`pause_until`."""
+        with self._lock:
+            return self._paused_seconds
+
+    def _take_token_or_wait(self, now: float) -> float:
+        """Take a token and return 0, or return how long to wait before trying again."""
+        if now < self._paused_until:
+            return self._paused_until - now
+        elapsed = max(0.0, now - self._refilled_at)
+        self._tokens = min(float(self.burst), self._tokens + elapsed * self.rate)
+        self._refilled_at = max(now, self._refilled_at)
+        if self._tokens >= 1.0 - _EPSILON:
+            self._tokens -= 1.0
+            return 0.0
+        return (1.0 - self._tokens) / self.rate
