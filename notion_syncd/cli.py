@@ -176,6 +176,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NotionSyncdError as exc:
         print(f"notion-syncd: {describe(exc)}", file=sys.stderr)
         return exc.exit_code
-    except Exception as exc:  # noqa: BLE001  (the one place that reports anything unexpected)
+    except Exception as exc:
         print(f"notion-syncd: {describe(exc)}", file=sys.stderr)
         return 1

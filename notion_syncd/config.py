@@ -35,8 +35,8 @@ from pydantic_settings import (
 from notion_syncd.errors import ConfigError
 
 ENV_PREFIX = "NOTION_SYNCD_"
-DEFAULT_FORMATS = ("markdown", "json", "csv")
 Format = Literal["markdown", "json", "html", "csv"]
+DEFAULT_FORMATS: tuple[Format, ...] = ("markdown", "json", "csv")
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -314,9 +314,7 @@ def resolve_token(settings: NotionSettings, environ: Mapping[str, str] | None = 
             return SecretStr(_read_secret_file(candidate, "credential"))
     raise ConfigError(
         "notion.token: no Notion integration token found",
-        hint=(
-            "set NOTION_TOKEN, notion.token_file, or a systemd credential named notion-token"
-        ),
+        hint=("set NOTION_TOKEN, notion.token_file, or a systemd credential named notion-token"),
     )
 
 

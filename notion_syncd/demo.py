@@ -7,6 +7,7 @@ path as a real sync, with no token and no network.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import threading
 from datetime import UTC, datetime, timedelta
@@ -38,19 +39,17 @@ def _prepare(directory: Path) -> None:
         shutil.rmtree(directory)
         return
     if any(directory.iterdir()):
-        raise UsageError(
-            f"{directory} is not empty", hint="give the demo an empty or new folder"
-        )
+        raise UsageError(f"{directory} is not empty", hint="give the demo an empty or new folder")
 
 
 def _history(directory: Path, out: TextIO) -> None:
     repo = pygit2.Repository(str(directory))
     commits = list(repo.walk(repo.head.target, pygit2.enums.SortMode.TIME))
     for commit in commits:
-        parent_tree = commit.parents[0].tree if commit.parents else repo.get(
-            repo.TreeBuilder().write()
-        )
-        diff = parent_tree.diff_to_tree(commit.tree)
+        if commit.parents:
+            diff = commit.parents[0].tree.diff_to_tree(commit.tree)
+        else:
+            diff = commit.tree.diff_to_tree(swap=True)
         out.write(f"commit {str(commit.id)[:12]}\n")
         out.write("".join(f"    {line}\n" for line in commit.message.rstrip().splitlines()))
         out.write(f"    ({diff.stats.files_changed} files changed)\n\n")
@@ -84,15 +83,13 @@ def run_demo(directory: Path, *, out: TextIO) -> int:
         again = run_sync(settings)
         out.write(f"second sync: {again.summary()}\n")
         clock.advance(minutes=10)
-        edited = demo_edits(workspace)
-        out.write(f"\n(edited in Notion: {edited})\n")
+        demo_edits(workspace)
+        out.write("\n(edited in Notion: 2 pages changed, a task done, a task and a page added)\n")
         third = run_sync(settings)
         out.write(f"third sync:  {third.summary()}\n\n")
     out.write("git log of the mirror:\n\n")
     _history(directory, out)
-    out.write(
-        f"Open {directory / 'index.html'} in a browser, or browse the Markdown files.\n"
-    )
+    out.write(f"Open {directory / 'index.html'} in a browser, or browse the Markdown files.\n")
     return 0
 
 
@@ -106,8 +103,6 @@ def serve_fake(port: int, *, token: str, out: TextIO) -> int:
             "Set notion.base_url to it. Ctrl-C stops.\n"
         )
         out.flush()
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
     return 0

@@ -6,6 +6,8 @@ for counters). Label values are fixed small sets: never page titles or ids.
 
 from __future__ import annotations
 
+from importlib.metadata import version
+
 import pygit2
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -83,7 +85,7 @@ BUILD_INFO = Gauge(
     ["version", "pygit2_version", "libgit2_version"],
     registry=REGISTRY,
 )
-BUILD_INFO.labels(__version__, pygit2.__version__, pygit2.LIBGIT2_VERSION).set(1)
+BUILD_INFO.labels(__version__, version("pygit2"), pygit2.LIBGIT2_VERSION).set(1)
 
 for _result in ("success", "failure"):
     SYNC_RUNS.labels(_result)

@@ -48,9 +48,10 @@ def test_load_settings_names_every_bad_key(tmp_path: Path) -> None:
 
 def test_load_settings_unknown_key_rejected(tmp_path: Path) -> None:
     """A misspelt key is an error, not silently ignored."""
-    with pytest.raises(ConfigError, match="schedule.intervall: is not a known setting"):
-        load_settings(_write(tmp_path, '[export]\nrepo="m"\n[schedule]\nintervall="1m"\n'),
-                      environ={})
+    with pytest.raises(ConfigError, match=r"schedule\.intervall: is not a known setting"):
+        load_settings(
+            _write(tmp_path, '[export]\nrepo="m"\n[schedule]\nintervall="1m"\n'), environ={}
+        )
 
 
 def test_cli_bad_config_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -87,7 +88,7 @@ def test_resolve_token_order(tmp_path: Path) -> None:
 def test_resolve_token_missing_is_config_error(tmp_path: Path) -> None:
     """No token anywhere is a ConfigError naming notion.token."""
     settings = load_settings(_write(tmp_path, '[export]\nrepo="m"\n'), environ={})
-    with pytest.raises(ConfigError, match="notion.token"):
+    with pytest.raises(ConfigError, match=r"notion\.token"):
         resolve_token(settings.notion, {"CREDENTIALS_DIRECTORY": str(tmp_path / "none")})
 
 

@@ -27,11 +27,44 @@ FILES_DIR = "_files"
 TRUNCATED_LIST_TYPES = ("title", "rich_text", "people", "relation")
 REFERENCE_LIMIT = 25
 KNOWN_BLOCK_TYPES = frozenset(
-    """paragraph heading_1 heading_2 heading_3 heading_4 bulleted_list_item numbered_list_item
-    to_do toggle quote callout code equation divider breadcrumb column_list column table
-    table_row table_of_contents tab child_page child_database link_to_page synced_block
-    template bookmark embed link_preview image video pdf audio file meeting_notes
-    transcription""".split()
+    [
+        "paragraph",
+        "heading_1",
+        "heading_2",
+        "heading_3",
+        "heading_4",
+        "bulleted_list_item",
+        "numbered_list_item",
+        "to_do",
+        "toggle",
+        "quote",
+        "callout",
+        "code",
+        "equation",
+        "divider",
+        "breadcrumb",
+        "column_list",
+        "column",
+        "table",
+        "table_row",
+        "table_of_contents",
+        "tab",
+        "child_page",
+        "child_database",
+        "link_to_page",
+        "synced_block",
+        "template",
+        "bookmark",
+        "embed",
+        "link_preview",
+        "image",
+        "video",
+        "pdf",
+        "audio",
+        "file",
+        "meeting_notes",
+        "transcription",
+    ]
 )
 
 
@@ -103,7 +136,9 @@ def fetch_block_tree(
                 except NotionHTTPError as exc:
                     if exc.status not in (400, 403, 404):
                         raise
-                    block["children_error"] = f"{exc.status} {exc.code or ''}: {exc.message}".strip()
+                    block["children_error"] = (
+                        f"{exc.status} {exc.code or ''}: {exc.message}".strip()
+                    )
                     report.children_errors.append(f"{block['id']}: {exc.status} {exc.code}")
         blocks.append(block)
     return blocks

@@ -104,7 +104,9 @@ class SyncReport:
             "discovered": self.discovered,
             "fetched": self.fetched,
             "unchanged": self.unchanged,
-            "changes": {kind: self.count(kind) for kind in ("added", "updated", "moved", "deleted")},
+            "changes": {
+                kind: self.count(kind) for kind in ("added", "updated", "moved", "deleted")
+            },
             "failed": [
                 {"id": failure.id, "reason": failure.reason}
                 for failure in sorted(self.failures, key=lambda item: item.id)

@@ -41,12 +41,11 @@ from notion_syncd.errors import (
     NotionUnavailable,
     SyncInterrupted,
 )
-from notion_syncd.export.links import RenderContext
 from notion_syncd.export.paths import compact_id, dashed_id, safe_name
 from notion_syncd.gitstore import Author, Mirror, open_mirror
 from notion_syncd.heartbeat import Heartbeat
 from notion_syncd.notion.client import NotionClient
-from notion_syncd.sync import planner
+from notion_syncd.sync import backlinks, planner
 from notion_syncd.sync.fetch import (
     FetchedRecord,
     FetchReport,
@@ -57,6 +56,7 @@ from notion_syncd.sync.fetch import (
     without_request_id,
 )
 from notion_syncd.sync.report import Change, Failure, Progress, SyncReport
+from notion_syncd.sync.rerender import Views
 from notion_syncd.sync.state import (
     LEDGER_FILE,
     STATE_FILE,
@@ -66,7 +66,7 @@ from notion_syncd.sync.state import (
     dump_json,
     read_state,
 )
-from notion_syncd.sync.views import data_source_views, page_views, record_json
+from notion_syncd.sync.views import record_json
 
 log = structlog.get_logger()
 
@@ -196,8 +196,7 @@ class SyncRun:
         self.author = Author(settings.git.author_name, settings.git.author_email)
         self.seen: set[str] = set()
         self.written: dict[str, str] = {}
-        self.affected_data_sources: set[str] = set()
-        self.unresolved: dict[str, set[str]] = {}
+        self.views = Views(mirror, self.index, self.formats)
         self.newest_seen: str | None = None
         self.since_checkpoint = 0
         self.consecutive_failures = 0
@@ -404,27 +403,34 @@ class SyncRun:
         return None
 
     def _relocate(self, old_stem: str | None, new_stem: str) -> None:
-        """Move an object's files and its folder of descendants to a new path stem."""
+        """Move an object's files and its folder of descendants to a new path stem.
+
+        Every moved object, and every object linking to one, is re-rendered from its
+        stored JSON at the next flush, so relative links keep resolving (no API call).
+        """
         if old_stem is None or old_stem == new_stem:
             return
         self.structure_changed = True
+        moved_ids = []
         for suffix in SUFFIXES:
             if self.mirror.exists(old_stem + suffix):
                 self.mirror.move(old_stem + suffix, new_stem + suffix)
+        owner = self._owner_of(new_stem)
+        if owner:
+            moved_ids.append(owner)
         for rel in list(self.mirror.walk_files(old_stem)):
-            self.mirror.move(rel, new_stem + rel[len(old_stem) :])
+            target = new_stem + rel[len(old_stem) :]
+            self.mirror.move(rel, target)
+            if target.endswith(".json") and (child := self._owner_of(target[: -len(".json")])):
+                moved_ids.append(child)
+        for moved in moved_ids:
+            self.views.pending.add(moved)
+            self.views.pending.update(backlinks.sources_of(self.mirror, moved))
 
-    def _context(self, owner_id: str) -> Callable[[str], RenderContext]:
-        def resolve(target: str) -> str | None:
-            stem = self.index.path_of(target)
-            if stem is None:
-                self.unresolved.setdefault(owner_id, set()).add(dashed_id(target))
-            return stem
-
-        def factory(path: str) -> RenderContext:
-            return RenderContext(path=path, resolve=resolve, title_of=self.index.title_of)
-
-        return factory
+    def _update_backlinks(self, object_id: str, stem: str, record: dict[str, Any]) -> None:
+        previous = self.views.stored(stem)
+        old = backlinks.link_targets(previous) if previous else set()
+        backlinks.update(self.mirror, object_id, old, backlinks.link_targets(record))
 
     def _write_page(self, record: dict[str, Any], edited: str) -> None:
         page = record["page"]
@@ -446,13 +452,12 @@ class SyncRun:
         self.index.put(entry)
         stem = self.index.path_of(object_id) or name
         self._relocate(old_stem, stem)
-        self.unresolved.pop(object_id, None)
-        for path, data in page_views(record, stem, self.formats, self._context(object_id)).items():
-            self.mirror.write(path, data)
+        self._update_backlinks(object_id, stem, record)
+        self.views.write_page(record, stem, object_id)
         self._note_change(object_id, title, stem, old_stem, was_indexed)
         parent = page.get("parent") or {}
         if parent.get("type") == "data_source_id":
-            self.affected_data_sources.add(dashed_id(parent["data_source_id"]))
+            self.views.data_sources.add(dashed_id(parent["data_source_id"]))
 
     def _write_data_source(self, record: dict[str, Any], edited: str) -> bool:
         data_source, database = record["data_source"], record["database"]
@@ -491,7 +496,7 @@ class SyncRun:
         stem = self.index.path_of(object_id) or name
         self._relocate(old_stem, stem)
         self.mirror.write(f"{stem}.json", record_json(record))
-        self.affected_data_sources.add(object_id)
+        self.views.data_sources.add(object_id)
         self._note_change(object_id, title, stem, old_stem, was_indexed)
         return not was_indexed
 
@@ -567,61 +572,6 @@ class SyncRun:
 
     # -- finishing -------------------------------------------------------------------
 
-    def _refresh_data_sources(self) -> None:
-        """Re-render Markdown/CSV/HTML of data sources whose rows or schema changed."""
-        for data_source_id in sorted(self.affected_data_sources):
-            stem = self.index.path_of(data_source_id)
-            if stem is None:
-                continue
-            raw = self.mirror.read(f"{stem}.json")
-            if raw is None:
-                continue
-            record = json.loads(raw)
-            rows = self._rows_on_disk(stem, data_source_id)
-            files = data_source_views(record, rows, stem, self.formats, self._context(data_source_id))
-            for path, data in files.items():
-                self.mirror.write(path, data)
-        self.affected_data_sources.clear()
-
-    def _rows_on_disk(self, stem: str, data_source_id: str) -> list[dict[str, Any]]:
-        rows = []
-        for name in self.mirror.listdir(stem):
-            if not name.endswith(".json"):
-                continue
-            raw = self.mirror.read(f"{stem}/{name}")
-            if raw is None:
-                continue
-            with contextlib.suppress(ValueError, AttributeError):
-                page = json.loads(raw).get("page") or {}
-                parent = page.get("parent") or {}
-                if dashed_id(str(parent.get("data_source_id", ""))) == data_source_id:
-                    rows.append(page)
-        rows.sort(key=lambda page: (str(page.get("created_time", "")), str(page.get("id", ""))))
-        return rows
-
-    def _refresh_links(self) -> None:
-        """Re-render pages whose links pointed at objects that are mirrored now."""
-        for owner_id in sorted(self.unresolved):
-            targets = self.unresolved[owner_id]
-            if not any(self.index.path_of(target) for target in targets):
-                continue
-            stem = self.index.path_of(owner_id)
-            entry = self.index.get(owner_id)
-            if stem is None or entry is None:
-                continue
-            raw = self.mirror.read(f"{stem}.json")
-            if raw is None:
-                continue
-            record = json.loads(raw)
-            self.unresolved[owner_id] = set()
-            if entry.kind == "page":
-                files = page_views(record, stem, self.formats, self._context(owner_id))
-                for path, data in files.items():
-                    self.mirror.write(path, data)
-            elif entry.kind == "data_source":
-                self.affected_data_sources.add(owner_id)
-        self.unresolved = {key: value for key, value in self.unresolved.items() if value}
-
     def _write_state(self, watermark: str | None) -> None:
         state = SyncState(
             watermark=watermark,
@@ -631,8 +581,7 @@ class SyncRun:
 
     def _checkpoint(self, *, pool_active: bool) -> None:
         """Commit what is written so far, keeping the old watermark."""
-        self._refresh_links()
-        self._refresh_data_sources()
+        self.views.flush()
         self.since_checkpoint = 0
         if not self.mirror.has_staged_changes():
             return
@@ -648,10 +597,9 @@ class SyncRun:
             log.info("sync.checkpoint", commit=commit, written=len(self.written))
 
     def _finish(self) -> None:
-        self._refresh_links()
-        self._refresh_data_sources()
+        self.views.flush()
         if "html" in self.formats and self.structure_changed:
-            self._write_html_index()
+            self.views.write_index_html()
         failed_times = [f.last_edited_time for f in self.report.failures if f.last_edited_time]
         oldest_failed = min(failed_times, key=planner.parse_time) if failed_times else None
         watermark = planner.next_watermark(self.state.watermark, self.newest_seen, oldest_failed)
@@ -667,26 +615,6 @@ class SyncRun:
             self.report.commit = commit
             metrics.GIT_COMMITS.labels("ok").inc()
         metrics.PAGES.set(self.index.count())
-
-    def _write_html_index(self) -> None:
-        from notion_syncd.export.html import IndexItem, render_index_html
-
-        entries = []
-        for object_id in self.index.all_ids():
-            entry = self.index.get(object_id)
-            stem = self.index.path_of(object_id)
-            if entry is None or stem is None or entry.kind == "database":
-                continue
-            entries.append((stem, entry))
-        entries.sort(key=lambda item: item[0].split("/"))
-        items = [
-            IndexItem(path_stem=stem, title=entry.title, depth=stem.count("/"), kind=entry.kind)
-            for stem, entry in entries
-        ]
-        context = RenderContext(
-            path="index.html", resolve=self.index.path_of, title_of=self.index.title_of
-        )
-        self.mirror.write("index.html", render_index_html(items, context).encode())
 
 
 def mirror_id(notion_id: str) -> str:

@@ -52,7 +52,12 @@ class IndexEntry:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> bytes:
-        defaults = {"alias_of": None, "settled": True, "extra": {}, "created_time": ""}
+        defaults: dict[str, object] = {
+            "alias_of": None,
+            "settled": True,
+            "extra": {},
+            "created_time": "",
+        }
         data = {
             key: value
             for key, value in asdict(self).items()
@@ -190,4 +195,6 @@ class Index:
     def count(self, kind: Kind | None = None) -> int:
         if kind is None:
             return len(self.all_ids())
-        return sum(1 for notion_id in self.all_ids() if (e := self.get(notion_id)) and e.kind == kind)
+        return sum(
+            1 for notion_id in self.all_ids() if (e := self.get(notion_id)) and e.kind == kind
+        )

@@ -9,6 +9,7 @@ from pathlib import Path
 import pygit2
 
 from notion_syncd.config import Settings
+from notion_syncd.gitremote import format_remote_state, read_push_state
 from notion_syncd.sync.state import INDEX_DIR, LEDGER_FILE, STATE_FILE
 
 
@@ -35,7 +36,7 @@ def mirror_status(settings: Settings) -> str:
     repo = pygit2.Repository(str(repo_path))
     lines = [f"mirror: {repo_path}"]
     try:
-        head = repo.revparse_single(f"refs/heads/{settings.export.branch}")
+        head = repo.revparse_single(f"refs/heads/{settings.export.branch}").peel(pygit2.Commit)
     except (KeyError, pygit2.GitError):
         head = None
     if head is None:
@@ -58,10 +59,10 @@ def mirror_status(settings: Settings) -> str:
         if failed:
             lines.append(f"failed in the last sync: {len(failed)} (retried next sync)")
             lines.extend(f"  {item['id']}: {item['reason']}" for item in failed[:20])
-    try:
-        from notion_syncd.gitremote import read_push_state
-    except ImportError:
-        return "\n".join(lines)
-    for name, remote_state in sorted(read_push_state(repo_path).items()):
-        lines.append(f"remote {name}: {remote_state}")
+    states = read_push_state(repo_path)
+    for remote in settings.git.remotes:
+        if remote.name in states:
+            lines.append(format_remote_state(remote.name, states[remote.name]))
+        else:
+            lines.append(f"remote {remote.name}: never pushed")
     return "\n".join(lines)

@@ -1,0 +1,165 @@
+"""Derived files (Markdown, HTML, CSV) written from the JSON stored in the mirror.
+
+``Views`` is used by every sync (a page's views after it is fetched; pages re-rendered
+because something they link to moved; data sources whose rows changed) and by
+``notion-syncd render``, which rebuilds every view offline with no API call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from notion_syncd.config import Settings
+from notion_syncd.export.html import IndexItem, render_index_html
+from notion_syncd.export.links import RenderContext
+from notion_syncd.export.paths import dashed_id
+from notion_syncd.gitstore import Author, Mirror, open_mirror
+from notion_syncd.sync.state import Index
+from notion_syncd.sync.views import data_source_views, page_views
+
+STYLESHEET = "_assets/style.css"
+
+
+class Views:
+    """Writes the views of mirrored objects and remembers what must be redone."""
+
+    def __init__(self, mirror: Mirror, index: Index, formats: tuple[str, ...]) -> None:
+        self.mirror = mirror
+        self.index = index
+        self.formats = formats
+        self.unresolved: dict[str, set[str]] = {}
+        self.pending: set[str] = set()
+        self.data_sources: set[str] = set()
+
+    def context(self, owner_id: str) -> Callable[[str], RenderContext]:
+        """Render contexts for files of ``owner_id``; misses are remembered for later."""
+
+        def resolve(target: str) -> str | None:
+            stem = self.index.path_of(target)
+            if stem is None:
+                self.unresolved.setdefault(owner_id, set()).add(dashed_id(target))
+            return stem
+
+        def factory(path: str) -> RenderContext:
+            return RenderContext(path=path, resolve=resolve, title_of=self.index.title_of)
+
+        return factory
+
+    def write_page(self, record: dict[str, Any], stem: str, owner_id: str) -> None:
+        self.unresolved.pop(owner_id, None)
+        for path, data in page_views(record, stem, self.formats, self.context(owner_id)).items():
+            self.mirror.write(path, data)
+
+    def write_data_source(self, data_source_id: str) -> None:
+        stem = self.index.path_of(data_source_id)
+        record = self.stored(stem)
+        if stem is None or record is None:
+            return
+        self.unresolved.pop(data_source_id, None)
+        rows = self.rows_on_disk(stem, data_source_id)
+        files = data_source_views(record, rows, stem, self.formats, self.context(data_source_id))
+        for path, data in files.items():
+            self.mirror.write(path, data)
+
+    def stored(self, stem: str | None) -> dict[str, Any] | None:
+        if stem is None:
+            return None
+        raw = self.mirror.read(f"{stem}.json")
+        if raw is None:
+            return None
+        with contextlib.suppress(ValueError):
+            value = json.loads(raw)
+            return value if isinstance(value, dict) else None
+        return None
+
+    def rows_on_disk(self, stem: str, data_source_id: str) -> list[dict[str, Any]]:
+        """The page objects of a data source's rows, oldest first (a stable CSV order)."""
+        rows = []
+        for name in self.mirror.listdir(stem):
+            if not name.endswith(".json"):
+                continue
+            record = self.stored(f"{stem}/{name[: -len('.json')]}")
+            page = (record or {}).get("page") or {}
+            parent = page.get("parent") or {}
+            if dashed_id(str(parent.get("data_source_id", ""))) == data_source_id:
+                rows.append(page)
+        rows.sort(key=lambda page: (str(page.get("created_time", "")), str(page.get("id", ""))))
+        return rows
+
+    def rerender(self, object_id: str) -> None:
+        """Rewrite an object's views from its stored JSON (no API call)."""
+        entry = self.index.get(object_id)
+        if entry is None:
+            return
+        if entry.kind == "data_source":
+            self.data_sources.add(entry.id)
+            return
+        if entry.kind == "database" and entry.alias_of:
+            self.data_sources.add(entry.alias_of)
+            return
+        stem = self.index.path_of(object_id)
+        record = self.stored(stem)
+        if stem is not None and record is not None:
+            self.write_page(record, stem, entry.id)
+
+    def flush(self) -> None:
+        """Redo everything pending: re-renders, newly resolvable links, data sources."""
+        for owner_id, targets in sorted(self.unresolved.items()):
+            if any(self.index.path_of(target) for target in targets):
+                self.pending.add(owner_id)
+        for object_id in sorted(self.pending):
+            self.rerender(object_id)
+        self.pending.clear()
+        for data_source_id in sorted(self.data_sources):
+            self.write_data_source(data_source_id)
+        self.data_sources.clear()
+
+    def write_index_html(self) -> None:
+        stems = []
+        for object_id in self.index.all_ids():
+            entry = self.index.get(object_id)
+            stem = self.index.path_of(object_id)
+            if entry is None or stem is None or entry.kind == "database":
+                continue
+            stems.append((stem.split("/"), stem, entry.title, entry.kind))
+        stems.sort()
+        items = [
+            IndexItem(path_stem=stem, title=title, depth=len(parts) - 1, kind=kind)
+            for parts, stem, title, kind in stems
+        ]
+        context = RenderContext(
+            path="index.html", resolve=self.index.path_of, title_of=self.index.title_of
+        )
+        self.mirror.write("index.html", render_index_html(items, context).encode())
+        self.write_stylesheet()
+
+    def write_stylesheet(self) -> None:
+        from importlib.resources import files
+
+        css = files("notion_syncd.export").joinpath("style.css").read_bytes()
+        self.mirror.write(STYLESHEET, css)
+
+
+def rerender(settings: Settings) -> str:
+    """``notion-syncd render``: rebuild every view from the JSON in the mirror, offline."""
+    formats = tuple(settings.export.formats)
+    with open_mirror(settings.export.repo, branch=settings.export.branch) as mirror:
+        index = Index(mirror)
+        views = Views(mirror, index, formats)
+        count = 0
+        for object_id in index.all_ids():
+            views.rerender(object_id)
+            count += 1
+        views.flush()
+        if "html" in formats:
+            views.write_index_html()
+        commit = mirror.commit(
+            "Render: rebuild views from the stored JSON\n",
+            Author(settings.git.author_name, settings.git.author_email),
+        )
+    if commit is None:
+        return f"re-rendered {count} objects; every file was already up to date"
+    return f"re-rendered {count} objects; commit {commit[:12]}"
