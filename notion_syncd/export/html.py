@@ -1,0 +1,525 @@
+"""Page and data source records → standalone HTML documents, and the index page.
+
+One renderer per block type, dispatched through :data:`BLOCK_RENDERERS`; each returns
+HTML text. Every piece of content goes through :func:`html.escape`; links between pages
+point at ``.html`` files; stored files are linked relatively; the stylesheet is
+``_assets/style.css`` at the repository root.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from notion_syncd.export.frontmatter import parent_id
+from notion_syncd.export.links import RenderContext, file_target, object_link, relative_link
+from notion_syncd.export.links import safe_url as _safe_url
+from notion_syncd.export.markdown import (
+    HEADING_TYPES,
+    LEAF_TYPES,
+    LIST_TYPES,
+    data_source_metadata,
+    data_source_title,
+    schema_summary,
+)
+from notion_syncd.export.properties import (
+    is_database_row,
+    page_title,
+    property_text,
+    schema_order,
+)
+from notion_syncd.export.richtext import code_language, icon_text, plain_text, rich_text_html
+
+Block = dict[str, Any]
+STYLESHEET = "_assets/style.css"
+INDEX = "index.html"
+
+
+@dataclass(frozen=True)
+class IndexItem:
+    """One line of index.html: an exported object at ``depth`` in the hierarchy (0 = top)."""
+
+    path_stem: str
+    title: str
+    depth: int
+    kind: str  # "page", "data_source", "database", …
+
+
+def esc(text: str) -> str:
+    """Escape text for HTML content and attribute values."""
+    return html.escape(text, quote=True)
+
+
+def _payload(block: Block) -> dict[str, Any]:
+    value = block.get(str(block.get("type")))
+    return value if isinstance(value, dict) else {}
+
+
+def _rich(block: Block, ctx: RenderContext, key: str = "rich_text") -> str:
+    return rich_text_html(_payload(block).get(key), ctx)
+
+
+def _note(text: str) -> str:
+    return f'<p class="note">⚠ {esc(text)}</p>'
+
+
+def _children(block: Block, ctx: RenderContext) -> str:
+    out = render_blocks(block.get("children") or [], ctx)
+    if block.get("children_error"):
+        message = f"Could not fetch the content of this block: {block['children_error']}"
+        out = "\n".join(part for part in (out, _note(message)) if part)
+    return out
+
+
+def _color_class(block: Block) -> str:
+    color = str(_payload(block).get("color") or "default")
+    return "" if color == "default" else f' class="color-{esc(color)}"'
+
+
+def _join(*parts: str) -> str:
+    return "\n".join(part for part in parts if part)
+
+
+# --- block renderers ----------------------------------------------------------------------
+
+
+def _paragraph(block: Block, ctx: RenderContext) -> str:
+    icon = icon_text(_payload(block).get("icon"))
+    text = _rich(block, ctx)
+    head = f"<p{_color_class(block)}>{esc(icon) + ' ' if icon else ''}{text}</p>"
+    children = _children(block, ctx)
+    if text or icon:
+        return _join(head, f'<div class="indent">\n{children}\n</div>' if children else "")
+    return children or '<p class="empty"></p>'
+
+
+def _heading(block: Block, ctx: RenderContext) -> str:
+    level = min(int(str(block.get("type"))[-1]) + 1, 6)
+    anchor = esc(str(block.get("id") or ""))
+    heading = f'<h{level} id="{anchor}"{_color_class(block)}>{_rich(block, ctx)}</h{level}>'
+    if _payload(block).get("is_toggleable"):
+        return f"<details>\n<summary>{heading}</summary>\n{_children(block, ctx)}\n</details>"
+    return _join(heading, _children(block, ctx))
+
+
+def _list_item(block: Block, ctx: RenderContext) -> str:
+    text = _rich(block, ctx)
+    if block.get("type") == "to_do":
+        checked = " checked" if _payload(block).get("checked") else ""
+        text = f'<input type="checkbox" disabled{checked}> {text}'
+    children = _children(block, ctx)
+    return f"<li{_color_class(block)}>{text}" + (f"\n{children}\n" if children else "") + "</li>"
+
+
+def _toggle(block: Block, ctx: RenderContext) -> str:
+    return f"<details>\n<summary>{_rich(block, ctx)}</summary>\n{_children(block, ctx)}\n</details>"
+
+
+def _quote(block: Block, ctx: RenderContext) -> str:
+    return f"<blockquote{_color_class(block)}>\n<p>{_rich(block, ctx)}</p>\n" + _join(
+        _children(block, ctx), "</blockquote>"
+    )
+
+
+def _callout(block: Block, ctx: RenderContext) -> str:
+    icon = icon_text(_payload(block).get("icon"))
+    icon_html = f'<span class="icon">{esc(icon)}</span> ' if icon else ""
+    body = _join(f"<p>{icon_html}{_rich(block, ctx)}</p>", _children(block, ctx))
+    return f'<aside class="callout">\n{body}\n</aside>'
+
+
+def _code(block: Block, ctx: RenderContext) -> str:
+    language = code_language(_payload(block).get("language"))
+    code = esc(plain_text(_payload(block).get("rich_text")))
+    caption = _rich(block, ctx, "caption")
+    pre = f'<pre><code class="language-{esc(language)}">{code}</code></pre>'
+    return f"<figure>\n{pre}\n<figcaption>{caption}</figcaption>\n</figure>" if caption else pre
+
+
+def _equation(block: Block, ctx: RenderContext) -> str:
+    return f'<pre class="equation">{esc(str(_payload(block).get("expression") or ""))}</pre>'
+
+
+def _table(block: Block, ctx: RenderContext) -> str:
+    payload = _payload(block)
+    rows = [child for child in block.get("children") or [] if child.get("type") == "table_row"]
+    lines = ["<table>"]
+    for number, row in enumerate(rows):
+        header_row = number == 0 and payload.get("has_column_header")
+        cells = []
+        for column, cell in enumerate(_payload(row).get("cells") or []):
+            tag = "th" if header_row or (column == 0 and payload.get("has_row_header")) else "td"
+            cells.append(f"<{tag}>{rich_text_html(cell, ctx)}</{tag}>")
+        lines.append("<tr>" + "".join(cells) + "</tr>")
+    lines.append("</table>")
+    if block.get("children_error"):
+        lines.append(_note(f"Could not fetch the content of this block: {block['children_error']}"))
+    return "\n".join(lines)
+
+
+def _columns(block: Block, ctx: RenderContext) -> str:
+    return f'<div class="columns">\n{_children(block, ctx)}\n</div>'
+
+
+def _column(block: Block, ctx: RenderContext) -> str:
+    return f'<div class="column">\n{_children(block, ctx)}\n</div>'
+
+
+def _tab(block: Block, ctx: RenderContext) -> str:
+    sections = []
+    for child in block.get("children") or []:
+        if child.get("type") == "paragraph":
+            icon = icon_text(_payload(child).get("icon"))
+            title = (esc(icon) + " " if icon else "") + (_rich(child, ctx) or "Tab")
+            sections.append(
+                _join(
+                    '<section class="tab">',
+                    f"<h4>{title}</h4>",
+                    _children(child, ctx),
+                    "</section>",
+                )
+            )
+        else:
+            sections.append(render_blocks([child], ctx))
+    if block.get("children_error"):
+        sections.append(
+            _note(f"Could not fetch the content of this block: {block['children_error']}")
+        )
+    return _join('<div class="tabs">', *sections, "</div>")
+
+
+def _synced(block: Block, ctx: RenderContext) -> str:
+    children = _children(block, ctx)
+    if not children and block.get("has_children"):
+        children = _note("The content of this synced block was not available.")
+    return f'<div class="synced">\n{children}\n</div>' if children else ""
+
+
+def _object_link(icon: str, target_id: str, title: str, ctx: RenderContext) -> str:
+    link = object_link(ctx, target_id, ".html")
+    label = f"{icon} {esc(title)}"
+    return f'<p class="link"><a href="{esc(link)}">{label}</a></p>' if link else f"<p>{label}</p>"
+
+
+def _child_page(block: Block, ctx: RenderContext) -> str:
+    title = str(_payload(block).get("title") or "") or "Untitled"
+    return _object_link("📄", str(block.get("id") or ""), title, ctx)
+
+
+def _child_database(block: Block, ctx: RenderContext) -> str:
+    title = str(_payload(block).get("title") or "") or "Untitled"
+    return _object_link("🗃️", str(block.get("id") or ""), title, ctx)
+
+
+def _link_to_page(block: Block, ctx: RenderContext) -> str:
+    payload = _payload(block)
+    kind = str(payload.get("type") or "")
+    target_id = str(payload.get(kind) or "")
+    if kind not in ("page_id", "database_id", "data_source_id"):
+        return _note(f"Link to a {kind or 'missing target'}: {target_id}")
+    return _object_link("↗", target_id, ctx.title_of(target_id) or target_id, ctx)
+
+
+def _bookmark(block: Block, ctx: RenderContext) -> str:
+    url = str(_payload(block).get("url") or "")
+    label = _rich(block, ctx, "caption") or esc(url)
+    return f'<p class="bookmark"><a href="{esc(_safe_url(url))}">{label}</a></p>'
+
+
+def _media(block: Block, ctx: RenderContext) -> str:
+    payload = _payload(block)
+    target = file_target(payload, ctx)
+    caption = _rich(block, ctx, "caption")
+    kind = str(block.get("type"))
+    url = esc(target.url or "")
+    if kind == "image" and target.url:
+        alt = esc(plain_text(payload.get("caption")))
+        body = f'<img src="{url}" alt="{alt}">'
+    elif kind in ("video", "audio") and target.url and target.url.startswith(("_files", ".")):
+        body = f'<{kind} controls src="{url}"></{kind}>'
+    else:
+        label = esc(target.name) if kind == "file" and target.name else caption or esc(target.name)
+        label = label or esc(kind)
+        body = f'<a href="{url}">{label}</a>' if target.url else label
+    parts = [body]
+    if caption:
+        parts.append(f"<figcaption>{caption}</figcaption>")
+    if target.error is not None:
+        parts.append(_note(f"This file could not be downloaded: {target.error}"))
+    return f'<figure class="{esc(kind)}">\n' + "\n".join(parts) + "\n</figure>"
+
+
+def _breadcrumb(block: Block, ctx: RenderContext) -> str:
+    return '<nav class="breadcrumb-block"></nav>'
+
+
+def _table_of_contents(block: Block, ctx: RenderContext) -> str:
+    return '<nav class="toc" data-toc></nav>'
+
+
+def _template(block: Block, ctx: RenderContext) -> str:
+    return _join(f"<p><strong>Template:</strong> {_rich(block, ctx)}</p>", _children(block, ctx))
+
+
+def _meeting_notes(block: Block, ctx: RenderContext) -> str:
+    title = _payload(block).get("title")
+    text = plain_text(title) if isinstance(title, list) else str(title or "")
+    head = f"<p>🎙️ <strong>Meeting notes:</strong> {esc(text)}</p>"
+    kept = '<p class="note">The notes, summary and transcript are kept in the JSON record.</p>'
+    return _join(head, kept, _children(block, ctx))
+
+
+def _unsupported(block: Block, ctx: RenderContext) -> str:
+    kind = str(_payload(block).get("block_type") or "unsupported")
+    return _join(_note(f"Unsupported block type: {kind}"), _children(block, ctx))
+
+
+def _unknown(block: Block, ctx: RenderContext) -> str:
+    kind = str(block.get("type") or "missing type")
+    return _join(_note(f"Unsupported block type: {kind}"), _children(block, ctx))
+
+
+BLOCK_RENDERERS: dict[str, Callable[[Block, RenderContext], str]] = {
+    "paragraph": _paragraph,
+    **{kind: _heading for kind in HEADING_TYPES},
+    **{kind: _list_item for kind in LIST_TYPES},
+    "toggle": _toggle,
+    "quote": _quote,
+    "callout": _callout,
+    "code": _code,
+    "equation": _equation,
+    "divider": lambda block, ctx: "<hr>",
+    "table": _table,
+    "column_list": _columns,
+    "column": _column,
+    "tab": _tab,
+    "synced_block": _synced,
+    "child_page": _child_page,
+    "child_database": _child_database,
+    "link_to_page": _link_to_page,
+    "bookmark": _bookmark,
+    "embed": _bookmark,
+    "link_preview": _bookmark,
+    "image": _media,
+    "video": _media,
+    "audio": _media,
+    "pdf": _media,
+    "file": _media,
+    "breadcrumb": _breadcrumb,
+    "table_of_contents": _table_of_contents,
+    "template": _template,
+    "meeting_notes": _meeting_notes,
+    "transcription": _meeting_notes,
+    "unsupported": _unsupported,
+}
+
+_LIST_TAGS = {"bulleted_list_item": "ul", "numbered_list_item": "ol", "to_do": "ul"}
+
+
+def render_blocks(blocks: list[Block], ctx: RenderContext) -> str:
+    """Render sibling blocks; consecutive list items share one ``<ul>``/``<ol>``."""
+    out: list[str] = []
+    open_list: str | None = None
+    for block in blocks:
+        kind = str(block.get("type") or "")
+        if open_list != kind and open_list is not None:
+            out.append(f"</{_LIST_TAGS[open_list]}>")
+            open_list = None
+        if kind in _LIST_TAGS and open_list is None:
+            out.append(_list_open(block))
+            open_list = kind
+        rendered = BLOCK_RENDERERS.get(kind, _unknown)(block, ctx)
+        if kind in LEAF_TYPES:
+            rendered = _join(rendered, _children(block, ctx))
+        if rendered:
+            out.append(rendered)
+    if open_list is not None:
+        out.append(f"</{_LIST_TAGS[open_list]}>")
+    return "\n".join(out)
+
+
+def _list_open(block: Block) -> str:
+    kind = block.get("type")
+    if kind == "to_do":
+        return '<ul class="to-do">'
+    if kind != "numbered_list_item":
+        return "<ul>"
+    payload = _payload(block)
+    attributes = ""
+    start = payload.get("list_start_index")
+    if isinstance(start, int) and start != 1:
+        attributes += f' start="{start}"'
+    list_format = {"letters": "a", "roman": "i"}.get(str(payload.get("list_format")))
+    if list_format:
+        attributes += f' type="{list_format}"'
+    return f"<ol{attributes}>"
+
+
+# --- documents ------------------------------------------------------------------------------
+
+
+def _toc(blocks: list[Block]) -> str:
+    items: list[str] = []
+
+    def walk(children: list[Block]) -> None:
+        for block in children:
+            if block.get("type") in HEADING_TYPES:
+                level = int(str(block.get("type"))[-1])
+                text = esc(plain_text(_payload(block).get("rich_text")))
+                anchor = esc(str(block.get("id") or ""))
+                items.append(f'<li class="toc-{level}"><a href="#{anchor}">{text}</a></li>')
+            walk(block.get("children") or [])
+
+    walk(blocks)
+    return "<ul>\n" + "\n".join(items) + "\n</ul>" if items else "<p>No headings.</p>"
+
+
+def document(title: str, body: str, ctx: RenderContext, crumbs: list[tuple[str, str]]) -> str:
+    """A complete HTML document with the stylesheet and a breadcrumb back to the index."""
+    nav = [f'<a href="{esc(relative_link(ctx.path, INDEX))}">Index</a>']
+    nav += [f'<a href="{esc(link)}">{esc(label)}</a>' for label, link in crumbs]
+    return (
+        "\n".join(
+            [
+                "<!doctype html>",
+                "<html>",
+                "<head>",
+                '<meta charset="utf-8">',
+                '<meta name="viewport" content="width=device-width, initial-scale=1">',
+                f"<title>{esc(title)}</title>",
+                f'<link rel="stylesheet" href="{esc(relative_link(ctx.path, STYLESHEET))}">',
+                "</head>",
+                "<body>",
+                '<nav class="breadcrumb">' + " › ".join(nav) + "</nav>",
+                "<main>",
+                body,
+                "</main>",
+                "</body>",
+                "</html>",
+            ]
+        )
+        + "\n"
+    )
+
+
+def _parent_crumbs(parent: dict[str, Any] | None, ctx: RenderContext) -> list[tuple[str, str]]:
+    parent_key, _ = parent_id(parent)
+    link = object_link(ctx, parent_key, ".html") if parent_key else None
+    if link is None or parent_key is None:
+        return []
+    return [(ctx.title_of(parent_key) or "Parent", link)]
+
+
+def _property_table(page: dict[str, Any], ctx: RenderContext) -> str:
+    rows = []
+    for name, prop in (page.get("properties") or {}).items():
+        if isinstance(prop, dict) and prop.get("type") != "title":
+            rows.append(f"<tr><th>{esc(name)}</th><td>{esc(property_text(prop, ctx))}</td></tr>")
+    return '<table class="properties">\n' + "\n".join(rows) + "\n</table>" if rows else ""
+
+
+def render_page_html(record: dict[str, Any], ctx: RenderContext) -> str:
+    """A page record as a standalone HTML document."""
+    page = record.get("page") or {}
+    blocks = record.get("blocks") or []
+    title = page_title(page)
+    icon = icon_text(page.get("icon"))
+    header = f"<h1>{esc(icon) + ' ' if icon else ''}{esc(title)}</h1>"
+    properties = _property_table(page, ctx) if is_database_row(page) else ""
+    body = render_blocks(blocks, ctx).replace(
+        '<nav class="toc" data-toc></nav>', f'<nav class="toc">\n{_toc(blocks)}\n</nav>'
+    )
+    crumbs = _parent_crumbs(page.get("parent"), ctx)
+    if crumbs:
+        body = body.replace(
+            '<nav class="breadcrumb-block"></nav>',
+            f'<nav class="breadcrumb-block">↑ <a href="{esc(crumbs[0][1])}">'
+            f"{esc(crumbs[0][0])}</a></nav>",
+        )
+    main = _join(
+        f"<header>\n{header}\n{properties}\n</header>".replace("\n\n", "\n"),
+        f"<article>\n{body}\n</article>",
+    )
+    return document(title, main, ctx, crumbs)
+
+
+def render_data_source_html(
+    record: dict[str, Any], rows: list[dict[str, Any]], ctx: RenderContext
+) -> str:
+    """A data source as an HTML document: description, schema and a table of rows."""
+    database = record.get("database") or {}
+    data_source = record.get("data_source") or database
+    schema = data_source.get("properties") or {}
+    names = schema_order(schema, rows)
+    title = data_source_title(record)
+    meta = data_source_metadata(record)
+    description = rich_text_html(data_source.get("description") or database.get("description"), ctx)
+    schema_rows = [
+        f"<tr><td>{esc(name)}</td><td>{esc(str((schema.get(name) or {}).get('type') or ''))}"
+        f"</td><td>{esc(schema_summary(schema.get(name) or {}))}</td></tr>"
+        for name in names
+    ]
+    header = "".join(f"<th>{esc(name)}</th>" for name in names)
+    table_rows = [
+        "<tr>" + "".join(f"<td>{_row_cell(row, name, ctx)}</td>" for name in names) + "</tr>"
+        for row in rows
+    ]
+    body = _join(
+        f"<header>\n<h1>{esc(meta.get('icon') or '')} {esc(title)}</h1>\n</header>".replace(
+            "<h1> ", "<h1>"
+        ),
+        f'<p class="description">{description}</p>' if description else "",
+        "<h2>Properties</h2>",
+        '<table class="schema">\n<tr><th>Name</th><th>Type</th><th>Details</th></tr>',
+        *schema_rows,
+        "</table>",
+        f"<h2>Rows ({len(rows)})</h2>",
+        f'<table class="rows">\n<tr>{header}</tr>',
+        *table_rows,
+        "</table>",
+    )
+    return document(title, body, ctx, _parent_crumbs(database.get("parent"), ctx))
+
+
+def _row_cell(row: dict[str, Any], name: str, ctx: RenderContext) -> str:
+    prop = (row.get("properties") or {}).get(name)
+    if not isinstance(prop, dict):
+        return ""
+    text = esc(property_text(prop, ctx)).replace("\n", "<br>")
+    if prop.get("type") == "title":
+        link = object_link(ctx, str(row.get("id") or ""), ".html")
+        text = text or "Untitled"
+        if link:
+            text = f'<a href="{esc(link)}">{text}</a>'
+    return text
+
+
+def render_index_html(entries: list[IndexItem], ctx: RenderContext) -> str:
+    """index.html: the hierarchy as nested lists, entries given in tree order."""
+    lines = ["<h1>Notion workspace</h1>", '<ul class="tree">']
+    depth = 0
+    for number, entry in enumerate(entries):
+        target = max(0, min(entry.depth, depth + 1 if number else 0))
+        if number and target > depth:
+            lines.append("<ul>")
+            depth = target
+        elif number:
+            lines.append("</li>")
+            while depth > target:
+                lines.append("</ul>\n</li>")
+                depth -= 1
+        link = esc(relative_link(ctx.path, entry.path_stem + ".html"))
+        icon = "🗃️" if entry.kind in ("data_source", "database") else "📄"
+        lines.append(
+            f'<li class="{esc(entry.kind)}">{icon} <a href="{link}">'
+            f"{esc(entry.title or 'Untitled')}</a>"
+        )
+    if entries:
+        lines.append("</li>")
+    while depth > 0:
+        lines.append("</ul>\n</li>")
+        depth -= 1
+    lines.append("</ul>")
+    return document("Notion workspace", "\n".join(lines), ctx, [])

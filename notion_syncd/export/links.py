@@ -1,0 +1,98 @@
+"""Links between mirrored files: the render context and relative, URL-quoted paths.
+
+Every renderer receives a :class:`RenderContext` naming the file being written and two
+lookups into the mirror's index. Links are always relative to the file being written, so
+the mirror works on GitHub, in a browser from disk, and in any clone.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+FILES_PREFIX = "_files/"
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """Where the output goes and how to reach other mirrored objects.
+
+    ``path`` is the repo-relative, "/"-separated path of the file being written.
+    ``resolve`` maps a Notion id (dashed or not) to the repo-relative stem of that
+    object's files (append ".md", ".html", ".csv"), or None when it is not mirrored.
+    ``title_of`` maps a Notion id to its title, or None when unknown.
+    """
+
+    path: str
+    resolve: Callable[[str], str | None]
+    title_of: Callable[[str], str | None]
+
+
+def relative_link(from_path: str, to_path: str) -> str:
+    """Return a URL-quoted link from the file ``from_path`` to ``to_path`` (both repo-relative)."""
+    start = posixpath.dirname(from_path.strip("/")) or "."
+    relative = posixpath.relpath("/" + to_path.strip("/"), "/" + start)
+    return quote(relative, safe="/")
+
+
+def object_link(ctx: RenderContext, notion_id: str, suffix: str) -> str | None:
+    """Return a relative link to the mirrored object ``notion_id`` with ``suffix``, or None."""
+    if not notion_id:
+        return None
+    stem = ctx.resolve(notion_id)
+    if stem is None:
+        return None
+    return relative_link(ctx.path, stem + suffix)
+
+
+def safe_url(url: str) -> str:
+    """Quote the characters that would end or break a Markdown/HTML link target."""
+    return (
+        url.replace(" ", "%20")
+        .replace("(", "%28")
+        .replace(")", "%29")
+        .replace("<", "%3C")
+        .replace(">", "%3E")
+        .replace('"', "%22")
+        .replace("\n", "")
+    )
+
+
+@dataclass(frozen=True)
+class FileTarget:
+    """Where a Notion file object points from the file being written."""
+
+    url: str | None  # relative path to a stored file, or an external URL, or None
+    error: str | None  # the download error when the file could not be stored
+    name: str  # the file's name when known, else the last path segment of the URL
+
+
+def file_target(file_object: dict[str, Any], ctx: RenderContext) -> FileTarget:
+    """Resolve a Notion file object (block payload, files property item, icon) to a link."""
+    kind = str(file_object.get("type") or "")
+    inner = file_object.get(kind)
+    raw_url = ""
+    error: str | None = None
+    if isinstance(inner, dict):
+        raw_url = str(inner.get("url") or "")
+        if inner.get("download_error") is not None:
+            error = str(inner["download_error"])
+    if file_object.get("download_error") is not None:
+        error = str(file_object["download_error"])
+    name = str(file_object.get("name") or "") or posixpath.basename(raw_url.split("?", 1)[0])
+    if not raw_url:
+        return FileTarget(None, error, name)
+    if kind == "file" and raw_url.startswith(FILES_PREFIX) and error is None:
+        return FileTarget(relative_link(ctx.path, raw_url), None, name)
+    return FileTarget(safe_url(raw_url), error, name)
+
+
+def dashed_id(notion_id: str) -> str:
+    """Return the dashed UUID form of a Notion id (unchanged when it is not 32 hex digits)."""
+    compact = notion_id.replace("-", "")
+    if len(compact) != 32:
+        return notion_id
+    return "-".join((compact[:8], compact[8:12], compact[12:16], compact[16:20], compact[20:]))

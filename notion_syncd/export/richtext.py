@@ -1,0 +1,398 @@
+"""Rich text (Notion §7.6) → Markdown and HTML inline text.
+
+Rendering goes in two steps: each rich text element becomes a :class:`Run` (display text,
+annotations, link target), then the runs become text for one format. Markdown text is
+escaped so that content never turns into markup by accident; emphasis uses ``**``/``*``/``~~``
+where CommonMark's flanking rules make that safe and falls back to inline HTML tags
+(``<strong>``, ``<em>``, ``<del>``) where it would not be.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from dataclasses import dataclass, replace
+from typing import Any
+
+from notion_syncd.export.links import RenderContext, object_link, safe_url
+
+RichText = list[dict[str, Any]]
+
+_ESCAPE_ALWAYS = frozenset("\\`*[]<>~$")
+_LINE_START_RE = re.compile(r"([#+=>-])|(\d+)([.)])")
+_CODE_LANGUAGES = {
+    "plain text": "text",
+    "c++": "cpp",
+    "c#": "csharp",
+    "f#": "fsharp",
+    "java/c/c++/c#": "java",
+    "objective-c": "objectivec",
+    "vb.net": "vbnet",
+    "visual basic": "vb",
+    "webassembly": "wasm",
+    "flow": "javascript",
+}
+
+
+@dataclass(frozen=True)
+class Run:
+    """One piece of inline text with its formatting."""
+
+    text: str
+    bold: bool = False
+    italic: bool = False
+    strikethrough: bool = False
+    underline: bool = False
+    code: bool = False
+    color: str = "default"
+    href: str | None = None
+    equation: bool = False
+
+    @property
+    def wrapped(self) -> bool:
+        """True when the run is rendered inside some markup (not as bare text)."""
+        return bool(
+            self.bold
+            or self.italic
+            or self.strikethrough
+            or self.underline
+            or self.code
+            or self.href
+            or self.equation
+        )
+
+
+def plain_text(rich_text: RichText | None) -> str:
+    """Concatenate the ``plain_text`` of every element."""
+    return "".join(str(item.get("plain_text") or "") for item in rich_text or [])
+
+
+def format_date(date: dict[str, Any] | None) -> str:
+    """Render a Notion date value: ``start``, ``start → end``, plus `` (time zone)``."""
+    if not date:
+        return ""
+    text = str(date.get("start") or "")
+    if date.get("end"):
+        text += f" → {date['end']}"
+    if date.get("time_zone"):
+        text += f" ({date['time_zone']})"
+    return text
+
+
+def code_language(language: str | None) -> str:
+    """Map a Notion code language to a fence info string GitHub understands."""
+    name = (language or "").strip().lower()
+    name = _CODE_LANGUAGES.get(name, name)
+    return re.sub(r"[^a-z0-9+#._-]+", "-", name)
+
+
+def _mention_run(item: dict[str, Any], base: Run, ctx: RenderContext, suffix: str) -> Run:
+    mention = item.get("mention") or {}
+    kind = str(mention.get("type") or "")
+    payload = mention.get(kind)
+    payload = payload if isinstance(payload, dict) else {}
+    text = str(item.get("plain_text") or "")
+    if kind in ("page", "database", "data_source"):
+        target_id = str(payload.get("id") or "")
+        link = object_link(ctx, target_id, suffix)
+        if link is None:
+            return replace(base, text=text)
+        return replace(base, text=ctx.title_of(target_id) or text or target_id, href=link)
+    if kind == "user":
+        name = payload.get("name")
+        return replace(base, text=f"@{name}" if name else text or "@Anonymous")
+    if kind == "date":
+        return replace(base, text=format_date(payload) or text)
+    if kind == "link_preview":
+        url = str(payload.get("url") or item.get("href") or "")
+        return replace(base, text=text or url, href=safe_url(url) if url else None)
+    if kind == "link_mention":
+        url = str(payload.get("href") or item.get("href") or "")
+        title = str(payload.get("title") or text or url)
+        return replace(base, text=title, href=safe_url(url) if url else None)
+    return replace(base, text=text)
+
+
+def runs_of(rich_text: RichText | None, ctx: RenderContext, suffix: str) -> list[Run]:
+    """Turn rich text elements into runs; ``suffix`` is the extension for links to pages."""
+    runs: list[Run] = []
+    for item in rich_text or []:
+        annotations = item.get("annotations") or {}
+        base = Run(
+            text="",
+            bold=bool(annotations.get("bold")),
+            italic=bool(annotations.get("italic")),
+            strikethrough=bool(annotations.get("strikethrough")),
+            underline=bool(annotations.get("underline")),
+            code=bool(annotations.get("code")),
+            color=str(annotations.get("color") or "default"),
+        )
+        kind = item.get("type")
+        if kind == "text":
+            content = item.get("text") or {}
+            link = (content.get("link") or {}).get("url") or item.get("href")
+            text = str(content.get("content", item.get("plain_text")) or "")
+            runs.append(replace(base, text=text, href=_link_target(str(link), ctx, suffix)))
+        elif kind == "equation":
+            expression = str((item.get("equation") or {}).get("expression") or "")
+            runs.append(
+                replace(base, text=expression or str(item.get("plain_text") or ""), equation=True)
+            )
+        elif kind == "mention":
+            runs.append(_mention_run(item, base, ctx, suffix))
+        else:
+            runs.append(replace(base, text=str(item.get("plain_text") or "")))
+    return _merge(runs)
+
+
+def _link_target(link: str, ctx: RenderContext, suffix: str) -> str | None:
+    """Links to Notion pages that are mirrored become relative links; others stay."""
+    if not link or link == "None":
+        return None
+    match = re.fullmatch(r"/?([0-9a-f]{32})(?:#.*)?", link) or re.search(
+        r"notion\.(?:so|site|com)/(?:[^?#]*[-/])?([0-9a-f]{32})(?:[?#].*)?$", link
+    )
+    if match:
+        local = object_link(ctx, match.group(1), suffix)
+        if local is not None:
+            return local
+    return safe_url(link)
+
+
+def _merge(runs: list[Run]) -> list[Run]:
+    merged: list[Run] = []
+    for run in runs:
+        if not run.text:
+            continue
+        if merged and not run.equation and replace(merged[-1], text="") == replace(run, text=""):
+            merged[-1] = replace(merged[-1], text=merged[-1].text + run.text)
+        else:
+            merged.append(run)
+    return merged
+
+
+# --- Markdown ---------------------------------------------------------------------------
+
+
+def escape_markdown(text: str, *, line_start: bool = True) -> str:
+    """Backslash-escape ``text`` so that Markdown shows it literally.
+
+    ``line_start`` says whether the text begins a line (where ``#``, ``-``, ``+``, ``=``,
+    ``>`` and ``1.`` would start a block). Newlines are kept as they are.
+    """
+    out: list[str] = []
+    for number, line in enumerate(text.split("\n")):
+        if number:
+            out.append("\n")
+        out.append(_escape_line(line, line_start or number > 0))
+    return "".join(out)
+
+
+def _escape_line(line: str, line_start: bool) -> str:
+    out: list[str] = []
+    start = 0
+    if line_start:
+        indent = len(line) - len(line.lstrip(" \t"))
+        out.append(line[:indent].replace(" ", "&#32;").replace("\t", "&#9;"))
+        start = indent
+        match = _LINE_START_RE.match(line, start)
+        if match and match.group(1):
+            out.append("\\" + match.group(1))
+            start = match.end()
+        elif match:
+            out.append(match.group(2) + "\\" + match.group(3))
+            start = match.end()
+    for index in range(start, len(line)):
+        char = line[index]
+        if char in _ESCAPE_ALWAYS:
+            out.append("\\" + char)
+        elif char == "_":
+            first = index
+            while first > 0 and line[first - 1] == "_":
+                first -= 1
+            last = index
+            while last + 1 < len(line) and line[last + 1] == "_":
+                last += 1
+            before = line[first - 1] if first else ""
+            after = line[last + 1] if last + 1 < len(line) else ""
+            out.append("_" if before.isalnum() and after.isalnum() else "\\_")
+        elif char == "&" and re.match(r"&(#|[A-Za-z0-9])", line[index:]):
+            out.append("\\&")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _code_span(text: str) -> str:
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    if (
+        text.startswith("`")
+        or text.endswith("`")
+        or (text.startswith(" ") and text.endswith(" ") and text.strip())
+    ):
+        text = f" {text} "
+    return f"{fence}{text}{fence}"
+
+
+def _inline_equation(expression: str) -> str:
+    if (
+        re.search(r"[`$*_<>\[\]|~]|\\[!-/:-@\[-`{-~]", expression)
+        or expression != expression.strip()
+    ):
+        return f"$`{expression.replace('`', '')}`$"
+    return f"${expression}$"
+
+
+def rich_text_markdown(
+    rich_text: RichText | None,
+    ctx: RenderContext,
+    *,
+    line_start: bool = True,
+    newline: str = "\\\n",
+) -> str:
+    """Render rich text as Markdown inline text.
+
+    Newlines in the text become ``newline`` (a hard line break by default; ``"<br>"`` in
+    table cells, ``" "`` in headings). Callers add indentation for continuation lines.
+    """
+    pieces: list[Run | None] = []  # None marks a line break
+    for run in runs_of(rich_text, ctx, ".md"):
+        for number, part in enumerate(run.text.split("\n")):
+            if number:
+                pieces.append(None)
+            if part:
+                pieces.append(replace(run, text=part))
+    while pieces and pieces[-1] is None:
+        pieces.pop()
+    out: list[str] = []
+    at_line_start = line_start
+    previous_used_markers = False
+    for index, piece in enumerate(pieces):
+        if piece is None:
+            out.append(newline)
+            at_line_start = newline.endswith("\n")
+            previous_used_markers = False
+            continue
+        following = pieces[index + 1] if index + 1 < len(pieces) else None
+        text, previous_used_markers = _markdown_piece(
+            piece, following, at_line_start, out[-1][-1:] if out else "", previous_used_markers
+        )
+        if text.startswith("[") and out and out[-1].endswith("!") and not out[-1].endswith("\\!"):
+            out[-1] = out[-1][:-1] + "\\!"
+        out.append(text)
+        at_line_start = False
+    return "".join(out)
+
+
+def _markdown_piece(
+    run: Run, following: Run | None, line_start: bool, before: str, previous_used_markers: bool
+) -> tuple[str, bool]:
+    """Render one single-line run; return the text and whether it used ``*``/``~`` markers."""
+    if not run.wrapped:
+        return escape_markdown(run.text, line_start=line_start), False
+    stripped = run.text.strip(" \t")
+    if not stripped or run.equation or run.code:
+        stripped = run.text
+    lead = run.text[: run.text.index(stripped)] if stripped else ""
+    trail = run.text[len(lead) + len(stripped) :]
+    lead_text = escape_markdown(lead, line_start=line_start) if lead else ""
+    if run.equation:
+        inner = _inline_equation(run.text)
+    elif run.code:
+        inner = _code_span(run.text)
+    else:
+        inner = escape_markdown(stripped, line_start=line_start and not lead)
+    if run.underline:
+        inner = f"<u>{inner}</u>"
+    emphasis = run.bold or run.italic or run.strikethrough
+    used_markers = False
+    if emphasis:
+        char_before = lead[-1:] if lead else before
+        left_ok = (
+            not (previous_used_markers and not lead)
+            and char_before not in ("*", "~", "_", "\\")
+            and (
+                inner[0].isalnum()
+                or not char_before
+                or char_before.isspace()
+                or not char_before.isalnum()
+            )
+        )
+        next_is_open = following is None or trail or following.text[:1].isspace()
+        right_ok = (
+            inner[-1].isalnum()
+            or next_is_open
+            or (following is not None and (following.wrapped or not following.text[:1].isalnum()))
+        )
+        used_markers = bool(left_ok and right_ok)
+        if used_markers:
+            if run.strikethrough:
+                inner = f"~~{inner}~~"
+            if run.italic:
+                inner = f"*{inner}*"
+            if run.bold:
+                inner = f"**{inner}**"
+        else:
+            if run.strikethrough:
+                inner = f"<del>{inner}</del>"
+            if run.italic:
+                inner = f"<em>{inner}</em>"
+            if run.bold:
+                inner = f"<strong>{inner}</strong>"
+    if run.href:
+        inner = f"[{inner}]({run.href})"
+        used_markers = False
+    return lead_text + inner + escape_markdown(trail, line_start=False), used_markers
+
+
+# --- HTML -------------------------------------------------------------------------------
+
+
+def rich_text_html(rich_text: RichText | None, ctx: RenderContext, suffix: str = ".html") -> str:
+    """Render rich text as escaped HTML inline content (newlines become ``<br>``).
+
+    ``suffix`` is the extension of links to other pages (".md" inside Markdown files).
+    """
+    out: list[str] = []
+    for run in runs_of(rich_text, ctx, suffix):
+        if run.equation:
+            text = f'<span class="equation">{html.escape(run.text)}</span>'
+        else:
+            text = html.escape(run.text).replace("\n", "<br>\n")
+        if run.code:
+            text = f"<code>{text}</code>"
+        if run.strikethrough:
+            text = f"<s>{text}</s>"
+        if run.underline:
+            text = f"<u>{text}</u>"
+        if run.italic:
+            text = f"<em>{text}</em>"
+        if run.bold:
+            text = f"<strong>{text}</strong>"
+        if run.color != "default":
+            text = f'<span class="color-{html.escape(run.color)}">{text}</span>'
+        if run.href:
+            text = f'<a href="{html.escape(run.href)}">{text}</a>'
+        out.append(text)
+    return "".join(out)
+
+
+def icon_text(icon: dict[str, Any] | None) -> str:
+    """A short text form of a Notion icon: the emoji, ``:name:``, or empty for images."""
+    if not icon:
+        return ""
+    kind = icon.get("type")
+    if kind == "emoji":
+        return str(icon.get("emoji") or "")
+    if kind == "custom_emoji":
+        return f":{(icon.get('custom_emoji') or {}).get('name') or 'emoji'}:"
+    if kind == "icon":
+        return f":{(icon.get('icon') or {}).get('name') or 'icon'}:"
+    return ""
+
+
+def json_text(value: Any) -> str:
+    """Deterministic JSON text of any value (for data without a better rendering)."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
