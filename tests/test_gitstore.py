@@ -17,7 +17,9 @@ AUTHOR = Author("test", "test@example.invalid")
 def _git_status(path: Path) -> str:
     return subprocess.run(
         ["git", "-C", str(path), "status", "--porcelain", "--untracked-files=all"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
 
 
@@ -62,8 +64,9 @@ def test_mirror_recovers_dirty_tree_and_stale_locks(tmp_path: Path) -> None:
         assert mirror.commit("after recovery", AUTHOR)
     assert not (path / "new folder").exists()
     assert _git_status(path) == ""
-    subprocess.run(["git", "-C", str(path), "fsck", "--full", "--strict"], check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["git", "-C", str(path), "fsck", "--full", "--strict"], check=True, capture_output=True
+    )
 
 
 def test_mirror_lock_is_exclusive(tmp_path: Path) -> None:

@@ -14,8 +14,26 @@ ids = st.uuids().map(str)
 titles = st.text(
     alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=400
 ) | st.sampled_from(
-    ["", " ", "..", ".", ".git", ".GIT", "git~1", ".git. ", "CON", "nul.txt", "COM1", "a/b\\c",
-     "../../etc/passwd", "\x00\x01", "é", "e\u0301", "🚀 Launch", "x" * 300]
+    [
+        "",
+        " ",
+        "..",
+        ".",
+        ".git",
+        ".GIT",
+        "git~1",
+        ".git. ",
+        "CON",
+        "nul.txt",
+        "COM1",
+        "a/b\\c",
+        "../../etc/passwd",
+        "\x00\x01",
+        "é",
+        "e\u0301",
+        "🚀 Launch",
+        "x" * 300,
+    ]
 )
 
 WINDOWS_FORBIDDEN = set('<>:"/\\|?*')

@@ -19,8 +19,13 @@ PAGE_ID = "393abc1e-edcd-8169-85ce-c64d3d3f20fd"
 
 def _entry(edited: str, *, settled: bool = True) -> IndexEntry:
     return IndexEntry(
-        id=PAGE_ID, kind="page", title="T", parent=None, name="T 3d3f20fd",
-        last_edited_time=edited, settled=settled,
+        id=PAGE_ID,
+        kind="page",
+        title="T",
+        parent=None,
+        name="T 3d3f20fd",
+        last_edited_time=edited,
+        settled=settled,
     )
 
 
@@ -83,7 +88,10 @@ def test_next_watermark_held_at_failure() -> None:
 
 def test_title_of_page_joins_runs() -> None:
     """The title property's runs are joined into plain text."""
-    page = {"properties": {"Name": {"type": "title", "title": [
-        {"plain_text": "Hello "}, {"plain_text": "world"}]}}}
+    page = {
+        "properties": {
+            "Name": {"type": "title", "title": [{"plain_text": "Hello "}, {"plain_text": "world"}]}
+        }
+    }
     assert title_of_page(page) == "Hello world"
     assert title_of_page({"properties": {}}) == ""
