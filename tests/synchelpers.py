@@ -103,7 +103,9 @@ def without_files(node: Any) -> Any:
         return [without_files(item) for item in node]
     if isinstance(node, dict):
         if node.get("type") == "file" and isinstance(node.get("file"), dict):
-            return {key: value for key, value in node.items() if key not in ("file", "download_error")}
+            return {
+                key: value for key, value in node.items() if key not in ("file", "download_error")
+            }
         return {
             key: without_files(value)
             for key, value in node.items()

@@ -56,8 +56,13 @@ def big_mirror(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         settings = make_settings(server, repo)
         report = run_sync(settings, now=clock)
         yield {
-            "clock": clock, "workspace": workspace, "server": server, "repo": repo,
-            "settings": settings, "report": report, "page_ids": page_ids,
+            "clock": clock,
+            "workspace": workspace,
+            "server": server,
+            "repo": repo,
+            "settings": settings,
+            "report": report,
+            "page_ids": page_ids,
         }
 
 
@@ -69,7 +74,7 @@ def test_sync_mirrors_whole_workspace(big_mirror: dict[str, Any]) -> None:
     assert len(all_pages) >= 450
     assert set(all_pages) <= set(records)
     for page_id in all_pages:
-        path, data = records[page_id]
+        path, _data = records[page_id]
         markdown = path.with_suffix(".md").read_text(encoding="utf-8")
         assert FRONT_MATTER_ID.search(markdown).group(1) == page_id
     for page_id in all_pages[:40] + all_pages[-10:]:
@@ -93,10 +98,29 @@ def test_sync_covers_common_block_types(big_mirror: dict[str, Any]) -> None:
     for _path, data in _records(big_mirror["repo"]).values():
         walk(data.get("blocks", []))
     expected = {
-        "paragraph", "heading_1", "heading_2", "heading_3", "bulleted_list_item",
-        "numbered_list_item", "to_do", "toggle", "quote", "callout", "code", "equation",
-        "divider", "table", "table_row", "column_list", "column", "synced_block",
-        "link_to_page", "bookmark", "image", "child_page", "child_database",
+        "paragraph",
+        "heading_1",
+        "heading_2",
+        "heading_3",
+        "bulleted_list_item",
+        "numbered_list_item",
+        "to_do",
+        "toggle",
+        "quote",
+        "callout",
+        "code",
+        "equation",
+        "divider",
+        "table",
+        "table_row",
+        "column_list",
+        "column",
+        "synced_block",
+        "link_to_page",
+        "bookmark",
+        "image",
+        "child_page",
+        "child_database",
     }
     assert expected <= seen
 

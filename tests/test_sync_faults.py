@@ -115,22 +115,25 @@ def test_sync_resumes_after_sigkill(tmp_path: Path) -> None:
         config = tmp_path / "config.toml"
         config.write_text(
             f'[notion]\nbase_url = "{server.base_url}"\nrequests_per_second = 100\n'
-            f'[export]\nrepo = "{tmp_path / "killed"}"\nformats = ["markdown", "json", "csv", "html"]\n'
+            f'[export]\nrepo = "{tmp_path / "killed"}"\n'
+            'formats = ["markdown", "json", "csv", "html"]\n'
             "[sync]\ncheckpoint_pages = 7\n"
         )
         env = {**os.environ, "NOTION_TOKEN": TOKEN}
         command = [sys.executable, "-m", "notion_syncd", "sync", "--config", str(config)]
         for delay in (0.4, 0.7, 1.0):
-            process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.DEVNULL)
+            process = subprocess.Popen(
+                command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
             time.sleep(delay)
             process.send_signal(signal.SIGKILL)
             process.wait()
         finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
         assert finished.returncode == 0, finished.stderr
     killed = tmp_path / "killed"
-    subprocess.run(["git", "-C", str(killed), "fsck", "--full", "--strict"], check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["git", "-C", str(killed), "fsck", "--full", "--strict"], check=True, capture_output=True
+    )
     assert git(killed, "status", "--porcelain") == ""
     assert _tree(killed) == _tree(tmp_path / "reference")
 
@@ -139,14 +142,18 @@ def test_demo_runs_from_the_cli(tmp_path: Path) -> None:
     """`notion-syncd demo DIR` mirrors, edits, mirrors again and shows the history."""
     result = subprocess.run(
         [sys.executable, "-m", "notion_syncd", "demo", str(tmp_path / "demo")],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert "second sync: 0 added, 0 updated" in result.stdout
-    assert "1 requests; no commit" in result.stdout
+    assert "1 request; no commit" in result.stdout
     assert git(tmp_path / "demo", "rev-list", "--count", "HEAD").strip() == "2"
     again = subprocess.run(
         [sys.executable, "-m", "notion_syncd", "demo", str(tmp_path / "demo")],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert again.returncode == 0, again.stderr

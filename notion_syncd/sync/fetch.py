@@ -21,6 +21,7 @@ from notion_syncd.errors import (
     NotionHTTPError,
     SyncInterrupted,
 )
+from notion_syncd.notion.client import ExpiredFileURL
 
 MAX_BLOCK_DEPTH = 60
 FILES_DIR = "_files"
@@ -69,6 +70,8 @@ KNOWN_BLOCK_TYPES = frozenset(
 
 
 class Client(Protocol):
+    def page(self, page_id: str) -> dict[str, Any]: ...
+    def block(self, block_id: str) -> dict[str, Any]: ...
     def block_children(self, block_id: str) -> Iterator[dict[str, Any]]: ...
     def property_items(self, page_id: str, property_id: str) -> dict[str, Any]: ...
     def database(self, database_id: str) -> dict[str, Any]: ...
@@ -184,14 +187,39 @@ def local_file_path(data: bytes, source_url: str) -> str:
 
 def hosted_files(node: object) -> Iterator[dict[str, Any]]:
     """Every Notion-hosted file object (``{"type": "file", "file": {...}}``) inside a record."""
+    for holder, _owner in _hosted_files_with_owner(node, None):
+        yield holder
+
+
+def _hosted_files_with_owner(
+    node: object, owner: str | None
+) -> Iterator[tuple[dict[str, Any], str | None]]:
+    """Hosted file objects with the id of the block (or page) whose fetch minted their URL."""
     if isinstance(node, dict):
+        if node.get("object") in ("block", "page") and isinstance(node.get("id"), str):
+            owner = node["id"]
         if node.get("type") == "file" and isinstance(node.get("file"), dict):
-            yield node
+            yield node, owner
         for value in node.values():
-            yield from hosted_files(value)
+            yield from _hosted_files_with_owner(value, owner)
     elif isinstance(node, list):
         for item in node:
-            yield from hosted_files(item)
+            yield from _hosted_files_with_owner(item, owner)
+
+
+def _fresh_url(client: Client, owner: str | None, source: str, is_page: bool) -> str | None:
+    """Re-fetch the object that holds a file to get a newly signed URL (they expire in ~1 h)."""
+    if owner is None:
+        return None
+    try:
+        fresh = client.page(owner) if is_page else client.block(owner)
+    except NotionHTTPError:
+        return None
+    for holder in hosted_files(fresh):
+        url = holder["file"].get("url")
+        if isinstance(url, str) and strip_query(url) == source:
+            return url
+    return None
 
 
 def known_files(previous_record: dict[str, Any] | None) -> dict[str, str]:
@@ -219,7 +247,8 @@ def download_files(
 ) -> dict[str, bytes]:
     """Download every hosted file of ``record`` and point the record at the local copies."""
     files: dict[str, bytes] = {}
-    for holder in hosted_files(record):
+    page_id = (record.get("page") or {}).get("id")
+    for holder, owner in _hosted_files_with_owner(record, None):
         file_info = holder["file"]
         url = file_info.get("url")
         if not isinstance(url, str) or url.startswith(FILES_DIR):
@@ -235,7 +264,13 @@ def download_files(
             holder["download_error"] = "file downloads are disabled (export.download_files)"
             continue
         try:
-            data = client.download(url, max_bytes=max_bytes)
+            try:
+                data = client.download(url, max_bytes=max_bytes)
+            except ExpiredFileURL:
+                fresh = _fresh_url(client, owner, source, is_page=owner == page_id)
+                if fresh is None:
+                    raise
+                data = client.download(fresh, max_bytes=max_bytes)
         except FileDownloadError as exc:
             holder["file"] = {"source_url": source, "url": source}
             holder["download_error"] = exc.message

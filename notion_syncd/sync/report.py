@@ -89,7 +89,7 @@ class SyncReport:
         ]
         if self.failures:
             parts.append(f"{self.failed} failed")
-        parts.append(f"{self.requests} requests")
+        parts.append(f"{self.requests} request{'' if self.requests == 1 else 's'}")
         text = ", ".join(parts)
         if self.commit:
             text += f"; commit {self.commit[:12]}"
@@ -136,7 +136,10 @@ class SyncReport:
             subject += f", {self.failed} failed"
         lines = [subject, ""]
         for kind in ("added", "updated", "moved", "deleted"):
-            items = [change for change in self.changes if change.kind == kind]
+            items = sorted(
+                (change for change in self.changes if change.kind == kind),
+                key=lambda change: (change.path, change.id),
+            )
             if not items:
                 continue
             lines.append(f"{kind.capitalize()}:")
@@ -152,7 +155,7 @@ class SyncReport:
             lines.append("")
         if self.failures:
             lines.append("Failed (kept their previous version; retried next sync):")
-            for failure in self.failures[:LIST_LIMIT]:
+            for failure in sorted(self.failures, key=lambda item: item.id)[:LIST_LIMIT]:
                 lines.append(f"- {failure.id}: {failure.reason}")
             lines.append("")
         if self.unsupported_blocks:

@@ -25,7 +25,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -66,11 +67,14 @@ from notion_syncd.sync.state import (
     dump_json,
     read_state,
 )
+from notion_syncd.sync.sweep import run_sweep
 from notion_syncd.sync.views import record_json
 
 log = structlog.get_logger()
 
 CONSECUTIVE_FAILURES_TO_ABORT = 5
+MAX_WAITING = 1000
+"""Objects held in memory while their parent is fetched; past this, parents are fetched inline."""
 SUFFIXES = (".json", ".md", ".html", ".csv")
 
 ProgressCallback = Callable[[Progress], None]
@@ -150,24 +154,42 @@ def run_sync(
     return report
 
 
-def _ordered_parallel(
+def _parallel(
     pool: ThreadPoolExecutor,
-    work: Callable[[dict[str, Any]], FetchedRecord],
-    items: Iterable[dict[str, Any]],
+    work: Callable[[WorkItem], FetchedRecord],
+    next_item: Callable[[], WorkItem | None],
     window: int,
-) -> Iterator[tuple[dict[str, Any], Future[FetchedRecord]]]:
-    """Submit work for items as they arrive, at most ``window`` ahead; yield in input order."""
-    pending: deque[tuple[dict[str, Any], Future[FetchedRecord]]] = deque()
+) -> Iterator[tuple[WorkItem, Future[FetchedRecord]]]:
+    """Keep up to ``window`` items in flight; yield each as soon as it is done.
+
+    Completion order keeps every worker busy (one slow page does not hold back the
+    rest); nothing written depends on that order, and reports are sorted before use.
+    ``next_item`` is asked again after every completion, so work found while writing
+    (a parent that is not mirrored yet) joins the same pool.
+    """
+    pending: dict[Future[FetchedRecord], WorkItem] = {}
     try:
-        for item in items:
-            pending.append((item, pool.submit(work, item)))
-            if len(pending) >= window:
-                yield pending.popleft()
-        while pending:
-            yield pending.popleft()
+        while True:
+            while len(pending) < window and (item := next_item()) is not None:
+                pending[pool.submit(work, item)] = item
+            if not pending:
+                return
+            done, _running = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield pending.pop(future), future
     finally:
-        for _item, future in pending:
+        for future in pending:
             future.cancel()
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """An object to fetch: as listed (``listed``) or by id only (a missing parent)."""
+
+    id: str
+    kind: str
+    listed: dict[str, Any] | None
+    known_files: dict[str, str]
 
 
 class SyncRun:
@@ -203,6 +225,9 @@ class SyncRun:
         self.structure_changed = False
         self.state = SyncState()
         self.row_queries: deque[str] = deque()
+        self.parents_to_fetch: deque[WorkItem] = deque()
+        self.waiting_for_parent: dict[str, list[FetchedRecord]] = {}
+        self.unreachable: set[str] = set()
         stats = client.stats
         self.requests_before = (stats.requests, stats.rate_limited)
 
@@ -225,6 +250,7 @@ class SyncRun:
             self._process(self._listing(floor), pool)
             while self.row_queries:
                 self._process(self._rows_of(self.row_queries.popleft()), pool)
+            refused = run_sweep(self, pool, allow_mass_delete=allow_mass_delete) if sweep else None
         except SyncInterrupted:
             self._checkpoint(pool_active=False)
             raise
@@ -235,6 +261,8 @@ class SyncRun:
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
         self._finish()
+        if refused is not None:
+            raise refused  # the sweep deleted nothing; everything else is committed
         return self.report
 
     def _listing(self, floor: datetime | None) -> Iterator[dict[str, Any]]:
@@ -245,32 +273,47 @@ class SyncRun:
 
     # -- streaming: decide, fetch in parallel, write in order ------------------------
 
-    def _candidates(self, results: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        for result in results:
-            if not isinstance(result, dict) or "id" not in result:
-                continue
-            object_id = dashed_id(str(result["id"]))
-            if object_id in self.seen:
-                continue
-            self.seen.add(object_id)
-            self.report.discovered += 1
-            edited = result.get("last_edited_time")
-            if isinstance(edited, str) and (
-                self.newest_seen is None
-                or planner.parse_time(edited) > planner.parse_time(self.newest_seen)
-            ):
-                self.newest_seen = edited
-            decision = planner.decide(result, self.index.get(object_id))
-            if not decision.fetch:
-                self.report.unchanged += decision.reason == "unchanged"
-                continue
-            yield result
+    def _candidate(self, result: object) -> WorkItem | None:
+        """A listed object to fetch, or None when it is a duplicate or unchanged."""
+        if not isinstance(result, dict) or "id" not in result:
+            return None
+        object_id = dashed_id(str(result["id"]))
+        if object_id in self.seen:
+            return None
+        self.seen.add(object_id)
+        self.report.discovered += 1
+        edited = result.get("last_edited_time")
+        if isinstance(edited, str) and (
+            self.newest_seen is None
+            or planner.parse_time(edited) > planner.parse_time(self.newest_seen)
+        ):
+            self.newest_seen = edited
+        decision = planner.decide(result, self.index.get(object_id))
+        if not decision.fetch:
+            self.report.unchanged += decision.reason == "unchanged"
+            return None
+        return self._work_item(object_id, decision.kind, result)
+
+    def _work_item(self, object_id: str, kind: str, listed: dict[str, Any] | None) -> WorkItem:
+        """Prepared in this thread: the index is not shared with the workers."""
+        previous = self.views.stored(self.index.path_of(object_id))
+        return WorkItem(object_id, kind, listed, known_files(previous))
 
     def _process(self, results: Iterable[dict[str, Any]], pool: ThreadPoolExecutor) -> None:
-        window = self.settings.notion.concurrency * 2
-        for result, future in _ordered_parallel(
-            pool, self._fetch, self._candidates(results), window
-        ):
+        source = iter(results)
+
+        def next_item() -> WorkItem | None:
+            while True:
+                if self.parents_to_fetch:
+                    return self.parents_to_fetch.popleft()
+                result = next(source, None)
+                if result is None:
+                    return None
+                if (item := self._candidate(result)) is not None:
+                    return item
+
+        window = self.settings.notion.concurrency * 4
+        for item, future in _parallel(pool, self._fetch, next_item, window):
             self._check_stop()
             try:
                 fetched = future.result()
@@ -278,21 +321,35 @@ class SyncRun:
                 raise
             except NotionUnauthorized:
                 raise
+            except NotionNotFound as exc:
+                if item.listed is None:
+                    self.unreachable.add(item.id)
+                    self._release(item.id)
+                else:
+                    self._record_failure(item, exc)
+                continue
             except NotionError as exc:
-                self._record_failure(result, exc)
+                self._record_failure(item, exc)
                 continue
             self.consecutive_failures = 0
-            self._write(result, fetched)
+            self._write(fetched)
             if self.since_checkpoint >= self.settings.sync.checkpoint_pages:
                 self._checkpoint(pool_active=True)
+        for parent_id in sorted(self.waiting_for_parent):
+            # The parent failed or was never listed: place the children the slow way.
+            for fetched in self.waiting_for_parent.pop(parent_id):
+                self._write(fetched, wait_for_parent=False)
 
     def _rows_of(self, data_source_id: str) -> Iterator[dict[str, Any]]:
         yield from self.client.query_data_source_all(data_source_id)
 
-    def _record_failure(self, result: dict[str, Any], exc: NotionError) -> None:
-        object_id = dashed_id(str(result["id"]))
+    def _record_failure(self, item: WorkItem, exc: NotionError) -> None:
+        object_id = item.id
         reason = exc.message
-        self.report.failures.append(Failure(object_id, reason, result.get("last_edited_time")))
+        edited = (item.listed or {}).get("last_edited_time")
+        self.report.failures.append(Failure(object_id, reason, edited))
+        for fetched in self.waiting_for_parent.pop(object_id, []):
+            self._write(fetched, wait_for_parent=False)
         log.warning("sync.object_failed", id=object_id, reason=reason)
         self.consecutive_failures += 1
         if (
@@ -317,30 +374,29 @@ class SyncRun:
 
     # -- fetching (worker threads) ---------------------------------------------------
 
-    def _fetch(self, result: dict[str, Any]) -> FetchedRecord:
+    def _fetch(self, item: WorkItem) -> FetchedRecord:
+        """Runs in a worker thread: only the client and plain file checks are used here."""
         if self.stop is not None and self.stop.is_set():
             raise SyncInterrupted("stop requested")
         report = FetchReport()
-        if result.get("object") == "data_source":
-            record = self._data_source_record(result)
+        listed = item.listed
+        if listed is None:
+            by_id = self.client.data_source if item.kind == "data_source" else self.client.page
+            listed = by_id(item.id)
+        if item.kind == "data_source":
+            record = self._data_source_record(listed)
         else:
-            page = without_request_id(result)
+            page = without_request_id(listed)
             complete_properties(self.client, page, report)
             blocks = fetch_block_tree(self.client, page["id"], report, stop=self.stop)
             record = {"page": page, "blocks": blocks}
-        stem = self.index.path_of(str(result["id"]))
-        previous = None
-        if stem is not None:
-            raw = self.mirror.read(f"{stem}.json")
-            with contextlib.suppress(ValueError):
-                previous = json.loads(raw) if raw else None
         files = download_files(
             self.client,
             record,
             report,
             max_bytes=self.settings.export.max_file_size,
             enabled=self.settings.export.download_files,
-            previous=known_files(previous),
+            previous=item.known_files,
             file_exists=self.mirror.exists,
         )
         return FetchedRecord(record, files, report)
@@ -355,17 +411,21 @@ class SyncRun:
 
     # -- writing (this thread) -------------------------------------------------------
 
-    def _write(self, result: dict[str, Any], fetched: FetchedRecord) -> None:
-        """Write a fetched object (a new data source also queues a query of its rows)."""
-        object_id = dashed_id(str(result["id"]))
-        edited = str(result.get("last_edited_time") or "")
+    def _write(self, fetched: FetchedRecord, *, wait_for_parent: bool = True) -> None:
+        """Write a fetched object, or hold it until its parent (being fetched) is written."""
+        record = fetched.record
+        obj = record.get("page") or record.get("data_source") or {}
+        object_id = dashed_id(str(obj["id"]))
+        edited = str(obj.get("last_edited_time") or "")
         if self.written.get(object_id) == edited:
+            return
+        if wait_for_parent and (parent_id := self._parent_to_wait_for(record)):
+            self.waiting_for_parent.setdefault(parent_id, []).append(fetched)
             return
         self.report.fetched += 1
         self.report.absorb(fetched.report)
         for path, data in sorted(fetched.files.items()):
             self.mirror.write(path, data)
-        record = fetched.record
         if "data_source" in record:
             if self._write_data_source(record, edited):
                 self.row_queries.append(object_id)
@@ -374,6 +434,33 @@ class SyncRun:
         self.written[object_id] = edited
         self.since_checkpoint += 1
         self._progress("exporting", f"exported {len(self.written)} objects")
+        self._release(object_id)
+
+    def _release(self, parent_id: str) -> None:
+        for child in self.waiting_for_parent.pop(parent_id, []):
+            self._write(child)
+
+    def _parent_to_wait_for(self, record: dict[str, Any]) -> str | None:
+        """The id of a page/data-source parent that is not mirrored yet (queued for fetching).
+
+        Out-of-order listings (a child before its parent) then cost no extra time: the
+        parent is fetched by the same pool, and the child is written right after it.
+        """
+        holder = record.get("database") if "data_source" in record else record.get("page")
+        parent = (holder or {}).get("parent") or {}
+        kind = parent.get("type")
+        if kind not in ("page_id", "data_source_id") or not isinstance(parent.get(kind), str):
+            return None
+        parent_id = dashed_id(parent[kind])
+        if parent_id in self.unreachable or self.index.get(parent_id) is not None:
+            return None
+        if sum(len(items) for items in self.waiting_for_parent.values()) >= MAX_WAITING:
+            return None
+        if parent_id not in self.seen:
+            self.seen.add(parent_id)
+            object_kind = "data_source" if kind == "data_source_id" else "page"
+            self.parents_to_fetch.append(self._work_item(parent_id, object_kind, None))
+        return parent_id
 
     def _settled(self, edited: str) -> bool:
         return bool(edited) and planner.is_settled(edited, self.now())
@@ -557,17 +644,17 @@ class SyncRun:
         return None
 
     def _write_missing_parent(self, kind: str, target_id: str) -> str | None:
-        try:
-            if kind == "data_source_id":
-                obj = self.client.data_source(target_id)
-            else:
-                obj = self.client.page(target_id)
-        except NotionNotFound:
-            return None
-        except NotionHTTPError:
+        """Fetch and write a parent right now (the rare, slow path)."""
+        if target_id in self.unreachable:
             return None
         self.seen.add(target_id)
-        self._write(obj, self._fetch(obj))
+        object_kind = "data_source" if kind == "data_source_id" else "page"
+        try:
+            fetched = self._fetch(self._work_item(target_id, object_kind, None))
+        except NotionHTTPError:
+            self.unreachable.add(target_id)
+            return None
+        self._write(fetched, wait_for_parent=False)
         return target_id if self.index.get(target_id) is not None else None
 
     # -- finishing -------------------------------------------------------------------
