@@ -1,0 +1,296 @@
+"""The daemon: ``notion-syncd run --config FILE``.
+
+Start-up, in order: read and validate the config (an error exits with 78, EX_CONFIG,
+which the systemd unit lists in ``RestartPreventExitStatus=``), register every secret
+with the log scrubber, open the mirror repository, start the health/metrics HTTP
+server, tell systemd ``READY=1`` and only then start the scheduler, whose first poll
+runs at once (a first full export can take hours; systemd must not wait for it).
+
+While running: syncs and pushes run on the schedule (:mod:`.schedule`); the watchdog
+(:mod:`.watchdog`) pings systemd while the sync loop makes progress; ``STATUS=``
+shows progress or the last result. SIGHUP or an edit of the config file reloads it
+(``RELOADING=1`` … ``READY=1``); an invalid new config is logged and the old one
+stays in force. SIGTERM or SIGINT stop the daemon: ``STOPPING=1``, the running sync
+is told to stop (it checks between pages and while waiting on the rate limiter), and
+after at most :data:`STOP_TIMEOUT` seconds the process exits 0; an interrupted sync is
+redone at the next start.
+
+Exit codes: 0 stopped on request, 1 could not start (repository, address in use),
+78 invalid configuration.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import structlog
+
+from notion_syncd.config import Settings, credential_path, load_settings, resolve_token
+from notion_syncd.errors import ConfigError, GitStoreError
+from notion_syncd.heartbeat import Heartbeat
+from notion_syncd.logs import configure_logging, register_secret
+from notion_syncd.service.health import HealthServer
+from notion_syncd.service.jobs import SyncJobs
+from notion_syncd.service.notify import Notifier, one_line, watchdog_interval
+from notion_syncd.service.reload import ConfigWatcher
+from notion_syncd.service.schedule import Schedule
+from notion_syncd.service.state import SyncStatus
+from notion_syncd.service.watchdog import WatchdogPinger, loop_is_healthy
+
+log = structlog.get_logger(__name__)
+
+EX_OK = 0
+EX_FAILURE = 1
+EX_CONFIG = 78
+#: Seconds a stop waits for the running sync before exiting anyway (systemd's
+#: TimeoutStopSec= in the unit is larger).
+STOP_TIMEOUT = 8.0
+#: The scheduler tick; the loop counts as stalled after TICK_MISSES missed ticks.
+TICK_SECONDS = 1.0
+TICK_MISSES = 5
+
+
+def run_daemon(config_path: Path, *, environ: Mapping[str, str] = os.environ) -> int:
+    """Run until SIGTERM/SIGINT; returns the process exit status."""
+    configure_logging()
+    try:
+        settings = _load(config_path, environ)
+    except ConfigError as error:
+        message = str(error) + (f" ({error.hint})" if error.hint else "")
+        print(f"notion-syncd: {one_line(message, limit=4000)}", file=sys.stderr, flush=True)
+        return EX_CONFIG
+    configure_logging(settings.log.level, settings.log.format)
+    return Daemon(config_path, settings, environ).run()
+
+
+def _load(config_path: Path, environ: Mapping[str, str]) -> Settings:
+    """Settings from the file, with every secret registered for scrubbing."""
+    settings = load_settings(config_path, environ=None if environ is os.environ else environ)
+    register_secret(resolve_token(settings.notion, environ).get_secret_value())
+    _register_git_secrets(settings, environ)
+    return settings
+
+
+def _register_git_secrets(settings: Settings, environ: Mapping[str, str]) -> None:
+    files = [credential_path("git-token", environ)]
+    for remote in settings.git.remotes:
+        if remote.token_env:
+            register_secret(environ.get(remote.token_env))
+        files.append(remote.token_file)
+    for path in files:
+        if path is None:
+            continue
+        try:
+            register_secret(path.read_text(encoding="utf-8").strip())
+        except (OSError, UnicodeDecodeError):
+            continue  # the push reports an unreadable token file itself
+
+
+def _digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+class Daemon:
+    def __init__(self, config_path: Path, settings: Settings, environ: Mapping[str, str]) -> None:
+        self.config_path = config_path
+        self._environ = environ
+        self._settings = settings
+        self._settings_lock = threading.Lock()
+        self._config_digest = _digest(config_path)
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._reload_reason: str | None = None
+        self._notifier = Notifier(environ)
+        self._watchdog_seconds = watchdog_interval(environ)
+        self._tick = Heartbeat()
+        self._sync_heartbeat = Heartbeat()
+        self._status = SyncStatus()
+        tick_seconds = TICK_SECONDS
+        if self._watchdog_seconds is not None:
+            tick_seconds = min(tick_seconds, self._watchdog_seconds / 4)
+        self._tick_limit = tick_seconds * TICK_MISSES
+        home = environ.get("HOME")
+        self._jobs = SyncJobs(
+            settings=self.settings,
+            status=self._status,
+            heartbeat=self._sync_heartbeat,
+            stop=self._stop,
+            notifier=self._notifier,
+            homedir=Path(home) if home else settings.export.repo.parent,
+            after_commit=lambda: self._schedule.push_now(),
+        )
+        self._schedule = Schedule(self._jobs, self._tick.beat, tick_seconds)
+
+    def settings(self) -> Settings:
+        with self._settings_lock:
+            return self._settings
+
+    # -- probes -------------------------------------------------------------------
+
+    def alive(self) -> bool:
+        """The scheduler loop ticks (for /healthz)."""
+        return self._tick.age() < self._tick_limit
+
+    def ready(self) -> tuple[bool, str]:
+        """The last sync succeeded recently (for /readyz)."""
+        return self._status.readiness(self.settings().schedule.interval)
+
+    def making_progress(self) -> bool:
+        """The watchdog rule (see :mod:`.watchdog`)."""
+        return loop_is_healthy(
+            scheduler_age=self._tick.age(),
+            scheduler_limit=self._tick_limit,
+            sync_running=self._status.running,
+            sync_progress_age=self._sync_heartbeat.age(),
+            watchdog_seconds=self._watchdog_seconds or float("inf"),
+        )
+
+    # -- requests from signal handlers and the file watcher ------------------------
+
+    def request_stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def request_reload(self, reason: str) -> None:
+        self._reload_reason = reason
+        self._wake.set()
+
+    # -- life cycle ---------------------------------------------------------------
+
+    def run(self) -> int:
+        settings = self.settings()
+        if not self._open_repository(settings):
+            return EX_FAILURE
+        health: HealthServer | None = None
+        if settings.server.enabled:
+            health = HealthServer(settings.server.listen, live=self.alive, ready=self.ready)
+            try:
+                health.start()
+            except OSError as error:
+                log.error("health.bind_failed", listen=settings.server.listen, error=error.strerror)
+                return EX_FAILURE
+        pinger = None
+        if self._watchdog_seconds is not None:
+            pinger = WatchdogPinger(self._notifier, self._watchdog_seconds, self.making_progress)
+        watcher = ConfigWatcher(self.config_path, lambda: self.request_reload("file"))
+        with self._signals():
+            self._notifier.ready(status="started; first sync starting")
+            self._schedule.start(settings.schedule, push=bool(settings.git.remotes))
+            if pinger is not None:
+                pinger.start()
+            watcher.start()
+            log.info(
+                "daemon.started",
+                config=str(self.config_path),
+                repo=str(settings.export.repo),
+                listen=health.url if health else None,
+                interval=settings.schedule.interval,
+                watchdog=self._watchdog_seconds,
+            )
+            self._loop()
+            self._shutdown(watcher, pinger, health)
+        return EX_OK
+
+    def _open_repository(self, settings: Settings) -> bool:
+        try:
+            from notion_syncd.gitstore import open_mirror
+
+            open_mirror(settings.export.repo, branch=settings.export.branch).close()
+        except GitStoreError as error:
+            log.error("repo.unavailable", repo=str(settings.export.repo), error=str(error))
+            return False
+        return True
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(timeout=1.0)
+            self._wake.clear()
+            reason, self._reload_reason = self._reload_reason, None
+            if reason is not None and not self._stop.is_set():
+                self.reload(reason)
+
+    def _shutdown(
+        self, watcher: ConfigWatcher, pinger: WatchdogPinger | None, health: HealthServer | None
+    ) -> None:
+        log.info("daemon.stopping")
+        self._status.stopping()
+        self._notifier.stopping(status="stopping")
+        self._stop.set()
+        watcher.stop()
+        self._schedule.shutdown()
+        if not self._schedule.join_sync(STOP_TIMEOUT):
+            log.warning("sync.abandoned", detail="did not stop in time; redone at the next start")
+        if pinger is not None:
+            pinger.stop()
+        if health is not None:
+            health.stop()
+        log.info("daemon.stopped")
+
+    def reload(self, reason: str) -> None:
+        """Re-read the config; keep the old one if the new one is invalid."""
+        digest = _digest(self.config_path)
+        if reason == "file" and digest == self._config_digest:
+            return
+        self._config_digest = digest
+        self._notifier.reloading(status="reloading configuration")
+        old = self.settings()
+        try:
+            new = _load(self.config_path, self._environ)
+        except ConfigError as error:
+            log.error(
+                "config.invalid",
+                error=str(error),
+                hint=error.hint,
+                source=reason,
+                detail="the previous configuration stays in force",
+            )
+            self._notifier.ready(status=self._status.status_line())
+            return
+        configure_logging(new.log.level, new.log.format)
+        with self._settings_lock:
+            self._settings = new
+        rescheduled = self._schedule.apply(new.schedule, push=bool(new.git.remotes))
+        changed = sorted(
+            name for name in type(new).model_fields if getattr(new, name) != getattr(old, name)
+        )
+        if new.server != old.server:
+            log.warning("config.restart_required", keys=["server"])
+        self._notifier.ready(status=self._status.status_line())
+        log.info("config.reloaded", source=reason, changed=changed, rescheduled=rescheduled)
+
+    @contextmanager
+    def _signals(self) -> Iterator[None]:
+        """SIGTERM/SIGINT stop, SIGHUP reloads (only possible in the main thread)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def stop(_signum: int, _frame: FrameType | None) -> None:
+            self.request_stop()
+
+        def hup(_signum: int, _frame: FrameType | None) -> None:
+            self.request_reload("signal")
+
+        handlers: dict[signal.Signals, Any] = {
+            signal.SIGTERM: stop,
+            signal.SIGINT: stop,
+            signal.SIGHUP: hup,
+        }
+        previous = {signum: signal.signal(signum, handler) for signum, handler in handlers.items()}
+        try:
+            yield
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)

@@ -1,0 +1,165 @@
+"""The work the scheduler runs: one sync (a poll or a sweep) and one push round.
+
+Job functions never raise (apscheduler would only log it) and return at once when
+the daemon is stopping, so jobs still queued at shutdown cost nothing. A lock makes
+"never two syncs at once" hold even if a job were submitted twice.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import structlog
+
+from notion_syncd.errors import NotionSyncdError, SyncInterrupted
+from notion_syncd.heartbeat import Heartbeat
+from notion_syncd.logs import scrub
+from notion_syncd.service.notify import Notifier
+from notion_syncd.service.state import ProgressLike, SyncStatus
+
+if TYPE_CHECKING:
+    from notion_syncd.config import Settings
+
+log = structlog.get_logger(__name__)
+
+#: Least time between two STATUS= updates during a sync.
+STATUS_EVERY = 1.0
+
+
+class ReportLike(Protocol):
+    """The parts of the runner's ``SyncReport`` the daemon reads."""
+
+    @property
+    def commit(self) -> str | None: ...
+    @property
+    def changed(self) -> int: ...
+    @property
+    def failed(self) -> int: ...
+
+
+RunSync = Callable[..., Any]
+
+
+def _load_run_sync() -> RunSync:
+    from notion_syncd.sync.runner import run_sync
+
+    return run_sync
+
+
+def _latest_title(report: ReportLike) -> str | None:
+    """The title of the last change the report lists, if it lists changes."""
+    changes = getattr(report, "changes", None)
+    if not changes:
+        return None
+    title = getattr(changes[-1], "title", None)
+    return title if isinstance(title, str) and title else None
+
+
+class SyncJobs:
+    """Runs syncs and pushes with the settings in force at the time each job starts."""
+
+    def __init__(
+        self,
+        *,
+        settings: Callable[[], Settings],
+        status: SyncStatus,
+        heartbeat: Heartbeat,
+        stop: threading.Event,
+        notifier: Notifier,
+        homedir: Path,
+        after_commit: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._settings = settings
+        self._status = status
+        self._heartbeat = heartbeat
+        self._stop = stop
+        self._notifier = notifier
+        self._homedir = homedir
+        self._after_commit = after_commit
+        self._sync_lock = threading.Lock()
+        self._last_status = 0.0
+
+    def sync(self, sweep: bool | None = None) -> None:
+        """One sync; ``sweep=True`` also looks for deleted and moved pages."""
+        if self._stop.is_set():
+            return
+        if not self._sync_lock.acquire(blocking=False):
+            log.info("sync.skipped", reason="another sync is running")
+            return
+        try:
+            self._sync(sweep)
+        finally:
+            self._sync_lock.release()
+
+    def _sync(self, sweep: bool | None) -> None:
+        settings = self._settings()
+        self._status.started()
+        self._heartbeat.beat()
+        self.publish_status(force=True)
+        try:
+            run_sync = _load_run_sync()
+            report: ReportLike = run_sync(
+                settings,
+                heartbeat=self._heartbeat,
+                progress=self._progress,
+                stop=self._stop,
+                sweep=sweep,
+            )
+        except SyncInterrupted:
+            self._status.interrupted()
+            log.info("sync.interrupted", detail="redone at the next sync")
+        except NotionSyncdError as error:
+            self._status.failed(type(error).__name__)
+            log.error(
+                "sync.failed", error=str(error), error_type=type(error).__name__, hint=error.hint
+            )
+        except Exception:  # a bug must not end the daemon: log it and try again next time
+            self._status.failed("InternalError")
+            log.exception("sync.crashed")
+        else:
+            self._status.succeeded(
+                changed=report.changed, commit=report.commit, latest_title=_latest_title(report)
+            )
+            if report.commit:
+                self._after_commit()
+        finally:
+            self.publish_status(force=True)
+
+    def _progress(self, progress: ProgressLike) -> None:
+        self._heartbeat.beat()
+        self._status.progressed(progress)
+        self.publish_status()
+
+    def publish_status(self, *, force: bool = False) -> None:
+        """Send the current status line to systemd (at most once a second unless forced)."""
+        now = time.monotonic()
+        if not force and now - self._last_status < STATUS_EVERY:
+            return
+        self._last_status = now
+        self._notifier.status(scrub(self._status.status_line()))
+
+    def push(self) -> None:
+        """Push to every configured remote (each remote's failure is its own)."""
+        if self._stop.is_set():
+            return
+        settings = self._settings()
+        if not settings.git.remotes:
+            return
+        try:
+            from notion_syncd.gitremote import push_all
+        except ImportError:
+            log.warning("push.unavailable", reason="notion_syncd.gitremote is not installed")
+            return
+        try:
+            push_all(
+                settings.export.repo,
+                settings.git,
+                local_branch=settings.export.branch,
+                homedir=self._homedir,
+            )
+        except Exception:  # push_all handles each remote; anything else is a bug
+            log.exception("push.crashed")

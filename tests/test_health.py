@@ -1,0 +1,166 @@
+"""Tests for the health endpoint (notion_syncd.service.health) and the sync status it reads."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from prometheus_client import CollectorRegistry, Counter
+
+from notion_syncd.service.health import HealthServer, parse_listen
+from notion_syncd.service.state import SyncStatus
+
+
+class FakeClock:
+    """A clock that moves only when told to."""
+
+    def __init__(self, now: float = 1_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass(frozen=True)
+class Step:
+    phase: str
+    done: int
+    total: int | None
+    message: str
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def status(clock: FakeClock) -> SyncStatus:
+    return SyncStatus(monotonic=clock, wall=lambda: 1_767_268_800.0 + clock.now)
+
+
+@pytest.fixture
+def server(status: SyncStatus) -> Iterator[tuple[HealthServer, dict[str, bool]]]:
+    """A health server on a free loopback port with a switchable liveness flag."""
+    flags = {"live": True}
+    registry = CollectorRegistry()
+    Counter("notion_syncd_test_runs_total", "Test runs.", registry=registry).inc()
+    health = HealthServer(
+        "127.0.0.1:0",
+        live=lambda: flags["live"],
+        ready=lambda: status.readiness(interval=60),
+        registry=registry,
+    )
+    health.start()
+    try:
+        yield health, flags
+    finally:
+        health.stop()
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.read().decode()
+
+
+def test_health_server_binds_loopback_and_reports_port(
+    server: tuple[HealthServer, dict[str, bool]],
+) -> None:
+    """Port 0 binds a free loopback port and address reports it."""
+    health, _ = server
+    host, port = health.address
+    assert host == "127.0.0.1"
+    assert port > 0
+    assert health.url == f"http://127.0.0.1:{port}"
+
+
+def test_health_healthz_follows_liveness(server: tuple[HealthServer, dict[str, bool]]) -> None:
+    """/healthz is 200 while the loop is alive and 503 when it stalls."""
+    health, flags = server
+    assert _get(health.url + "/healthz") == (200, "ok\n")
+    assert _get(health.url + "/livez")[0] == 200
+    flags["live"] = False
+    assert _get(health.url + "/healthz") == (503, "stalled\n")
+
+
+def test_health_readyz_after_success_until_stale(
+    server: tuple[HealthServer, dict[str, bool]], status: SyncStatus, clock: FakeClock
+) -> None:
+    """/readyz is 503 before the first success, 200 after, 503 after 3 intervals."""
+    health, _ = server
+    assert _get(health.url + "/readyz") == (503, "starting\n")
+    status.started()
+    status.succeeded(changed=2, commit="abc")
+    assert _get(health.url + "/readyz") == (200, "ok\n")
+    clock.now += 3 * 60
+    status.started()
+    status.failed("NotionUnavailable")
+    assert _get(health.url + "/readyz") == (200, "ok\n")
+    clock.now += 1
+    assert _get(health.url + "/readyz") == (503, "stale\n")
+    status.stopping()
+    assert _get(health.url + "/readyz") == (503, "stopping\n")
+
+
+def test_health_metrics_serves_registry(server: tuple[HealthServer, dict[str, bool]]) -> None:
+    """/metrics is the Prometheus text of the given registry."""
+    health, _ = server
+    code, body = _get(health.url + "/metrics")
+    assert code == 200
+    assert "notion_syncd_test_runs_total 1.0" in body
+
+
+def test_health_unknown_path_404(server: tuple[HealthServer, dict[str, bool]]) -> None:
+    """Any other path is 404."""
+    health, _ = server
+    assert _get(health.url + "/admin")[0] == 404
+
+
+def test_health_probe_error_is_500_without_details() -> None:
+    """A failing probe answers 500 with a status word, not the exception text."""
+
+    def broken() -> bool:
+        raise RuntimeError("ntn_leaky details")
+
+    health = HealthServer("127.0.0.1:0", live=broken, ready=lambda: (True, "ok"))
+    health.start()
+    try:
+        assert _get(health.url + "/healthz") == (500, "error\n")
+    finally:
+        health.stop()
+
+
+def test_parse_listen_ipv4_and_ipv6() -> None:
+    """HOST:PORT splits at the last colon; IPv6 hosts lose their brackets."""
+    assert parse_listen("127.0.0.1:9184") == ("127.0.0.1", 9184)
+    assert parse_listen("[::1]:0") == ("::1", 0)
+    with pytest.raises(ValueError):
+        parse_listen("9184")
+
+
+def test_sync_status_line_progress_and_idle(status: SyncStatus) -> None:
+    """STATUS text shows progress while syncing and the last result when idle."""
+    assert status.status_line() == "idle; no sync yet"
+    status.started()
+    assert status.status_line() == "syncing: starting"
+    status.progressed(Step("fetch", 1234, 10000, "Roadmap 🚀"))
+    assert status.status_line() == "syncing: 1,234 / 10,000 pages (Roadmap 🚀)"
+    status.progressed(Step("listing", 5, None, ""))
+    assert status.status_line() == "syncing: 5 pages (listing)"
+    status.succeeded(changed=3, commit="abc", latest_title="Launch 🚀")
+    assert status.status_line() == "idle; last sync 12:16 UTC, 3 pages changed (latest: Launch 🚀)"
+    status.started()
+    status.succeeded(changed=1, commit=None)
+    assert status.status_line() == "idle; last sync 12:16 UTC, 1 page changed"
+    status.started()
+    status.failed("NotionUnavailable")
+    assert status.status_line() == (
+        "idle; last sync failure 12:16 UTC (NotionUnavailable); last success 12:16 UTC"
+    )
