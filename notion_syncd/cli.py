@@ -105,6 +105,23 @@ def cmd_push(args: argparse.Namespace) -> int:
     return push_now(settings, out=sys.stdout)
 
 
+def cmd_history(args: argparse.Namespace) -> int:
+    from notion_syncd.sync.history import format_version, page_history
+
+    settings = _settings(args)
+    for version in page_history(settings, args.page):
+        print(format_version(version))
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from notion_syncd.sync.history import parse_when, show_page
+
+    settings = _settings(args)
+    sys.stdout.write(show_page(settings, args.page, parse_when(args.at)))
+    return 0
+
+
 def cmd_fake_server(args: argparse.Namespace) -> int:
     from notion_syncd.demo import serve_fake
 
@@ -141,6 +158,15 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
     push = verb("push", cmd_push, "push the mirror to every configured remote now")
     push.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
+    history = verb("history", cmd_history, "list a page's versions (across renames and moves)")
+    history.add_argument("page", metavar="PAGE", help="page id, Notion URL or path in the mirror")
+    history.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
+    show = verb("show", cmd_show, "print a page's Markdown as it was at a date")
+    show.add_argument("page", metavar="PAGE", help="page id, Notion URL or path in the mirror")
+    show.add_argument(
+        "--at", metavar="DATE", required=True, help="ISO date or datetime (naive = UTC)"
+    )
+    show.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
     demo = verb(
         "demo",
         cmd_demo,
