@@ -35,7 +35,12 @@ class Views:
         self.data_sources: set[str] = set()
 
     def context(self, owner_id: str) -> Callable[[str], RenderContext]:
-        """Render contexts for files of ``owner_id``; misses are remembered for later."""
+        """Render contexts for files of ``owner_id``; misses are remembered for later.
+
+        A link or title that cannot be resolved yet (its target comes later in the same
+        sync) is remembered, and the owner is re-rendered at the next flush once the
+        target is mirrored, so the result does not depend on the listing order.
+        """
 
         def resolve(target: str) -> str | None:
             stem = self.index.path_of(target)
@@ -43,8 +48,14 @@ class Views:
                 self.unresolved.setdefault(owner_id, set()).add(dashed_id(target))
             return stem
 
+        def title_of(target: str) -> str | None:
+            title = self.index.title_of(target)
+            if title is None:
+                self.unresolved.setdefault(owner_id, set()).add(dashed_id(target))
+            return title
+
         def factory(path: str) -> RenderContext:
-            return RenderContext(path=path, resolve=resolve, title_of=self.index.title_of)
+            return RenderContext(path=path, resolve=resolve, title_of=title_of)
 
         return factory
 

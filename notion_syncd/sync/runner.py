@@ -228,13 +228,17 @@ class SyncRun:
         self.parents_to_fetch: deque[WorkItem] = deque()
         self.waiting_for_parent: dict[str, list[FetchedRecord]] = {}
         self.unreachable: set[str] = set()
-        stats = client.stats
-        self.requests_before = (stats.requests, stats.rate_limited)
+        self.requests_before = self._api_requests()
+
+    def _api_requests(self) -> tuple[int, int]:
+        """Notion API requests and rate-limit answers so far (file downloads go elsewhere)."""
+        stats = self.client.stats
+        return stats.requests - stats.by_endpoint.get("files", 0), stats.rate_limited
 
     def count_requests(self) -> None:
-        stats = self.client.stats
-        self.report.requests = stats.requests - self.requests_before[0]
-        self.report.rate_limited = stats.rate_limited - self.requests_before[1]
+        requests, rate_limited = self._api_requests()
+        self.report.requests = requests - self.requests_before[0]
+        self.report.rate_limited = rate_limited - self.requests_before[1]
 
     # -- the whole run ---------------------------------------------------------------
 
@@ -399,7 +403,9 @@ class SyncRun:
             previous=item.known_files,
             file_exists=self.mirror.exists,
         )
-        return FetchedRecord(record, files, report)
+        # Render from exactly what is stored (sorted keys), so a later offline
+        # re-render of the JSON gives the same bytes.
+        return FetchedRecord(json.loads(record_json(record)), files, report)
 
     def _data_source_record(self, data_source: dict[str, Any]) -> dict[str, Any]:
         parent = data_source.get("parent") or {}
