@@ -18,6 +18,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -287,12 +288,33 @@ def _reset_to_head(repo: Any, path: Path, branch: str) -> bool:
     return True
 
 
+def _discard_unfinished_init(path: Path) -> None:
+    """Remove a ``.git`` that a process killed during ``git init`` left half made.
+
+    Only a repository without any commit or ref is removed: nothing was mirrored yet.
+    """
+    git_dir = path / ".git"
+    if not git_dir.is_dir():
+        return
+    try:
+        pygit2.Repository(str(path))
+        return
+    except pygit2.GitError:
+        pass
+    refs = git_dir / "refs"
+    has_refs = refs.is_dir() and any(item.is_file() for item in refs.rglob("*"))
+    if has_refs or (git_dir / "packed-refs").exists():
+        return
+    shutil.rmtree(git_dir)
+
+
 def open_mirror(path: Path, *, branch: str = "main") -> Mirror:
     """Open (creating if needed) and lock the mirror at ``path``, recovering from crashes."""
     path = Path(os.path.abspath(path))
     pygit2.settings.enable_fsync_gitdir(True)
     try:
         path.mkdir(parents=True, exist_ok=True)
+        _discard_unfinished_init(path)
         if not (path / ".git").exists():
             if any(name for name in os.listdir(path)):
                 raise GitStoreError(

@@ -102,6 +102,7 @@ def test_data_source_over_query_cap_is_complete(tmp_path: Path) -> None:
     workspace = Workspace(clock)
     generate_workspace(workspace, pages=1, depth=1, databases=1, rows_per_database=0)
     source_id = next(iter(workspace.data_sources))
+    clock.advance(hours=2)  # the data source is in search; its rows will not be yet
     clock.tick = timedelta(milliseconds=100)
     for number in range(10_050):
         workspace.add_row(source_id, {"Name": f"Row {number}"})

@@ -599,6 +599,8 @@ class SyncRun:
         label = title or "Untitled"
         if not was_indexed:
             self.structure_changed = True
+            # Pages that already linked to it (a restore, a newly shared page) now resolve.
+            self.views.pending.update(backlinks.sources_of(self.mirror, object_id))
             self.report.changes.append(Change("added", object_id, label, stem))
             metrics.PAGE_CHANGES.labels("added").inc()
         elif old_stem is not None and old_stem != stem:

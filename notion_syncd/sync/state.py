@@ -78,7 +78,6 @@ class IndexEntry:
 @dataclass(frozen=True)
 class SyncState:
     watermark: str | None = None
-    listed_at: str | None = None
     formats: tuple[str, ...] = ()
     format_version: int = FORMAT_VERSION
 
@@ -87,7 +86,6 @@ class SyncState:
             {
                 "format_version": self.format_version,
                 "formats": list(self.formats),
-                "listed_at": self.listed_at,
                 "watermark": self.watermark,
             }
         )
@@ -101,7 +99,6 @@ def read_state(mirror: Mirror) -> SyncState:
         data = json.loads(raw)
         return SyncState(
             watermark=data.get("watermark"),
-            listed_at=data.get("listed_at"),
             formats=tuple(data.get("formats", ())),
             format_version=int(data.get("format_version", FORMAT_VERSION)),
         )
