@@ -248,6 +248,7 @@ def download_files(
     """Download every hosted file of ``record`` and point the record at the local copies."""
     files: dict[str, bytes] = {}
     page_id = (record.get("page") or {}).get("id")
+    owner_id = page_id or (record.get("data_source") or {}).get("id") or "?"
     for holder, owner in _hosted_files_with_owner(record, None):
         file_info = holder["file"]
         url = file_info.get("url")
@@ -274,7 +275,7 @@ def download_files(
         except FileDownloadError as exc:
             holder["file"] = {"source_url": source, "url": source}
             holder["download_error"] = exc.message
-            report.files_failed.append(f"{source}: {exc.message}")
+            report.files_failed.append(f"{owner_id}: {source}: {exc.message}")
             continue
         local = local_file_path(data, source)
         files[local] = data
