@@ -133,13 +133,7 @@ class Mirror:
         with contextlib.suppress(KeyError, OSError, pygit2.GitError):
             self._index.remove(rel)
         self._staged += 1
-        parent = full.parent
-        while parent != self.path:
-            try:
-                parent.rmdir()
-            except OSError:
-                break
-            parent = parent.parent
+        self._prune_empty_parents(full)
         return True
 
     def move(self, old: str, new: str) -> None:
@@ -154,7 +148,11 @@ class Mirror:
             self._index.remove(old)
         self._index.add(new)
         self._staged += 1
-        parent = source.parent
+        self._prune_empty_parents(source)
+
+    def _prune_empty_parents(self, removed: Path) -> None:
+        """Remove the folders a removed file leaves empty, up to the mirror's root."""
+        parent = removed.parent
         while parent != self.path:
             try:
                 parent.rmdir()

@@ -6,7 +6,6 @@ the clock and sleep (a virtual time that only moves when every worker sleeps).
 
 from __future__ import annotations
 
-import heapq
 import json
 import random
 import threading
@@ -19,6 +18,7 @@ import httpx
 import pytest
 import structlog
 from structlog.testing import capture_logs
+from virtualtime import VirtualTime
 
 from notion_syncd import errors, metrics
 from notion_syncd.heartbeat import Heartbeat
@@ -32,43 +32,6 @@ from notion_syncd.notion.retry import RetryPolicy, parse_retry_after
 TOKEN = "secret_CANARY1234567890abcdefghijklmnopqrstuvwxyzABCDEF"
 BASE = "https://api.notion.test"
 Handler = Callable[[httpx.Request], httpx.Response]
-
-
-class VirtualTime:
-    """A clock that moves only when every worker thread sleeps (discrete-event time)."""
-
-    def __init__(self, workers: int = 1) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-        self._active = workers
-        self._wakeups: list[float] = []
-        self._condition = threading.Condition()
-
-    def clock(self) -> float:
-        with self._condition:
-            return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self._condition:
-            self.sleeps.append(seconds)
-            wake = self.now + seconds
-            heapq.heappush(self._wakeups, wake)
-            self._advance_if_idle()
-            while self.now < wake:
-                if not self._condition.wait(timeout=10):
-                    raise AssertionError("virtual time stalled")
-            self._wakeups.remove(wake)
-            heapq.heapify(self._wakeups)
-
-    def done(self) -> None:
-        with self._condition:
-            self._active -= 1
-            self._advance_if_idle()
-
-    def _advance_if_idle(self) -> None:
-        if self._wakeups and len(self._wakeups) >= self._active:
-            self.now = max(self.now, self._wakeups[0])
-            self._condition.notify_all()
 
 
 @dataclass

@@ -40,6 +40,20 @@ _SSH_URL = re.compile(r"^(?:ssh|ssh\+git|git\+ssh)://(?:[^@/]*@)?(\[[^\]]+\]|[^:
 _SCP_LIKE = re.compile(r"^(?:[^@/:]+@)?(\[[^\]]+\]|[^:/]+):(?!//)")
 
 
+def write_text_atomically(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text``: temporary file in the same folder, fsync, rename."""
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
 def ssh_target(url: str) -> tuple[str, int] | None:
     """``(host, port)`` of an SSH remote URL (``ssh://`` or scp-like), None for others."""
     match = _SSH_URL.match(url)
@@ -86,16 +100,7 @@ def install_known_hosts(homedir: Path, text: str) -> Path:
             hint="give notion-syncd a home directory of its own "
             "(see notion_syncd.gitremote.default_homedir)",
         )
-    descriptor, temporary = tempfile.mkstemp(prefix=".known_hosts.", dir=ssh_dir)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_text_atomically(path, content)
     return path
 
 

@@ -9,8 +9,6 @@ a cache: losing it costs at most one redundant push. It is replaced atomically.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +18,7 @@ import pygit2
 import structlog
 
 from notion_syncd.errors import GitStoreError
+from notion_syncd.gitremote.hostkeys import write_text_atomically
 
 STATE_VERSION = 1
 BACKOFF_BASE_SECONDS = 30.0
@@ -144,13 +143,4 @@ def write_push_state(repo_path: Path, states: dict[str, RemoteState]) -> None:
         "remotes": {name: asdict(states[name]) for name in sorted(states)},
     }
     text = json.dumps(document, indent=2, sort_keys=True) + "\n"
-    descriptor, temporary = tempfile.mkstemp(prefix=".push-state.", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_text_atomically(path, text)

@@ -63,6 +63,7 @@ from notion_syncd.sync.state import (
     STATE_FILE,
     Index,
     IndexEntry,
+    Kind,
     SyncState,
     dump_json,
     read_state,
@@ -525,6 +526,29 @@ class SyncRun:
         old = backlinks.link_targets(previous) if previous else set()
         backlinks.update(self.mirror, object_id, old, backlinks.link_targets(record))
 
+    def _index_object(
+        self,
+        object_id: str,
+        kind: Kind,
+        title: str,
+        parent_id: str | None,
+        name: str,
+        edited: str,
+        obj: dict[str, Any],
+    ) -> None:
+        self.index.put(
+            IndexEntry(
+                id=object_id,
+                kind=kind,
+                title=title,
+                parent=parent_id,
+                name=name,
+                last_edited_time=edited,
+                created_time=str(obj.get("created_time") or ""),
+                settled=self._settled(edited),
+            )
+        )
+
     def _write_page(self, record: dict[str, Any], edited: str) -> None:
         page = record["page"]
         object_id = dashed_id(page["id"])
@@ -532,17 +556,7 @@ class SyncRun:
         title = planner.title_of_page(page)
         name, old_stem = self._place(object_id, title, parent_id)
         was_indexed = self.index.get(object_id) is not None
-        entry = IndexEntry(
-            id=object_id,
-            kind="page",
-            title=title,
-            parent=parent_id,
-            name=name,
-            last_edited_time=edited,
-            created_time=str(page.get("created_time") or ""),
-            settled=self._settled(edited),
-        )
-        self.index.put(entry)
+        self._index_object(object_id, "page", title, parent_id, name, edited, page)
         stem = self.index.path_of(object_id) or name
         self._relocate(old_stem, stem)
         self._update_backlinks(object_id, stem, record)
@@ -561,18 +575,7 @@ class SyncRun:
         )
         name, old_stem = self._place(object_id, title, parent_id)
         was_indexed = self.index.get(object_id) is not None
-        self.index.put(
-            IndexEntry(
-                id=object_id,
-                kind="data_source",
-                title=title,
-                parent=parent_id,
-                name=name,
-                last_edited_time=edited,
-                created_time=str(data_source.get("created_time") or ""),
-                settled=self._settled(edited),
-            )
-        )
+        self._index_object(object_id, "data_source", title, parent_id, name, edited, data_source)
         if database.get("id"):
             database_id = dashed_id(database["id"])
             self.index.put(
