@@ -51,11 +51,8 @@ def _load_run_sync() -> RunSync:
 
 
 def _latest_title(report: ReportLike) -> str | None:
-    """The title of the last change the report lists, if it lists changes."""
-    changes = getattr(report, "changes", None)
-    if not changes:
-        return None
-    title = getattr(changes[-1], "title", None)
+    """The title of the last change of the sync, if there was one."""
+    title = getattr(getattr(report, "latest_change", None), "title", None)
     return title if isinstance(title, str) and title else None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +45,9 @@ class SyncReport:
     fetched: int = 0
     unchanged: int = 0
     changes: list[Change] = field(default_factory=list)
+    """The changes the commit message lists: at most LIST_LIMIT of each kind (first by path)."""
+    change_counts: Counter[str] = field(default_factory=Counter)
+    latest_change: Change | None = None
     failures: list[Failure] = field(default_factory=list)
     unsupported_blocks: Counter[str] = field(default_factory=Counter)
     children_errors: list[str] = field(default_factory=list)
@@ -62,14 +66,29 @@ class SyncReport:
 
     @property
     def changed(self) -> int:
-        return len(self.changes)
+        return sum(self.change_counts.values())
+
+    def add_change(self, change: Change) -> None:
+        """Count a change; keep only what the commit message shows (memory stays bounded)."""
+        self.change_counts[change.kind] += 1
+        self.latest_change = change
+        self.changes.append(change)
+        if len(self.changes) > 8 * LIST_LIMIT:
+            kept: list[Change] = []
+            for kind in ("added", "updated", "moved", "deleted"):
+                kept += heapq.nsmallest(
+                    LIST_LIMIT,
+                    (item for item in self.changes if item.kind == kind),
+                    key=lambda item: (item.path, item.id),
+                )
+            self.changes = kept
 
     @property
     def failed(self) -> int:
         return len(self.failures)
 
     def count(self, kind: str) -> int:
-        return sum(1 for change in self.changes if change.kind == kind)
+        return self.change_counts[kind]
 
     def absorb(self, fetch_report: FetchReport) -> None:
         self.unsupported_blocks.update(fetch_report.unsupported_blocks)

@@ -74,7 +74,7 @@ from notion_syncd.sync.views import record_json
 log = structlog.get_logger()
 
 CONSECUTIVE_FAILURES_TO_ABORT = 5
-MAX_WAITING = 1000
+MAX_WAITING = 200
 """Objects held in memory while their parent is fetched; past this, parents are fetched inline."""
 SUFFIXES = (".json", ".md", ".html", ".csv")
 
@@ -602,15 +602,17 @@ class SyncRun:
         label = title or "Untitled"
         if not was_indexed:
             self.structure_changed = True
-            # Pages that already linked to it (a restore, a newly shared page) now resolve.
-            self.views.pending.update(backlinks.sources_of(self.mirror, object_id))
-            self.report.changes.append(Change("added", object_id, label, stem))
+            # Pages that already linked to it (a restore, a newly shared page) now resolve;
+            # pages written in this sync are covered by the unresolved-link tracking.
+            linkers = backlinks.sources_of(self.mirror, object_id)
+            self.views.pending.update(s for s in linkers if s not in self.written)
+            self.report.add_change(Change("added", object_id, label, stem))
             metrics.PAGE_CHANGES.labels("added").inc()
         elif old_stem is not None and old_stem != stem:
-            self.report.changes.append(Change("moved", object_id, label, stem, old_path=old_stem))
+            self.report.add_change(Change("moved", object_id, label, stem, old_path=old_stem))
             metrics.PAGE_CHANGES.labels("moved").inc()
         else:
-            self.report.changes.append(Change("updated", object_id, label, stem))
+            self.report.add_change(Change("updated", object_id, label, stem))
             metrics.PAGE_CHANGES.labels("modified").inc()
 
     # -- parents ---------------------------------------------------------------------

@@ -114,7 +114,7 @@ def index_path(notion_id: str) -> str:
 class Index:
     """Lazy, cached access to the index entries stored in the mirror."""
 
-    def __init__(self, mirror: Mirror, *, cache_size: int = 20_000) -> None:
+    def __init__(self, mirror: Mirror, *, cache_size: int = 5_000) -> None:
         self._mirror = mirror
         self._cache: OrderedDict[str, IndexEntry | None] = OrderedDict()
         self._cache_size = cache_size
@@ -158,7 +158,7 @@ class Index:
         if key in self._paths:
             return self._paths[key]
         path = self._compute_path(key, depth=0)
-        if len(self._paths) > 50_000:
+        if len(self._paths) > 10_000:
             self._paths.clear()
         self._paths[key] = path
         return path

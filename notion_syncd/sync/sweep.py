@@ -87,7 +87,6 @@ def run_sweep(
             f"objects ({exc.message}); nothing was deleted",
             hint="the next sweep tries again; everything else this sync did is committed",
         )
-    _rerender_linkers_of_added(run)
     removals = _removals(run, listed, pool)
     if not removals:
         return None
@@ -106,13 +105,6 @@ def _recording(results: Iterable[dict[str, Any]], listed: set[str]) -> Iterator[
         if isinstance(result, dict) and "id" in result and live:
             listed.add(dashed_id(str(result["id"])))
         yield result
-
-
-def _rerender_linkers_of_added(run: SyncRun) -> None:
-    """Pages linking to objects added in this run (restored ones) get their links back."""
-    for change in run.report.changes:
-        if change.kind == "added":
-            run.views.pending.update(backlinks.sources_of(run.mirror, change.id))
 
 
 def _mirrored_ids(run: SyncRun) -> Iterator[str]:
@@ -205,7 +197,7 @@ def _remove(run: SyncRun, removals: list[Removal]) -> None:
             for suffix in SUFFIXES:
                 run.mirror.delete(stem + suffix)
         title = (entry.title if entry else "") or "Untitled"
-        run.report.changes.append(
+        run.report.add_change(
             Change("deleted", removal.id, title, stem or "", reason=removal.reason)
         )
         metrics.PAGE_CHANGES.labels("deleted").inc()
