@@ -6,7 +6,7 @@
 # --- build: a wheel of notion-syncd (its dependencies all ship binary wheels) ---
 FROM python:3.11-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY notion_syncd ./notion_syncd
 RUN pip wheel --no-cache-dir --no-deps --wheel-dir /dist .
 
