@@ -82,4 +82,4 @@ def test_dockerignore_allows_only_the_package() -> None:
     lines = (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
     assert "*" in lines
     allowed = {line[1:] for line in lines if line.startswith("!")}
-    assert allowed == {"pyproject.toml", "README.md", "notion_syncd/"}
+    assert allowed == {"pyproject.toml", "README.md", "LICENSE", "notion_syncd/"}
