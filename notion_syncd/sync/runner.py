@@ -257,11 +257,11 @@ class SyncRun:
                 self._process(self._rows_of(self.row_queries.popleft()), pool)
             refused = run_sweep(self, pool, allow_mass_delete=allow_mass_delete) if sweep else None
         except SyncInterrupted:
-            self._checkpoint(pool_active=False)
+            self._checkpoint()
             raise
         except NotionError:
             self.report.complete = False
-            self._checkpoint(pool_active=False)
+            self._checkpoint()
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -276,7 +276,7 @@ class SyncRun:
                 return
             yield result
 
-    # -- streaming: decide, fetch in parallel, write in order ------------------------
+    # -- streaming: decide, fetch in parallel, write as fetches complete ---------------
 
     def _candidate(self, result: object) -> WorkItem | None:
         """A listed object to fetch, or None when it is a duplicate or unchanged."""
@@ -337,13 +337,24 @@ class SyncRun:
                 self._record_failure(item, exc)
                 continue
             self.consecutive_failures = 0
-            self._write(fetched)
+            self._write_or_fail(fetched)
             if self.since_checkpoint >= self.settings.sync.checkpoint_pages:
-                self._checkpoint(pool_active=True)
+                self._checkpoint()
         for parent_id in sorted(self.waiting_for_parent):
             # The parent failed or was never listed: place the children the slow way.
             for fetched in self.waiting_for_parent.pop(parent_id):
-                self._write(fetched, wait_for_parent=False)
+                self._write_or_fail(fetched, wait_for_parent=False)
+
+    def _write_or_fail(self, fetched: FetchedRecord, *, wait_for_parent: bool = True) -> None:
+        """Write an object; if placing it needs a parent Notion will not give, it fails."""
+        try:
+            self._write(fetched, wait_for_parent=wait_for_parent)
+        except NotionUnauthorized:
+            raise
+        except NotionError as exc:
+            obj = fetched.record.get("page") or fetched.record.get("data_source") or {}
+            kind = "data_source" if "data_source" in fetched.record else "page"
+            self._record_failure(WorkItem(dashed_id(str(obj.get("id"))), kind, obj, {}), exc)
 
     def _rows_of(self, data_source_id: str) -> Iterator[dict[str, Any]]:
         yield from self.client.query_data_source_all(data_source_id)
@@ -353,9 +364,15 @@ class SyncRun:
         reason = exc.message
         edited = (item.listed or {}).get("last_edited_time")
         self.report.failures.append(Failure(object_id, reason, edited))
-        for fetched in self.waiting_for_parent.pop(object_id, []):
-            self._write(fetched, wait_for_parent=False)
         log.warning("sync.object_failed", id=object_id, reason=reason)
+        # Children waiting for it are not placed elsewhere: they fail too, hold the
+        # watermark, and are fetched again with their parent next time.
+        for fetched in self.waiting_for_parent.pop(object_id, []):
+            child = fetched.record.get("page") or fetched.record.get("data_source") or {}
+            child_id = dashed_id(str(child.get("id", "")))
+            child_reason = f"its parent {object_id} could not be fetched: {reason}"
+            child_edited = child.get("last_edited_time")
+            self.report.failures.append(Failure(child_id, child_reason, child_edited))
         self.consecutive_failures += 1
         if (
             isinstance(exc, NotionUnavailable)
@@ -665,8 +682,10 @@ class SyncRun:
         try:
             fetched = self._fetch(self._work_item(target_id, object_kind, None))
         except NotionHTTPError:
+            # Not shared (or not readable): the child goes to the top level.
             self.unreachable.add(target_id)
             return None
+        # Any other error (Notion unavailable) propagates: the child fails and is retried.
         self._write(fetched, wait_for_parent=False)
         return target_id if self.index.get(target_id) is not None else None
 
@@ -679,7 +698,7 @@ class SyncRun:
         )
         self.mirror.write(STATE_FILE, state.to_json())
 
-    def _checkpoint(self, *, pool_active: bool) -> None:
+    def _checkpoint(self) -> None:
         """Commit what is written so far, keeping the old watermark."""
         self.views.flush()
         self.since_checkpoint = 0
