@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import random
 import re
 import signal
 import subprocess
@@ -109,8 +110,8 @@ def test_sync_canary_token_never_leaks(tmp_path: Path, capsys: pytest.CaptureFix
 def test_sync_resumes_after_sigkill(tmp_path: Path) -> None:
     """Killed at random moments, a sync restarts, finishes, and equals an uninterrupted run."""
     clock = TestClock()
-    workspace = _workspace(clock, pages=40)
-    with serve(workspace, latency=0.01) as server:
+    workspace = _workspace(clock, pages=60)
+    with serve(workspace, latency=0.02) as server:
         run_sync(make_settings(server, tmp_path / "reference"), now=clock)
         config = tmp_path / "config.toml"
         config.write_text(
@@ -121,13 +122,18 @@ def test_sync_resumes_after_sigkill(tmp_path: Path) -> None:
         )
         env = {**os.environ, "NOTION_TOKEN": TOKEN}
         command = [sys.executable, "-m", "notion_syncd", "sync", "--config", str(config)]
-        for delay in (0.4, 0.7, 1.0):
+        rng = random.Random(7)
+        killed_mid_export = 0
+        for _attempt in range(6):
             process = subprocess.Popen(
                 command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
             )
-            time.sleep(delay)
-            process.send_signal(signal.SIGKILL)
+            time.sleep(rng.uniform(0.5, 2.0))
+            if process.poll() is None:
+                process.send_signal(signal.SIGKILL)
+                killed_mid_export += (tmp_path / "killed" / ".git").exists()
             process.wait()
+        assert killed_mid_export >= 3
         finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
         assert finished.returncode == 0, finished.stderr
     killed = tmp_path / "killed"
