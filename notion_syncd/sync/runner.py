@@ -42,7 +42,7 @@ from notion_syncd.errors import (
     NotionUnavailable,
     SyncInterrupted,
 )
-from notion_syncd.export.paths import compact_id, dashed_id, safe_name
+from notion_syncd.export.paths import dashed_id, safe_name
 from notion_syncd.gitstore import Author, Mirror, open_mirror
 from notion_syncd.heartbeat import Heartbeat
 from notion_syncd.notion.client import NotionClient
@@ -74,6 +74,8 @@ from notion_syncd.sync.views import record_json
 log = structlog.get_logger()
 
 CONSECUTIVE_FAILURES_TO_ABORT = 5
+_pages_counted = False
+"""Whether this process has set the pages gauge yet (later syncs update it on change)."""
 MAX_WAITING = 200
 """Objects held in memory while their parent is fetched; past this, parents are fetched inline."""
 SUFFIXES = (".json", ".md", ".html", ".csv")
@@ -724,7 +726,7 @@ class SyncRun:
         watermark = planner.next_watermark(self.state.watermark, self.newest_seen, oldest_failed)
         self.report.watermark = watermark
         if not self.mirror.has_staged_changes() and watermark == self.state.watermark:
-            metrics.PAGES.set(self.index.count())
+            self._count_pages()
             return
         self._write_state(watermark)
         self.count_requests()
@@ -733,9 +735,11 @@ class SyncRun:
         if commit:
             self.report.commit = commit
             metrics.GIT_COMMITS.labels("ok").inc()
-        metrics.PAGES.set(self.index.count())
+        self._count_pages()
 
-
-def mirror_id(notion_id: str) -> str:
-    """Dashed form, the key used everywhere in the mirror."""
-    return dashed_id(compact_id(notion_id))
+    def _count_pages(self) -> None:
+        """Set the pages gauge; listing the index is skipped when nothing was added or removed."""
+        global _pages_counted
+        if self.structure_changed or not _pages_counted:
+            metrics.PAGES.set(self.index.count())
+            _pages_counted = True
