@@ -47,7 +47,7 @@ def _record(repo: Path, object_id: str) -> tuple[Path, dict[str, Any]]:
 
 
 def test_relations_beyond_25_are_complete(mirror: dict[str, Any]) -> None:
-    """A relation with 30 targets (the page object shows 25) comes out with 30, in JSON and CSV."""
+    """30 relations (the page object shows 25) come out as 30, and their rollup counts 30."""
     workspace = mirror["workspace"]
     row = next(
         page_id
@@ -58,6 +58,8 @@ def test_relations_beyond_25_are_complete(mirror: dict[str, Any]) -> None:
     related = data["page"]["properties"]["Related"]
     assert len(related["relation"]) == 30
     assert related.get("has_more") is False
+    rollup = data["page"]["properties"]["Related count"]["rollup"]
+    assert rollup["type"] == "number" and rollup["number"] == 30
     csv_path = path.parent.with_suffix(".csv")
     rows = list(csv.DictReader(io.StringIO(csv_path.read_text(encoding="utf-8"))))
     cell = next(r for r in rows if r["id"] == row)["Related"]

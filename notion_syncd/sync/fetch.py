@@ -148,17 +148,25 @@ def fetch_block_tree(
 
 
 def complete_properties(client: Client, page: dict[str, Any], report: FetchReport) -> None:
-    """Replace values the page object truncates at 25 references with complete ones."""
-    for value in (page.get("properties") or {}).values():
+    """Replace values the page object truncates at 25 references with complete ones.
+
+    Lists (title, rich_text, people, relation) are re-read through the property-item
+    endpoint; when a relation was truncated, rollups (which may be computed over the
+    truncated list) take the endpoint's final aggregate instead.
+    """
+    properties = [value for value in (page.get("properties") or {}).values() if value]
+    relation_truncated = False
+    for value in properties:
         kind = value.get("type")
-        if kind not in TRUNCATED_LIST_TYPES:
+        if kind not in TRUNCATED_LIST_TYPES or "id" not in value:
             continue
         items = value.get(kind)
         truncated = value.get("has_more") is True or (
             isinstance(items, list) and len(items) >= REFERENCE_LIMIT
         )
-        if not truncated or "id" not in value:
+        if not truncated:
             continue
+        relation_truncated |= kind == "relation"
         response = client.property_items(page["id"], value["id"])
         results = response.get("results")
         if not isinstance(results, list):
@@ -167,6 +175,17 @@ def complete_properties(client: Client, page: dict[str, Any], report: FetchRepor
         if "has_more" in value:
             value["has_more"] = False
         report.properties_completed += 1
+    if not relation_truncated:
+        return
+    for value in properties:
+        if value.get("type") != "rollup" or "id" not in value:
+            continue
+        summary = (client.property_items(page["id"], value["id"]).get("property_item") or {}).get(
+            "rollup"
+        )
+        if isinstance(summary, dict) and summary.get("type") not in (None, "incomplete"):
+            value["rollup"] = summary
+            report.properties_completed += 1
 
 
 def strip_query(url: str) -> str:

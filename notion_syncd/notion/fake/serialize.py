@@ -106,6 +106,17 @@ class Serializer:
                 values[name]["id"] = entry["id"]
             else:
                 values[name] = empty_value(entry)
+        for name, entry in schema.items():
+            config = entry.get("rollup") or {}
+            relation = values.get(str(config.get("relation_property_name")), {}).get("relation")
+            if entry["type"] == "rollup" and config.get("function") == "count" and relation:
+                # Computed like Notion: over the whole relation (the page object then sees
+                # only 25 references, see truncate_references).
+                values[name]["rollup"] = {
+                    "type": "number",
+                    "number": len(relation),
+                    "function": "count",
+                }
         return values
 
     def _computed_value(self, page: PageRecord, entry: JSON) -> JSON:
@@ -315,6 +326,12 @@ def truncate_references(value: JSON) -> JSON:
         if len(inner) > MAX_REFERENCES:
             return {**value, "relation": inner[:MAX_REFERENCES], "has_more": True}
         return {**value, "has_more": value.get("has_more", False)}
+    if kind == "rollup" and isinstance(inner, dict) and inner.get("function") == "count":
+        # "may be inaccurate over more than 25 relations": the page object counts 25 at most.
+        number = inner.get("number")
+        if isinstance(number, int) and number > MAX_REFERENCES:
+            return {**value, "rollup": {**inner, "number": MAX_REFERENCES}}
+        return value
     if kind == "people" and isinstance(inner, list) and len(inner) > MAX_REFERENCES:
         return {**value, "people": inner[:MAX_REFERENCES]}
     if kind in ("title", "rich_text") and isinstance(inner, list):
