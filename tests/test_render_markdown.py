@@ -306,3 +306,12 @@ def test_page_front_matter_and_single_trailing_newline() -> None:
         'parent: "11111111-1111-1111-1111-111111111111"\nparent_type: "page_id"\n'
         'icon: "🐞"\n---\n\n# Say "hi"\n'
     )
+
+
+def test_render_child_database_not_mirrored_is_noted() -> None:
+    """A database block the mirror cannot read (a linked view) says so instead of a dead link."""
+    mirrored = dict(block("child_database", title="Other page"), id="1" * 32)
+    linked_view = dict(block("child_database", title="Tasks view"), id="2" * 32)
+    out = page(mirrored, linked_view)
+    assert "🗃️ [Other page](Other%20page%2011111111.md)" in out
+    assert "🗃️ Tasks view *(not mirrored: a linked view" in out

@@ -20,6 +20,7 @@ from notion_syncd.export.markdown import (
     HEADING_TYPES,
     LEAF_TYPES,
     LIST_TYPES,
+    UNREADABLE_DATABASE,
     data_source_metadata,
     data_source_title,
     schema_summary,
@@ -210,7 +211,10 @@ def _child_page(block: Block, ctx: RenderContext) -> str:
 
 def _child_database(block: Block, ctx: RenderContext) -> str:
     title = str(_payload(block).get("title") or "") or "Untitled"
-    return _object_link("🗃️", str(block.get("id") or ""), title, ctx)
+    block_id = str(block.get("id") or "")
+    if object_link(ctx, block_id, ".html") is None:
+        return f"<p>🗃️ {esc(title)} <em>({esc(UNREADABLE_DATABASE)})</em></p>"
+    return _object_link("🗃️", block_id, title, ctx)
 
 
 def _link_to_page(block: Block, ctx: RenderContext) -> str:

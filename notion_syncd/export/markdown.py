@@ -235,6 +235,9 @@ def _synced_block(block: Block, state: _State) -> list[str]:
     return lines
 
 
+UNREADABLE_DATABASE = "not mirrored: a linked view or a database not shared with the integration"
+
+
 def _object_line(icon: str, target_id: str, title: str, state: _State) -> list[str]:
     label = escape_markdown(title, line_start=False)
     link = object_link(state.ctx, target_id, ".md")
@@ -248,7 +251,11 @@ def _child_page(block: Block, state: _State) -> list[str]:
 
 def _child_database(block: Block, state: _State) -> list[str]:
     title = str(_payload(block).get("title") or "") or "Untitled"
-    return _object_line("🗃️", str(block.get("id") or ""), title, state)
+    block_id = str(block.get("id") or "")
+    lines = _object_line("🗃️", block_id, title, state)
+    if object_link(state.ctx, block_id, ".md") is None:
+        lines[-1] += f" *({UNREADABLE_DATABASE})*"
+    return lines
 
 
 def _link_to_page(block: Block, state: _State) -> list[str]:
