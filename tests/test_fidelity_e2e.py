@@ -150,3 +150,27 @@ def test_html_copy_browses_in_chromium(mirror: dict[str, Any], tmp_path: Path) -
         finally:
             browser.close()
     assert shot.stat().st_size > 5_000
+
+
+def test_changed_formats_rebuild_views_without_fetching(tmp_path: Path) -> None:
+    """Switching export.formats re-renders locally: new views appear, disabled ones go."""
+    clock = TestClock()
+    workspace = Workspace(clock)
+    clock.tick = timedelta(seconds=3)
+    generate_workspace(workspace, pages=8, depth=2, databases=1, rows_per_database=5)
+    clock.tick = timedelta(0)
+    clock.advance(minutes=10)
+    repo = tmp_path / "m"
+    with serve(workspace) as server:
+        run_sync(make_settings(server, repo, export={"formats": ["markdown", "csv"]}), now=clock)
+        assert list(repo.rglob("*.md")) and not list(repo.rglob("*.html"))
+        server.request_log.clear()
+        settings = make_settings(server, repo, export={"formats": ["json", "html"]})
+        report = run_sync(settings, now=clock)
+        assert server.request_log.count() == 1
+    assert report.commit is not None
+    assert not list(repo.rglob("*.md")) and not list(repo.rglob("*.csv"))
+    pages = [p for p in repo.rglob("*.json") if ".notion-syncd" not in p.parts]
+    assert all(p.with_suffix(".html").exists() for p in pages)
+    assert (repo / "index.html").exists()
+    assert git(repo, "status", "--porcelain") == ""

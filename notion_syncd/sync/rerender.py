@@ -154,19 +154,40 @@ class Views:
         self.mirror.write(STYLESHEET, css)
 
 
+VIEW_SUFFIXES = {"markdown": ".md", "html": ".html", "csv": ".csv"}
+
+
+def rebuild_views(mirror: Mirror, index: Index, formats: tuple[str, ...]) -> int:
+    """Rewrite every view from the stored JSON and remove views of disabled formats.
+
+    Returns how many objects were rendered. Used by ``notion-syncd render`` and by a sync
+    that finds ``export.formats`` changed since the mirror was written.
+    """
+    views = Views(mirror, index, formats)
+    count = 0
+    for object_id in index.all_ids():
+        views.rerender(object_id)
+        count += 1
+    views.flush()
+    disabled = {suffix for fmt, suffix in VIEW_SUFFIXES.items() if fmt not in formats}
+    for rel in list(mirror.walk_files("")):
+        stem, dot, suffix = rel.rpartition(".")
+        own_view = not rel.startswith("_files/") and mirror.exists(f"{stem}.json")
+        if dot and f".{suffix}" in disabled and own_view:
+            mirror.delete(rel)
+    if "html" in formats:
+        views.write_index_html()
+    else:
+        mirror.delete("index.html")
+        mirror.delete(STYLESHEET)
+    return count
+
+
 def rerender(settings: Settings) -> str:
     """``notion-syncd render``: rebuild every view from the JSON in the mirror, offline."""
     formats = tuple(settings.export.formats)
     with open_mirror(settings.export.repo, branch=settings.export.branch) as mirror:
-        index = Index(mirror)
-        views = Views(mirror, index, formats)
-        count = 0
-        for object_id in index.all_ids():
-            views.rerender(object_id)
-            count += 1
-        views.flush()
-        if "html" in formats:
-            views.write_index_html()
+        count = rebuild_views(mirror, Index(mirror), formats)
         commit = mirror.commit(
             "Render: rebuild views from the stored JSON\n",
             Author(settings.git.author_name, settings.git.author_email),

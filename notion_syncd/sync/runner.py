@@ -57,7 +57,7 @@ from notion_syncd.sync.fetch import (
     without_request_id,
 )
 from notion_syncd.sync.report import Change, Failure, Progress, SyncReport
-from notion_syncd.sync.rerender import Views
+from notion_syncd.sync.rerender import Views, rebuild_views
 from notion_syncd.sync.state import (
     LEDGER_FILE,
     STATE_FILE,
@@ -718,6 +718,10 @@ class SyncRun:
             log.info("sync.checkpoint", commit=commit, written=len(self.written))
 
     def _finish(self) -> None:
+        if self.state.formats and set(self.state.formats) != set(self.formats):
+            # export.formats changed since the mirror was written: a local re-render.
+            rendered = rebuild_views(self.mirror, self.index, self.formats)
+            log.info("sync.formats_changed", formats=list(self.formats), rendered=rendered)
         self.views.flush()
         if "html" in self.formats and self.structure_changed:
             self.views.write_index_html()
