@@ -97,6 +97,8 @@ class FetchedRecord:
     record: dict[str, Any]
     files: dict[str, bytes]
     report: FetchReport
+    links_before: frozenset[str] = frozenset()
+    """What the mirrored version of this object linked to (for the backlinks index)."""
 
 
 def without_request_id(obj: dict[str, Any]) -> dict[str, Any]:

@@ -193,6 +193,7 @@ class WorkItem:
     kind: str
     listed: dict[str, Any] | None
     known_files: dict[str, str]
+    links_before: frozenset[str] = frozenset()
 
 
 class SyncRun:
@@ -304,7 +305,8 @@ class SyncRun:
     def _work_item(self, object_id: str, kind: str, listed: dict[str, Any] | None) -> WorkItem:
         """Prepared in this thread: the index is not shared with the workers."""
         previous = self.views.stored(self.index.path_of(object_id))
-        return WorkItem(object_id, kind, listed, known_files(previous))
+        links = frozenset(backlinks.link_targets(previous)) if previous else frozenset()
+        return WorkItem(object_id, kind, listed, known_files(previous), links)
 
     def _process(self, results: Iterable[dict[str, Any]], pool: ThreadPoolExecutor) -> None:
         source = iter(results)
@@ -425,7 +427,7 @@ class SyncRun:
         )
         # Render from exactly what is stored (sorted keys), so a later offline
         # re-render of the JSON gives the same bytes.
-        return FetchedRecord(json.loads(record_json(record)), files, report)
+        return FetchedRecord(json.loads(record_json(record)), files, report, item.links_before)
 
     def _data_source_record(self, data_source: dict[str, Any]) -> dict[str, Any]:
         parent = data_source.get("parent") or {}
@@ -456,7 +458,7 @@ class SyncRun:
             if self._write_data_source(record, edited):
                 self.row_queries.append(object_id)
         else:
-            self._write_page(record, edited)
+            self._write_page(record, edited, fetched.links_before)
         self.written[object_id] = edited
         self.since_checkpoint += 1
         self._progress("exporting", f"exported {len(self.written)} objects")
@@ -540,11 +542,6 @@ class SyncRun:
             self.views.pending.add(moved)
             self.views.pending.update(backlinks.sources_of(self.mirror, moved))
 
-    def _update_backlinks(self, object_id: str, stem: str, record: dict[str, Any]) -> None:
-        previous = self.views.stored(stem)
-        old = backlinks.link_targets(previous) if previous else set()
-        backlinks.update(self.mirror, object_id, old, backlinks.link_targets(record))
-
     def _index_object(
         self,
         object_id: str,
@@ -568,7 +565,9 @@ class SyncRun:
             )
         )
 
-    def _write_page(self, record: dict[str, Any], edited: str) -> None:
+    def _write_page(
+        self, record: dict[str, Any], edited: str, links_before: frozenset[str]
+    ) -> None:
         page = record["page"]
         object_id = dashed_id(page["id"])
         parent_id = self._ensure_parent(page.get("parent") or {})
@@ -578,7 +577,7 @@ class SyncRun:
         self._index_object(object_id, "page", title, parent_id, name, edited, page)
         stem = self.index.path_of(object_id) or name
         self._relocate(old_stem, stem)
-        self._update_backlinks(object_id, stem, record)
+        backlinks.update(self.mirror, object_id, links_before, backlinks.link_targets(record))
         self.views.write_page(record, stem, object_id)
         self._note_change(object_id, title, stem, old_stem, was_indexed)
         parent = page.get("parent") or {}

@@ -189,9 +189,6 @@ class Index:
                 ids.append(name[: -len(".json")])
         return ids
 
-    def count(self, kind: Kind | None = None) -> int:
-        if kind is None:
-            return len(self.all_ids())
-        return sum(
-            1 for notion_id in self.all_ids() if (e := self.get(notion_id)) and e.kind == kind
-        )
+    def count(self) -> int:
+        """How many objects the index holds (a listing of its folder)."""
+        return len(self.all_ids())
