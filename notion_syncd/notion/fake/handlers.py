@@ -256,26 +256,22 @@ class Endpoints:
 
     # ------------------------------------------------------------------ blocks
 
-    def _blocks_retrieve(self, request: ApiRequest, s: Serializer, limits: Limits) -> ApiResponse:
+    def _shared_block_id(self, request: ApiRequest) -> str:
+        """The path's block id (a page or database id is a block id too), or a 404."""
         block_id = self._path_id(request, "block_id", "block")
         known = (
-            block_id in self.ws.blocks
-            or block_id in self.ws.pages
-            or (block_id in self.ws.databases)
+            block_id in self.ws.blocks or block_id in self.ws.pages or block_id in self.ws.databases
         )
         if not known or not self.ws.is_shared(block_id):
             raise self._not_found("block", block_id)
+        return block_id
+
+    def _blocks_retrieve(self, request: ApiRequest, s: Serializer, limits: Limits) -> ApiResponse:
+        block_id = self._shared_block_id(request)
         return ApiResponse(s.block(block_id))
 
     def _blocks_children(self, request: ApiRequest, s: Serializer, limits: Limits) -> ApiResponse:
-        block_id = self._path_id(request, "block_id", "block")
-        known = (
-            block_id in self.ws.blocks
-            or block_id in self.ws.pages
-            or (block_id in self.ws.databases)
-        )
-        if not known or not self.ws.is_shared(block_id):
-            raise self._not_found("block", block_id)
+        block_id = self._shared_block_id(request)
         if self.ws.is_trashed(block_id):
             raise validation_error(
                 f"Can't edit block that is archived. You must unarchive the block before "
