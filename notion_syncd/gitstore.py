@@ -308,10 +308,13 @@ def _discard_unfinished_init(path: Path) -> None:
 
 def open_mirror(path: Path, *, branch: str = "main") -> Mirror:
     """Open (creating if needed) and lock the mirror at ``path``, recovering from crashes."""
-    path = Path(os.path.abspath(path))
     pygit2.settings.enable_fsync_gitdir(True)
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        Path(os.path.abspath(path)).mkdir(parents=True, exist_ok=True)
+        # The resolved path: the write check compares resolved paths, and a mirror reached
+        # through a symlink (systemd's DynamicUser puts StateDirectory= behind one) is
+        # still inside itself.
+        path = Path(os.path.realpath(path))
         _discard_unfinished_init(path)
         if not (path / ".git").exists():
             if any(name for name in os.listdir(path)):
