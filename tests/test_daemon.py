@@ -522,3 +522,26 @@ def test_daemon_sigterm_mid_sync_resumes_next_start(
     assert again.stop()[0] == 0
     assert_fsck_clean(repo)
     assert CANARY not in daemon.output() + again.output()
+
+
+def test_daemon_second_run_on_same_mirror_refuses(
+    tmp_path: Path, server: FakeNotionServer, spawn: Callable[..., Daemon]
+) -> None:
+    """A second ``run`` on a mirror that a daemon serves exits 1 within 2 s, naming the first."""
+    config = tmp_path / "config.toml"
+    write_config(config, server.base_url, tmp_path / "mirror")
+    first = spawn(config)
+    first.wait_log("daemon.started", timeout=20)
+    second = spawn(config)
+    code = second.process.wait(timeout=10)
+    took = time.monotonic() - second.started
+    assert code == 1
+    assert took < 2.0, f"took {took:.2f} s"
+    assert f"pid {first.process.pid}" in second.output()
+    assert "another notion-syncd daemon is already running" in second.output()
+    assert first.process.poll() is None
+    code, _ = first.stop()
+    assert code == 0
+    third = spawn(config)
+    third.wait_log("daemon.started", timeout=20)
+    assert third.stop()[0] == 0

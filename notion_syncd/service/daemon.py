@@ -15,8 +15,8 @@ is told to stop (it checks between pages and while waiting on the rate limiter),
 after at most :data:`STOP_TIMEOUT` seconds the process exits 0; an interrupted sync is
 redone at the next start.
 
-Exit codes: 0 stopped on request, 1 could not start (repository, address in use),
-78 invalid configuration.
+Exit codes: 0 stopped on request, 1 could not start (repository, another daemon on the
+same mirror, address in use), 78 invalid configuration.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from notion_syncd.errors import ConfigError, GitStoreError
 from notion_syncd.heartbeat import Heartbeat
 from notion_syncd.logs import configure_logging, register_secret
 from notion_syncd.service.health import HealthServer
+from notion_syncd.service.instance import DaemonLock, acquire_daemon_lock
 from notion_syncd.service.jobs import SyncJobs
 from notion_syncd.service.notify import Notifier, one_line, watchdog_interval
 from notion_syncd.service.reload import ConfigWatcher
@@ -117,6 +118,7 @@ class Daemon:
         self._tick = Heartbeat()
         self._sync_heartbeat = Heartbeat()
         self._status = SyncStatus()
+        self._instance_lock: DaemonLock | None = None
         tick_seconds = TICK_SECONDS
         if self._watchdog_seconds is not None:
             tick_seconds = min(tick_seconds, self._watchdog_seconds / 4)
@@ -204,12 +206,17 @@ class Daemon:
         return EX_OK
 
     def _open_repository(self, settings: Settings) -> bool:
+        """Open (or create) the mirror and take the daemon lock for the process's lifetime."""
         try:
             from notion_syncd.gitstore import open_mirror
 
-            open_mirror(settings.export.repo, branch=settings.export.branch).close()
+            with open_mirror(settings.export.repo, branch=settings.export.branch) as mirror:
+                git_dir, path = Path(mirror.repo.path), mirror.path
+            self._instance_lock = acquire_daemon_lock(git_dir, path)
         except GitStoreError as error:
-            log.error("repo.unavailable", repo=str(settings.export.repo), error=str(error))
+            message = str(error) + (f" ({error.hint})" if error.hint else "")
+            log.error("repo.unavailable", repo=str(settings.export.repo), error=message)
+            print(f"notion-syncd: {one_line(message, limit=4000)}", file=sys.stderr, flush=True)
             return False
         return True
 
@@ -236,6 +243,8 @@ class Daemon:
             pinger.stop()
         if health is not None:
             health.stop()
+        if self._instance_lock is not None:
+            self._instance_lock.release()
         log.info("daemon.stopped")
 
     def reload(self, reason: str) -> None:
