@@ -160,3 +160,51 @@ def test_wait_interruptibly_honours_stop() -> None:
     stop.set()
     with pytest.raises(SyncInterrupted):
         wait_interruptibly(5.0, sleep=lambda _s: None, stop=stop)
+
+
+class _Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_rate_limiter_halves_pace_once_per_episode() -> None:
+    """The 429s of one episode (answers back before the pause ends) lower the pace once."""
+    clock = _Clock()
+    limiter = RateLimiter(10.0, 3, clock=clock, sleep=lambda _s: None)
+    limiter.pause_until(clock.now + 1)
+    clock.now = 0.2
+    limiter.pause_until(clock.now + 1)  # in flight when the first came back
+    assert limiter.rate == pytest.approx(5.0)
+    clock.now = 1.5  # after the pause: the server still refuses
+    limiter.pause_until(clock.now + 1)
+    assert limiter.rate == pytest.approx(2.5)
+    for step in range(10):
+        clock.now = 3.0 + step * 2
+        limiter.pause_until(clock.now + 1)
+    assert limiter.rate == pytest.approx(1.0)  # the floor: a tenth of the configured rate
+
+
+def test_rate_limiter_recovers_slowly_to_configured_pace() -> None:
+    """Without rate-limit answers the pace rises 10 % every 30 s, never above the configured."""
+    clock = _Clock()
+    limiter = RateLimiter(10.0, 3, clock=clock, sleep=lambda _s: None)
+    limiter.pause_until(1.0)
+    assert limiter.rate == pytest.approx(5.0)
+    clock.now = 30.5  # 29.5 s after the pause ended: not yet
+    limiter.acquire()
+    assert limiter.rate == pytest.approx(5.0)
+    clock.now = 31.0
+    limiter.acquire()
+    assert limiter.rate == pytest.approx(5.5)
+    clock.now = 60.0  # 29 s after the last step: not yet
+    limiter.acquire()
+    assert limiter.rate == pytest.approx(5.5)
+    for step in range(1, 20):
+        clock.now = 31.0 + step * 30
+        limiter.acquire()
+    assert limiter.rate == pytest.approx(10.0)

@@ -125,10 +125,18 @@ def test_sync_resumes_after_sigkill(tmp_path: Path) -> None:
         rng = random.Random(7)
         killed_mid_export = 0
         for _attempt in range(6):
+            requests_before = len(server.request_log)
             process = subprocess.Popen(
                 command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
             )
-            time.sleep(rng.uniform(0.5, 2.0))
+            # Start the random delay once the sync talks to Notion, not at process start:
+            # on a busy machine start-up alone can take longer than the delay.
+            deadline = time.monotonic() + 60
+            while len(server.request_log) == requests_before and time.monotonic() < deadline:
+                if process.poll() is not None:
+                    break
+                time.sleep(0.02)
+            time.sleep(rng.uniform(0.1, 1.5))
             if process.poll() is None:
                 process.send_signal(signal.SIGKILL)
                 killed_mid_export += (tmp_path / "killed" / ".git").exists()

@@ -11,6 +11,15 @@ When Notion answers ``429``/``529`` with ``Retry-After``, the client calls
 deadline, not only the one that got the answer. After a pause the bucket restarts with a
 single token, so one request probes before the others follow at the normal rate.
 
+The pace adapts to a server that allows less than configured (a wrong
+``requests_per_second``, a workspace shared with other integrations): every
+rate-limit answer halves the pace once per episode (the 429s of requests already in
+flight when the first came back count as the same episode), down to
+:data:`MIN_RATE_FRACTION` of the configured rate; after :data:`RECOVERY_SECONDS`
+without one, the pace rises by :data:`RECOVERY_FACTOR`, up to the configured rate. So
+a budget set too high costs a few 429s at the start and one more every few minutes
+while the pace probes upwards, not a steady fraction of all requests.
+
 Waiting happens in chunks of at most one second; after each chunk the ``on_wait`` hook
 runs (the heartbeat, so a long ``Retry-After`` still shows liveness) and the ``stop``
 event is checked (:class:`~notion_syncd.errors.SyncInterrupted`).
@@ -22,12 +31,24 @@ import threading
 import time
 from collections.abc import Callable
 
+import structlog
+
 from notion_syncd.errors import SyncInterrupted
 
 MAX_WAIT_CHUNK = 1.0
 """Longest single sleep, in seconds, between liveness beats and stop checks."""
 
 _EPSILON = 1e-9
+_log = structlog.get_logger(__name__)
+
+SLOWDOWN_FACTOR = 0.5
+"""A rate-limit answer multiplies the pace by this (once per episode)."""
+MIN_RATE_FRACTION = 0.1
+"""The pace never drops below this fraction of the configured rate."""
+RECOVERY_SECONDS = 30.0
+"""Seconds without a rate-limit answer before the pace rises one step."""
+RECOVERY_FACTOR = 1.1
+"""One recovery step multiplies the pace by this, up to the configured rate."""
 
 
 def wait_interruptibly(
@@ -70,6 +91,7 @@ class RateLimiter:
             raise ValueError("rate must be positive")
         if burst < 1:
             raise ValueError("burst must be at least 1")
+        self.max_rate = rate
         self.rate = rate
         self.burst = burst
         self._clock = clock
@@ -80,6 +102,8 @@ class RateLimiter:
         self._refilled_at = clock()
         self._paused_until = float("-inf")
         self._paused_seconds = 0.0
+        self._episode_ends = float("-inf")
+        self._pace_changed_at = self._refilled_at
 
     def __repr__(self) -> str:
         return f"RateLimiter(rate={self.rate!r}, burst={self.burst!r})"
@@ -107,9 +131,11 @@ class RateLimiter:
 
         Returns by how many seconds this call extended the pause (0 when an existing
         pause already lasts longer), so the caller can count throttled time once.
+        The server asked us to slow down, so the pace drops too (once per episode).
         """
         with self._lock:
             now = self._clock()
+            self._slow_down(now, deadline)
             start = max(now, self._paused_until)
             if deadline <= start:
                 return 0.0
@@ -132,10 +158,33 @@ class RateLimiter:
         with self._lock:
             return self._paused_seconds
 
+    def _slow_down(self, now: float, deadline: float) -> None:
+        """Halve the pace, unless this answer belongs to the episode already counted."""
+        if now < self._episode_ends:
+            self._episode_ends = max(self._episode_ends, deadline)
+            return
+        # Requests that started before this answer came back may still be refused;
+        # they belong to this episode as long as they return before the pause ends.
+        self._episode_ends = deadline
+        self._pace_changed_at = deadline
+        lowered = max(self.max_rate * MIN_RATE_FRACTION, self.rate * SLOWDOWN_FACTOR)
+        if lowered < self.rate:
+            self.rate = lowered
+            _log.info("notion.pace_lowered", requests_per_second=round(lowered, 3))
+
+    def _recover(self, now: float) -> None:
+        """Raise the pace one step after a quiet stretch without rate-limit answers."""
+        if self.rate >= self.max_rate or now - self._pace_changed_at < RECOVERY_SECONDS:
+            return
+        self._pace_changed_at = now
+        self.rate = min(self.max_rate, self.rate * RECOVERY_FACTOR)
+        _log.info("notion.pace_raised", requests_per_second=round(self.rate, 3))
+
     def _take_token_or_wait(self, now: float) -> float:
         """Take a token and return 0, or return how long to wait before trying again."""
         if now < self._paused_until:
             return self._paused_until - now
+        self._recover(now)
         elapsed = max(0.0, now - self._refilled_at)
         self._tokens = min(float(self.burst), self._tokens + elapsed * self.rate)
         self._refilled_at = max(now, self._refilled_at)
