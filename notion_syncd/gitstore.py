@@ -9,7 +9,8 @@ equal HEAD, so ``git status`` is clean.
 
 Files are written atomically (temporary file + rename) and only when their bytes
 change; every write or delete is staged in the index at once, so the cost of a commit
-follows the number of changed files, not the size of the mirror.
+follows the number of changed files, not the size of the mirror. After each commit the
+repository is kept packed (``gitpack``).
 """
 
 from __future__ import annotations
@@ -26,10 +27,13 @@ from pathlib import Path
 from typing import IO, Any
 
 import pygit2
+import structlog
 
+from notion_syncd import gitpack
 from notion_syncd.errors import GitStoreError, RepositoryLocked
 
 LOCK_NAME = "notion-syncd.lock"
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -191,11 +195,19 @@ class Mirror:
             )
             self._index.write()
             self._staged = 0
-            return str(commit_id)
         except pygit2.GitError as exc:
             raise GitStoreError(f"cannot commit to the mirror: {exc}") from None
         except OSError as exc:
             raise _os_error("commit", ".git", exc) from None
+        self._maintain()
+        return str(commit_id)
+
+    def _maintain(self) -> None:
+        """Keep the repository packed (``gitpack``); a failure there never fails a commit."""
+        try:
+            gitpack.maintain(self.repo)
+        except (pygit2.GitError, OSError) as exc:
+            log.warning("git.maintenance_failed", error=str(exc))
 
     def close(self) -> None:
         with contextlib.suppress(OSError):

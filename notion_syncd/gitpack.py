@@ -1,0 +1,185 @@
+"""Keep the mirror repository packed: loose objects stay few, pack files stay few.
+
+Every commit writes its new blobs and trees as loose objects (one file each). Left alone,
+a 10,000-page mirror is over 100,000 files in ``.git/objects``. After each commit the
+mirror calls :func:`maintain`, which costs a directory listing when there is nothing to
+do and otherwise:
+
+1. **Packs the loose objects** once there are :data:`LOOSE_OBJECTS_TO_PACK` of them:
+   libgit2's pack builder writes them into one new pack (with deltas), the pack is checked
+   to hold every one of them, and only then are the loose files removed.
+2. **Consolidates small packs** once there are :data:`PACKS_TO_CONSOLIDATE`: every pack
+   but the largest is rewritten into one, checked, and only then are the old ones removed.
+   The largest (the first export, usually) is left alone, so the work stays proportional
+   to what was added since, and memory stays bounded by it.
+
+Crash safety: nothing is removed before the pack that replaces it is complete on disk
+(libgit2 writes packs to a temporary name, fsyncs them when ``enable_fsync_gitdir`` is on,
+and renames them into place). A kill at any instant leaves every object reachable, at
+worst stored twice; the next run finishes the job. The caller holds the mirror lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pygit2
+import structlog
+
+log = structlog.get_logger(__name__)
+
+LOOSE_OBJECTS_TO_PACK = 512
+"""Loose objects that make a commit pack them (git's own ``gc.auto`` waits for 6,700)."""
+PACKS_TO_CONSOLIDATE = 24
+"""Pack files that make a commit consolidate all but the largest (git: 50)."""
+_HEX = frozenset("0123456789abcdef")
+_WORK_DIR = "notion-syncd/repack"
+
+
+@dataclass(frozen=True)
+class Maintenance:
+    """What one :func:`maintain` call did."""
+
+    packed_objects: int = 0
+    consolidated_packs: int = 0
+
+
+def maintain(
+    repo: Any,
+    *,
+    loose_limit: int = LOOSE_OBJECTS_TO_PACK,
+    pack_limit: int = PACKS_TO_CONSOLIDATE,
+) -> Maintenance:
+    """Pack loose objects and consolidate packs when their numbers reach the limits."""
+    objects = Path(repo.path) / "objects"
+    packed = 0
+    loose = loose_objects(objects)
+    if len(loose) >= loose_limit:
+        packed = _pack_loose(repo, objects, loose)
+    consolidated = 0
+    if len(pack_files(objects)) >= pack_limit:
+        consolidated = _consolidate(repo, objects)
+    return Maintenance(packed, consolidated)
+
+
+def loose_objects(objects: Path) -> dict[str, Path]:
+    """Hex id → file of every loose object."""
+    found: dict[str, Path] = {}
+    for fanout in _listdir(objects):
+        if len(fanout) != 2 or not set(fanout) <= _HEX:
+            continue
+        for name in _listdir(objects / fanout):
+            if len(name) == 38 and set(name) <= _HEX:
+                found[fanout + name] = objects / fanout / name
+    return found
+
+
+def pack_files(objects: Path) -> list[Path]:
+    """Every complete pack (``.pack`` with its ``.idx``), sorted by name."""
+    folder = objects / "pack"
+    return [
+        folder / name
+        for name in _listdir(folder)
+        if name.endswith(".pack") and (folder / f"{name[:-5]}.idx").exists()
+    ]
+
+
+def _pack_loose(repo: Any, objects: Path, loose: dict[str, Path]) -> int:
+    oids = [pygit2.Oid(hex=hex_id) for hex_id in sorted(loose)]
+    new_pack = _write_pack(repo, objects, oids)
+    if new_pack is None:
+        return 0
+    for hex_id in sorted(loose):
+        with contextlib.suppress(FileNotFoundError):
+            loose[hex_id].unlink()
+    for fanout in {path.parent for path in loose.values()}:
+        with contextlib.suppress(OSError):
+            fanout.rmdir()
+    log.info("git.packed", objects=len(oids), pack=new_pack.name)
+    return len(oids)
+
+
+def _consolidate(repo: Any, objects: Path) -> int:
+    packs = pack_files(objects)
+    largest = max(packs, key=lambda pack: pack.stat().st_size)
+    chosen = [pack for pack in packs if pack != largest]
+    oids = _objects_in(repo, chosen)
+    new_pack = _write_pack(repo, objects, oids)
+    if new_pack is None:
+        return 0
+    for pack in chosen:
+        if pack.name == new_pack.name:
+            continue
+        for suffix in (".keep", ".rev", ".idx", ".pack"):
+            with contextlib.suppress(FileNotFoundError):
+                pack.with_suffix(suffix).unlink()
+    log.info("git.packs_consolidated", packs=len(chosen), objects=len(oids), pack=new_pack.name)
+    return len(chosen)
+
+
+def _write_pack(repo: Any, objects: Path, oids: list[pygit2.Oid]) -> Path | None:
+    """Write ``oids`` into a new pack; the pack, once checked to hold them all, or None."""
+    before = set(pack_files(objects))
+
+    def add_all(builder: pygit2.PackBuilder) -> None:
+        for oid in oids:
+            builder.add(oid)
+
+    repo.pack(pack_delegate=add_all, n_threads=1)
+    written = [pack for pack in pack_files(objects) if pack not in before]
+    if len(written) != 1 or not _holds(repo, written, oids):
+        log.warning("git.pack_unverified", written=[pack.name for pack in written])
+        return None
+    _fsync_folder(objects / "pack")
+    return written[0]
+
+
+def _holds(repo: Any, packs: list[Path], oids: Iterable[pygit2.Oid]) -> bool:
+    odb = _pack_only_odb(repo, packs)
+    try:
+        return all(odb.exists(oid) for oid in oids)
+    finally:
+        shutil.rmtree(Path(repo.path) / _WORK_DIR, ignore_errors=True)
+
+
+def _objects_in(repo: Any, packs: list[Path]) -> list[pygit2.Oid]:
+    odb = _pack_only_odb(repo, packs)
+    try:
+        return sorted(set(odb), key=str)
+    finally:
+        shutil.rmtree(Path(repo.path) / _WORK_DIR, ignore_errors=True)
+
+
+def _pack_only_odb(repo: Any, packs: list[Path]) -> pygit2.Odb:
+    """An object database that sees only ``packs`` (hard links in a scratch folder)."""
+    scratch = Path(repo.path) / _WORK_DIR
+    shutil.rmtree(scratch, ignore_errors=True)
+    (scratch / "pack").mkdir(parents=True)
+    for pack in packs:
+        for suffix in (".pack", ".idx"):
+            source = pack.with_suffix(suffix)
+            os.link(source, scratch / "pack" / source.name)
+    odb = pygit2.Odb()
+    odb.add_backend(pygit2.OdbBackendPack(str(scratch)), 1)
+    return odb
+
+
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _listdir(folder: Path) -> list[str]:
+    try:
+        return sorted(os.listdir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
