@@ -164,3 +164,24 @@ def test_sync_status_line_progress_and_idle(status: SyncStatus) -> None:
     assert status.status_line() == (
         "idle; last sync failure 12:16 UTC (NotionUnavailable); last success 12:16 UTC"
     )
+
+
+def test_health_process_metrics_without_created_series() -> None:
+    """The process registry has the process collector and the pace, and no ``_created`` noise."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from notion_syncd.notion.ratelimit import RateLimiter
+
+    RateLimiter(7.0, 3)
+    health = HealthServer("127.0.0.1:0", live=lambda: True, ready=lambda: (True, "ok"))
+    health.start()
+    try:
+        code, body = _get(health.url + "/metrics")
+    finally:
+        health.stop()
+    assert code == 200
+    families = {family.name: family for family in text_string_to_metric_families(body)}
+    assert "process_resident_memory_bytes" in families
+    assert "process_open_fds" in families
+    assert families["notion_syncd_notion_pace_requests_per_second"].samples[0].value == 7.0
+    assert "_created" not in body

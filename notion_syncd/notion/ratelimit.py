@@ -33,6 +33,7 @@ from collections.abc import Callable
 
 import structlog
 
+from notion_syncd import metrics
 from notion_syncd.errors import SyncInterrupted
 
 MAX_WAIT_CHUNK = 1.0
@@ -104,6 +105,7 @@ class RateLimiter:
         self._paused_seconds = 0.0
         self._episode_ends = float("-inf")
         self._pace_changed_at = self._refilled_at
+        metrics.NOTION_PACE.set(rate)
 
     def __repr__(self) -> str:
         return f"RateLimiter(rate={self.rate!r}, burst={self.burst!r})"
@@ -170,6 +172,7 @@ class RateLimiter:
         lowered = max(self.max_rate * MIN_RATE_FRACTION, self.rate * SLOWDOWN_FACTOR)
         if lowered < self.rate:
             self.rate = lowered
+            metrics.NOTION_PACE.set(lowered)
             _log.info("notion.pace_lowered", requests_per_second=round(lowered, 3))
 
     def _recover(self, now: float) -> None:
@@ -178,6 +181,7 @@ class RateLimiter:
             return
         self._pace_changed_at = now
         self.rate = min(self.max_rate, self.rate * RECOVERY_FACTOR)
+        metrics.NOTION_PACE.set(self.rate)
         _log.info("notion.pace_raised", requests_per_second=round(self.rate, 3))
 
     def _take_token_or_wait(self, now: float) -> float:
