@@ -57,8 +57,8 @@ def main() -> None:
     clock.advance(minutes=10)
     with serve(workspace) as server, tempfile.TemporaryDirectory() as folder:
         repo = Path(folder) / "mirror"
-        settings = make_settings(server, repo, rate=1000)
-        settings.export.formats = ["markdown", "json", "csv"]
+        formats = {"formats": ["markdown", "json", "csv"]}
+        settings = make_settings(server, repo, rate=1000, export=formats)
         started = time.monotonic()
         run_sync(settings, now=clock)
         print(json.dumps(_figures(repo, "first export", args.pages, time.monotonic() - started)))
