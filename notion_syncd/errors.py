@@ -16,7 +16,8 @@ boundary where they happen; everything above the boundary only sees these classe
     │   └── NotionBadResponse           the body is not what the API documents
     ├── FileDownloadError               a hosted file could not be downloaded
     ├── GitStoreError                   the mirror repository cannot be read or written
-    │   └── RepositoryLocked            another notion-syncd process holds the repository
+    │   ├── RepositoryLocked            another notion-syncd process holds the repository
+    │   └── ForeignRepository           export.repo is not a mirror but a git repo (exit 2)
     ├── SyncError                       a sync could not complete safely
     │   ├── IncompleteListing           a listing ended early: nothing is deleted
     │   ├── MassDeletionRefused         a sweep would delete too much
@@ -108,6 +109,12 @@ class GitStoreError(NotionSyncdError):
 
 class RepositoryLocked(GitStoreError):
     """Another notion-syncd process holds the repository lock."""
+
+
+class ForeignRepository(GitStoreError):
+    """``export.repo`` is someone else's git repository: it is refused, never reset."""
+
+    exit_code = 2
 
 
 class SyncError(NotionSyncdError):
