@@ -12,13 +12,16 @@ anything is reset or removed:
 - anything else is refused with :class:`~notion_syncd.errors.ForeignRepository`, which
   names the path; nothing in it is touched.
 
-A process killed inside ``git init`` can leave a ``.git`` that does not open; it is
-removed, so the next run creates the repository afresh.
+A process killed inside ``git init`` can leave a ``.git`` that does not open, and
+libgit2's probe file (``_git2_<hex>``, made to test symlink support) in the working
+tree. Both are recognised and removed, so the next run creates the repository afresh.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -29,12 +32,22 @@ from notion_syncd.errors import ForeignRepository, GitStoreError
 
 LOCK_NAME = "notion-syncd.lock"
 STATE_FOLDER = ".notion-syncd"
+_PROBE = re.compile(r"_git2_[0-9A-Za-z]+")
 _ADVICE = "point export.repo at an empty folder or an existing notion-syncd mirror"
 
 
+def is_init_probe(entry: Path) -> bool:
+    """A file or symlink libgit2 made while testing the file system during ``git init``."""
+    if not _PROBE.fullmatch(entry.name):
+        return False
+    if entry.is_symlink():
+        return os.readlink(entry) == "testing"
+    return entry.is_file() and entry.stat().st_size == 0
+
+
 def discard_unfinished_init(path: Path) -> None:
-    """Remove a ``.git`` that a process killed during ``git init`` left: it does not open
-    and has no ref (nothing was ever committed)."""
+    """Remove what a process killed during ``git init`` left: a ``.git`` that does not open
+    (and has no ref: nothing was ever committed), and libgit2's probe files."""
     git_dir = path / ".git"
     if git_dir.is_dir() and not _opens(path):
         refs = git_dir / "refs"
@@ -42,6 +55,10 @@ def discard_unfinished_init(path: Path) -> None:
         if has_refs or (git_dir / "packed-refs").exists():
             return  # a damaged repository with history: not ours to remove
         shutil.rmtree(git_dir)
+    with contextlib.suppress(FileNotFoundError):
+        for name in os.listdir(path):
+            if is_init_probe(path / name):
+                (path / name).unlink()
 
 
 def _opens(path: Path) -> bool:

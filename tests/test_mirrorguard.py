@@ -103,3 +103,26 @@ def test_cli_sync_into_foreign_repository_exits_2(
     assert main(["sync", "--config", str(config)]) == 2
     assert str(path) in capsys.readouterr().err
     assert _snapshot(path) == before
+
+
+def test_open_mirror_recreates_after_kill_during_git_init(tmp_path: Path) -> None:
+    """A half-made .git and libgit2's symlink probe file (a kill inside `git init`) are
+    recognised as unfinished: the next open creates the repository afresh."""
+    path = tmp_path / "m"
+    (path / ".git" / "objects").mkdir(parents=True)
+    (path / ".git" / "config").write_text("[core]\n\trepositoryformatversion = 0\n")
+    (path / "_git2_5a76e2f42da49670").write_bytes(b"")
+    with open_mirror(path) as mirror:
+        mirror.write("a.md", b"a\n")
+        assert mirror.commit("first", AUTHOR)
+    assert sorted(item.name for item in path.iterdir()) == [".git", "a.md"]
+
+
+def test_open_mirror_recreates_when_only_the_probe_is_left(tmp_path: Path) -> None:
+    """libgit2's probe symlink alone (the half-made .git already gone) does not block init."""
+    path = tmp_path / "m"
+    path.mkdir()
+    (path / "_git2_a1b2c3d4e5f60718").symlink_to("testing")
+    with open_mirror(path) as mirror:
+        assert mirror.head_commit() is None
+    assert sorted(item.name for item in path.iterdir()) == [".git"]
