@@ -13,6 +13,7 @@ boundary where they happen; everything above the boundary only sees these classe
     │   │   ├── NotionForbidden         403: missing capability
     │   │   └── NotionNotFound          404: missing or not shared with the integration
     │   ├── NotionUnavailable           retries exhausted (429/5xx/timeouts) within the time bound
+    │   │   └── NotionRateLimited       Notion asked to wait longer than the bound: fail now
     │   └── NotionBadResponse           the body is not what the API documents
     ├── FileDownloadError               a hosted file could not be downloaded
     ├── GitStoreError                   the mirror repository cannot be read or written
@@ -93,6 +94,18 @@ class NotionNotFound(NotionHTTPError):
 
 class NotionUnavailable(NotionError):
     """Notion kept failing (429, 5xx, timeouts) past the retry bound."""
+
+
+class NotionRateLimited(NotionUnavailable):
+    """Notion asked for a wait (``Retry-After``) longer than a request may wait.
+
+    The whole sync stops at once rather than sitting the wait out; ``wait_seconds`` says
+    how long Notion asked for.
+    """
+
+    def __init__(self, message: str, *, wait_seconds: float, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.wait_seconds = wait_seconds
 
 
 class NotionBadResponse(NotionError):

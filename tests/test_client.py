@@ -286,7 +286,7 @@ def test_client_retry_after_over_cap_fails_fast_and_pauses() -> None:
         client.page("p1")
     assert len(recorder.seen) == 1
     assert client.limiter.pause_remaining() == pytest.approx(600.0)
-    with pytest.raises(errors.NotionUnavailable, match="paused"):
+    with pytest.raises(errors.NotionRateLimited, match="wait 600 s"):
         client.page("p2")
     assert len(recorder.seen) == 1
 

@@ -15,8 +15,12 @@ Retries (policy in :mod:`notion_syncd.notion.retry`): 429/529 wait what ``Retry-
 says (never less) and pause *every* worker through the limiter; 5xx, timeouts, dropped
 connections and malformed bodies back off with full jitter; each request is bounded by
 ``max_attempts`` and ``max_retry_time``, then fails with
-:class:`~notion_syncd.errors.NotionUnavailable`. 400/401/403/404 are never retried and
-become :class:`~notion_syncd.errors.NotionHTTPError` subclasses.
+:class:`~notion_syncd.errors.NotionUnavailable`. A ``Retry-After`` (or a pause already in
+force) longer than a request may still wait (``max_retry_time`` less the time spent, and
+at most ``max_single_wait``) is not sat out: the request fails at once with
+:class:`~notion_syncd.errors.NotionRateLimited`, naming the wait, and so does every
+worker waiting in the limiter; the sync stops instead of hanging. 400/401/403/404 are
+never retried and become :class:`~notion_syncd.errors.NotionHTTPError` subclasses.
 
 Pagination: :meth:`NotionClient.paginate_pages` yields whole list answers
 (:class:`ListPage`, with ``request_status`` exposed as :attr:`ListPage.incomplete`);
@@ -54,7 +58,7 @@ from pydantic import SecretStr
 
 from notion_syncd import __version__, errors, metrics
 from notion_syncd.heartbeat import Heartbeat
-from notion_syncd.notion.ratelimit import RateLimiter, wait_interruptibly
+from notion_syncd.notion.ratelimit import PauseTooLong, RateLimiter, wait_interruptibly
 from notion_syncd.notion.retry import (
     RATE_LIMIT_STATUSES,
     RETRYABLE_STATUSES,
@@ -452,12 +456,11 @@ class NotionClient:
         last: _Failure | None = None
         for attempt_number in range(1, policy.max_attempts + 1):
             if paced:
-                pause = self._limiter.pause_remaining()
-                if pause > policy.max_single_wait or (
-                    self._clock() - started + pause > policy.max_retry_time
-                ):
-                    raise give_up(f"every request is paused for another {pause:.0f} s", last)
-                self._limiter.acquire(self._stop)
+                allowance = self._wait_allowance(started)
+                try:
+                    self._limiter.acquire(self._stop, max_pause=allowance)
+                except PauseTooLong as paused:
+                    raise _asked_to_wait(group, paused.seconds, allowance) from None
             elif self._stop is not None and self._stop.is_set():
                 raise errors.SyncInterrupted("stop requested before a Notion request")
             outcome = attempt()
@@ -471,8 +474,12 @@ class NotionClient:
                 self._pause_everyone(wait)
             if attempt_number == policy.max_attempts:
                 raise give_up(f"gave up after {attempt_number} attempts", last)
-            if outcome.retry_after is not None and wait > policy.max_single_wait:
-                raise give_up(f"asked to wait {wait:.0f} s, over the single-wait cap", last)
+            if outcome.retry_after is not None and wait > (
+                allowance := self._wait_allowance(started)
+            ):
+                if paced:
+                    raise _asked_to_wait(group, wait, allowance)
+                raise give_up(f"asked to wait {wait:.0f} s, over the {allowance:.0f} s bound", last)
             if self._clock() - started + wait > policy.max_retry_time:
                 raise give_up(
                     f"retry time bound of {policy.max_retry_time:.0f} s reached "
@@ -490,6 +497,11 @@ class NotionClient:
             if not pauses_everyone:
                 wait_interruptibly(wait, sleep=self._sleep, stop=self._stop, on_wait=self._beat)
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+    def _wait_allowance(self, started: float) -> float:
+        """The longest wait a request started at ``started`` may still sit out."""
+        spent = self._clock() - started
+        return max(0.0, min(self._policy.max_single_wait, self._policy.max_retry_time - spent))
 
     def _retry_wait(self, failure: _Failure, attempt_number: int) -> float:
         if failure.retry_after is not None:
@@ -786,6 +798,16 @@ class NotionClient:
         if status in RATE_LIMIT_STATUSES or status in RETRYABLE_STATUSES:
             return _Failure(f"HTTP {status}", retry_after=retry_after)
         raise errors.FileDownloadError(f"{shown}: HTTP {status}")
+
+
+def _asked_to_wait(group: str, wait: float, allowance: float) -> errors.NotionRateLimited:
+    """Notion wants a pause longer than a request may wait: fail now, naming the wait."""
+    return errors.NotionRateLimited(
+        f"Notion asked to wait {wait:.0f} s before the next request ({group}; Retry-After), "
+        f"longer than the {allowance:.0f} s a request may wait; stopped instead of waiting",
+        wait_seconds=wait,
+        hint="the next sync tries again; notion.max_retry_time bounds waits (at most 120 s each)",
+    )
 
 
 def _api_path(path: str) -> str:

@@ -38,6 +38,7 @@ from notion_syncd.errors import (
     NotionError,
     NotionHTTPError,
     NotionNotFound,
+    NotionRateLimited,
     NotionUnauthorized,
     NotionUnavailable,
     SyncInterrupted,
@@ -328,8 +329,8 @@ class SyncRun:
                 fetched = future.result()
             except SyncInterrupted:
                 raise
-            except NotionUnauthorized:
-                raise
+            except (NotionUnauthorized, NotionRateLimited):
+                raise  # every other object would fail the same way: stop now
             except NotionNotFound as exc:
                 if item.listed is None:
                     self.unreachable.add(item.id)
@@ -353,7 +354,7 @@ class SyncRun:
         """Write an object; if placing it needs a parent Notion will not give, it fails."""
         try:
             self._write(fetched, wait_for_parent=wait_for_parent)
-        except NotionUnauthorized:
+        except (NotionUnauthorized, NotionRateLimited):
             raise
         except NotionError as exc:
             obj = fetched.record.get("page") or fetched.record.get("data_source") or {}
