@@ -22,6 +22,7 @@ boundary where they happen; everything above the boundary only sees these classe
     ├── SyncError                       a sync could not complete safely
     │   ├── IncompleteListing           a listing ended early: nothing is deleted
     │   ├── MassDeletionRefused         a sweep would delete too much
+    │   ├── NothingShared               a first sync listed nothing: no page is shared
     │   └── SyncInterrupted             stop was requested; the sync is redone next time
     └── PushError                       pushing to a remote failed
         ├── PushRejected                non-fast-forward or refused by a server hook
@@ -140,6 +141,10 @@ class IncompleteListing(SyncError):
 
 class MassDeletionRefused(SyncError):
     """A sweep would delete more of the mirror than allowed."""
+
+
+class NothingShared(SyncError):
+    """The first sync of an empty mirror listed nothing: the token sees no page."""
 
 
 class SyncInterrupted(SyncError):

@@ -10,6 +10,7 @@ import pytest
 from notion_syncd.cli import main
 from notion_syncd.errors import ForeignRepository
 from notion_syncd.gitstore import Author, open_mirror
+from notion_syncd.logs import reset_logging
 
 AUTHOR = Author("test", "test@example.invalid")
 
@@ -100,7 +101,10 @@ def test_cli_sync_into_foreign_repository_exits_2(
         f'[notion]\ntoken = "secret_x"\nbase_url = "http://127.0.0.1:9"\n'
         f'[export]\nrepo = "{path}"\n'
     )
-    assert main(["sync", "--config", str(config)]) == 2
+    try:
+        assert main(["sync", "--config", str(config)]) == 2
+    finally:
+        reset_logging()
     assert str(path) in capsys.readouterr().err
     assert _snapshot(path) == before
 

@@ -47,7 +47,7 @@ from notion_syncd.export.paths import dashed_id, safe_name
 from notion_syncd.gitstore import Author, Mirror, open_mirror
 from notion_syncd.heartbeat import Heartbeat
 from notion_syncd.notion.client import NotionClient
-from notion_syncd.sync import backlinks, planner
+from notion_syncd.sync import backlinks, planner, visibility
 from notion_syncd.sync.fetch import (
     FetchedRecord,
     FetchReport,
@@ -257,6 +257,9 @@ class SyncRun:
         )
         try:
             self._process(self._listing(floor), pool)
+            visibility.check_something_listed(
+                self.report.discovered, self.state.watermark, self.index.count
+            )
             while self.row_queries:
                 self._process(self._rows_of(self.row_queries.popleft()), pool)
             refused = run_sweep(self, pool, allow_mass_delete=allow_mass_delete) if sweep else None
