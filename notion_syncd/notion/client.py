@@ -28,9 +28,10 @@ Pagination: :meth:`NotionClient.paginate_pages` yields whole list answers
 :class:`~notion_syncd.errors.IncompleteListing` after the last one when Notion said the
 listing was cut short. A listing whose cursor Notion rejects as invalid
 (``400 validation_error`` "The start_cursor provided is invalid", cursors can be
-invalidated mid-loop) is restarted from the beginning once; :meth:`paginate` then skips
-objects it already yielded. :meth:`NotionClient.query_data_source_all` reads a data
-source past the 10,000-result cap by partitioning on ``created_time``.
+invalidated mid-loop) is restarted from the beginning, again after each expiry as long
+as every restart gets further; :meth:`paginate` then skips objects it already yielded.
+:meth:`NotionClient.query_data_source_all` reads a data source past the 10,000-result
+cap by partitioning on ``created_time``.
 
 Secrets. The token is held in a :class:`~pydantic.SecretStr` and put on requests by an
 :class:`httpx.Auth` object at send time, so it is in no local variable of our frames, no
@@ -91,6 +92,8 @@ ENDPOINT_GROUPS = (
     "other",
 )
 STALE_CURSOR_MESSAGE = "The start_cursor provided is invalid"
+MAX_LISTING_RESTARTS = 10
+"""Restarts of one listing after expired cursors (each must get further than the last)."""
 _HEADER_SAFE_TOKEN = re.compile(r"[\x21-\x7e]+")
 _MAX_ERROR_TEXT = 300
 
@@ -538,29 +541,47 @@ class NotionClient:
         """Yield every answer of a paginated listing, following ``next_cursor``.
 
         GET endpoints get ``page_size``/``start_cursor`` in the query, POST endpoints in the
-        body. When Notion rejects a cursor as invalid, the listing restarts from the
-        beginning once; the first page after that has ``restarted=True`` and the caller
-        de-duplicates what it already saw.
+        body. When Notion rejects a cursor as invalid (it expired), the listing restarts
+        from the beginning; the first page after that has ``restarted=True`` and the
+        caller de-duplicates what it already saw. A restart is allowed while each one gets
+        further into the listing than the one before (at most
+        :data:`MAX_LISTING_RESTARTS`), so an expired cursor costs the pages read again,
+        never the listing, and a cursor that can never be followed is raised, not looped on.
         """
         method = method.upper()
         cursor: str | None = None
-        restarted = False
         first_after_restart = False
+        depth = 0  # answers read since the listing (re)started
+        failed_at_depth = 0  # depth at which the last expired cursor was met
+        restarts = 0
         seen_cursors: set[str] = set()
         while True:
             page_params, page_json = _with_cursor(method, params, json, cursor)
             try:
                 body = self.request(method, path, params=page_params, json=page_json)
             except errors.NotionHTTPError as error:
-                if cursor is None or restarted or not _is_stale_cursor(error):
+                if (
+                    cursor is None
+                    or not _is_stale_cursor(error)
+                    or depth <= failed_at_depth
+                    or restarts >= MAX_LISTING_RESTARTS
+                ):
                     raise
-                _log.warning("notion.listing_restarted", endpoint=endpoint_group(_api_path(path)))
-                restarted = first_after_restart = True
+                restarts += 1
+                _log.warning(
+                    "notion.listing_restarted",
+                    endpoint=endpoint_group(_api_path(path)),
+                    pages_read=depth,
+                    restart=restarts,
+                )
+                first_after_restart = True
+                failed_at_depth, depth = depth, 0
                 cursor = None
                 seen_cursors.clear()
                 continue
             page = ListPage.from_body(body, restarted=first_after_restart)
             first_after_restart = False
+            depth += 1
             yield page
             if not page.has_more:
                 return

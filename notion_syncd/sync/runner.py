@@ -47,7 +47,7 @@ from notion_syncd.export.paths import dashed_id, safe_name
 from notion_syncd.gitstore import Author, Mirror, open_mirror
 from notion_syncd.heartbeat import Heartbeat
 from notion_syncd.notion.client import NotionClient
-from notion_syncd.sync import backlinks, planner, visibility
+from notion_syncd.sync import backlinks, listing, planner, visibility
 from notion_syncd.sync.fetch import (
     FetchedRecord,
     FetchReport,
@@ -278,10 +278,13 @@ class SyncRun:
         return self.report
 
     def _listing(self, floor: datetime | None) -> Iterator[dict[str, Any]]:
-        for result in self.client.search():
-            if planner.below_floor(result, floor):
-                return
-            yield result
+        """The search listing down to ``floor``, read ahead (``listing.py``)."""
+
+        def below_floor(result: dict[str, Any]) -> bool:
+            return planner.below_floor(result, floor)
+
+        with listing.ReadAhead(self.client.search(), below_floor=below_floor) as listed:
+            yield from listed
 
     # -- streaming: decide, fetch in parallel, write as fetches complete ---------------
 
