@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import IO, Any
 
+from notion_syncd.sync.planner import parse_time
+
 Result = dict[str, Any]
 
 
@@ -107,3 +109,13 @@ def _spool_file() -> tuple[IO[bytes], IO[bytes]]:
     finally:
         os.unlink(path)  # both handles keep it alive; nothing is left behind on a crash
     return writer, reader
+
+
+def newer(current: str | None, result: Result) -> str | None:
+    """The later of ``current`` and the result's ``last_edited_time`` (ISO strings)."""
+    edited = result.get("last_edited_time")
+    if not isinstance(edited, str):
+        return current
+    if current is None or parse_time(edited) > parse_time(current):
+        return edited
+    return current
