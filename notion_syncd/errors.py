@@ -13,13 +13,16 @@ boundary where they happen; everything above the boundary only sees these classe
     │   │   ├── NotionForbidden         403: missing capability
     │   │   └── NotionNotFound          404: missing or not shared with the integration
     │   ├── NotionUnavailable           retries exhausted (429/5xx/timeouts) within the time bound
+    │   │   └── NotionRateLimited       Notion asked to wait longer than the bound: fail now
     │   └── NotionBadResponse           the body is not what the API documents
     ├── FileDownloadError               a hosted file could not be downloaded
     ├── GitStoreError                   the mirror repository cannot be read or written
-    │   └── RepositoryLocked            another notion-syncd process holds the repository
+    │   ├── RepositoryLocked            another notion-syncd process holds the repository
+    │   └── ForeignRepository           export.repo is not a mirror but a git repo (exit 2)
     ├── SyncError                       a sync could not complete safely
     │   ├── IncompleteListing           a listing ended early: nothing is deleted
     │   ├── MassDeletionRefused         a sweep would delete too much
+    │   ├── NothingShared               a first sync listed nothing: no page is shared
     │   └── SyncInterrupted             stop was requested; the sync is redone next time
     └── PushError                       pushing to a remote failed
         ├── PushRejected                non-fast-forward or refused by a server hook
@@ -94,6 +97,18 @@ class NotionUnavailable(NotionError):
     """Notion kept failing (429, 5xx, timeouts) past the retry bound."""
 
 
+class NotionRateLimited(NotionUnavailable):
+    """Notion asked for a wait (``Retry-After``) longer than a request may wait.
+
+    The whole sync stops at once rather than sitting the wait out; ``wait_seconds`` says
+    how long Notion asked for.
+    """
+
+    def __init__(self, message: str, *, wait_seconds: float, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.wait_seconds = wait_seconds
+
+
 class NotionBadResponse(NotionError):
     """The API returned something that is not the documented shape."""
 
@@ -110,6 +125,12 @@ class RepositoryLocked(GitStoreError):
     """Another notion-syncd process holds the repository lock."""
 
 
+class ForeignRepository(GitStoreError):
+    """``export.repo`` is someone else's git repository: it is refused, never reset."""
+
+    exit_code = 2
+
+
 class SyncError(NotionSyncdError):
     """A sync could not complete safely; the mirror is left consistent."""
 
@@ -120,6 +141,10 @@ class IncompleteListing(SyncError):
 
 class MassDeletionRefused(SyncError):
     """A sweep would delete more of the mirror than allowed."""
+
+
+class NothingShared(SyncError):
+    """The first sync of an empty mirror listed nothing: the token sees no page."""
 
 
 class SyncInterrupted(SyncError):

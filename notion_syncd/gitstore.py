@@ -1,7 +1,9 @@
 """The mirror repository: open or create, lock, recover, write files, commit.
 
 One process writes a mirror at a time (``flock`` on ``.git/notion-syncd.lock``).
-Opening a mirror recovers from any earlier crash: stale ``*.lock`` files left by a
+Opening a mirror first checks that the folder is one notion-syncd may write (see
+:mod:`notion_syncd.mirrorguard`: a repository of someone else's is refused, never
+reset). It then recovers from any earlier crash: stale ``*.lock`` files left by a
 killed process are removed (we hold the lock, so nobody else is writing), and a working
 tree or index that differs from HEAD is reset to HEAD, because everything not yet
 committed is redone by the next sync. After every commit the working tree and the index
@@ -19,7 +21,6 @@ import contextlib
 import errno
 import fcntl
 import os
-import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,10 +30,10 @@ from typing import IO, Any
 import pygit2
 import structlog
 
-from notion_syncd import gitpack
+from notion_syncd import gitpack, mirrorguard
 from notion_syncd.errors import GitStoreError, RepositoryLocked
+from notion_syncd.mirrorguard import LOCK_NAME
 
-LOCK_NAME = "notion-syncd.lock"
 log = structlog.get_logger(__name__)
 
 
@@ -298,26 +299,6 @@ def _reset_to_head(repo: Any, path: Path, branch: str) -> bool:
     return True
 
 
-def _discard_unfinished_init(path: Path) -> None:
-    """Remove a ``.git`` that a process killed during ``git init`` left half made.
-
-    Only a repository without any commit or ref is removed: nothing was mirrored yet.
-    """
-    git_dir = path / ".git"
-    if not git_dir.is_dir():
-        return
-    try:
-        pygit2.Repository(str(path))
-        return
-    except pygit2.GitError:
-        pass
-    refs = git_dir / "refs"
-    has_refs = refs.is_dir() and any(item.is_file() for item in refs.rglob("*"))
-    if has_refs or (git_dir / "packed-refs").exists():
-        return
-    shutil.rmtree(git_dir)
-
-
 def open_mirror(path: Path, *, branch: str = "main") -> Mirror:
     """Open (creating if needed) and lock the mirror at ``path``, recovering from crashes."""
     pygit2.settings.enable_fsync_gitdir(True)
@@ -327,21 +308,18 @@ def open_mirror(path: Path, *, branch: str = "main") -> Mirror:
         # through a symlink (systemd's DynamicUser puts StateDirectory= behind one) is
         # still inside itself.
         path = Path(os.path.realpath(path))
-        _discard_unfinished_init(path)
+        mirrorguard.discard_unfinished_init(path)
         if not (path / ".git").exists():
-            if any(name for name in os.listdir(path)):
-                raise GitStoreError(
-                    f"{path} exists, is not empty and is not a git repository",
-                    hint="point export.repo at an empty folder or an existing mirror",
-                )
+            mirrorguard.check_empty_folder(path)
             pygit2.init_repository(str(path), initial_head=branch)
-        repo = pygit2.Repository(str(path))
+        repo = mirrorguard.open_repository(path)
+        if repo.is_bare:
+            raise GitStoreError(f"{path} is a bare repository; the mirror needs a working tree")
+        mirrorguard.check_ours(repo, path)
     except pygit2.GitError as exc:
         raise GitStoreError(f"cannot open the mirror at {path}: {exc}") from None
     except OSError as exc:
         raise _os_error("open", str(path), exc) from None
-    if repo.is_bare:
-        raise GitStoreError(f"{path} is a bare repository; the mirror needs a working tree")
     git_dir = Path(repo.path)
     lock = _acquire_lock(git_dir)
     try:
@@ -349,7 +327,7 @@ def open_mirror(path: Path, *, branch: str = "main") -> Mirror:
         if not repo.head_is_unborn and repo.head.shorthand != branch:
             repo.set_head(f"refs/heads/{branch}")
         _reset_to_head(repo, path, branch)
-        repo = pygit2.Repository(str(path))
+        repo = mirrorguard.open_repository(path)
     except BaseException:
         fcntl.flock(lock, fcntl.LOCK_UN)
         lock.close()

@@ -286,7 +286,7 @@ def test_client_retry_after_over_cap_fails_fast_and_pauses() -> None:
         client.page("p1")
     assert len(recorder.seen) == 1
     assert client.limiter.pause_remaining() == pytest.approx(600.0)
-    with pytest.raises(errors.NotionUnavailable, match="paused"):
+    with pytest.raises(errors.NotionRateLimited, match="wait 600 s"):
         client.page("p2")
     assert len(recorder.seen) == 1
 
@@ -449,8 +449,8 @@ def test_client_paginate_stale_cursor_restarts_once() -> None:
     ]
 
 
-def test_client_paginate_stale_cursor_twice_raises() -> None:
-    """A second invalid cursor in the same listing is raised, not looped on."""
+def test_client_paginate_stale_cursor_without_progress_raises() -> None:
+    """An invalid cursor met again no further into the listing is raised, not looped on."""
     client, _ = make_client(
         scripted(
             listing([{"id": "a"}], "c1"),
@@ -461,6 +461,24 @@ def test_client_paginate_stale_cursor_twice_raises() -> None:
     )
     with pytest.raises(errors.NotionHTTPError, match="start_cursor"):
         list(client.block_children("p1"))
+
+
+def test_client_paginate_stale_cursor_again_further_restarts_again() -> None:
+    """A cursor expiring again after the listing got further restarts it once more."""
+    client, recorder = make_client(
+        scripted(
+            listing([{"id": "a"}], "c1"),
+            stale_cursor(),
+            listing([{"id": "a"}], "c1"),
+            listing([{"id": "b"}], "c2"),
+            stale_cursor(),
+            listing([{"id": "a"}], "c1"),
+            listing([{"id": "b"}], "c2"),
+            listing([{"id": "c"}], None),
+        )
+    )
+    assert [item["id"] for item in client.block_children("p1")] == ["a", "b", "c"]
+    assert len(recorder.seen) == 8
 
 
 class CappedDataSource:

@@ -15,8 +15,12 @@ Retries (policy in :mod:`notion_syncd.notion.retry`): 429/529 wait what ``Retry-
 says (never less) and pause *every* worker through the limiter; 5xx, timeouts, dropped
 connections and malformed bodies back off with full jitter; each request is bounded by
 ``max_attempts`` and ``max_retry_time``, then fails with
-:class:`~notion_syncd.errors.NotionUnavailable`. 400/401/403/404 are never retried and
-become :class:`~notion_syncd.errors.NotionHTTPError` subclasses.
+:class:`~notion_syncd.errors.NotionUnavailable`. A ``Retry-After`` (or a pause already in
+force) longer than a request may still wait (``max_retry_time`` less the time spent, and
+at most ``max_single_wait``) is not sat out: the request fails at once with
+:class:`~notion_syncd.errors.NotionRateLimited`, naming the wait, and so does every
+worker waiting in the limiter; the sync stops instead of hanging. 400/401/403/404 are
+never retried and become :class:`~notion_syncd.errors.NotionHTTPError` subclasses.
 
 Pagination: :meth:`NotionClient.paginate_pages` yields whole list answers
 (:class:`ListPage`, with ``request_status`` exposed as :attr:`ListPage.incomplete`);
@@ -24,9 +28,10 @@ Pagination: :meth:`NotionClient.paginate_pages` yields whole list answers
 :class:`~notion_syncd.errors.IncompleteListing` after the last one when Notion said the
 listing was cut short. A listing whose cursor Notion rejects as invalid
 (``400 validation_error`` "The start_cursor provided is invalid", cursors can be
-invalidated mid-loop) is restarted from the beginning once; :meth:`paginate` then skips
-objects it already yielded. :meth:`NotionClient.query_data_source_all` reads a data
-source past the 10,000-result cap by partitioning on ``created_time``.
+invalidated mid-loop) is restarted from the beginning, again after each expiry as long
+as every restart gets further; :meth:`paginate` then skips objects it already yielded.
+:meth:`NotionClient.query_data_source_all` reads a data source past the 10,000-result
+cap by partitioning on ``created_time``.
 
 Secrets. The token is held in a :class:`~pydantic.SecretStr` and put on requests by an
 :class:`httpx.Auth` object at send time, so it is in no local variable of our frames, no
@@ -54,7 +59,7 @@ from pydantic import SecretStr
 
 from notion_syncd import __version__, errors, metrics
 from notion_syncd.heartbeat import Heartbeat
-from notion_syncd.notion.ratelimit import RateLimiter, wait_interruptibly
+from notion_syncd.notion.ratelimit import PauseTooLong, RateLimiter, wait_interruptibly
 from notion_syncd.notion.retry import (
     RATE_LIMIT_STATUSES,
     RETRYABLE_STATUSES,
@@ -87,6 +92,8 @@ ENDPOINT_GROUPS = (
     "other",
 )
 STALE_CURSOR_MESSAGE = "The start_cursor provided is invalid"
+MAX_LISTING_RESTARTS = 10
+"""Restarts of one listing after expired cursors (each must get further than the last)."""
 _HEADER_SAFE_TOKEN = re.compile(r"[\x21-\x7e]+")
 _MAX_ERROR_TEXT = 300
 
@@ -452,12 +459,11 @@ class NotionClient:
         last: _Failure | None = None
         for attempt_number in range(1, policy.max_attempts + 1):
             if paced:
-                pause = self._limiter.pause_remaining()
-                if pause > policy.max_single_wait or (
-                    self._clock() - started + pause > policy.max_retry_time
-                ):
-                    raise give_up(f"every request is paused for another {pause:.0f} s", last)
-                self._limiter.acquire(self._stop)
+                allowance = self._wait_allowance(started)
+                try:
+                    self._limiter.acquire(self._stop, max_pause=allowance)
+                except PauseTooLong as paused:
+                    raise _asked_to_wait(group, paused.seconds, allowance) from None
             elif self._stop is not None and self._stop.is_set():
                 raise errors.SyncInterrupted("stop requested before a Notion request")
             outcome = attempt()
@@ -471,8 +477,12 @@ class NotionClient:
                 self._pause_everyone(wait)
             if attempt_number == policy.max_attempts:
                 raise give_up(f"gave up after {attempt_number} attempts", last)
-            if outcome.retry_after is not None and wait > policy.max_single_wait:
-                raise give_up(f"asked to wait {wait:.0f} s, over the single-wait cap", last)
+            if outcome.retry_after is not None and wait > (
+                allowance := self._wait_allowance(started)
+            ):
+                if paced:
+                    raise _asked_to_wait(group, wait, allowance)
+                raise give_up(f"asked to wait {wait:.0f} s, over the {allowance:.0f} s bound", last)
             if self._clock() - started + wait > policy.max_retry_time:
                 raise give_up(
                     f"retry time bound of {policy.max_retry_time:.0f} s reached "
@@ -490,6 +500,11 @@ class NotionClient:
             if not pauses_everyone:
                 wait_interruptibly(wait, sleep=self._sleep, stop=self._stop, on_wait=self._beat)
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+    def _wait_allowance(self, started: float) -> float:
+        """The longest wait a request started at ``started`` may still sit out."""
+        spent = self._clock() - started
+        return max(0.0, min(self._policy.max_single_wait, self._policy.max_retry_time - spent))
 
     def _retry_wait(self, failure: _Failure, attempt_number: int) -> float:
         if failure.retry_after is not None:
@@ -526,29 +541,47 @@ class NotionClient:
         """Yield every answer of a paginated listing, following ``next_cursor``.
 
         GET endpoints get ``page_size``/``start_cursor`` in the query, POST endpoints in the
-        body. When Notion rejects a cursor as invalid, the listing restarts from the
-        beginning once; the first page after that has ``restarted=True`` and the caller
-        de-duplicates what it already saw.
+        body. When Notion rejects a cursor as invalid (it expired), the listing restarts
+        from the beginning; the first page after that has ``restarted=True`` and the
+        caller de-duplicates what it already saw. A restart is allowed while each one gets
+        further into the listing than the one before (at most
+        :data:`MAX_LISTING_RESTARTS`), so an expired cursor costs the pages read again,
+        never the listing, and a cursor that can never be followed is raised, not looped on.
         """
         method = method.upper()
         cursor: str | None = None
-        restarted = False
         first_after_restart = False
+        depth = 0  # answers read since the listing (re)started
+        failed_at_depth = 0  # depth at which the last expired cursor was met
+        restarts = 0
         seen_cursors: set[str] = set()
         while True:
             page_params, page_json = _with_cursor(method, params, json, cursor)
             try:
                 body = self.request(method, path, params=page_params, json=page_json)
             except errors.NotionHTTPError as error:
-                if cursor is None or restarted or not _is_stale_cursor(error):
+                if (
+                    cursor is None
+                    or not _is_stale_cursor(error)
+                    or depth <= failed_at_depth
+                    or restarts >= MAX_LISTING_RESTARTS
+                ):
                     raise
-                _log.warning("notion.listing_restarted", endpoint=endpoint_group(_api_path(path)))
-                restarted = first_after_restart = True
+                restarts += 1
+                _log.warning(
+                    "notion.listing_restarted",
+                    endpoint=endpoint_group(_api_path(path)),
+                    pages_read=depth,
+                    restart=restarts,
+                )
+                first_after_restart = True
+                failed_at_depth, depth = depth, 0
                 cursor = None
                 seen_cursors.clear()
                 continue
             page = ListPage.from_body(body, restarted=first_after_restart)
             first_after_restart = False
+            depth += 1
             yield page
             if not page.has_more:
                 return
@@ -786,6 +819,16 @@ class NotionClient:
         if status in RATE_LIMIT_STATUSES or status in RETRYABLE_STATUSES:
             return _Failure(f"HTTP {status}", retry_after=retry_after)
         raise errors.FileDownloadError(f"{shown}: HTTP {status}")
+
+
+def _asked_to_wait(group: str, wait: float, allowance: float) -> errors.NotionRateLimited:
+    """Notion wants a pause longer than a request may wait: fail now, naming the wait."""
+    return errors.NotionRateLimited(
+        f"Notion asked to wait {wait:.0f} s before the next request ({group}; Retry-After), "
+        f"longer than the {allowance:.0f} s a request may wait; stopped instead of waiting",
+        wait_seconds=wait,
+        hint="the next sync tries again; notion.max_retry_time bounds waits (at most 120 s each)",
+    )
 
 
 def _api_path(path: str) -> str:

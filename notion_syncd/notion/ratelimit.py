@@ -22,7 +22,9 @@ while the pace probes upwards, not a steady fraction of all requests.
 
 Waiting happens in chunks of at most one second; after each chunk the ``on_wait`` hook
 runs (the heartbeat, so a long ``Retry-After`` still shows liveness) and the ``stop``
-event is checked (:class:`~notion_syncd.errors.SyncInterrupted`).
+event is checked (:class:`~notion_syncd.errors.SyncInterrupted`). A worker that may not
+wait as long as the pause lasts (``max_pause``) gets :class:`PauseTooLong` at once
+instead of sitting it out.
 """
 
 from __future__ import annotations
@@ -71,6 +73,14 @@ def wait_interruptibly(
     _raise_if_stopped(stop)
 
 
+class PauseTooLong(Exception):
+    """The limiter is paused for longer than the caller may wait; ``seconds`` remain."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"paused for another {seconds:.0f} s")
+        self.seconds = seconds
+
+
 def _raise_if_stopped(stop: threading.Event | None) -> None:
     if stop is not None and stop.is_set():
         raise SyncInterrupted("stop requested while waiting for the Notion API")
@@ -110,16 +120,22 @@ class RateLimiter:
     def __repr__(self) -> str:
         return f"RateLimiter(rate={self.rate!r}, burst={self.burst!r})"
 
-    def acquire(self, stop: threading.Event | None = None) -> float:
+    def acquire(
+        self, stop: threading.Event | None = None, *, max_pause: float = float("inf")
+    ) -> float:
         """Block until a request may start; returns the seconds waited.
 
-        Raises :class:`~notion_syncd.errors.SyncInterrupted` when ``stop`` is set.
+        Raises :class:`~notion_syncd.errors.SyncInterrupted` when ``stop`` is set, and
+        :class:`PauseTooLong` when a pause has more than ``max_pause`` seconds left.
         """
         waited = 0.0
         while True:
             _raise_if_stopped(stop)
             with self._lock:
-                wait = self._take_token_or_wait(self._clock())
+                now = self._clock()
+                if self._paused_until - now > max_pause - waited:
+                    raise PauseTooLong(self._paused_until - now)
+                wait = self._take_token_or_wait(now)
             if wait <= 0:
                 return waited
             step = min(wait, MAX_WAIT_CHUNK)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 
-from notion_syncd.errors import NotionSyncdError, SyncInterrupted
+from notion_syncd.errors import NotionRateLimited, NotionSyncdError, SyncInterrupted
 from notion_syncd.heartbeat import Heartbeat
 from notion_syncd.logs import scrub
 from notion_syncd.service.notify import Notifier
@@ -110,7 +110,8 @@ class SyncJobs:
             self._status.interrupted()
             log.info("sync.interrupted", detail="redone at the next sync")
         except NotionSyncdError as error:
-            self._status.failed(type(error).__name__)
+            wait = error.wait_seconds if isinstance(error, NotionRateLimited) else None
+            self._status.failed(type(error).__name__, wait_seconds=wait)
             log.error(
                 "sync.failed", error=str(error), error_type=type(error).__name__, hint=error.hint
             )

@@ -40,6 +40,7 @@ class Outcome:
     commit: str | None = None
     latest_title: str | None = None  # title of one changed page, for people
     reason: str = ""  # one word for failures (the error class), never a message
+    wait_seconds: float | None = None  # a failure because Notion asked for this long a wait
 
 
 def _clock_text(wall_time: float) -> str:
@@ -98,10 +99,10 @@ class SyncStatus:
             self._last = self._last_success = outcome
             self._last_success_monotonic = self._monotonic()
 
-    def failed(self, reason: str) -> None:
+    def failed(self, reason: str, *, wait_seconds: float | None = None) -> None:
         with self._lock:
             self._running = False
-            self._last = Outcome("failure", self._wall(), reason=reason)
+            self._last = Outcome("failure", self._wall(), reason=reason, wait_seconds=wait_seconds)
 
     def interrupted(self) -> None:
         with self._lock:
@@ -142,6 +143,9 @@ class SyncStatus:
         text = f"idle; last sync {last.result} {_clock_text(last.wall_time)}"
         if last.reason:
             text += f" ({last.reason})"
+        if last.wait_seconds is not None:
+            resume = _clock_text(last.wall_time + last.wait_seconds)
+            text += f"; Notion asked to wait {last.wait_seconds:.0f} s, until {resume}"
         if success is not None:
             text += f"; last success {_clock_text(success.wall_time)}"
         return text

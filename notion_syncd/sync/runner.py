@@ -38,6 +38,7 @@ from notion_syncd.errors import (
     NotionError,
     NotionHTTPError,
     NotionNotFound,
+    NotionRateLimited,
     NotionUnauthorized,
     NotionUnavailable,
     SyncInterrupted,
@@ -46,7 +47,7 @@ from notion_syncd.export.paths import dashed_id, safe_name
 from notion_syncd.gitstore import Author, Mirror, open_mirror
 from notion_syncd.heartbeat import Heartbeat
 from notion_syncd.notion.client import NotionClient
-from notion_syncd.sync import backlinks, planner
+from notion_syncd.sync import backlinks, discovery, lag, listing, planner, visibility
 from notion_syncd.sync.fetch import (
     FetchedRecord,
     FetchReport,
@@ -232,6 +233,11 @@ class SyncRun:
         self.parents_to_fetch: deque[WorkItem] = deque()
         self.waiting_for_parent: dict[str, list[FetchedRecord]] = {}
         self.unreachable: set[str] = set()
+        self.children_found: dict[str, str] = {}  # child pages/databases seen in blocks
+        self.listed: set[str] = set()  # ids the search listing showed
+        self.lag_observed = 0.0  # seconds search was behind an object written anyway
+        self.listing_started = now()
+        self.floor: datetime | None = None
         self.requests_before = self._api_requests()
 
     def _api_requests(self) -> tuple[int, int]:
@@ -249,15 +255,21 @@ class SyncRun:
     def execute(self, *, sweep: bool | None, allow_mass_delete: bool) -> SyncReport:
         self.state = read_state(self.mirror)
         self.report.previous_watermark = self.state.watermark
-        floor = planner.listing_floor(self.state.watermark, self.settings.sync.overlap)
+        reach = lag.listing_reach(self.settings.sync.overlap, self.state.search_lag)
+        self.floor = floor = planner.listing_floor(self.state.watermark, reach)
+        self.listing_started = self.now()
         self._progress("listing", "listing changes in Notion")
         pool = ThreadPoolExecutor(
             max_workers=self.settings.notion.concurrency, thread_name_prefix="fetch"
         )
         try:
             self._process(self._listing(floor), pool)
+            visibility.check_something_listed(
+                self.report.discovered, self.state.watermark, self.index.count
+            )
             while self.row_queries:
                 self._process(self._rows_of(self.row_queries.popleft()), pool)
+            discovery.fetch_unlisted_children(self, pool)  # search lags behind new pages
             refused = run_sweep(self, pool, allow_mass_delete=allow_mass_delete) if sweep else None
         except SyncInterrupted:
             self._checkpoint()
@@ -274,10 +286,18 @@ class SyncRun:
         return self.report
 
     def _listing(self, floor: datetime | None) -> Iterator[dict[str, Any]]:
-        for result in self.client.search():
-            if planner.below_floor(result, floor):
-                return
-            yield result
+        """The search listing down to ``floor``, read ahead (``listing.py``). Only what it
+        shows moves the watermark: rows from data-source queries and parents fetched by id
+        may be newer than pages search has not indexed yet."""
+
+        def below_floor(result: dict[str, Any]) -> bool:
+            return planner.below_floor(result, floor)
+
+        with listing.ReadAhead(self.client.search(), below_floor=below_floor) as listed:
+            for result in listed:
+                self.newest_seen = listing.newer(self.newest_seen, result)
+                self.listed.add(dashed_id(str(result.get("id"))))
+                yield result
 
     # -- streaming: decide, fetch in parallel, write as fetches complete ---------------
 
@@ -290,12 +310,6 @@ class SyncRun:
             return None
         self.seen.add(object_id)
         self.report.discovered += 1
-        edited = result.get("last_edited_time")
-        if isinstance(edited, str) and (
-            self.newest_seen is None
-            or planner.parse_time(edited) > planner.parse_time(self.newest_seen)
-        ):
-            self.newest_seen = edited
         decision = planner.decide(result, self.index.get(object_id))
         if not decision.fetch:
             self.report.unchanged += decision.reason == "unchanged"
@@ -328,8 +342,8 @@ class SyncRun:
                 fetched = future.result()
             except SyncInterrupted:
                 raise
-            except NotionUnauthorized:
-                raise
+            except (NotionUnauthorized, NotionRateLimited):
+                raise  # every other object would fail the same way: stop now
             except NotionNotFound as exc:
                 if item.listed is None:
                     self.unreachable.add(item.id)
@@ -353,7 +367,7 @@ class SyncRun:
         """Write an object; if placing it needs a parent Notion will not give, it fails."""
         try:
             self._write(fetched, wait_for_parent=wait_for_parent)
-        except NotionUnauthorized:
+        except (NotionUnauthorized, NotionRateLimited):
             raise
         except NotionError as exc:
             obj = fetched.record.get("page") or fetched.record.get("data_source") or {}
@@ -460,6 +474,9 @@ class SyncRun:
         else:
             self._write_page(record, edited, fetched.links_before)
         self.written[object_id] = edited
+        if object_id not in self.listed:
+            observed = lag.observed_lag(edited, self.listing_started, self.floor)
+            self.lag_observed = max(self.lag_observed, observed)
         self.since_checkpoint += 1
         self._progress("exporting", f"exported {len(self.written)} objects")
         self._release(object_id)
@@ -579,6 +596,9 @@ class SyncRun:
         self._relocate(old_stem, stem)
         backlinks.update(self.mirror, object_id, links_before, backlinks.link_targets(record))
         self.views.write_page(record, stem, object_id)
+        for child_id, child_kind in discovery.child_objects(record.get("blocks") or []):
+            if child_id not in self.seen:
+                self.children_found[child_id] = child_kind
         self._note_change(object_id, title, stem, old_stem, was_indexed)
         parent = page.get("parent") or {}
         if parent.get("type") == "data_source_id":
@@ -696,6 +716,7 @@ class SyncRun:
         state = SyncState(
             watermark=watermark,
             formats=self.formats,
+            search_lag=lag.remembered_lag(self.state.search_lag, self.lag_observed),
         )
         self.mirror.write(STATE_FILE, state.to_json())
 

@@ -80,15 +80,17 @@ class SyncState:
     watermark: str | None = None
     formats: tuple[str, ...] = ()
     format_version: int = FORMAT_VERSION
+    search_lag: float = 0.0  # seconds search was seen behind (``lag.py``); 0: never
 
     def to_json(self) -> bytes:
-        return dump_json(
-            {
-                "format_version": self.format_version,
-                "formats": list(self.formats),
-                "watermark": self.watermark,
-            }
-        )
+        data: dict[str, object] = {
+            "format_version": self.format_version,
+            "formats": list(self.formats),
+            "watermark": self.watermark,
+        }
+        if self.search_lag:
+            data["search_lag"] = round(self.search_lag)
+        return dump_json(data)
 
 
 def read_state(mirror: Mirror) -> SyncState:
@@ -101,6 +103,7 @@ def read_state(mirror: Mirror) -> SyncState:
             watermark=data.get("watermark"),
             formats=tuple(data.get("formats", ())),
             format_version=int(data.get("format_version", FORMAT_VERSION)),
+            search_lag=float(data.get("search_lag", 0.0)),
         )
     except (ValueError, TypeError, AttributeError) as exc:
         raise GitStoreError(f"{STATE_FILE} in the mirror is damaged: {exc}") from None
