@@ -92,3 +92,25 @@ def test_sync_state_keeps_search_lag_only_when_seen() -> None:
     assert b"search_lag" not in SyncState(watermark=None).to_json()
     raw = SyncState(watermark="2026-03-02T09:00:00.000Z", search_lag=480.4).to_json()
     assert json.loads(raw)["search_lag"] == 480
+
+
+def test_sync_parent_fetched_ahead_of_its_listing_is_no_lag(tmp_path: Path) -> None:
+    """A parent fetched by id before the listing reaches it is no evidence of search lag."""
+    from notion_syncd.notion.fake import richtext as rt
+
+    clock = TestClock()
+    workspace = Workspace(clock)
+    clock.tick = timedelta(seconds=7)
+    parent = workspace.add_page(None, "Parent", [rt.paragraph("old")])
+    child = workspace.add_page(parent, "Child", [rt.paragraph("first")])
+    for number in range(80):  # listed between the child and its parent
+        workspace.add_page(None, f"Other {number}", [rt.paragraph("x")])
+    workspace.append_blocks(child, [rt.paragraph("edited last")])  # moves the child only
+    clock.tick = timedelta(0)
+    clock.advance(minutes=10)
+    repo = tmp_path / "mirror"
+    with serve(workspace) as server:
+        report = run_sync(make_settings(server, repo), now=clock)
+    assert report.failed == 0
+    state = json.loads((repo / ".notion-syncd" / "state.json").read_text(encoding="utf-8"))
+    assert state.get("search_lag", 0) == 0

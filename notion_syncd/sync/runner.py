@@ -235,8 +235,12 @@ class SyncRun:
         self.unreachable: set[str] = set()
         self.children_found: dict[str, str] = {}  # child pages/databases seen in blocks
         self.listed: set[str] = set()  # ids the search listing showed
-        self.lag_observed = 0.0  # seconds search was behind an object written anyway
+        # Objects written that the listing had not shown (yet): evidence of search lag
+        # only once the listing is over without showing them (a parent fetched by id
+        # ahead of its place in the listing is no evidence).
+        self.written_unlisted: dict[str, str] = {}
         self.listing_started = now()
+        self.listing_done = False
         self.floor: datetime | None = None
         self.requests_before = self._api_requests()
 
@@ -264,6 +268,7 @@ class SyncRun:
         )
         try:
             self._process(self._listing(floor), pool)
+            self.listing_done = True
             visibility.check_something_listed(
                 self.report.discovered, self.state.watermark, self.index.count
             )
@@ -475,8 +480,7 @@ class SyncRun:
             self._write_page(record, edited, fetched.links_before)
         self.written[object_id] = edited
         if object_id not in self.listed:
-            observed = lag.observed_lag(edited, self.listing_started, self.floor)
-            self.lag_observed = max(self.lag_observed, observed)
+            self.written_unlisted[object_id] = edited
         self.since_checkpoint += 1
         self._progress("exporting", f"exported {len(self.written)} objects")
         self._release(object_id)
@@ -716,9 +720,22 @@ class SyncRun:
         state = SyncState(
             watermark=watermark,
             formats=self.formats,
-            search_lag=lag.remembered_lag(self.state.search_lag, self.lag_observed),
+            search_lag=lag.remembered_lag(self.state.search_lag, self._lag_observed()),
         )
         self.mirror.write(STATE_FILE, state.to_json())
+
+    def _lag_observed(self) -> float:
+        """Seconds search was behind, from objects written that it never listed."""
+        if not self.listing_done:
+            return 0.0
+        return max(
+            (
+                lag.observed_lag(edited, self.listing_started, self.floor)
+                for object_id, edited in self.written_unlisted.items()
+                if object_id not in self.listed
+            ),
+            default=0.0,
+        )
 
     def _checkpoint(self) -> None:
         """Commit what is written so far, keeping the old watermark."""
