@@ -6,6 +6,7 @@ for counters). Label values are fixed small sets: never page titles or ids.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib.metadata import version
 
 import pygit2
@@ -47,6 +48,24 @@ LAST_SYNC_ATTEMPT = Gauge(
     registry=REGISTRY,
 )
 PAGES = Gauge("notion_syncd_pages", "Pages currently mirrored.", registry=REGISTRY)
+
+
+class PagesGauge:
+    """Keeps ``PAGES`` current for whoever runs syncs (the daemon keeps one for its life).
+
+    Counting lists the mirror's index, so after the first count it is redone only when
+    a sync added, moved or removed something.
+    """
+
+    def __init__(self) -> None:
+        self._counted = False
+
+    def update(self, count: Callable[[], int], *, structure_changed: bool) -> None:
+        if structure_changed or not self._counted:
+            PAGES.set(count())
+            self._counted = True
+
+
 PAGE_CHANGES = Counter(
     "notion_syncd_page_changes_total",
     "Pages changed in the mirror, by kind of change.",

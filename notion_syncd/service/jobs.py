@@ -18,6 +18,7 @@ import structlog
 from notion_syncd.errors import NotionRateLimited, NotionSyncdError, SyncInterrupted
 from notion_syncd.heartbeat import Heartbeat
 from notion_syncd.logs import scrub
+from notion_syncd.metrics import PagesGauge
 from notion_syncd.service.notify import Notifier
 from notion_syncd.service.state import ProgressLike, SyncStatus
 
@@ -78,6 +79,7 @@ class SyncJobs:
         self._homedir = homedir
         self._after_commit = after_commit
         self._sync_lock = threading.Lock()
+        self._pages = PagesGauge()
         self._last_status = 0.0
 
     def sync(self, sweep: bool | None = None) -> None:
@@ -105,6 +107,7 @@ class SyncJobs:
                 progress=self._progress,
                 stop=self._stop,
                 sweep=sweep,
+                pages=self._pages,
             )
         except SyncInterrupted:
             self._status.interrupted()

@@ -26,6 +26,9 @@ from notion_syncd.sync.state import IndexEntry
 SETTLE_MARGIN = timedelta(seconds=120)
 """A minute of rounding plus a minute of clock skew between us and Notion."""
 
+CONSECUTIVE_FAILURES_TO_ABORT = 5
+"""Objects failing in a row (Notion unavailable) before the whole sync stops."""
+
 Reason = Literal["new", "changed", "unsettled", "unchanged", "trashed"]
 
 
@@ -96,6 +99,16 @@ def next_watermark(
     if previous is not None and parse_time(previous) >= newest:
         return previous
     return format_time(newest)
+
+
+def oldest(times: list[str]) -> str | None:
+    """The oldest of some ``last_edited_time`` values (None when there are none)."""
+    return min(times, key=parse_time) if times else None
+
+
+def should_abort(consecutive_failures: int, unavailable: bool) -> bool:
+    """Stop the sync when Notion failed this many objects in a row as unavailable."""
+    return unavailable and consecutive_failures >= CONSECUTIVE_FAILURES_TO_ABORT
 
 
 def title_of_page(page: dict[str, Any]) -> str:

@@ -83,6 +83,14 @@ class WorkQueue(Generic[Item, Held]):
     def waiting(self) -> int:
         return self._waiting_count
 
+    def fetch_by_id(self, item: Item) -> None:
+        """Queue an object found elsewhere than in a listing (a child search has not shown)."""
+        self._parents.append(item)
+
+    @property
+    def queued(self) -> int:
+        return len(self._parents)
+
     def next_parent(self) -> Item | None:
         return self._parents.popleft() if self._parents else None
 

@@ -1,0 +1,98 @@
+"""The commit step of a sync: checkpoints, the new watermark, the final commit.
+
+Separate from fetching: it sees the mirror's working tree, the report and what the
+listing showed (``window``: the newest ``last_edited_time``, the search lag), nothing
+else. A checkpoint commits what is written so far with the old watermark (a crash loses
+minutes, not the run); only the final commit moves the watermark, as far as
+``planner.next_watermark`` allows, and updates the caller's pages gauge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import structlog
+
+from notion_syncd import metrics
+from notion_syncd.gitstore import Author, Mirror
+from notion_syncd.sync import lag, planner
+from notion_syncd.sync.report import SyncReport
+from notion_syncd.sync.rerender import rebuild_views
+from notion_syncd.sync.state import LEDGER_FILE, STATE_FILE, SyncState, dump_json
+from notion_syncd.sync.window import ListingWindow
+from notion_syncd.sync.writer import MirrorWriter
+
+log = structlog.get_logger()
+
+
+class Committer:
+    """Commits a sync's work: checkpoints along the way and the final commit."""
+
+    def __init__(
+        self,
+        mirror: Mirror,
+        writer: MirrorWriter,
+        report: SyncReport,
+        state: SyncState,
+        window: ListingWindow,
+        *,
+        formats: tuple[str, ...],
+        author: Author,
+        count_requests: Callable[[], None],
+        pages: metrics.PagesGauge,
+    ) -> None:
+        self._mirror = mirror
+        self._writer = writer
+        self._report = report
+        self._state = state
+        self._window = window
+        self._formats = formats
+        self._author = author
+        self._count_requests = count_requests
+        self._pages = pages
+
+    def checkpoint(self) -> None:
+        """Commit what is written so far, keeping the old watermark."""
+        self._writer.views.flush()
+        if not self._mirror.has_staged_changes():
+            return
+        self._report.watermark = self._state.watermark
+        commit = self._commit(self._state.watermark, complete=False)
+        if commit:
+            self._report.checkpoints += 1
+            log.info("sync.checkpoint", commit=commit, written=len(self._writer.written))
+
+    def finish(self) -> None:
+        """Bring every view up to date, move the watermark and make the final commit."""
+        writer = self._writer
+        if self._state.formats and set(self._state.formats) != set(self._formats):
+            # export.formats changed since the mirror was written: a local re-render.
+            rendered = rebuild_views(self._mirror, writer.index, self._formats)
+            log.info("sync.formats_changed", formats=list(self._formats), rendered=rendered)
+        writer.views.flush()
+        if "html" in self._formats and writer.structure_changed:
+            writer.views.write_index_html()
+        failed = [f.last_edited_time for f in self._report.failures if f.last_edited_time]
+        watermark = planner.next_watermark(
+            self._state.watermark, self._window.newest_seen, planner.oldest(failed)
+        )
+        self._report.watermark = watermark
+        if self._mirror.has_staged_changes() or watermark != self._state.watermark:
+            self._commit(watermark, complete=True)
+        self._pages.update(writer.index.count, structure_changed=writer.structure_changed)
+
+    def _commit(self, watermark: str | None, *, complete: bool) -> str | None:
+        search_lag = lag.remembered_lag(self._state.search_lag, self._window.lag_observed())
+        state = SyncState(watermark=watermark, formats=self._formats, search_lag=search_lag)
+        self._mirror.write(STATE_FILE, state.to_json())
+        self._count_requests()
+        ledger = self._report.ledger()
+        if not complete:
+            ledger["complete"] = False
+        self._mirror.write(LEDGER_FILE, dump_json(ledger))
+        message = self._report.commit_message(checkpoint=not complete)
+        commit = self._mirror.commit(message, self._author)
+        if commit:
+            self._report.commit = commit
+            metrics.GIT_COMMITS.labels("ok").inc()
+        return commit

@@ -1,0 +1,279 @@
+"""Stream listed objects through the fetch pool into the mirror writer.
+
+For every listed object: skip it when ``planner.decide`` says the mirror has this
+version, else fetch it in a worker (``worker.fetch_record``) and write it in this
+thread once its parent is mirrored (``workqueue.WorkQueue`` holds it meanwhile). A new
+data source queues a query of its rows, which go through the same path. A failed
+object is recorded (children waiting for it fail with it) and holds the watermark;
+Notion unavailable several times in a row stops the sync.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import structlog
+
+from notion_syncd.errors import (
+    NotionError,
+    NotionHTTPError,
+    NotionNotFound,
+    NotionRateLimited,
+    NotionUnauthorized,
+    NotionUnavailable,
+    SyncInterrupted,
+)
+from notion_syncd.export.paths import dashed_id
+from notion_syncd.notion.client import NotionClient
+from notion_syncd.sync import discovery, planner
+from notion_syncd.sync.fetch import FetchedRecord
+from notion_syncd.sync.listing import ReadAhead
+from notion_syncd.sync.parents import ParentResolver, direct_parent, parent_of
+from notion_syncd.sync.report import Failure, SyncReport
+from notion_syncd.sync.window import ListingWindow
+from notion_syncd.sync.worker import FileRules, WorkItem, fetch_record
+from notion_syncd.sync.workqueue import WorkQueue
+from notion_syncd.sync.writer import MirrorWriter
+
+log = structlog.get_logger()
+
+
+class Exporter:
+    """The fetch-and-write loop of one sync (the report and writer are the caller's)."""
+
+    def __init__(
+        self,
+        client: NotionClient,
+        writer: MirrorWriter,
+        report: SyncReport,
+        window: ListingWindow,
+        *,
+        files: FileRules,
+        concurrency: int,
+        checkpoint_every: int,
+        checkpoint: Callable[[], None],
+        progress: Callable[[str, str], None],
+        stop: threading.Event | None,
+    ) -> None:
+        self._client = client
+        self._writer = writer
+        self._report = report
+        self._window = window
+        self._files = files
+        self._in_flight = concurrency * 4
+        self._checkpoint_every = checkpoint_every
+        self._checkpoint = checkpoint
+        self._progress = progress
+        self._stop = stop
+        self.queue: WorkQueue[WorkItem, FetchedRecord] = WorkQueue()
+        self.row_queries: deque[str] = deque()
+        self._children_found: dict[str, str] = {}
+        """Child pages/databases seen in written blocks (search may not show them yet)."""
+        self._failures_in_a_row = 0
+        self._since_checkpoint = 0
+        self._parents = ParentResolver(client, writer.is_mirrored, self._write_missing_parent)
+
+    def export(self, results: Iterable[dict[str, Any]], pool: ThreadPoolExecutor) -> None:
+        """Fetch and write what ``results`` lists, then the rows of new data sources."""
+        self._process(results, pool)
+        while self.row_queries:
+            self._process(self._client.query_data_source_all(self.row_queries.popleft()), pool)
+
+    def export_unlisted_children(self, pool: ThreadPoolExecutor) -> int:
+        """Fetch the children found in written pages that neither listing nor mirror has.
+
+        Returns how many objects were queued. Rounds repeat while fetched children bring
+        children of their own; rows of data sources found this way are queried too.
+        """
+        queued = 0
+        while self._children_found:
+            found, self._children_found = self._children_found, {}
+            for object_id, kind in sorted(found.items()):
+                if not self._is_new(object_id):
+                    continue
+                self.queue.admit(object_id)
+                if kind == "page":
+                    self.queue.fetch_by_id(self._work_item(object_id, "page", None))
+                    queued += 1
+                    continue
+                sources = discovery.data_sources_of(self._client, object_id)
+                if sources is None:
+                    self.queue.mark_unreachable(object_id)
+                for source_id in sources or []:
+                    if self._is_new(source_id):
+                        self.queue.admit(source_id)
+                        self.queue.fetch_by_id(self._work_item(source_id, "data_source", None))
+                        queued += 1
+            if self.queue.queued:
+                log.info("sync.unlisted_children", count=self.queue.queued)
+                self.export((), pool)
+        return queued
+
+    def _is_new(self, object_id: str) -> bool:
+        return not self.queue.seen(object_id) and not self._writer.is_mirrored(object_id)
+
+    def _process(self, results: Iterable[dict[str, Any]], pool: ThreadPoolExecutor) -> None:
+        source = iter(results)
+
+        def next_listed() -> WorkItem | None:
+            for result in source:
+                if (item := self._candidate(result)) is not None:
+                    return item
+            return None
+
+        for item, future in self.queue.run(pool, self._fetch, next_listed, self._in_flight):
+            self._check_stop()
+            try:
+                fetched = future.result()
+            except (SyncInterrupted, NotionUnauthorized, NotionRateLimited):
+                raise  # every other object would fail the same way: stop now
+            except NotionNotFound as exc:
+                if item.listed is None:  # a parent fetched by id: not shared
+                    self.queue.mark_unreachable(item.id)
+                    self._release(item.id)
+                else:
+                    self._record_failure(item.id, item.listed, exc)
+                continue
+            except NotionError as exc:
+                self._record_failure(item.id, item.listed, exc)
+                continue
+            self._failures_in_a_row = 0
+            self._write_or_fail(fetched)
+            if self._since_checkpoint >= self._checkpoint_every:
+                self._checkpoint()
+                self._since_checkpoint = 0
+        # Parents that failed or were never listed: place the children the slow way.
+        for fetched in self.queue.leftovers():
+            self._write_or_fail(fetched, wait_for_parent=False)
+
+    def _candidate(self, result: object) -> WorkItem | None:
+        """A listed object to fetch, or None when it is a duplicate or unchanged."""
+        if not isinstance(result, dict) or "id" not in result:
+            return None
+        object_id = dashed_id(str(result["id"]))
+        if not self.queue.admit(object_id):
+            return None
+        self._report.discovered += 1
+        decision = planner.decide(result, self._writer.index.get(object_id))
+        if not decision.fetch:
+            self._report.unchanged += decision.reason == "unchanged"
+            return None
+        return self._work_item(object_id, decision.kind, result)
+
+    def _work_item(self, object_id: str, kind: str, listed: dict[str, Any] | None) -> WorkItem:
+        """Prepared in this thread: the index is not shared with the workers."""
+        known, links = self._writer.previous(object_id)
+        return WorkItem(object_id, kind, listed, known, links)
+
+    def _fetch(self, item: WorkItem) -> FetchedRecord:
+        return fetch_record(self._client, item, self._files, self._stop)
+
+    def _write_or_fail(self, fetched: FetchedRecord, *, wait_for_parent: bool = True) -> None:
+        """Write an object; if placing it needs a parent Notion will not give, it fails."""
+        try:
+            self._write(fetched, wait_for_parent=wait_for_parent)
+        except (NotionUnauthorized, NotionRateLimited):
+            raise
+        except NotionError as exc:
+            obj = fetched.record.get("page") or fetched.record.get("data_source") or {}
+            self._record_failure(dashed_id(str(obj.get("id"))), obj, exc)
+
+    def _write(self, fetched: FetchedRecord, *, wait_for_parent: bool = True) -> None:
+        """Write a fetched object, or hold it until its parent (being fetched) is written."""
+        record = fetched.record
+        obj = record.get("page") or record.get("data_source") or {}
+        object_id = dashed_id(str(obj["id"]))
+        if self._writer.already_written(object_id, str(obj.get("last_edited_time") or "")):
+            return
+        if wait_for_parent and self._hold_for_parent(record, fetched):
+            return
+        self._report.fetched += 1
+        self._report.absorb(fetched.report)
+        parent_id = self._parents.resolve(parent_of(record))
+        if self._writer.write(fetched, parent_id):
+            self.row_queries.append(object_id)
+        self._window.wrote(object_id, str(obj.get("last_edited_time") or ""))
+        for child_id, child_kind in discovery.child_objects(record.get("blocks") or []):
+            if not self.queue.seen(child_id):
+                self._children_found[child_id] = child_kind
+        self._since_checkpoint += 1
+        self._progress("exporting", f"exported {len(self._writer.written)} objects")
+        self._release(object_id)
+
+    def _hold_for_parent(self, record: dict[str, Any], fetched: FetchedRecord) -> bool:
+        """Hold a record whose page/data-source parent is not mirrored yet (queued for fetching).
+
+        Out-of-order listings (a child before its parent) then cost no extra time: the
+        parent is fetched by the same pool, and the child is written right after it.
+        """
+        parent = direct_parent(record)
+        if parent is None or self._writer.is_mirrored(parent[1]):
+            return False
+        kind, parent_id = parent
+        return self.queue.hold(parent_id, fetched, lambda: self._work_item(parent_id, kind, None))
+
+    def _release(self, parent_id: str) -> None:
+        for child in self.queue.release(parent_id):
+            self._write(child)
+
+    def _write_missing_parent(self, kind: str, parent_id: str) -> str | None:
+        """Fetch and write a parent right now (the rare, slow path)."""
+        if self.queue.unreachable(parent_id):
+            return None
+        self.queue.admit(parent_id)
+        try:
+            fetched = self._fetch(self._work_item(parent_id, kind, None))
+        except NotionHTTPError:
+            # Not shared (or not readable): the child goes to the top level.
+            self.queue.mark_unreachable(parent_id)
+            return None
+        # Any other error (Notion unavailable) propagates: the child fails and is retried.
+        self._write(fetched, wait_for_parent=False)
+        return parent_id if self._writer.is_mirrored(parent_id) else None
+
+    def _record_failure(
+        self, object_id: str, listed: dict[str, Any] | None, exc: NotionError
+    ) -> None:
+        reason = exc.message
+        edited = (listed or {}).get("last_edited_time")
+        self._report.failures.append(Failure(object_id, reason, edited))
+        log.warning("sync.object_failed", id=object_id, reason=reason)
+        # Children waiting for it are not placed elsewhere: they fail too, hold the
+        # watermark, and are fetched again with their parent next time.
+        for fetched in self.queue.release(object_id):
+            child = fetched.record.get("page") or fetched.record.get("data_source") or {}
+            self._report.failures.append(
+                Failure(
+                    dashed_id(str(child.get("id", ""))),
+                    f"its parent {object_id} could not be fetched: {reason}",
+                    child.get("last_edited_time"),
+                )
+            )
+        self._failures_in_a_row += 1
+        if planner.should_abort(self._failures_in_a_row, isinstance(exc, NotionUnavailable)):
+            raise NotionUnavailable(
+                f"Notion failed {self._failures_in_a_row} times in a row; sync stopped "
+                f"(last error: {reason})"
+            )
+
+    def _check_stop(self) -> None:
+        if self._stop is not None and self._stop.is_set():
+            raise SyncInterrupted("stop requested; the rest is synced next time")
+
+
+def listing(client: NotionClient, window: ListingWindow) -> Iterator[dict[str, Any]]:
+    """``POST /v1/search`` newest first down to the window's floor, read ahead
+    (``listing.ReadAhead``); every object shown is recorded in ``window``, and its end."""
+
+    def below_floor(result: dict[str, Any]) -> bool:
+        return planner.below_floor(result, window.floor)
+
+    with ReadAhead(client.search(), below_floor=below_floor) as listed:
+        for result in listed:
+            window.saw(dashed_id(str(result.get("id"))), result)
+            yield result
+    window.listing_done = True

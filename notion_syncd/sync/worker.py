@@ -1,0 +1,86 @@
+"""What a fetch worker does: turn a work item into a record ready to write.
+
+Runs in the pool's threads: only the shared, rate-limited client and a read-only
+"does this file exist" check are used here; the mirror is written by the sync's thread.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from notion_syncd.errors import SyncInterrupted
+from notion_syncd.notion.client import NotionClient
+from notion_syncd.sync.fetch import (
+    FetchedRecord,
+    FetchReport,
+    complete_properties,
+    download_files,
+    fetch_block_tree,
+    without_request_id,
+)
+from notion_syncd.sync.views import record_json
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """An object to fetch: as listed (``listed``) or by id only (a missing parent)."""
+
+    id: str
+    kind: str
+    listed: dict[str, Any] | None
+    known_files: dict[str, str]
+    links_before: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class FileRules:
+    """How a worker treats Notion-hosted files (``export.*`` settings)."""
+
+    max_bytes: int
+    enabled: bool
+    exists: Callable[[str], bool]
+
+
+def fetch_record(
+    client: NotionClient, item: WorkItem, files: FileRules, stop: threading.Event | None
+) -> FetchedRecord:
+    """The full record of one object: page + block tree, or data source + database."""
+    if stop is not None and stop.is_set():
+        raise SyncInterrupted("stop requested")
+    report = FetchReport()
+    listed = item.listed
+    if listed is None:
+        by_id = client.data_source if item.kind == "data_source" else client.page
+        listed = by_id(item.id)
+    if item.kind == "data_source":
+        record = _data_source_record(client, listed)
+    else:
+        page = without_request_id(listed)
+        complete_properties(client, page, report)
+        blocks = fetch_block_tree(client, page["id"], report, stop=stop)
+        record = {"page": page, "blocks": blocks}
+    downloaded = download_files(
+        client,
+        record,
+        report,
+        max_bytes=files.max_bytes,
+        enabled=files.enabled,
+        previous=item.known_files,
+        file_exists=files.exists,
+    )
+    # Render from exactly what is stored (sorted keys), so a later offline
+    # re-render of the JSON gives the same bytes.
+    return FetchedRecord(json.loads(record_json(record)), downloaded, report, item.links_before)
+
+
+def _data_source_record(client: NotionClient, data_source: dict[str, Any]) -> dict[str, Any]:
+    parent = data_source.get("parent") or {}
+    database_id = parent.get("database_id")
+    database: dict[str, Any] = {}
+    if database_id:
+        database = without_request_id(client.database(database_id))
+    return {"database": database, "data_source": without_request_id(data_source)}

@@ -1,0 +1,289 @@
+"""The mirror writer: index, views, backlinks and relocation. Mirror I/O only, no network.
+
+The writer turns a fetched record into files: it collects the facts placement needs
+(the object's index entry, who holds its name under the new parent), lets the pure
+``placement.place`` decide, and carries the decision out: index entries, moving the
+files and folder of an object whose path changed (and of a sibling that makes way),
+the record's JSON and views, and the backlinks index. Objects whose rendering depends
+on what just changed are queued on ``views`` and re-rendered from stored JSON at the
+next flush (``_after_write`` is the one place that decides what depends on a write).
+Every change is reported through ``note``; the caller owns the report.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from notion_syncd.export.paths import dashed_id
+from notion_syncd.gitstore import Mirror
+from notion_syncd.sync import backlinks, planner
+from notion_syncd.sync.fetch import FetchedRecord, known_files
+from notion_syncd.sync.placement import Placement, change_kind, displaced_name, place, short_name
+from notion_syncd.sync.removals import Mirrored, RemovalPlan
+from notion_syncd.sync.report import Change
+from notion_syncd.sync.rerender import Views
+from notion_syncd.sync.state import Index, IndexEntry, Kind
+from notion_syncd.sync.views import record_json
+
+log = structlog.get_logger()
+
+SUFFIXES = (".json", ".md", ".html", ".csv")
+
+
+class MirrorWriter:
+    """Writes records into the mirror's working tree (the commit step commits them)."""
+
+    def __init__(
+        self,
+        mirror: Mirror,
+        formats: tuple[str, ...],
+        now: Callable[[], datetime],
+        note: Callable[[Change], None],
+    ) -> None:
+        self.mirror = mirror
+        self.index = Index(mirror)
+        self.views = Views(mirror, self.index, formats)
+        self.structure_changed = False
+        """An object was added, moved or removed (index.html and the pages gauge follow)."""
+        self.written: dict[str, str] = {}
+        """Objects written by this sync, with the ``last_edited_time`` written."""
+        self._now = now
+        self._note = note
+
+    # -- facts for the rest of the sync ----------------------------------------------
+
+    def is_mirrored(self, object_id: str) -> bool:
+        return self.index.get(object_id) is not None
+
+    def kind_of(self, object_id: str) -> str | None:
+        entry = self.index.get(object_id)
+        return entry.kind if entry is not None else None
+
+    def previous(self, object_id: str) -> tuple[dict[str, str], frozenset[str]]:
+        """The files and link targets of the mirrored version of an object."""
+        record = self.views.stored(self.index.path_of(object_id))
+        links = frozenset(backlinks.link_targets(record)) if record else frozenset()
+        return known_files(record), links
+
+    def already_written(self, object_id: str, edited: str) -> bool:
+        return self.written.get(object_id) == edited
+
+    def mirrored(self) -> list[Mirrored]:
+        """Every index entry as the sweep sees it."""
+        entries = []
+        for object_id in self.index.all_ids():
+            entry = self.index.get(object_id)
+            if entry is not None:
+                parent = dashed_id(entry.parent) if entry.parent else None
+                alias = dashed_id(entry.alias_of) if entry.alias_of else None
+                entries.append(Mirrored(entry.id, parent, alias))
+        return entries
+
+    # -- writing ---------------------------------------------------------------------
+
+    def write(self, fetched: FetchedRecord, parent_id: str | None) -> bool:
+        """Write a fetched object under ``parent_id``; True for a new data source."""
+        record = fetched.record
+        for path, data in sorted(fetched.files.items()):
+            self.mirror.write(path, data)
+        if "data_source" in record:
+            return self._write_data_source(record, parent_id)
+        self._write_page(record, parent_id, fetched.links_before)
+        return False
+
+    def _write_page(
+        self, record: dict[str, Any], parent_id: str | None, links_before: frozenset[str]
+    ) -> None:
+        page = record["page"]
+        object_id = dashed_id(page["id"])
+        title = planner.title_of_page(page)
+        placement, old_stem, previous = self._place(object_id, title, parent_id)
+        self._index(object_id, "page", title, parent_id, placement.name, page)
+        stem = self.index.path_of(object_id) or placement.name
+        self._relocate(old_stem, stem)
+        backlinks.update(self.mirror, object_id, links_before, backlinks.link_targets(record))
+        self.views.write_page(record, stem, object_id)
+        parent = page.get("parent") or {}
+        if parent.get("type") == "data_source_id":
+            self.views.data_sources.add(dashed_id(parent["data_source_id"]))
+        self._after_write(object_id, previous, placement, old_stem, stem)
+
+    def _write_data_source(self, record: dict[str, Any], parent_id: str | None) -> bool:
+        data_source, database = record["data_source"], record["database"]
+        object_id = dashed_id(data_source["id"])
+        title = planner.title_of_rich_text(data_source.get("title")) or planner.title_of_rich_text(
+            database.get("title")
+        )
+        placement, old_stem, previous = self._place(object_id, title, parent_id)
+        self._index(object_id, "data_source", title, parent_id, placement.name, data_source)
+        if database.get("id"):
+            self.index.put(
+                IndexEntry(
+                    id=dashed_id(database["id"]),
+                    kind="database",
+                    title=title,
+                    parent=parent_id,
+                    name=placement.name,
+                    last_edited_time="",
+                    alias_of=object_id,
+                )
+            )
+        stem = self.index.path_of(object_id) or placement.name
+        self._relocate(old_stem, stem)
+        self.mirror.write(f"{stem}.json", record_json(record))
+        self.views.data_sources.add(object_id)
+        self._after_write(object_id, previous, placement, old_stem, stem)
+        return previous is None
+
+    def _place(
+        self, object_id: str, title: str, parent_id: str | None
+    ) -> tuple[Placement, str | None, IndexEntry | None]:
+        """Collect the facts, decide the placement, make way for it; and the old stem."""
+        entry = self.index.get(object_id)
+        old_stem = self.index.path_of(object_id) if entry else None
+        parent_stem = self.index.path_of(parent_id) if parent_id else ""
+        name = short_name(title, object_id)
+        holder = self._owner_of(f"{parent_stem}/{name}" if parent_stem else name)
+        placement = place(object_id, entry, title, parent_id, holder)
+        if placement.displaced is not None:
+            self._make_way(placement.displaced)
+        return placement, old_stem, entry
+
+    def _make_way(self, sibling_id: str) -> None:
+        """Move a sibling that holds a short name to its long name (it keeps its parent)."""
+        entry = self.index.get(sibling_id)
+        old_stem = self.index.path_of(sibling_id)
+        if entry is None or old_stem is None:
+            return
+        name = displaced_name(entry)
+        database = (self.views.stored(old_stem) or {}).get("database") or {}
+        self.index.put(entry.with_changes(name=name))
+        if entry.kind == "data_source" and database.get("id"):
+            alias = self.index.get(str(database["id"]))
+            if alias is not None:
+                self.index.put(alias.with_changes(name=name))
+        stem = self.index.path_of(sibling_id) or name
+        self._relocate(old_stem, stem)
+        label = entry.title or "Untitled"
+        self._note(Change("moved", entry.id, label, stem, old_path=old_stem))
+
+    def _index(
+        self,
+        object_id: str,
+        kind: Kind,
+        title: str,
+        parent_id: str | None,
+        name: str,
+        obj: dict[str, Any],
+    ) -> None:
+        edited = str(obj.get("last_edited_time") or "")
+        self.index.put(
+            IndexEntry(
+                id=object_id,
+                kind=kind,
+                title=title,
+                parent=parent_id,
+                name=name,
+                last_edited_time=edited,
+                created_time=str(obj.get("created_time") or ""),
+                settled=bool(edited) and planner.is_settled(edited, self._now()),
+            )
+        )
+        self.written[object_id] = edited
+
+    def _after_write(
+        self,
+        object_id: str,
+        previous: IndexEntry | None,
+        placement: Placement,
+        old_stem: str | None,
+        stem: str,
+    ) -> None:
+        """Queue what depends on this write, and report it.
+
+        A new object (a restore, a newly shared page) makes links to it resolve in the
+        pages that already link to it; pages written in this sync are covered by the
+        unresolved-link tracking of ``views``.
+        """
+        entry = self.index.get(object_id)
+        title = (entry.title if entry else "") or "Untitled"
+        kind = change_kind(placement, old_stem, stem)
+        if previous is None:
+            self.structure_changed = True
+            linkers = backlinks.sources_of(self.mirror, object_id)
+            self.views.pending.update(s for s in linkers if s not in self.written)
+        old_path = old_stem if kind == "moved" else None
+        self._note(Change(kind, object_id, title, stem, old_path=old_path))
+
+    def _owner_of(self, stem: str) -> str | None:
+        """The id in the JSON stored at ``stem``, or None when there is none."""
+        raw = self.mirror.read(f"{stem}.json")
+        if raw is None:
+            return None
+        with contextlib.suppress(ValueError, AttributeError, KeyError, TypeError):
+            data = json.loads(raw)
+            holder = data.get("page") or data.get("data_source") or {}
+            return dashed_id(str(holder["id"]))
+        return None
+
+    def _relocate(self, old_stem: str | None, new_stem: str) -> None:
+        """Move an object's files and its folder of descendants to a new path stem.
+
+        Every moved object, and every object linking to one, is re-rendered from its
+        stored JSON at the next flush, so relative links keep resolving (no API call).
+        """
+        if old_stem is None or old_stem == new_stem:
+            return
+        self.structure_changed = True
+        moved_ids = []
+        for suffix in SUFFIXES:
+            if self.mirror.exists(old_stem + suffix):
+                self.mirror.move(old_stem + suffix, new_stem + suffix)
+        if owner := self._owner_of(new_stem):
+            moved_ids.append(owner)
+        for rel in list(self.mirror.walk_files(old_stem)):
+            target = new_stem + rel[len(old_stem) :]
+            self.mirror.move(rel, target)
+            if target.endswith(".json") and (child := self._owner_of(target[: -len(".json")])):
+                moved_ids.append(child)
+        for moved in moved_ids:
+            self.views.pending.add(moved)
+            self.views.pending.update(backlinks.sources_of(self.mirror, moved))
+
+    # -- removing (the sweep) --------------------------------------------------------
+
+    def remove(self, plan: RemovalPlan) -> None:
+        """Delete the files, index entries and backlinks of removed objects; queue re-renders.
+
+        Links *to* a removed object stay in the backlinks index (the sources' JSON still
+        holds them), so a restore re-renders those sources and their links resolve again.
+        """
+        gone = {removal.id for removal in plan.removals}
+        stems = {removal.id: self.index.path_of(removal.id) for removal in plan.removals}
+        for removal in plan.removals:
+            entry = self.index.get(removal.id)
+            stem = stems[removal.id]
+            record = self.views.stored(stem)
+            if record is not None:
+                backlinks.update(self.mirror, removal.id, backlinks.link_targets(record), ())
+            self.views.pending.update(set(backlinks.sources_of(self.mirror, removal.id)) - gone)
+            parent = self.index.get(entry.parent) if entry and entry.parent else None
+            if parent is not None and parent.kind == "data_source" and parent.id not in gone:
+                self.views.data_sources.add(parent.id)
+            if stem is not None:
+                for suffix in SUFFIXES:
+                    self.mirror.delete(stem + suffix)
+            title = (entry.title if entry else "") or "Untitled"
+            self._note(Change("deleted", removal.id, title, stem or "", reason=removal.reason))
+            log.info("sweep.removed", id=removal.id, path=stem, reason=removal.reason)
+        for alias in plan.aliases:
+            self.index.remove(alias)
+        for removal in plan.removals:
+            self.index.remove(removal.id)
+        self.structure_changed = True
