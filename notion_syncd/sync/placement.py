@@ -36,6 +36,11 @@ def short_name(title: str, object_id: str) -> str:
     return safe_name(title, object_id)
 
 
+def keeps_name(entry: IndexEntry | None, title: str, parent_id: str | None) -> bool:
+    """An object whose title and parent did not change keeps its name (no facts needed)."""
+    return entry is not None and entry.title == title and entry.parent == parent_id
+
+
 def place(
     object_id: str,
     entry: IndexEntry | None,
@@ -50,7 +55,7 @@ def place(
     now, or None when nobody does. An object whose title and parent did not change keeps
     its name.
     """
-    if entry is not None and entry.title == title and entry.parent == parent_id:
+    if entry is not None and keeps_name(entry, title, parent_id):
         return Placement(entry.name, "unchanged")
     name = short_name(title, object_id)
     displaced = None

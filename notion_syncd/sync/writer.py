@@ -24,7 +24,14 @@ from notion_syncd.export.paths import dashed_id
 from notion_syncd.gitstore import Mirror
 from notion_syncd.sync import backlinks, planner
 from notion_syncd.sync.fetch import FetchedRecord, known_files
-from notion_syncd.sync.placement import Placement, change_kind, displaced_name, place, short_name
+from notion_syncd.sync.placement import (
+    Placement,
+    change_kind,
+    displaced_name,
+    keeps_name,
+    place,
+    short_name,
+)
 from notion_syncd.sync.removals import Mirrored, RemovalPlan
 from notion_syncd.sync.report import Change
 from notion_syncd.sync.rerender import Views
@@ -147,9 +154,11 @@ class MirrorWriter:
         """Collect the facts, decide the placement, make way for it; and the old stem."""
         entry = self.index.get(object_id)
         old_stem = self.index.path_of(object_id) if entry else None
-        parent_stem = self.index.path_of(parent_id) if parent_id else ""
-        name = short_name(title, object_id)
-        holder = self._owner_of(f"{parent_stem}/{name}" if parent_stem else name)
+        holder = None
+        if not keeps_name(entry, title, parent_id):
+            parent_stem = self.index.path_of(parent_id) if parent_id else ""
+            name = short_name(title, object_id)
+            holder = self._owner_of(f"{parent_stem}/{name}" if parent_stem else name)
         placement = place(object_id, entry, title, parent_id, holder)
         if placement.displaced is not None:
             self._make_way(placement.displaced)
