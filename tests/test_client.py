@@ -726,10 +726,10 @@ def test_retry_policy_backoff_full_jitter_is_capped() -> None:
 @pytest.fixture
 def fake_notion() -> Any:
     """The fake Notion package, or a skip while it is still being built."""
-    server = pytest.importorskip("notion_syncd.notion.fake.server")
-    workspace = pytest.importorskip("notion_syncd.notion.fake.workspace")
-    clock = pytest.importorskip("notion_syncd.notion.fake.clock")
-    richtext = pytest.importorskip("notion_syncd.notion.fake.richtext")
+    server = pytest.importorskip("notion_syncd.fake_notion.server")
+    workspace = pytest.importorskip("notion_syncd.fake_notion.workspace")
+    clock = pytest.importorskip("notion_syncd.fake_notion.clock")
+    richtext = pytest.importorskip("notion_syncd.fake_notion.richtext")
     for module, name in [
         (server, "FakeNotionServer"),
         (workspace, "Workspace"),

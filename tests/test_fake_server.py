@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from notion_syncd.notion.fake import (
+from notion_syncd.fake_notion import (
     FakeClock,
     FakeNotionServer,
     RateLimit,
@@ -21,7 +21,7 @@ from notion_syncd.notion.fake import (
     demo_workspace,
     generate_workspace,
 )
-from notion_syncd.notion.fake import richtext as rt
+from notion_syncd.fake_notion import richtext as rt
 
 JSON = dict[str, Any]
 HEADERS = {"Authorization": "Bearer secret_fake", "Notion-Version": "2025-09-03"}

@@ -14,7 +14,7 @@ import pytest
 from synchelpers import TestClock, git, make_settings, serve
 
 from notion_syncd.config import Settings
-from notion_syncd.notion.fake import Workspace, generate_workspace
+from notion_syncd.fake_notion import Workspace, generate_workspace
 from notion_syncd.sync.rerender import rerender
 from notion_syncd.sync.runner import run_sync
 

@@ -13,12 +13,12 @@ faults applied), ``faults``, ``files`` (signed URLs), ``request_log``, ``generat
 
 from __future__ import annotations
 
-from notion_syncd.notion.fake.clock import FakeClock
-from notion_syncd.notion.fake.faults import Faults, RateLimit
-from notion_syncd.notion.fake.generate import demo_edits, demo_workspace, generate_workspace
-from notion_syncd.notion.fake.request_log import RequestLog, RequestLogEntry
-from notion_syncd.notion.fake.server import FakeNotionServer
-from notion_syncd.notion.fake.workspace import UnknownObject, Workspace
+from notion_syncd.fake_notion.clock import FakeClock
+from notion_syncd.fake_notion.faults import Faults, RateLimit
+from notion_syncd.fake_notion.generate import demo_edits, demo_workspace, generate_workspace
+from notion_syncd.fake_notion.request_log import RequestLog, RequestLogEntry
+from notion_syncd.fake_notion.server import FakeNotionServer
+from notion_syncd.fake_notion.workspace import UnknownObject, Workspace
 
 __all__ = [
     "FakeClock",

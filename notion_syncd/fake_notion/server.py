@@ -23,14 +23,14 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from notion_syncd.notion.fake.faults import FaultAction, Faults, RateLimit
-from notion_syncd.notion.fake.files import FileSigner, s3_error_body, sign_urls
-from notion_syncd.notion.fake.handlers import ApiRequest, Endpoints, Limits
-from notion_syncd.notion.fake.ids import IdFactory
-from notion_syncd.notion.fake.request_log import RequestLog, RequestLogEntry
-from notion_syncd.notion.fake.responses import ApiError, ApiResponse, invalid_request_url
-from notion_syncd.notion.fake.routing import FILE_ROUTE, endpoint_of, match_route
-from notion_syncd.notion.fake.workspace import Workspace
+from notion_syncd.fake_notion.faults import FaultAction, Faults, RateLimit
+from notion_syncd.fake_notion.files import FileSigner, s3_error_body, sign_urls
+from notion_syncd.fake_notion.handlers import ApiRequest, Endpoints, Limits
+from notion_syncd.fake_notion.ids import IdFactory
+from notion_syncd.fake_notion.request_log import RequestLog, RequestLogEntry
+from notion_syncd.fake_notion.responses import ApiError, ApiResponse, invalid_request_url
+from notion_syncd.fake_notion.routing import FILE_ROUTE, endpoint_of, match_route
+from notion_syncd.fake_notion.workspace import Workspace
 
 JSON = dict[str, Any]
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
