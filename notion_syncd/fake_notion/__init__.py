@@ -8,7 +8,7 @@
         ...  # point a NotionClient at server.base_url with token "secret_fake"
 
 It stands for Notion itself, beside the client package (``notion_syncd.notion``), and shares
-no code with the product.
+no code with the product beyond the id formatting of :mod:`notion_syncd.terms`.
 
 Modules: ``api`` (``FakeNotion.handle``: faults, headers, routing, files), ``server`` (the
 HTTP adapter), ``workspace`` (objects and the edit API), ``richtext`` (block and rich-text

@@ -27,8 +27,8 @@ import pygit2
 
 from notion_syncd.config import Settings
 from notion_syncd.errors import GitStoreError, UsageError
-from notion_syncd.export.paths import compact_id, dashed_id
 from notion_syncd.sync.state import index_path
+from notion_syncd.terms import compact_id, dashed_id
 
 HEX32 = re.compile(r"([0-9a-f]{32})$")
 UUID = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$")

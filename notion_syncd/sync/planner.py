@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from notion_syncd import terms
 from notion_syncd.sync.state import IndexEntry
 
 SETTLE_MARGIN = timedelta(seconds=120)
@@ -98,15 +99,7 @@ def next_watermark(
     return format_time(newest)
 
 
-def title_of_page(page: dict[str, Any]) -> str:
-    """The plain-text title of a page object ('' when it has none)."""
-    for value in (page.get("properties") or {}).values():
-        if isinstance(value, dict) and value.get("type") == "title":
-            return "".join(part.get("plain_text", "") for part in value.get("title") or [])
-    return ""
-
-
-def title_of_rich_text(rich_text: object) -> str:
-    if not isinstance(rich_text, list):
-        return ""
-    return "".join(part.get("plain_text", "") for part in rich_text if isinstance(part, dict))
+# Transitional names: sync/runner.py (being rewritten on another branch) still calls these.
+# New code uses notion_syncd.terms.page_title and terms.data_source_title directly.
+title_of_page = terms.page_title
+title_of_rich_text = terms.plain_text

@@ -15,10 +15,10 @@ from typing import Any
 from notion_syncd.config import Settings
 from notion_syncd.export.html import IndexItem, render_index_html
 from notion_syncd.export.links import RenderContext
-from notion_syncd.export.paths import dashed_id
 from notion_syncd.gitstore import Author, Mirror, open_mirror
 from notion_syncd.sync.state import Index
 from notion_syncd.sync.views import data_source_views, page_views
+from notion_syncd.terms import dashed_id
 
 STYLESHEET = "_assets/style.css"
 
