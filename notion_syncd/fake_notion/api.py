@@ -121,18 +121,23 @@ class FakeNotion:
         if action is not None and action.kind == "reset":
             self.request_log.append(entry)
             raise ConnectionReset("connection reset by peer", request=request)
-        response = self._answer(request, target, raw_body, action)
+        response = self._answer(request, target, endpoint, raw_body, action)
         self.request_log.append(entry._replace(status=response.status_code))
         return response
 
     def _answer(
-        self, request: httpx.Request, target: str, raw_body: bytes, action: FaultAction | None
+        self,
+        request: httpx.Request,
+        target: str,
+        endpoint: str,
+        raw_body: bytes,
+        action: FaultAction | None,
     ) -> httpx.Response:
         if action is not None and action.kind == "status":
             return self._fault_response(action, target, raw_body)
-        base_url = f"{request.url.scheme}://{request.url.netloc.decode('ascii')}"
-        if endpoint_of(request.method, target.partition("?")[0]) == FILES_ENDPOINT:
+        if endpoint == FILES_ENDPOINT:
             return self._file_response(target, request.headers)
+        base_url = f"{request.url.scheme}://{request.url.netloc.decode('ascii')}"
         try:
             answer = self._answer_api(request.method, target, request.headers, raw_body, base_url)
         except ApiError as error:
