@@ -13,9 +13,9 @@ import argparse
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from notion_syncd.fake_notion.server import FakeNotionServer
+from notion_syncd.fake_notion.workspace import Workspace
 from notion_syncd.notion.client import NotionClient
-from notion_syncd.notion.fake.server import FakeNotionServer
-from notion_syncd.notion.fake.workspace import Workspace
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 SERVER = """
 import sys
 from datetime import UTC, datetime, timedelta
-from notion_syncd.notion.fake import FakeClock, FakeNotionServer, Workspace, generate_workspace
+from notion_syncd.fake_notion import FakeClock, FakeNotionServer, Workspace, generate_workspace
 ws = Workspace(FakeClock(datetime.now(UTC) - timedelta(hours=1)))  # edits have settled
 generate_workspace(ws, pages={pages}, depth=5, databases={databases}, rows_per_database={rows})
 server = FakeNotionServer(ws, token="secret_bench", latency={latency}).start()

@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from synchelpers import TestClock, make_settings, serve
 
-from notion_syncd.notion.fake import Workspace, generate_workspace
-from notion_syncd.notion.fake import richtext as rt
+from notion_syncd.fake_notion import Workspace, generate_workspace
+from notion_syncd.fake_notion import richtext as rt
 from notion_syncd.sync.runner import run_sync
 
 

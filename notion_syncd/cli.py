@@ -1,7 +1,8 @@
-"""The ``notion-syncd`` command line.
+"""The ``notion-syncd`` command line: parse arguments, set up logging, dispatch.
 
-This is the one place that turns an error into a message for a person and an exit
-status: 0 ok, 1 runtime failure, 2 usage or configuration error.
+What each verb does lives in :mod:`notion_syncd.commands` (the daemon in
+:mod:`notion_syncd.service`). This is the one place that turns an error into a message
+for a person and an exit status: 0 ok, 1 runtime failure, 2 usage or configuration error.
 """
 
 from __future__ import annotations
@@ -44,25 +45,18 @@ def _setup_logging(settings: Settings | None, stream: TextIO) -> None:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from notion_syncd.sync.progress import TerminalProgress
-    from notion_syncd.sync.runner import run_sync
+    from notion_syncd.commands.sync import sync_once
 
     settings = _settings(args)
     _setup_logging(settings, sys.stderr)
     register_secret(resolve_token(settings.notion).get_secret_value())
-    with TerminalProgress(sys.stderr) as progress:
-        report = run_sync(
-            settings,
-            progress=progress,
-            sweep=True if args.sweep else None,
-            allow_mass_delete=args.allow_mass_delete,
-        )
-    print(report.summary())
-    if report.failures:
-        for failure in report.failures:
-            print(f"failed: {failure.id}: {failure.reason}", file=sys.stderr)
-        return 1
-    return 0
+    return sync_once(
+        settings,
+        sweep=args.sweep,
+        allow_mass_delete=args.allow_mass_delete,
+        out=sys.stdout,
+        err=sys.stderr,
+    )
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -74,7 +68,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from notion_syncd.sync.status import mirror_status
+    from notion_syncd.commands.status import mirror_status
 
     settings = _settings(args)
     print(mirror_status(settings))
@@ -82,23 +76,23 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from notion_syncd.demo import run_demo
+    from notion_syncd.commands.demo import run_demo
 
     configure_logging("warning", "console", stream=sys.stderr)
     return run_demo(Path(args.directory), out=sys.stdout)
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from notion_syncd.sync.rerender import rerender
+    from notion_syncd.commands.render import render_mirror
 
     settings = _settings(args)
     _setup_logging(settings, sys.stderr)
-    print(rerender(settings))
+    print(render_mirror(settings))
     return 0
 
 
 def cmd_push(args: argparse.Namespace) -> int:
-    from notion_syncd.sync.pushing import push_now
+    from notion_syncd.commands.push import push_now
 
     settings = _settings(args)
     _setup_logging(settings, sys.stderr)
@@ -106,24 +100,19 @@ def cmd_push(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    from notion_syncd.sync.history import format_version, page_history
+    from notion_syncd.commands.history import print_history
 
-    settings = _settings(args)
-    for version in page_history(settings, args.page):
-        print(format_version(version))
-    return 0
+    return print_history(_settings(args), args.page, out=sys.stdout)
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from notion_syncd.sync.history import parse_when, show_page
+    from notion_syncd.commands.history import print_page_at
 
-    settings = _settings(args)
-    sys.stdout.write(show_page(settings, args.page, parse_when(args.at)))
-    return 0
+    return print_page_at(_settings(args), args.page, args.at, out=sys.stdout)
 
 
 def cmd_fake_server(args: argparse.Namespace) -> int:
-    from notion_syncd.demo import serve_fake
+    from notion_syncd.commands.demo import serve_fake
 
     configure_logging("info", "console", stream=sys.stderr)
     return serve_fake(args.port, token=args.token, out=sys.stdout)

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from notion_syncd.config import Settings, load_settings
-from notion_syncd.notion.fake import FakeNotionServer, Workspace
+from notion_syncd.fake_notion import FakeNotionServer, Workspace
 
 TOKEN = "secret_test_token_0123456789"
 

@@ -11,7 +11,7 @@ from synchelpers import TOKEN, TestClock, git, serve
 
 from notion_syncd.cli import main
 from notion_syncd.config import load_settings
-from notion_syncd.notion.fake import Workspace, generate_workspace
+from notion_syncd.fake_notion import Workspace, generate_workspace
 from notion_syncd.sync.runner import run_sync
 
 

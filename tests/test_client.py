@@ -1,13 +1,15 @@
 """Tests for notion_syncd.notion.client: auth, retries, pagination, partitioning, downloads.
 
-The only fakes are the HTTP transport (``httpx.MockTransport`` with scripted handlers),
-the clock and sleep (a virtual time that only moves when every worker sleeps).
+The client talks to the real fake Notion API through ``httpx.MockTransport(fake.handle)``,
+faults included; the clock and sleep are a virtual time that only moves when every worker
+sleeps. A few tests script an answer by hand: each says which answer the fake cannot give.
 """
 
 from __future__ import annotations
 
 import json
 import random
+import re
 import threading
 import traceback
 from collections.abc import Callable
@@ -21,6 +23,8 @@ from structlog.testing import capture_logs
 from virtualtime import VirtualTime
 
 from notion_syncd import errors, metrics
+from notion_syncd.fake_notion import FakeClock, FakeNotion, FakeNotionServer, Workspace
+from notion_syncd.fake_notion import richtext as rt
 from notion_syncd.heartbeat import Heartbeat
 from notion_syncd.notion.client import (
     ExpiredFileURL,
@@ -31,12 +35,14 @@ from notion_syncd.notion.retry import RetryPolicy, parse_retry_after
 
 TOKEN = "secret_CANARY1234567890abcdefghijklmnopqrstuvwxyzABCDEF"
 BASE = "https://api.notion.test"
+MISSING_ID = "5c6a2821-6aa1-4f1c-8b1e-1b9f3c3a9d10"  # a valid id the workspace does not have
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 Handler = Callable[[httpx.Request], httpx.Response]
 
 
 @dataclass
 class Seen:
-    """One request as the fake transport received it."""
+    """One request as the transport received it."""
 
     method: str
     path: str
@@ -87,14 +93,19 @@ def make_client(
     return client, recorder
 
 
-def ok(body: dict[str, Any] | None = None, **headers: str) -> httpx.Response:
-    payload = {"object": "page", "id": "p1", "request_id": "r-ok"} if body is None else body
-    return httpx.Response(200, json=payload, headers=headers)
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
 
 
-def error(status: int, code: str, message: str = "", **headers: str) -> httpx.Response:
-    body = {"object": "error", "status": status, "code": code, "message": message}
-    return httpx.Response(status, json=body | {"request_id": "r-err"}, headers=headers)
+@pytest.fixture
+def ws(clock: FakeClock) -> Workspace:
+    return Workspace(clock=clock)
+
+
+@pytest.fixture
+def fake(ws: Workspace) -> FakeNotion:
+    return FakeNotion(ws, token=TOKEN)
 
 
 def scripted(*responses: httpx.Response | type[httpx.TransportError]) -> Handler:
@@ -110,59 +121,82 @@ def scripted(*responses: httpx.Response | type[httpx.TransportError]) -> Handler
     return handle
 
 
-def listing(results: list[dict[str, Any]], cursor: str | None, **extra: Any) -> httpx.Response:
-    body = {
-        "object": "list",
-        "results": results,
-        "next_cursor": cursor,
-        "has_more": cursor is not None,
-        "type": "block",
-        "block": {},
-        "request_id": "r-list",
-    }
-    return httpx.Response(200, json=body | extra)
+def ok() -> httpx.Response:
+    return httpx.Response(200, json={"object": "page", "id": "p1", "request_id": "r-ok"})
+
+
+def page_with_children(ws: Workspace, count: int) -> tuple[str, list[str]]:
+    """A page with ``count`` paragraphs; returns the page id and the block ids."""
+    page = ws.add_page(None, "Parent")
+    blocks = ws.append_blocks(page, [rt.paragraph(f"line {n}") for n in range(count)])
+    return page, blocks
+
+
+def tasks(ws: Workspace, clock: FakeClock, rows: int, seconds_apart: float = 20) -> list[str]:
+    """A data source with ``rows`` rows (every other one Done); returns the source and row ids."""
+    root = ws.add_page(None, "Root")
+    _, source = ws.add_database(root, "Tasks", {"Name": "title", "Done": "checkbox"})
+    ids = [source]
+    for index in range(rows):
+        clock.advance(seconds_apart)
+        ids.append(ws.add_row(source, {"Name": f"Row {index}", "Done": index % 2 == 0}))
+    return ids
+
+
+def page_with_file(ws: Workspace, data: bytes, name: str = "photo.png") -> str:
+    """A page whose only block is an image hosted by the fake; returns the page id."""
+    return ws.add_page(None, "With file", blocks=[rt.media("image", ws.add_file(data, name))])
+
+
+def file_url(client: NotionClient, page: str) -> str:
+    """The signed URL of the image on ``page`` (fresh from a block listing)."""
+    image = next(iter(client.block_children(page)))
+    return str(image["image"]["file"]["url"])
 
 
 # -- requests and headers ------------------------------------------------------------
 
 
-def test_client_request_sends_auth_version_and_user_agent() -> None:
+def test_client_request_sends_auth_version_and_user_agent(ws: Workspace, fake: FakeNotion) -> None:
     """Every API request carries Bearer auth, the pinned Notion-Version and our User-Agent."""
-    client, recorder = make_client(scripted(ok()))
-    assert client.page("p1")["id"] == "p1"
+    page = ws.add_page(None, "Home")
+    client, recorder = make_client(fake.handle)
+    assert client.page(page)["id"] == page
     headers = recorder.seen[0].headers
     assert headers["authorization"] == f"Bearer {TOKEN}"
     assert headers["notion-version"] == "2025-09-03"
     assert headers["user-agent"].startswith("notion-syncd/")
-    assert recorder.seen[0].path == "/v1/pages/p1"
+    assert recorder.seen[0].path == f"/v1/pages/{page}"
 
 
-def test_client_request_encodes_ids_as_one_segment() -> None:
+def test_client_request_encodes_ids_as_one_segment(ws: Workspace, fake: FakeNotion) -> None:
     """An id cannot escape its path segment, and property ids are not double-encoded."""
-    client, recorder = make_client(scripted(ok({"object": "property_item", "id": "x"})))
-    client.page("../users/me")
-    client.property_items("p1", "%3FB%3AW")
+    page = ws.add_page(None, "Home")
+    client, recorder = make_client(fake.handle)
+    with pytest.raises(errors.NotionHTTPError, match="uuid"):
+        client.page("../users/me")
+    with pytest.raises(errors.NotionNotFound, match=r"\?B:W"):
+        client.property_items(page, "%3FB%3AW")
     paths = [seen.path for seen in recorder.seen]
-    assert paths[0] == "/v1/pages/..%2Fusers%2Fme"
-    assert paths[1] == "/v1/pages/p1/properties/%3FB%3AW"
+    assert paths == ["/v1/pages/..%2Fusers%2Fme", f"/v1/pages/{page}/properties/%3FB%3AW"]
 
 
 # -- retries ---------------------------------------------------------------------------
 
 
-def test_client_retry_429_pauses_every_worker() -> None:
+def test_client_retry_429_pauses_every_worker(ws: Workspace, fake: FakeNotion) -> None:
     """A 429 with Retry-After holds every worker until the deadline, not only the caller."""
+    page = ws.add_page(None, "Home")
+    fake.faults.fail_path(r"/v1/pages/", status=429, times=1, retry_after=5)
     time = VirtualTime(4)
-    calls: list[float] = []
-    lock = threading.Lock()
+    limited_at: list[float] = []
 
     def handle(request: httpx.Request) -> httpx.Response:
-        with lock:
-            calls.append(time.clock())
-            limited = len(calls) == 4
-        if limited:
-            return error(429, "rate_limited", "slow down", **{"Retry-After": "5"})
-        return ok()
+        sent_at = time.clock()
+        response = fake.handle(request)
+        if response.status_code == 429:
+            limited_at.append(sent_at)
+        return response
 
     client, recorder = make_client(handle, time, requests_per_second=10, burst=2)
     failures: list[BaseException] = []
@@ -170,7 +204,7 @@ def test_client_retry_429_pauses_every_worker() -> None:
     def work() -> None:
         try:
             for _ in range(5):
-                client.page("p1")
+                client.page(page)
         except BaseException as failure:
             failures.append(failure)
         finally:
@@ -182,8 +216,9 @@ def test_client_retry_429_pauses_every_worker() -> None:
     for thread in threads:
         thread.join(timeout=30)
     assert not failures
-    limited_at = calls[3]
-    assert [s.at for s in recorder.seen if limited_at < s.at < limited_at + 5.0] == []
+    assert len(limited_at) == 1
+    window = (limited_at[0], limited_at[0] + 5.0)
+    assert [s.at for s in recorder.seen if window[0] < s.at < window[1]] == []
     assert len(recorder.seen) == 21
     stats = client.stats
     assert stats.rate_limited_by_status["429"] == 1
@@ -191,16 +226,15 @@ def test_client_retry_429_pauses_every_worker() -> None:
     assert stats.throttled_seconds == pytest.approx(5.0)
 
 
-def test_client_retry_529_honours_retry_after() -> None:
+def test_client_retry_529_honours_retry_after(ws: Workspace, fake: FakeNotion) -> None:
     """A 529 service_overload waits at least its Retry-After, then succeeds."""
-    time = VirtualTime()
-    client, recorder = make_client(
-        scripted(error(529, "service_overload", **{"Retry-After": "3"}), ok()), time
-    )
+    page = ws.add_page(None, "Home")
+    fake.faults.fail_path(r"/v1/pages/", status=529, times=1, retry_after=3)
+    client, recorder = make_client(fake.handle)
     before = metrics.REGISTRY.get_sample_value(
         "notion_syncd_notion_rate_limited_total", {"reason": "529"}
     )
-    assert client.page("p1")["id"] == "p1"
+    assert client.page(page)["id"] == page
     assert recorder.seen[1].at - recorder.seen[0].at >= 3.0
     assert client.stats.rate_limited_by_status == {"429": 0, "529": 1}
     after = metrics.REGISTRY.get_sample_value(
@@ -210,117 +244,159 @@ def test_client_retry_529_honours_retry_after() -> None:
 
 
 def test_client_retry_429_http_date_retry_after() -> None:
-    """Retry-After as an HTTP-date is measured against the answer's Date header."""
+    """Retry-After as an HTTP-date is measured against the answer's Date header.
+
+    Scripted: the fake (like Notion today) sends Retry-After in seconds only.
+    """
     time = VirtualTime()
-    limited = error(
+    body = {"object": "error", "status": 429, "code": "rate_limited", "message": ""}
+    limited = httpx.Response(
         429,
-        "rate_limited",
-        **{"Retry-After": "Wed, 21 Oct 2026 07:28:10 GMT", "Date": "Wed, 21 Oct 2026 07:28:00 GMT"},
+        json=body,
+        headers={
+            "Retry-After": "Wed, 21 Oct 2026 07:28:10 GMT",
+            "Date": "Wed, 21 Oct 2026 07:28:00 GMT",
+        },
     )
     client, recorder = make_client(scripted(limited, ok()), time)
     client.page("p1")
     assert recorder.seen[1].at - recorder.seen[0].at >= 10.0
 
 
-def test_client_retry_server_errors_with_html_bodies() -> None:
+def test_client_retry_server_errors_with_html_bodies(ws: Workspace, fake: FakeNotion) -> None:
     """500 and a Cloudflare-style 502 HTML page are retried with backoff."""
-    html = httpx.Response(502, text="<html><body>Bad Gateway</body></html>")
-    client, recorder = make_client(scripted(error(500, "internal_server_error"), html, ok()))
-    assert client.page("p1")["id"] == "p1"
+    page = ws.add_page(None, "Home")
+    fake.faults.fail_path(r"/v1/pages/", status=500, times=1)
+    fake.faults.fail_path(r"/v1/pages/", status=502, times=1)
+    client, recorder = make_client(fake.handle)
+    assert client.page(page)["id"] == page
+    assert [entry.status for entry in fake.request_log] == [500, 502, 200]
     assert len(recorder.seen) == 3
     assert client.stats.retries == 2
 
 
-def test_client_retry_truncated_json() -> None:
+def test_client_retry_truncated_json(ws: Workspace, fake: FakeNotion) -> None:
     """A 200 whose body is cut mid-JSON is retried."""
-    truncated = httpx.Response(200, content=b'{"object": "page", "id": "p')
-    client, recorder = make_client(scripted(truncated, ok()))
-    assert client.page("p1")["id"] == "p1"
+    page = ws.add_page(None, "Home")
+    fake.faults.malformed_json(r"/v1/pages/", times=1)
+    client, recorder = make_client(fake.handle)
+    assert client.page(page)["id"] == page
     assert len(recorder.seen) == 2
 
 
-def test_client_retry_timeouts_and_dropped_connections() -> None:
-    """ReadTimeout, ConnectError and a connection reset mid-answer are retried."""
-    client, recorder = make_client(
-        scripted(httpx.ReadTimeout, httpx.ConnectError, httpx.RemoteProtocolError, ok())
-    )
-    assert client.page("p1")["id"] == "p1"
-    assert len(recorder.seen) == 4
+def test_client_retry_stalls_and_resets(ws: Workspace, fake: FakeNotion) -> None:
+    """A request that is never answered (read timeout) and a reset connection are retried."""
+    page = ws.add_page(None, "Home")
+    fake.faults.stall_path(r"/v1/pages/", times=1)
+    fake.faults.reset_connection(r"/v1/pages/", times=1)
+    client, recorder = make_client(fake.handle)
+    assert client.page(page)["id"] == page
+    assert len(recorder.seen) == 3
+    assert client.stats.retries == 2
 
 
-def test_client_retry_time_bound_raises_unavailable() -> None:
+def test_client_retry_time_bound_raises_unavailable(ws: Workspace, fake: FakeNotion) -> None:
     """A 503 that never ends fails within max_retry_time with a clear NotionUnavailable."""
+    _, blocks = page_with_children(ws, 1)
+    fake.faults.fail_path(r"/v1/blocks/", status=503)
     time = VirtualTime()
-    client, _ = make_client(
-        scripted(error(503, "service_unavailable")), time, max_retry_time=20, max_attempts=100
-    )
+    client, _ = make_client(fake.handle, time, max_retry_time=20, max_attempts=100)
     with pytest.raises(errors.NotionUnavailable) as caught:
-        client.block("b1")
+        client.block(blocks[0])
     assert time.now <= 20.0
     assert "blocks" in str(caught.value)
     assert "503" in str(caught.value)
 
 
 def test_client_retry_max_attempts_bound() -> None:
-    """max_attempts bounds the number of requests sent."""
+    """max_attempts bounds the number of requests sent, a refused connection included.
+
+    Scripted: a refused connection (ConnectError) happens before any server could answer.
+    """
     client, recorder = make_client(scripted(httpx.ConnectError), max_attempts=3)
     with pytest.raises(errors.NotionUnavailable, match="3 attempts"):
         client.page("p1")
     assert len(recorder.seen) == 3
 
 
-def test_client_retry_malformed_success_gives_bad_response() -> None:
+def test_client_retry_malformed_success_gives_bad_response(ws: Workspace, fake: FakeNotion) -> None:
     """A 200 that keeps being malformed ends in NotionBadResponse after the retries."""
-    client, _ = make_client(scripted(httpx.Response(200, text="[]")), max_attempts=2)
+    page = ws.add_page(None, "Home")
+    fake.faults.malformed_json(r"/v1/pages/")
+    client, recorder = make_client(fake.handle, max_attempts=2)
     with pytest.raises(errors.NotionBadResponse):
-        client.page("p1")
+        client.page(page)
+    assert len(recorder.seen) == 2
 
 
-def test_client_retry_after_over_cap_fails_fast_and_pauses() -> None:
+def test_client_retry_after_over_cap_fails_fast_and_pauses(ws: Workspace, fake: FakeNotion) -> None:
     """A Retry-After above the single-wait cap fails at once but still pauses the limiter."""
-    time = VirtualTime()
-    client, recorder = make_client(
-        scripted(error(429, "rate_limited", **{"Retry-After": "600"})), time
-    )
+    page = ws.add_page(None, "Home")
+    fake.faults.fail_path(r"/v1/pages/", status=429, retry_after=600)
+    client, recorder = make_client(fake.handle)
     with pytest.raises(errors.NotionUnavailable, match="600 s"):
-        client.page("p1")
+        client.page(page)
     assert len(recorder.seen) == 1
     assert client.limiter.pause_remaining() == pytest.approx(600.0)
     with pytest.raises(errors.NotionRateLimited, match="wait 600 s"):
-        client.page("p2")
+        client.page(page)
     assert len(recorder.seen) == 1
+
+
+def _bad_id(fake: FakeNotion) -> str:
+    return "not-a-uuid"
+
+
+def _wrong_token(fake: FakeNotion) -> str:
+    fake.token = "secret_other"
+    return fake.workspace.add_page(None, "Home")
+
+
+def _restricted(fake: FakeNotion) -> str:
+    fake.faults.fail_path(r"/v1/pages/", status=403)  # the fake has no permissions to deny
+    return fake.workspace.add_page(None, "Home")
+
+
+def _unknown_id(fake: FakeNotion) -> str:
+    return MISSING_ID
 
 
 @pytest.mark.parametrize(
-    ("status", "code", "error_class"),
+    ("provoke", "status", "code", "error_class", "message"),
     [
-        (400, "validation_error", errors.NotionHTTPError),
-        (401, "unauthorized", errors.NotionUnauthorized),
-        (403, "restricted_resource", errors.NotionForbidden),
-        (404, "object_not_found", errors.NotionNotFound),
+        (_bad_id, 400, "validation_error", errors.NotionHTTPError, "should be a valid uuid"),
+        (_wrong_token, 401, "unauthorized", errors.NotionUnauthorized, "API token is invalid"),
+        (_restricted, 403, "restricted_resource", errors.NotionForbidden, "does not have access"),
+        (_unknown_id, 404, "object_not_found", errors.NotionNotFound, "Could not find page"),
     ],
 )
 def test_client_request_client_errors_not_retried(
-    status: int, code: str, error_class: type[errors.NotionHTTPError]
+    fake: FakeNotion,
+    provoke: Callable[[FakeNotion], str],
+    status: int,
+    code: str,
+    error_class: type[errors.NotionHTTPError],
+    message: str,
 ) -> None:
     """400/401/403/404 are raised at once as NotionHTTPError subclasses with their details."""
-    client, recorder = make_client(scripted(error(status, code, "Could not find page")))
+    page = provoke(fake)
+    client, recorder = make_client(fake.handle)
     with pytest.raises(error_class) as caught:
-        client.page("p1")
+        client.page(page)
     assert len(recorder.seen) == 1
     assert caught.value.status == status
     assert caught.value.code == code
-    assert caught.value.request_id == "r-err"
-    assert "Could not find page" in caught.value.message
+    assert UUID.match(caught.value.request_id or "")
+    assert message in caught.value.message
 
 
-def test_client_request_records_metrics_and_heartbeat() -> None:
+def test_client_request_records_metrics_and_heartbeat(ws: Workspace, fake: FakeNotion) -> None:
     """Each answer counts in NOTION_REQUESTS{endpoint,code} and beats the heartbeat."""
+    database, _ = ws.add_database(ws.add_page(None, "Root"), "Tasks", {"Name": "title"})
+    fake.faults.fail_path(r"/v1/databases/", status=500, times=1)
     time = VirtualTime()
     heartbeat = Heartbeat(clock=time.clock)
-    client, _ = make_client(
-        scripted(error(500, "internal_server_error"), ok()), time, heartbeat=heartbeat
-    )
+    client, _ = make_client(fake.handle, time, heartbeat=heartbeat)
 
     def sample(code: str) -> float:
         value = metrics.REGISTRY.get_sample_value(
@@ -329,30 +405,31 @@ def test_client_request_records_metrics_and_heartbeat() -> None:
         return value or 0.0
 
     before_500, before_200 = sample("500"), sample("200")
-    client.database("d1")
+    assert client.database(database)["id"] == database
     assert sample("500") - before_500 == 1
     assert sample("200") - before_200 == 1
     assert heartbeat.age() == 0.0
     assert client.stats.by_endpoint["databases"] == 2
 
 
-def test_client_stop_event_interrupts_waits() -> None:
+def test_client_stop_event_interrupts_waits(ws: Workspace, fake: FakeNotion) -> None:
     """A stop event set while waiting out a Retry-After raises SyncInterrupted."""
+    page = ws.add_page(None, "Home")
+    fake.faults.fail_path(r"/v1/", status=429, retry_after=30)
     time = VirtualTime()
     stop = threading.Event()
     heartbeat = Heartbeat(clock=time.clock)
-
-    def handle(request: httpx.Request) -> httpx.Response:
-        return error(429, "rate_limited", **{"Retry-After": "30"})
 
     def sleep_then_stop(seconds: float) -> None:
         time.sleep(seconds)
         if time.now >= 2:
             stop.set()
 
-    client, _ = make_client(handle, time, stop=stop, heartbeat=heartbeat, sleep=sleep_then_stop)
+    client, _ = make_client(
+        fake.handle, time, stop=stop, heartbeat=heartbeat, sleep=sleep_then_stop
+    )
     with pytest.raises(errors.SyncInterrupted):
-        client.page("p1")
+        client.page(page)
     assert time.now == pytest.approx(2.0)
     assert heartbeat.age() == 0.0
 
@@ -360,294 +437,272 @@ def test_client_stop_event_interrupts_waits() -> None:
 # -- pagination ------------------------------------------------------------------------
 
 
-def test_client_paginate_get_cursor_in_query() -> None:
+def test_client_paginate_get_cursor_in_query(ws: Workspace, fake: FakeNotion) -> None:
     """GET listings send page_size=100 and start_cursor in the query string."""
-    client, recorder = make_client(
-        scripted(listing([{"id": "a"}, {"id": "b"}], "c1"), listing([{"id": "c"}], None))
-    )
-    assert [block["id"] for block in client.block_children("p1")] == ["a", "b", "c"]
+    page, blocks = page_with_children(ws, 3)
+    fake.page_size_cap = 2
+    client, recorder = make_client(fake.handle)
+    assert [block["id"] for block in client.block_children(page)] == blocks
     assert recorder.seen[0].params == {"page_size": "100"}
-    assert recorder.seen[1].params == {"page_size": "100", "start_cursor": "c1"}
-    assert recorder.seen[1].path == "/v1/blocks/p1/children"
+    assert set(recorder.seen[1].params) == {"page_size", "start_cursor"}
+    assert recorder.seen[1].params["start_cursor"]
+    assert recorder.seen[1].path == f"/v1/blocks/{page}/children"
 
 
-def test_client_paginate_post_cursor_in_body() -> None:
+def test_client_paginate_post_cursor_in_body(ws: Workspace, fake: FakeNotion) -> None:
     """POST listings (search) send page_size and start_cursor in the JSON body."""
-    client, recorder = make_client(
-        scripted(listing([{"id": "a"}], "c1"), listing([{"id": "b"}], None))
-    )
-    assert [item["id"] for item in client.search("page")] == ["a", "b"]
+    pages = [ws.add_page(None, f"Page {n}") for n in range(3)]
+    fake.page_size_cap = 2
+    client, recorder = make_client(fake.handle)
+    assert sorted(item["id"] for item in client.search("page")) == sorted(pages)
     first, second = recorder.seen[0].body, recorder.seen[1].body
     assert first == {
         "page_size": 100,
         "sort": {"timestamp": "last_edited_time", "direction": "descending"},
         "filter": {"property": "object", "value": "page"},
     }
-    assert second is not None and second["start_cursor"] == "c1"
+    assert second is not None and second["start_cursor"]
     assert recorder.seen[0].params == {}
 
 
 def test_client_paginate_missing_results_tolerated() -> None:
-    """A list answer without 'results' counts as an empty page."""
+    """A list answer without 'results' counts as an empty page.
+
+    Scripted: the fake always sends 'results'; some proxies and old answers do not.
+    """
     body = {"object": "list", "has_more": False, "next_cursor": None}
     client, _ = make_client(scripted(httpx.Response(200, json=body)))
     assert list(client.users()) == []
 
 
 def test_client_paginate_has_more_without_cursor_is_bad_response() -> None:
-    """has_more true with no next_cursor is not silently treated as the end."""
+    """has_more true with no next_cursor is not silently treated as the end.
+
+    Scripted: an inconsistent list envelope that the fake (and Notion) never send.
+    """
     body = {"object": "list", "results": [], "has_more": True, "next_cursor": None}
     client, _ = make_client(scripted(httpx.Response(200, json=body)))
     with pytest.raises(errors.NotionBadResponse):
         list(client.users())
 
 
-def test_client_paginate_incomplete_raises_after_results() -> None:
+def test_client_paginate_incomplete_raises_after_results(
+    ws: Workspace, clock: FakeClock, fake: FakeNotion
+) -> None:
     """A listing flagged request_status incomplete yields its results, then raises."""
-    capped = listing(
-        [{"id": "a"}],
-        None,
-        request_status={"type": "incomplete", "incomplete_reason": "query_result_limit_reached"},
-    )
-    client, _ = make_client(scripted(capped))
+    source, *row_ids = tasks(ws, clock, 3)
+    fake.query_result_cap = 2
+    client, _ = make_client(fake.handle)
     rows: list[str] = []
     with pytest.raises(errors.IncompleteListing, match="query_result_limit_reached"):
-        rows.extend(row["id"] for row in client.query_data_source("ds1"))
-    assert rows == ["a"]
+        rows.extend(row["id"] for row in client.query_data_source(source))
+    assert len(rows) == 2
+    assert set(rows) < set(row_ids)
 
 
-def test_client_paginate_pages_exposes_request_status() -> None:
+def test_client_paginate_pages_exposes_request_status(
+    ws: Workspace, clock: FakeClock, fake: FakeNotion
+) -> None:
     """paginate_pages yields whole answers with the incomplete flag for the caller."""
-    capped = listing([{"id": "a"}], None, request_status={"type": "incomplete"})
-    client, _ = make_client(scripted(capped))
-    pages = list(client.paginate_pages("POST", "/v1/data_sources/ds1/query", json={}))
+    source, *_ = tasks(ws, clock, 3)
+    fake.query_result_cap = 2
+    client, _ = make_client(fake.handle)
+    pages = list(client.paginate_pages("POST", f"/v1/data_sources/{source}/query", json={}))
     assert len(pages) == 1
     assert pages[0].incomplete
-    assert pages[0].results == [{"id": "a"}]
+    assert len(pages[0].results) == 2
 
 
-def stale_cursor() -> httpx.Response:
-    return error(400, "validation_error", "The start_cursor provided is invalid: c1")
-
-
-def test_client_paginate_stale_cursor_restarts_once() -> None:
+def test_client_paginate_stale_cursor_restarts_once(ws: Workspace, fake: FakeNotion) -> None:
     """An invalid cursor restarts the listing from scratch; nothing is yielded twice."""
-    client, recorder = make_client(
-        scripted(
-            listing([{"id": "a"}, {"id": "b"}], "c1"),
-            stale_cursor(),
-            listing([{"id": "a"}, {"id": "b"}], "c2"),
-            listing([{"id": "c"}], None),
-        )
-    )
-    assert [item["id"] for item in client.block_children("p1")] == ["a", "b", "c"]
-    assert [seen.params.get("start_cursor") for seen in recorder.seen] == [
-        None,
-        "c1",
-        None,
-        "c2",
-    ]
+    page, blocks = page_with_children(ws, 3)
+    fake.page_size_cap = 2
+    fake.faults.cut_listing("blocks.children", page=2, stale_cursor=True, times=1)
+    client, recorder = make_client(fake.handle)
+    assert [block["id"] for block in client.block_children(page)] == blocks
+    cursors = [seen.params.get("start_cursor") for seen in recorder.seen]
+    assert len(cursors) == 4
+    assert cursors[0] is None and cursors[2] is None
+    assert cursors[1] and cursors[3]
+    assert fake.request_log.by_status() == {200: 3, 400: 1}
 
 
-def test_client_paginate_stale_cursor_without_progress_raises() -> None:
+def test_client_paginate_stale_cursor_without_progress_raises(
+    ws: Workspace, fake: FakeNotion
+) -> None:
     """An invalid cursor met again no further into the listing is raised, not looped on."""
-    client, _ = make_client(
-        scripted(
-            listing([{"id": "a"}], "c1"),
-            stale_cursor(),
-            listing([{"id": "a"}], "c1"),
-            stale_cursor(),
-        )
-    )
+    page, _ = page_with_children(ws, 3)
+    fake.page_size_cap = 2
+    fake.faults.cut_listing("blocks.children", page=2, stale_cursor=True, times=2)
+    client, _ = make_client(fake.handle)
     with pytest.raises(errors.NotionHTTPError, match="start_cursor"):
-        list(client.block_children("p1"))
+        list(client.block_children(page))
 
 
-def test_client_paginate_stale_cursor_again_further_restarts_again() -> None:
+def test_client_paginate_stale_cursor_again_further_restarts_again(
+    ws: Workspace, fake: FakeNotion
+) -> None:
     """A cursor expiring again after the listing got further restarts it once more."""
-    client, recorder = make_client(
-        scripted(
-            listing([{"id": "a"}], "c1"),
-            stale_cursor(),
-            listing([{"id": "a"}], "c1"),
-            listing([{"id": "b"}], "c2"),
-            stale_cursor(),
-            listing([{"id": "a"}], "c1"),
-            listing([{"id": "b"}], "c2"),
-            listing([{"id": "c"}], None),
-        )
-    )
-    assert [item["id"] for item in client.block_children("p1")] == ["a", "b", "c"]
+    page, blocks = page_with_children(ws, 6)
+    fake.page_size_cap = 2
+    fake.faults.cut_listing("blocks.children", page=2, stale_cursor=True, times=1)
+    fake.faults.cut_listing("blocks.children", page=3, stale_cursor=True, times=1)
+    client, recorder = make_client(fake.handle)
+    assert [block["id"] for block in client.block_children(page)] == blocks
     assert len(recorder.seen) == 8
 
 
-class CappedDataSource:
-    """A data source query endpoint that stops each query after ``cap`` results."""
-
-    def __init__(self, rows: int, cap: int, page_size: int = 20) -> None:
-        # Three rows per minute, so created_time values repeat like Notion's minute rounding.
-        self.rows = [
-            {"object": "page", "id": f"row-{i:03d}", "created_time": self.minute(i // 3)}
-            for i in range(rows)
-        ]
-        self.cap = cap
-        self.page_size = page_size
-        self.queries = 0
-
-    @staticmethod
-    def minute(n: int) -> str:
-        return f"2026-01-01T{n // 60:02d}:{n % 60:02d}:00.000Z"
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
-        assert body["sorts"] == [{"timestamp": "created_time", "direction": "ascending"}]
-        since = body.get("filter", {}).get("created_time", {}).get("on_or_after", "")
-        matching = [row for row in self.rows if row["created_time"] >= since][: self.cap]
-        start = int(body.get("start_cursor", "0"))
-        if start == 0:
-            self.queries += 1
-        chunk = matching[start : start + self.page_size]
-        end = start + len(chunk)
-        more = end < len(matching)
-        answer: dict[str, Any] = {
-            "object": "list",
-            "results": chunk,
-            "next_cursor": str(end) if more else None,
-            "has_more": more,
-            "type": "page_or_data_source",
-            "page_or_data_source": {},
-        }
-        if not more and len(matching) == self.cap:
-            answer["request_status"] = {
-                "type": "incomplete",
-                "incomplete_reason": "query_result_limit_reached",
-            }
-        return httpx.Response(200, json=answer)
-
-
-def test_client_query_data_source_all_partitions_past_cap() -> None:
+def test_client_query_data_source_all_partitions_past_cap(
+    ws: Workspace, clock: FakeClock, fake: FakeNotion
+) -> None:
     """With a 50-result cap, all 120 rows come back exactly once, in created order."""
-    source = CappedDataSource(rows=120, cap=50)
-    client, recorder = make_client(source)
-    ids = [row["id"] for row in client.query_data_source_all("ds1")]
-    assert ids == [f"row-{i:03d}" for i in range(120)]
-    assert source.queries >= 3
+    source, *row_ids = tasks(ws, clock, 120)  # three rows per minute: created_time repeats
+    fake.query_result_cap = 50
+    client, recorder = make_client(fake.handle)
+    ids = [row["id"] for row in client.query_data_source_all(source)]
+    assert ids == row_ids
     filters = [seen.body.get("filter") for seen in recorder.seen if seen.body]
     assert filters[0] is None
-    assert any(f and f["created_time"]["on_or_after"] for f in filters)
+    assert sum(1 for f in filters if f and f["created_time"]["on_or_after"]) >= 2
 
 
-def test_client_query_data_source_all_combines_caller_filter() -> None:
+def test_client_query_data_source_all_combines_caller_filter(
+    ws: Workspace, clock: FakeClock, fake: FakeNotion
+) -> None:
     """A caller's filter is and-ed with the created_time partition filter."""
-    source = CappedDataSource(rows=10, cap=5, page_size=5)
+    source, *row_ids = tasks(ws, clock, 20)
+    fake.query_result_cap = 4
     done = {"property": "Done", "checkbox": {"equals": True}}
-
-    def handle(request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
-        caller_filter = body["filter"]
-        if "and" in caller_filter:
-            assert caller_filter["and"][0] == done
-            body["filter"] = caller_filter["and"][1]
-        else:
-            assert caller_filter == done
-            del body["filter"]
-        return source(httpx.Request("POST", request.url, json=body))
-
-    client, _ = make_client(handle)
-    assert len(list(client.query_data_source_all("ds1", filter=done))) == 10
+    client, recorder = make_client(fake.handle)
+    ids = [row["id"] for row in client.query_data_source_all(source, filter=done)]
+    assert ids == row_ids[::2]
+    filters = [seen.body["filter"] for seen in recorder.seen if seen.body]
+    assert filters[0] == done
+    partitioned = [f for f in filters if "and" in f]
+    assert partitioned and all(f["and"][0] == done for f in partitioned)
 
 
-def test_client_query_data_source_all_cap_within_one_minute_raises() -> None:
+def test_client_query_data_source_all_cap_within_one_minute_raises(
+    ws: Workspace, clock: FakeClock, fake: FakeNotion
+) -> None:
     """When the cap is hit inside one created_time, partitioning cannot progress: raise."""
-    source = CappedDataSource(rows=12, cap=2)
-    for row in source.rows:
-        row["created_time"] = CappedDataSource.minute(0)
-    client, _ = make_client(source)
+    source, *_ = tasks(ws, clock, 12, seconds_apart=0)
+    fake.query_result_cap = 2
+    client, _ = make_client(fake.handle)
     with pytest.raises(errors.IncompleteListing, match="cannot partition"):
-        list(client.query_data_source_all("ds1"))
+        list(client.query_data_source_all(source))
 
 
-def test_client_property_items_concatenates_list_pages() -> None:
-    """A list property returns every page's items plus the final property_item."""
-    item = {"object": "property_item", "type": "relation"}
-    first = listing([item | {"relation": {"id": "r1"}}], "c1")
-    last = listing(
-        [item | {"relation": {"id": "r2"}}],
-        None,
-        type="property_item",
-        property_item={"id": "o_yF", "type": "rollup", "rollup": {"type": "number", "number": 2}},
+def test_client_property_items_concatenates_list_pages(ws: Workspace, fake: FakeNotion) -> None:
+    """A rollup over 30 relations returns all 30 items (two pages) and the final value."""
+    root = ws.add_page(None, "Root")
+    _, items = ws.add_database(root, "Items", {"Name": "title"})
+    targets = [ws.add_row(items, {"Name": f"item {n}"}) for n in range(30)]
+    relation = {"type": "relation", "relation": {"data_source_id": items}}
+    rollup = {
+        "type": "rollup",
+        "rollup": {
+            "relation_property_name": "Bought",
+            "rollup_property_name": "Name",
+            "function": "show_original",
+        },
+    }
+    _, customers = ws.add_database(
+        root, "Customers", {"Name": "title", "Bought": relation, "Items": rollup}
     )
-    client, _ = make_client(scripted(first, last))
-    value = client.property_items("p1", "o_yF")
-    assert [result["relation"]["id"] for result in value["results"]] == ["r1", "r2"]
-    assert value["property_item"]["rollup"]["number"] == 2
+    final = {"type": "array", "array": [], "function": "show_original"}
+    row = ws.add_row(customers, {"Name": "c", "Bought": targets, "Items": final})
+    fake.page_size_cap = 20
+    client, _ = make_client(fake.handle)
+    property_id = client.page(row)["properties"]["Items"]["id"]
+    value = client.property_items(row, property_id)
+    assert [result["relation"]["id"] for result in value["results"]] == targets
+    assert value["property_item"]["rollup"]["function"] == "show_original"
     assert value["has_more"] is False
+    assert fake.request_log.count("pages.properties") == 2
 
 
-def test_client_property_items_single_value() -> None:
+def test_client_property_items_single_value(ws: Workspace, fake: FakeNotion) -> None:
     """A simple property returns its one property_item in a single request."""
-    single = {"object": "property_item", "id": "XpXf", "type": "number", "number": 1234}
-    client, recorder = make_client(scripted(ok(single)))
-    assert client.property_items("p1", "XpXf")["number"] == 1234
-    assert len(recorder.seen) == 1
+    _, source = ws.add_database(ws.add_page(None, "Root"), "Prices", {"Price": "number"})
+    row = ws.add_row(source, {"Name": "book", "Price": 1234})
+    client, _ = make_client(fake.handle)
+    property_id = client.page(row)["properties"]["Price"]["id"]
+    assert client.property_items(row, property_id)["number"] == 1234
+    assert fake.request_log.count("pages.properties") == 1
 
 
 # -- downloads -------------------------------------------------------------------------
 
-SIGNED = "https://files.example.test/ws/file/photo.png?X-Amz-Signature=SIGNATURE123"
 
-
-def test_client_download_plain_get_without_auth() -> None:
+def test_client_download_plain_get_without_auth(ws: Workspace, fake: FakeNotion) -> None:
     """Downloads send no Authorization header and return the bytes."""
-    client, recorder = make_client(scripted(httpx.Response(200, content=b"PNG-bytes")))
-    assert client.download(SIGNED, max_bytes=100) == b"PNG-bytes"
-    assert "authorization" not in recorder.seen[0].headers
-    assert "notion-version" not in recorder.seen[0].headers
+    page = page_with_file(ws, b"PNG-bytes")
+    client, recorder = make_client(fake.handle)
+    assert client.download(file_url(client, page), max_bytes=100) == b"PNG-bytes"
+    assert "authorization" not in recorder.seen[-1].headers
+    assert "notion-version" not in recorder.seen[-1].headers
     assert client.stats.by_endpoint["files"] == 1
 
 
-def test_client_download_refuses_over_max_bytes() -> None:
-    """A body over max_bytes is refused, with or without Content-Length."""
+def test_client_download_refuses_over_max_bytes(ws: Workspace, fake: FakeNotion) -> None:
+    """A body over max_bytes is refused, with or without Content-Length.
+
+    The body without Content-Length is scripted: the fake always sends the length.
+    """
+    page = page_with_file(ws, b"z" * 500)
+    client, _ = make_client(fake.handle)
+    url = file_url(client, page)
 
     def streamed(_request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, content=iter([b"x" * 60, b"y" * 60]))
 
-    for handler in (scripted(httpx.Response(200, content=b"z" * 500)), streamed):
+    for handler in (fake.handle, streamed):
         client, _ = make_client(handler)
         with pytest.raises(errors.FileDownloadError, match="larger than 100") as caught:
-            client.download(SIGNED, max_bytes=100)
-        assert "SIGNATURE123" not in str(caught.value)
+            client.download(url, max_bytes=100)
+        assert "X-Amz-Signature" not in str(caught.value)
 
 
-def test_client_download_expired_url_flags_refresh() -> None:
+def test_client_download_expired_url_flags_refresh(
+    ws: Workspace, clock: FakeClock, fake: FakeNotion
+) -> None:
     """An S3 403 raises ExpiredFileURL (a FileDownloadError) without the signed query."""
-    expired = httpx.Response(403, text="<Error><Code>AccessDenied</Code></Error>")
-    client, recorder = make_client(scripted(expired))
+    page = page_with_file(ws, b"PNG-bytes")
+    client, _ = make_client(fake.handle)
+    url = file_url(client, page)
+    clock.advance(hours=2)  # signed URLs live one hour
     with pytest.raises(ExpiredFileURL) as caught:
-        client.download(SIGNED, max_bytes=100)
+        client.download(url, max_bytes=100)
     assert isinstance(caught.value, errors.FileDownloadError)
-    assert "SIGNATURE123" not in str(caught.value)
-    assert len(recorder.seen) == 1
+    assert "X-Amz-Signature" not in str(caught.value)
+    assert fake.request_log.count("files.download", status=403) == 1
+    assert client.download(file_url(client, page), max_bytes=100) == b"PNG-bytes"
 
 
-def test_client_download_retries_server_errors_and_timeouts() -> None:
+def test_client_download_retries_server_errors_and_timeouts(
+    ws: Workspace, fake: FakeNotion
+) -> None:
     """5xx answers and timeouts during a download are retried."""
-    client, recorder = make_client(
-        scripted(httpx.Response(503), httpx.ReadTimeout, httpx.Response(200, content=b"ok"))
-    )
-    assert client.download(SIGNED, max_bytes=100) == b"ok"
-    assert len(recorder.seen) == 3
+    page = page_with_file(ws, b"ok")
+    fake.faults.fail_path(r"/_files/", status=503, times=1)
+    fake.faults.stall_path(r"/_files/", times=1)
+    client, _ = make_client(fake.handle)
+    assert client.download(file_url(client, page), max_bytes=100) == b"ok"
+    assert fake.request_log.count("files.download") == 3
 
 
-def test_client_download_not_found_is_download_error() -> None:
+def test_client_download_not_found_is_download_error(fake: FakeNotion) -> None:
     """A 404 is a plain FileDownloadError, not retried; a non-http URL is refused."""
-    client, recorder = make_client(scripted(httpx.Response(404)))
+    url, _ = fake.files.sign(BASE, MISSING_ID, "gone.png")
+    client, recorder = make_client(fake.handle)
     with pytest.raises(errors.FileDownloadError) as caught:
-        client.download(SIGNED, max_bytes=100)
+        client.download(url, max_bytes=100)
     assert not isinstance(caught.value, ExpiredFileURL)
     with pytest.raises(errors.FileDownloadError, match="not an http"):
         client.download("file:///etc/passwd", max_bytes=100)
     assert len(recorder.seen) == 1
+    assert fake.request_log.count("files.download", status=404) == 1
 
 
 # -- secrets ---------------------------------------------------------------------------
@@ -660,27 +715,44 @@ def rendered(failure: BaseException) -> str:
 
 
 def test_client_token_canary_never_leaks() -> None:
-    """The token appears in no exception text, repr, traceback local or log event."""
-    failing: list[Handler] = [
-        scripted(error(401, "unauthorized", "API token is invalid.")),
-        scripted(error(404, "object_not_found")),
-        scripted(httpx.Response(502, text="<html>bad gateway</html>")),
-        scripted(error(429, "rate_limited", **{"Retry-After": "1"})),
-        scripted(httpx.ReadTimeout),
-        scripted(httpx.ConnectError),
-        scripted(httpx.Response(200, content=b'{"trunc')),
+    """The token appears in no exception text, repr, traceback local or log event.
+
+    A refused connection is scripted (no server can answer it); the rest is the fake.
+    """
+
+    def faulty(fault: Callable[[FakeNotion], object]) -> Callable[[FakeNotion], str]:
+        def provoke(fake: FakeNotion) -> str:
+            fault(fake)
+            return fake.workspace.add_page(None, "Home")
+
+        return provoke
+
+    cases: list[Callable[[FakeNotion], str]] = [
+        _wrong_token,
+        _unknown_id,
+        faulty(lambda fake: fake.faults.fail_path("", status=502)),
+        faulty(lambda fake: fake.faults.fail_path("", status=429, retry_after=1)),
+        faulty(lambda fake: fake.faults.stall_path("")),
+        faulty(lambda fake: fake.faults.reset_connection("")),
+        faulty(lambda fake: fake.faults.malformed_json("")),
     ]
+    handlers: list[tuple[Handler, str]] = [(scripted(httpx.ConnectError), MISSING_ID)]
+    for provoke in cases:
+        fake = FakeNotion(Workspace(), token=TOKEN)
+        handlers.append((fake.handle, provoke(fake)))
     texts: list[str] = []
     with capture_logs() as logs:
-        for handler in failing:
+        for handler, page in handlers:
             client, _ = make_client(handler, max_attempts=2)
             texts.append(repr(client))
             with pytest.raises(errors.NotionError) as caught:
-                client.page("p1")
+                client.page(page)
             texts.append(rendered(caught.value))
-        client, _ = make_client(scripted(httpx.Response(403)), max_attempts=2)
+        missing = FakeNotion(Workspace(), token=TOKEN)
+        url, _ = missing.files.sign(BASE, MISSING_ID, "gone.png")
+        client, _ = make_client(missing.handle, max_attempts=2)
         with pytest.raises(errors.FileDownloadError) as download_failure:
-            client.download(SIGNED, max_bytes=10)
+            client.download(url, max_bytes=10)
         texts.append(rendered(download_failure.value))
         structlog.get_logger().info("probe")
     assert any(entry["event"] == "notion.retry" for entry in logs)
@@ -741,40 +813,21 @@ def test_retry_policy_backoff_full_jitter_is_capped() -> None:
 # -- against the fake Notion server over loopback ----------------------------------------
 
 
-@pytest.fixture
-def fake_notion() -> Any:
-    """The fake Notion package, or a skip while it is still being built."""
-    server = pytest.importorskip("notion_syncd.notion.fake.server")
-    workspace = pytest.importorskip("notion_syncd.notion.fake.workspace")
-    clock = pytest.importorskip("notion_syncd.notion.fake.clock")
-    richtext = pytest.importorskip("notion_syncd.notion.fake.richtext")
-    for module, name in [
-        (server, "FakeNotionServer"),
-        (workspace, "Workspace"),
-        (clock, "FakeClock"),
-        (richtext, "media"),
-    ]:
-        if not hasattr(module, name):
-            pytest.skip(f"the fake Notion server has no {name} yet")
-    return server, workspace, clock, richtext
-
-
-def test_client_fake_server_reads_workspace_through_faults(fake_notion: Any) -> None:
+def test_client_fake_server_reads_workspace_through_faults() -> None:
     """Over real HTTP, listings, the query cap and a download survive injected faults."""
-    server_module, workspace_module, clock_module, richtext = fake_notion
-    clock = clock_module.FakeClock()
-    workspace = workspace_module.Workspace(clock=clock)
+    clock = FakeClock()
+    workspace = Workspace(clock=clock)
     root = workspace.add_page(None, "Root")
     for index in range(130):
         workspace.add_page(root, f"Child {index}")
     picture = workspace.add_file(b"\x89PNG fake image", "picture.png")
-    with_file = workspace.add_page(root, "With file", blocks=[richtext.media("image", picture)])
+    with_file = workspace.add_page(root, "With file", blocks=[rt.media("image", picture)])
     _, data_source = workspace.add_database(root, "Tasks", {"Name": {"type": "title"}})
     for index in range(120):
         clock.advance(20)  # three rows per minute: created_time values repeat
         workspace.add_row(data_source, {"Name": f"Row {index}"})
     time = VirtualTime()  # our waits are virtual; the network is real
-    server = server_module.FakeNotionServer(workspace, token=TOKEN, query_result_cap=50)
+    server = FakeNotionServer(workspace, token=TOKEN, query_result_cap=50)
     with server:
         server.faults.rate_limit_storm(every=9, retry_after=2)
         server.faults.malformed_json(r"/v1/search", times=1)
@@ -806,14 +859,13 @@ def test_client_fake_server_reads_workspace_through_faults(fake_notion: Any) -> 
     assert stats.retries >= 4
 
 
-def test_client_fake_server_errors_never_leak_token(fake_notion: Any) -> None:
+def test_client_fake_server_errors_never_leak_token() -> None:
     """Through real httpx/httpcore frames, a wrong token and a dead port leak no token."""
-    server_module, workspace_module, _, _ = fake_notion
-    workspace = workspace_module.Workspace()
+    workspace = Workspace()
     time = VirtualTime()
     texts: list[str] = []
     with capture_logs() as logs:
-        with server_module.FakeNotionServer(workspace, token="secret_other") as server:
+        with FakeNotionServer(workspace, token="secret_other") as server:
             base_url = server.base_url
             client = NotionClient(TOKEN, base_url=base_url, sleep=time.sleep, clock=time.clock)
             with pytest.raises(errors.NotionUnauthorized) as unauthorized:

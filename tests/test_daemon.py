@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from notion_syncd.notion.fake import FakeClock, FakeNotionServer, Workspace, generate_workspace
-from notion_syncd.notion.fake import richtext as rt
+from notion_syncd.fake_notion import FakeClock, FakeNotionServer, Workspace, generate_workspace
+from notion_syncd.fake_notion import richtext as rt
 from notion_syncd.service.executor import DaemonWorker
 from notion_syncd.service.reload import ConfigWatcher
 

@@ -18,8 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
-from notion_syncd.notion.fake import FakeClock, FakeNotionServer, Workspace, generate_workspace
-from notion_syncd.notion.fake import richtext as rt
+from notion_syncd.fake_notion import FakeClock, FakeNotionServer, Workspace, generate_workspace
+from notion_syncd.fake_notion import richtext as rt
 
 JSON = dict[str, Any]
 RECORDED = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "recorded"

@@ -12,16 +12,19 @@ from typing import Any
 import httpx
 import pytest
 
-from notion_syncd.notion.fake import (
+from notion_syncd.fake_notion import (
+    ConnectionReset,
     FakeClock,
+    FakeNotion,
     FakeNotionServer,
     RateLimit,
+    RequestStalled,
     Workspace,
     demo_edits,
     demo_workspace,
     generate_workspace,
 )
-from notion_syncd.notion.fake import richtext as rt
+from notion_syncd.fake_notion import richtext as rt
 
 JSON = dict[str, Any]
 HEADERS = {"Authorization": "Bearer secret_fake", "Notion-Version": "2025-09-03"}
@@ -560,6 +563,66 @@ def test_faults_latency_overlaps_concurrent_requests(ws: Workspace) -> None:
         for worker in workers:
             worker.join()
         assert time.monotonic() - started < 1.2
+
+
+# ---------------------------------------------------------------------- one entry point
+
+
+def _without_request_id(response: httpx.Response) -> JSON:
+    body: JSON = response.json()
+    assert body.pop("request_id") == response.headers["x-notion-request-id"]
+    return body
+
+
+def test_handle_answers_like_the_server(ws: Workspace, api: httpx.Client) -> None:
+    """handle() through MockTransport and the loopback server give the same answers."""
+    page = ws.add_page(None, "p", blocks=[rt.paragraph("hello")])
+    fake = FakeNotion(ws)
+    with httpx.Client(
+        base_url=str(api.base_url), headers=HEADERS, transport=httpx.MockTransport(fake.handle)
+    ) as direct:
+        for method, path in [
+            ("GET", f"/v1/pages/{page}"),
+            ("GET", f"/v1/blocks/{page}/children"),
+            ("POST", "/v1/search"),
+            ("GET", "/v1/pages/not-an-id"),
+            ("GET", "/v1/nope"),
+        ]:
+            over_http, in_process = api.request(method, path), direct.request(method, path)
+            assert over_http.status_code == in_process.status_code
+            assert _without_request_id(over_http) == _without_request_id(in_process)
+    assert [entry.endpoint for entry in fake.request_log][-1] == "invalid"
+
+
+def test_handle_raises_transport_faults_as_httpx_errors(ws: Workspace) -> None:
+    """A stall is a ReadTimeout and a reset a ReadError, each logged without a status."""
+    fake = FakeNotion(ws)
+    fake.faults.stall_path(r"/v1/users/me", times=1)
+    fake.faults.reset_connection(r"/v1/users/me", times=1)
+    transport = httpx.MockTransport(fake.handle)
+    with httpx.Client(base_url="https://fake.test", headers=HEADERS, transport=transport) as api:
+        with pytest.raises(httpx.ReadTimeout) as stalled:
+            api.get("/v1/users/me")
+        with pytest.raises(httpx.ReadError) as reset:
+            api.get("/v1/users/me")
+        assert api.get("/v1/users/me").status_code == 200
+    assert isinstance(stalled.value, RequestStalled)
+    assert isinstance(reset.value, ConnectionReset)
+    assert [entry.status for entry in fake.request_log] == [0, 0, 200]
+
+
+def test_handle_signs_file_urls_for_the_host_asked(ws: Workspace) -> None:
+    """Hosted-file URLs point at the host the request went to, and download from there."""
+    page = ws.add_page(None, "p", blocks=[rt.media("image", ws.add_file(b"bytes", "a.png"))])
+    fake = FakeNotion(ws)
+    transport = httpx.MockTransport(fake.handle)
+    with httpx.Client(base_url="https://fake.test", headers=HEADERS, transport=transport) as api:
+        image = api.get(f"/v1/blocks/{page}/children").json()["results"][0]
+        url = image["image"]["file"]["url"]
+        assert url.startswith("https://fake.test/_files/")
+        assert api.get(url, headers={"Authorization": ""}).status_code == 400
+    with httpx.Client(transport=transport) as anonymous:
+        assert anonymous.get(url).content == b"bytes"
 
 
 # ---------------------------------------------------------------------- log and generators

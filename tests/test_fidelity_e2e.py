@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from synchelpers import TestClock, git, make_settings, serve
 
+from notion_syncd.commands.render import render_mirror
 from notion_syncd.config import Settings
-from notion_syncd.notion.fake import Workspace, generate_workspace
-from notion_syncd.sync.rerender import rerender
+from notion_syncd.fake_notion import Workspace, generate_workspace
 from notion_syncd.sync.runner import run_sync
 
 
@@ -91,10 +91,10 @@ def test_render_rebuilds_identical_files_offline(mirror: dict[str, Any]) -> None
         if path.suffix in (".md", ".html", ".csv"):
             path.unlink()
     git(repo, "commit", "-qam", "drop the views")
-    assert "commit" in rerender(offline)
+    assert "commit" in render_mirror(offline)
     after = {p: p.read_bytes() for p in repo.rglob("*") if p.is_file() and ".git" not in p.parts}
     assert after == before
-    assert "already up to date" in rerender(offline)
+    assert "already up to date" in render_mirror(offline)
 
 
 @pytest.mark.slow

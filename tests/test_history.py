@@ -11,11 +11,11 @@ import pytest
 from synchelpers import TestClock, make_settings, serve
 
 from notion_syncd.cli import main
+from notion_syncd.commands.history import page_history, parse_when, show_page
 from notion_syncd.config import Settings
 from notion_syncd.errors import UsageError
-from notion_syncd.notion.fake import Workspace
-from notion_syncd.notion.fake import richtext as rt
-from notion_syncd.sync.history import page_history, parse_when, show_page
+from notion_syncd.fake_notion import Workspace
+from notion_syncd.fake_notion import richtext as rt
 from notion_syncd.sync.runner import run_sync
 
 

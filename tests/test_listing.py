@@ -12,7 +12,7 @@ import pytest
 from synchelpers import TestClock, make_settings, serve
 
 from notion_syncd.errors import NotionUnavailable
-from notion_syncd.notion.fake import Workspace, generate_workspace
+from notion_syncd.fake_notion import Workspace, generate_workspace
 from notion_syncd.sync.listing import ReadAhead
 from notion_syncd.sync.runner import run_sync
 

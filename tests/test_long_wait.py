@@ -12,8 +12,8 @@ import pytest
 from synchelpers import TestClock, make_settings, serve
 
 from notion_syncd.errors import NotionRateLimited
+from notion_syncd.fake_notion import Workspace, generate_workspace
 from notion_syncd.heartbeat import Heartbeat
-from notion_syncd.notion.fake import Workspace, generate_workspace
 from notion_syncd.service.jobs import SyncJobs
 from notion_syncd.service.notify import Notifier
 from notion_syncd.service.state import SyncStatus

@@ -12,8 +12,8 @@ from urllib.parse import unquote
 
 from synchelpers import TestClock, git, make_settings, serve
 
-from notion_syncd.notion.fake import Workspace
-from notion_syncd.notion.fake import richtext as rt
+from notion_syncd.fake_notion import Workspace
+from notion_syncd.fake_notion import richtext as rt
 from notion_syncd.sync.runner import run_sync
 
 MARKDOWN_LINK = re.compile(r"\]\(([^)\s]+\.md)\)")

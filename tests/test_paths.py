@@ -7,7 +7,7 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from notion_syncd.export.paths import MAX_NAME_BYTES, dashed_id, safe_name
+from notion_syncd.export.paths import MAX_NAME_BYTES, safe_name
 
 ID = "393abc1e-edcd-8169-85ce-c64d3d3f20fd"
 ids = st.uuids().map(str)
@@ -97,8 +97,3 @@ def test_safe_name_long_title_cut_at_utf8_boundary() -> None:
 def test_safe_name_long_suffix_for_collisions() -> None:
     """The long form carries all 32 hex digits of the id."""
     assert safe_name("Notes", ID, long_suffix=True) == "Notes 393abc1eedcd816985cec64d3d3f20fd"
-
-
-def test_dashed_id_normalises() -> None:
-    """Undashed and upper-case ids become the API's dashed lower-case form."""
-    assert dashed_id("393ABC1EEDCD816985CEC64D3D3F20FD") == ID

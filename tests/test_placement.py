@@ -7,7 +7,6 @@ from random import Random
 from hypothesis import given
 from hypothesis import strategies as st
 
-from notion_syncd.export.paths import dashed_id
 from notion_syncd.sync.placement import (
     Placement,
     change_kind,
@@ -16,6 +15,7 @@ from notion_syncd.sync.placement import (
     short_name,
 )
 from notion_syncd.sync.state import IndexEntry
+from notion_syncd.terms import dashed_id
 
 SMALL = "00000000-0000-0000-0000-0000000000a1"
 LARGE = "ffffffff-0000-0000-0000-0000000000a1"

@@ -10,7 +10,6 @@ from notion_syncd.sync.planner import (
     is_settled,
     listing_floor,
     next_watermark,
-    title_of_page,
 )
 from notion_syncd.sync.state import IndexEntry
 
@@ -84,14 +83,3 @@ def test_next_watermark_held_at_failure() -> None:
     assert watermark == "2026-01-01T10:00:00.000Z"
     floor = listing_floor(watermark, 300)
     assert not below_floor(_result("2026-01-01T10:00:00.000Z"), floor)
-
-
-def test_title_of_page_joins_runs() -> None:
-    """The title property's runs are joined into plain text."""
-    page = {
-        "properties": {
-            "Name": {"type": "title", "title": [{"plain_text": "Hello "}, {"plain_text": "world"}]}
-        }
-    }
-    assert title_of_page(page) == "Hello world"
-    assert title_of_page({"properties": {}}) == ""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from synchelpers import TestClock, make_settings, serve
 
-from notion_syncd.notion.fake import Workspace, generate_workspace
+from notion_syncd.fake_notion import Workspace, generate_workspace
 from notion_syncd.sync.discovery import child_objects
 from notion_syncd.sync.lag import MAX_SEARCH_LAG, observed_lag, remembered_lag
 from notion_syncd.sync.runner import run_sync
@@ -96,7 +96,7 @@ def test_sync_state_keeps_search_lag_only_when_seen() -> None:
 
 def test_sync_parent_fetched_ahead_of_its_listing_is_no_lag(tmp_path: Path) -> None:
     """A parent fetched by id before the listing reaches it is no evidence of search lag."""
-    from notion_syncd.notion.fake import richtext as rt
+    from notion_syncd.fake_notion import richtext as rt
 
     clock = TestClock()
     workspace = Workspace(clock)

@@ -13,8 +13,8 @@ from synchelpers import TestClock, git, make_settings, serve
 
 from notion_syncd.config import Settings
 from notion_syncd.errors import IncompleteListing, MassDeletionRefused
-from notion_syncd.notion.fake import FakeNotionServer, Workspace
-from notion_syncd.notion.fake import richtext as rt
+from notion_syncd.fake_notion import FakeNotionServer, Workspace
+from notion_syncd.fake_notion import richtext as rt
 from notion_syncd.sync.runner import run_sync
 
 

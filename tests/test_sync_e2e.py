@@ -19,8 +19,8 @@ from synchelpers import (
     without_files,
 )
 
-from notion_syncd.notion.fake import Workspace, generate_workspace
-from notion_syncd.notion.fake import richtext as rt
+from notion_syncd.fake_notion import Workspace, generate_workspace
+from notion_syncd.fake_notion import richtext as rt
 from notion_syncd.sync.runner import run_sync
 
 FRONT_MATTER_ID = re.compile(r'^id: "([0-9a-f-]{36})"$', re.MULTILINE)

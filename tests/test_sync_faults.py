@@ -18,8 +18,8 @@ from synchelpers import TOKEN, TestClock, git, make_settings, serve
 
 from notion_syncd.cli import main
 from notion_syncd.errors import NotionUnauthorized
+from notion_syncd.fake_notion import FakeNotionServer, Workspace, generate_workspace
 from notion_syncd.logs import configure_logging, reset_logging
-from notion_syncd.notion.fake import FakeNotionServer, Workspace, generate_workspace
 from notion_syncd.sync.runner import run_sync
 
 LEDGER = ".notion-syncd/last-sync.json"

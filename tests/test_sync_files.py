@@ -8,9 +8,9 @@ from urllib.parse import unquote
 
 from synchelpers import TestClock, make_settings, serve
 
-from notion_syncd.notion.fake import Workspace
-from notion_syncd.notion.fake import richtext as rt
-from notion_syncd.notion.fake.generate import tiny_png
+from notion_syncd.fake_notion import Workspace
+from notion_syncd.fake_notion import richtext as rt
+from notion_syncd.fake_notion.generate import tiny_png
 from notion_syncd.sync.runner import run_sync
 
 LINK = re.compile(r"\]\(([^)\s]+)\)|(?:src|href)=\"([^\"]+)\"")

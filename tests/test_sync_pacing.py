@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from synchelpers import TestClock, make_settings, serve
 
-from notion_syncd.notion.fake import Workspace, generate_workspace
-from notion_syncd.notion.fake.faults import RateLimit
+from notion_syncd.fake_notion import Workspace, generate_workspace
+from notion_syncd.fake_notion.faults import RateLimit
 from notion_syncd.sync.runner import run_sync
 
 

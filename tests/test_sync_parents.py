@@ -7,8 +7,8 @@ from pathlib import Path
 
 from synchelpers import TestClock, make_settings, serve
 
-from notion_syncd.notion.fake import Workspace
-from notion_syncd.notion.fake import richtext as rt
+from notion_syncd.fake_notion import Workspace
+from notion_syncd.fake_notion import richtext as rt
 from notion_syncd.sync.runner import run_sync
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from synchelpers import TestClock, git, make_settings, serve
 
-from notion_syncd.notion.fake import Workspace, generate_workspace
+from notion_syncd.fake_notion import Workspace, generate_workspace
 from notion_syncd.sync.runner import run_sync
 
 UNIT = Path(__file__).resolve().parents[1] / "systemd" / "notion-syncd.service"

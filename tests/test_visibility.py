@@ -8,8 +8,8 @@ import pytest
 from synchelpers import TOKEN, TestClock, make_settings, serve
 
 from notion_syncd.cli import main
+from notion_syncd.fake_notion import Workspace, generate_workspace
 from notion_syncd.logs import reset_logging
-from notion_syncd.notion.fake import Workspace, generate_workspace
 from notion_syncd.sync.runner import run_sync
 
 

@@ -16,8 +16,9 @@ import io
 import re
 from typing import Any
 
-from notion_syncd.export.links import RenderContext, dashed_id
+from notion_syncd.export.links import RenderContext
 from notion_syncd.export.properties import property_text, schema_order
+from notion_syncd.terms import dashed_id
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER_RE = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")

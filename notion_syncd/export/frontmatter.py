@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from notion_syncd.export.links import RenderContext, dashed_id
-from notion_syncd.export.properties import page_title, property_value
+from notion_syncd.export.links import RenderContext
+from notion_syncd.export.properties import property_value
 from notion_syncd.export.richtext import icon_text
+from notion_syncd.terms import dashed_id, display_title, page_title
 
 Scalar = str | int | float | bool | None
 
@@ -62,7 +63,7 @@ def page_metadata(page: dict[str, Any], ctx: RenderContext) -> dict[str, Any]:
     """The front matter mapping of a page: ids, title, times, parent, icon, properties."""
     meta: dict[str, Any] = {
         "id": dashed_id(str(page.get("id") or "")),
-        "title": page_title(page),
+        "title": display_title(page_title(page)),
         "url": page.get("url"),
         "created_time": page.get("created_time"),
         "last_edited_time": page.get("last_edited_time"),

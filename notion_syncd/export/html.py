@@ -22,16 +22,15 @@ from notion_syncd.export.markdown import (
     LIST_TYPES,
     UNREADABLE_DATABASE,
     data_source_metadata,
-    data_source_title,
     schema_summary,
 )
 from notion_syncd.export.properties import (
     is_database_row,
-    page_title,
     property_text,
     schema_order,
 )
-from notion_syncd.export.richtext import code_language, icon_text, plain_text, rich_text_html
+from notion_syncd.export.richtext import code_language, icon_text, rich_text_html
+from notion_syncd.terms import data_source_title, display_title, page_title, plain_text
 
 Block = dict[str, Any]
 STYLESHEET = "_assets/style.css"
@@ -205,12 +204,12 @@ def _object_link(icon: str, target_id: str, title: str, ctx: RenderContext) -> s
 
 
 def _child_page(block: Block, ctx: RenderContext) -> str:
-    title = str(_payload(block).get("title") or "") or "Untitled"
+    title = display_title(str(_payload(block).get("title") or ""))
     return _object_link("📄", str(block.get("id") or ""), title, ctx)
 
 
 def _child_database(block: Block, ctx: RenderContext) -> str:
-    title = str(_payload(block).get("title") or "") or "Untitled"
+    title = display_title(str(_payload(block).get("title") or ""))
     block_id = str(block.get("id") or "")
     if object_link(ctx, block_id, ".html") is None:
         return f"<p>🗃️ {esc(title)} <em>({esc(UNREADABLE_DATABASE)})</em></p>"
@@ -428,7 +427,7 @@ def render_page_html(record: dict[str, Any], ctx: RenderContext) -> str:
     """A page record as a standalone HTML document."""
     page = record.get("page") or {}
     blocks = record.get("blocks") or []
-    title = page_title(page)
+    title = display_title(page_title(page))
     icon = icon_text(page.get("icon"))
     header = f"<h1>{esc(icon) + ' ' if icon else ''}{esc(title)}</h1>"
     properties = _property_table(page, ctx) if is_database_row(page) else ""
@@ -457,7 +456,7 @@ def render_data_source_html(
     data_source = record.get("data_source") or database
     schema = data_source.get("properties") or {}
     names = schema_order(schema, rows)
-    title = data_source_title(record)
+    title = display_title(data_source_title(data_source, database))
     meta = data_source_metadata(record)
     description = rich_text_html(data_source.get("description") or database.get("description"), ctx)
     schema_rows = [
@@ -494,7 +493,7 @@ def _row_cell(row: dict[str, Any], name: str, ctx: RenderContext) -> str:
     text = esc(property_text(prop, ctx)).replace("\n", "<br>")
     if prop.get("type") == "title":
         link = object_link(ctx, str(row.get("id") or ""), ".html")
-        text = text or "Untitled"
+        text = display_title(text)
         if link:
             text = f'<a href="{esc(link)}">{text}</a>'
     return text

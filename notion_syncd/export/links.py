@@ -88,11 +88,3 @@ def file_target(file_object: dict[str, Any], ctx: RenderContext) -> FileTarget:
     if kind == "file" and raw_url.startswith(FILES_PREFIX) and error is None:
         return FileTarget(relative_link(ctx.path, raw_url), None, name)
     return FileTarget(safe_url(raw_url), error, name)
-
-
-def dashed_id(notion_id: str) -> str:
-    """Return the dashed UUID form of a Notion id (unchanged when it is not 32 hex digits)."""
-    compact = notion_id.replace("-", "")
-    if len(compact) != 32:
-        return notion_id
-    return "-".join((compact[:8], compact[8:12], compact[12:16], compact[16:20], compact[20:]))

@@ -20,15 +20,15 @@ from typing import Any
 
 from notion_syncd.export.frontmatter import front_matter, page_metadata, parent_id
 from notion_syncd.export.links import RenderContext, file_target, object_link, safe_url
-from notion_syncd.export.properties import page_title, property_text, schema_order
+from notion_syncd.export.properties import property_text, schema_order
 from notion_syncd.export.richtext import (
     code_language,
     escape_markdown,
     icon_text,
-    plain_text,
     rich_text_html,
     rich_text_markdown,
 )
+from notion_syncd.terms import data_source_title, display_title, page_title, plain_text
 
 Block = dict[str, Any]
 LIST_TYPES = ("bulleted_list_item", "numbered_list_item", "to_do")
@@ -245,12 +245,12 @@ def _object_line(icon: str, target_id: str, title: str, state: _State) -> list[s
 
 
 def _child_page(block: Block, state: _State) -> list[str]:
-    title = str(_payload(block).get("title") or "") or "Untitled"
+    title = display_title(str(_payload(block).get("title") or ""))
     return _object_line("📄", str(block.get("id") or ""), title, state)
 
 
 def _child_database(block: Block, state: _State) -> list[str]:
-    title = str(_payload(block).get("title") or "") or "Untitled"
+    title = display_title(str(_payload(block).get("title") or ""))
     block_id = str(block.get("id") or "")
     lines = _object_line("🗃️", block_id, title, state)
     if object_link(state.ctx, block_id, ".md") is None:
@@ -484,7 +484,7 @@ def render_page_markdown(record: dict[str, Any], ctx: RenderContext) -> str:
     """A page record as a Markdown document: front matter, title, blocks."""
     page = record.get("page") or {}
     blocks = record.get("blocks") or []
-    title = page_title(page)
+    title = display_title(page_title(page))
     state = _State(ctx=ctx, page=page, headings=collect_headings(blocks, title))
     body = "\n".join(render_blocks(blocks, state))
     heading = f"# {escape_markdown(title, line_start=False)}"
@@ -497,24 +497,13 @@ def _data_source_parts(record: dict[str, Any]) -> tuple[dict[str, Any], dict[str
     return database, data_source
 
 
-def data_source_title(record: dict[str, Any]) -> str:
-    """The title of a data source record (falling back to the database's title)."""
-    database, data_source = _data_source_parts(record)
-    return (
-        plain_text(data_source.get("title"))
-        or str(data_source.get("name") or "")
-        or plain_text(database.get("title"))
-        or "Untitled"
-    )
-
-
 def data_source_metadata(record: dict[str, Any]) -> dict[str, Any]:
     """Front matter of a data source: ids, title, url, times, parent."""
     database, data_source = _data_source_parts(record)
     meta: dict[str, Any] = {
         "id": data_source.get("id") or database.get("id"),
         "database_id": database.get("id") or (data_source.get("parent") or {}).get("database_id"),
-        "title": data_source_title(record),
+        "title": display_title(data_source_title(data_source, database)),
         "url": data_source.get("url") or database.get("url"),
         "created_time": data_source.get("created_time") or database.get("created_time"),
         "last_edited_time": data_source.get("last_edited_time") or database.get("last_edited_time"),
@@ -557,7 +546,9 @@ def render_data_source_markdown(
     description = rich_text_markdown(
         data_source.get("description") or database.get("description"), ctx
     )
-    title = escape_markdown(data_source_title(record), line_start=False)
+    title = escape_markdown(
+        display_title(data_source_title(data_source, database)), line_start=False
+    )
     schema_lines = ["## Properties", "", "| Name | Type | Details |", "| --- | --- | --- |"]
     for name in names:
         config = schema.get(name) or {}
@@ -594,7 +585,7 @@ def _row_cell(row: dict[str, Any], name: str, ctx: RenderContext) -> str:
     cell = escape_markdown(text, line_start=False).replace("\n", "<br>")
     if prop.get("type") == "title":
         link = object_link(ctx, str(row.get("id") or ""), ".md")
-        cell = cell or "Untitled"
+        cell = display_title(cell)
         if link:
             cell = f"[{cell}]({link})"
     return cell.replace("|", "\\|")

@@ -18,10 +18,11 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from notion_syncd.terms import UNTITLED, compact_id
+
 MAX_NAME_BYTES = 200
 """Budget for the stem; leaves room for ``.json``/``.html`` and filesystem limits of 255."""
 
-UNTITLED = "Untitled"
 _FORBIDDEN = re.compile(r'[\x00-\x1f\x7f-\x9f/\\:*?"<>|]')
 _SPACES = re.compile(r"\s+")
 _DEVICE_NAMES = frozenset(
@@ -30,19 +31,6 @@ _DEVICE_NAMES = frozenset(
     + [f"LPT{i}" for i in "123456789¹²³"]
 )
 _IGNORABLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u206a-\u206f\ufeff]")
-
-
-def compact_id(notion_id: str) -> str:
-    """The id as 32 lowercase hex digits (Notion accepts ids with or without dashes)."""
-    return notion_id.replace("-", "").lower()
-
-
-def dashed_id(notion_id: str) -> str:
-    """The id in the dashed 8-4-4-4-12 form the API returns."""
-    raw = compact_id(notion_id)
-    if len(raw) != 32:
-        return notion_id.lower()
-    return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
 
 
 def clean_title(title: str) -> str:

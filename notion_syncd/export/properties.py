@@ -13,7 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from notion_syncd.export.links import RenderContext, file_target
-from notion_syncd.export.richtext import format_date, json_text, plain_text
+from notion_syncd.export.richtext import format_date, json_text
+from notion_syncd.terms import plain_text, title_property
 
 Value = str | int | float | bool | None | list[str]
 SEPARATOR = ", "
@@ -166,21 +167,6 @@ def value_text(value: Value) -> str:
 def property_text(prop: dict[str, Any], ctx: RenderContext) -> str:
     """The value of one page property as text (multiple values joined with ", ")."""
     return value_text(property_value(prop, ctx))
-
-
-def title_property(properties: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-    """The name and value of the title property, if any."""
-    for name, prop in properties.items():
-        if isinstance(prop, dict) and prop.get("type") == "title":
-            return name, prop
-    return None
-
-
-def page_title(page: dict[str, Any]) -> str:
-    """The plain-text title of a page object ("Untitled" when empty)."""
-    found = title_property(page.get("properties") or {})
-    title = plain_text(found[1].get("title")) if found else ""
-    return title or "Untitled"
 
 
 def is_database_row(page: dict[str, Any]) -> bool:

@@ -63,11 +63,6 @@ class Run:
         )
 
 
-def plain_text(rich_text: RichText | None) -> str:
-    """Concatenate the ``plain_text`` of every element."""
-    return "".join(str(item.get("plain_text") or "") for item in rich_text or [])
-
-
 def format_date(date: dict[str, Any] | None) -> str:
     """Render a Notion date value: ``start``, ``start → end``, plus `` (time zone)``."""
     if not date:

@@ -12,9 +12,9 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from notion_syncd.export.paths import compact_id, dashed_id
 from notion_syncd.gitstore import Mirror
 from notion_syncd.sync.state import STATE_DIR, dump_json
+from notion_syncd.terms import compact_id, dashed_id
 
 BACKLINKS_DIR = f"{STATE_DIR}/backlinks"
 

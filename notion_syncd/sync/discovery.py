@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 
 from notion_syncd.errors import NotionHTTPError
-from notion_syncd.export.paths import dashed_id
+from notion_syncd.terms import dashed_id
 
 
 class DatabaseClient(Protocol):

@@ -27,7 +27,6 @@ from notion_syncd.errors import (
     NotionUnavailable,
     SyncInterrupted,
 )
-from notion_syncd.export.paths import dashed_id
 from notion_syncd.notion.client import NotionClient
 from notion_syncd.sync import discovery, planner
 from notion_syncd.sync.fetch import FetchedRecord
@@ -38,6 +37,7 @@ from notion_syncd.sync.window import ListingWindow
 from notion_syncd.sync.worker import FileRules, WorkItem, fetch_record
 from notion_syncd.sync.workqueue import WorkQueue
 from notion_syncd.sync.writer import MirrorWriter
+from notion_syncd.terms import dashed_id
 
 log = structlog.get_logger()
 

@@ -22,51 +22,12 @@ from notion_syncd.errors import (
     SyncInterrupted,
 )
 from notion_syncd.notion.client import ExpiredFileURL
+from notion_syncd.terms import BLOCK_TYPES
 
 MAX_BLOCK_DEPTH = 60
 FILES_DIR = "_files"
 TRUNCATED_LIST_TYPES = ("title", "rich_text", "people", "relation")
 REFERENCE_LIMIT = 25
-KNOWN_BLOCK_TYPES = frozenset(
-    [
-        "paragraph",
-        "heading_1",
-        "heading_2",
-        "heading_3",
-        "heading_4",
-        "bulleted_list_item",
-        "numbered_list_item",
-        "to_do",
-        "toggle",
-        "quote",
-        "callout",
-        "code",
-        "equation",
-        "divider",
-        "breadcrumb",
-        "column_list",
-        "column",
-        "table",
-        "table_row",
-        "table_of_contents",
-        "tab",
-        "child_page",
-        "child_database",
-        "link_to_page",
-        "synced_block",
-        "template",
-        "bookmark",
-        "embed",
-        "link_preview",
-        "image",
-        "video",
-        "pdf",
-        "audio",
-        "file",
-        "meeting_notes",
-        "transcription",
-    ]
-)
 
 
 class Client(Protocol):
@@ -126,7 +87,7 @@ def fetch_block_tree(
         if block_type == "unsupported":
             detail = block.get("unsupported") or {}
             report.unsupported_blocks[str(detail.get("block_type") or "unsupported")] += 1
-        elif block_type not in KNOWN_BLOCK_TYPES:
+        elif block_type not in BLOCK_TYPES:
             report.unsupported_blocks[str(block_type)] += 1
         if block.get("has_children") and block_type not in ("child_page", "child_database"):
             _check_stop(stop)

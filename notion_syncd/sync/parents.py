@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from notion_syncd.errors import NotionHTTPError
-from notion_syncd.export.paths import dashed_id
+from notion_syncd.terms import dashed_id
 
 MAX_PARENT_HOPS = 100
 

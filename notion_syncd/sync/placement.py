@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from notion_syncd.export.paths import compact_id, safe_name
+from notion_syncd.export.paths import safe_name
 from notion_syncd.sync.state import IndexEntry
+from notion_syncd.terms import compact_id
 
 Move = Literal["added", "moved", "renamed", "unchanged"]
 ChangeKind = Literal["added", "moved", "updated"]

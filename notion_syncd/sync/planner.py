@@ -109,17 +109,3 @@ def oldest(times: list[str]) -> str | None:
 def should_abort(consecutive_failures: int, unavailable: bool) -> bool:
     """Stop the sync when Notion failed this many objects in a row as unavailable."""
     return unavailable and consecutive_failures >= CONSECUTIVE_FAILURES_TO_ABORT
-
-
-def title_of_page(page: dict[str, Any]) -> str:
-    """The plain-text title of a page object ('' when it has none)."""
-    for value in (page.get("properties") or {}).values():
-        if isinstance(value, dict) and value.get("type") == "title":
-            return "".join(part.get("plain_text", "") for part in value.get("title") or [])
-    return ""
-
-
-def title_of_rich_text(rich_text: object) -> str:
-    if not isinstance(rich_text, list):
-        return ""
-    return "".join(part.get("plain_text", "") for part in rich_text if isinstance(part, dict))

@@ -2,7 +2,8 @@
 
 ``Views`` is used by every sync (a page's views after it is fetched; pages re-rendered
 because something they link to moved; data sources whose rows changed) and by
-``notion-syncd render``, which rebuilds every view offline with no API call.
+``notion-syncd render`` (:mod:`notion_syncd.commands.render`), which rebuilds every view
+offline with no API call.
 """
 
 from __future__ import annotations
@@ -12,13 +13,12 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from notion_syncd.config import Settings
 from notion_syncd.export.html import IndexItem, render_index_html
 from notion_syncd.export.links import RenderContext
-from notion_syncd.export.paths import dashed_id
-from notion_syncd.gitstore import Author, Mirror, open_mirror
+from notion_syncd.gitstore import Mirror
 from notion_syncd.sync.state import Index
 from notion_syncd.sync.views import data_source_views, page_views
+from notion_syncd.terms import dashed_id
 
 STYLESHEET = "_assets/style.css"
 
@@ -181,17 +181,3 @@ def rebuild_views(mirror: Mirror, index: Index, formats: tuple[str, ...]) -> int
         mirror.delete("index.html")
         mirror.delete(STYLESHEET)
     return count
-
-
-def rerender(settings: Settings) -> str:
-    """``notion-syncd render``: rebuild every view from the JSON in the mirror, offline."""
-    formats = tuple(settings.export.formats)
-    with open_mirror(settings.export.repo, branch=settings.export.branch) as mirror:
-        count = rebuild_views(mirror, Index(mirror), formats)
-        commit = mirror.commit(
-            "Render: rebuild views from the stored JSON\n",
-            Author(settings.git.author_name, settings.git.author_email),
-        )
-    if commit is None:
-        return f"re-rendered {count} objects; every file was already up to date"
-    return f"re-rendered {count} objects; commit {commit[:12]}"

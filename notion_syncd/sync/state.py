@@ -19,8 +19,8 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 from notion_syncd.errors import GitStoreError
-from notion_syncd.export.paths import compact_id, dashed_id
 from notion_syncd.gitstore import Mirror
+from notion_syncd.terms import compact_id, dashed_id
 
 STATE_DIR = ".notion-syncd"
 STATE_FILE = f"{STATE_DIR}/state.json"

@@ -38,10 +38,10 @@ from notion_syncd.errors import (
     NotionUnauthorized,
     SyncError,
 )
-from notion_syncd.export.paths import dashed_id
 from notion_syncd.sync.removals import OVERRIDE, TRASHED, UNSHARED, plan_removals, unlisted
 from notion_syncd.sync.report import SyncReport
 from notion_syncd.sync.writer import MirrorWriter
+from notion_syncd.terms import dashed_id
 
 log = structlog.get_logger()
 

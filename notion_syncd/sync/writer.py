@@ -20,7 +20,7 @@ from typing import Any
 
 import structlog
 
-from notion_syncd.export.paths import dashed_id
+from notion_syncd import terms
 from notion_syncd.gitstore import Mirror
 from notion_syncd.sync import backlinks, planner
 from notion_syncd.sync.fetch import FetchedRecord, known_files
@@ -37,6 +37,7 @@ from notion_syncd.sync.report import Change
 from notion_syncd.sync.rerender import Views
 from notion_syncd.sync.state import Index, IndexEntry, Kind
 from notion_syncd.sync.views import record_json
+from notion_syncd.terms import dashed_id
 
 log = structlog.get_logger()
 
@@ -109,7 +110,7 @@ class MirrorWriter:
     ) -> None:
         page = record["page"]
         object_id = dashed_id(page["id"])
-        title = planner.title_of_page(page)
+        title = terms.page_title(page)
         placement, old_stem, previous = self._place(object_id, title, parent_id)
         self._index(object_id, "page", title, parent_id, placement.name, page)
         stem = self.index.path_of(object_id) or placement.name
@@ -124,9 +125,7 @@ class MirrorWriter:
     def _write_data_source(self, record: dict[str, Any], parent_id: str | None) -> bool:
         data_source, database = record["data_source"], record["database"]
         object_id = dashed_id(data_source["id"])
-        title = planner.title_of_rich_text(data_source.get("title")) or planner.title_of_rich_text(
-            database.get("title")
-        )
+        title = terms.data_source_title(data_source, database)
         placement, old_stem, previous = self._place(object_id, title, parent_id)
         self._index(object_id, "data_source", title, parent_id, placement.name, data_source)
         if database.get("id"):
@@ -179,7 +178,7 @@ class MirrorWriter:
                 self.index.put(alias.with_changes(name=name))
         stem = self.index.path_of(sibling_id) or name
         self._relocate(old_stem, stem)
-        label = entry.title or "Untitled"
+        label = terms.display_title(entry.title)
         self._note(Change("moved", entry.id, label, stem, old_path=old_stem))
 
     def _index(
@@ -221,7 +220,7 @@ class MirrorWriter:
         unresolved-link tracking of ``views``.
         """
         entry = self.index.get(object_id)
-        title = (entry.title if entry else "") or "Untitled"
+        title = terms.display_title(entry.title if entry else "")
         kind = change_kind(placement, old_stem, stem)
         if previous is None:
             self.structure_changed = True
@@ -288,7 +287,7 @@ class MirrorWriter:
             if stem is not None:
                 for suffix in SUFFIXES:
                     self.mirror.delete(stem + suffix)
-            title = (entry.title if entry else "") or "Untitled"
+            title = terms.display_title(entry.title if entry else "")
             self._note(Change("deleted", removal.id, title, stem or "", reason=removal.reason))
             log.info("sweep.removed", id=removal.id, path=stem, reason=removal.reason)
         for alias in plan.aliases:

@@ -18,7 +18,7 @@ import pygit2
 
 from notion_syncd.config import load_settings
 from notion_syncd.errors import UsageError
-from notion_syncd.notion.fake import (
+from notion_syncd.fake_notion import (
     FakeClock,
     FakeNotionServer,
     Workspace,

@@ -13,7 +13,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from notion_syncd.notion.fake.richtext import normalize_rich_text, rich_text
+from notion_syncd.fake_notion.richtext import normalize_rich_text, rich_text
 
 JSON = dict[str, Any]
 

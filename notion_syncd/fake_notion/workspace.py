@@ -18,22 +18,22 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from notion_syncd.notion.fake.clock import Clock, system_clock
-from notion_syncd.notion.fake.ids import IdFactory, dashed
-from notion_syncd.notion.fake.properties import (
+from notion_syncd.fake_notion.clock import Clock, system_clock
+from notion_syncd.fake_notion.ids import IdFactory, dashed
+from notion_syncd.fake_notion.properties import (
     coerce_value,
     normalize_schema,
     property_id,
     title_property_name,
 )
-from notion_syncd.notion.fake.records import (
+from notion_syncd.fake_notion.records import (
     BlockRecord,
     DatabaseRecord,
     DataSourceRecord,
     HostedFile,
     PageRecord,
 )
-from notion_syncd.notion.fake.richtext import (
+from notion_syncd.fake_notion.richtext import (
     normalize_rich_text,
     plain_text,
     rich_text,

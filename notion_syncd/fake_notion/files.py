@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from notion_syncd.notion.fake.clock import Clock, expiry_timestamp
-from notion_syncd.notion.fake.workspace import HOSTED_FILE_SCHEME
+from notion_syncd.fake_notion.clock import Clock, expiry_timestamp
+from notion_syncd.fake_notion.workspace import HOSTED_FILE_SCHEME
 
 JSON = dict[str, Any]
 _AMZ_DATE = "%Y%m%dT%H%M%SZ"

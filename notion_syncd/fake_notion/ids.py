@@ -6,6 +6,8 @@ import random
 import re
 import uuid
 
+from notion_syncd.terms import compact_id, dashed_id
+
 _HEX32 = re.compile(r"^[0-9a-fA-F]{32}$")
 _DASHED = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -19,11 +21,8 @@ MAX_UUID = "ffffffff-ffff-ffff-ffff-ffffffffffff"
 
 def dashed(text: str) -> str | None:
     """The dashed lowercase form of an id given with or without dashes, else None."""
-    if _DASHED.match(text):
-        return text.lower()
-    if _HEX32.match(text):
-        hex32 = text.lower()
-        return f"{hex32[:8]}-{hex32[8:12]}-{hex32[12:16]}-{hex32[16:20]}-{hex32[20:]}"
+    if _DASHED.match(text) or _HEX32.match(text):
+        return dashed_id(text)
     return None
 
 
@@ -37,7 +36,7 @@ def is_valid_uuid(text: str) -> bool:
 
 def undashed(object_id: str) -> str:
     """32 hex digits, as Notion URLs embed ids."""
-    return object_id.replace("-", "")
+    return compact_id(object_id)
 
 
 class IdFactory:

@@ -14,17 +14,17 @@ import copy
 import re
 from typing import Any
 
-from notion_syncd.notion.fake.clock import database_timestamp, minute_timestamp
-from notion_syncd.notion.fake.ids import undashed
-from notion_syncd.notion.fake.properties import COMPUTED_TYPES, empty_value
-from notion_syncd.notion.fake.records import (
+from notion_syncd.fake_notion.clock import database_timestamp, minute_timestamp
+from notion_syncd.fake_notion.ids import undashed
+from notion_syncd.fake_notion.properties import COMPUTED_TYPES, empty_value
+from notion_syncd.fake_notion.records import (
     BlockRecord,
     DatabaseRecord,
     DataSourceRecord,
     PageRecord,
 )
-from notion_syncd.notion.fake.richtext import plain_text, rich_text
-from notion_syncd.notion.fake.workspace import Workspace
+from notion_syncd.fake_notion.richtext import plain_text, rich_text
+from notion_syncd.fake_notion.workspace import Workspace
 
 JSON = dict[str, Any]
 MAX_REFERENCES = 25

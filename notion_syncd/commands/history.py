@@ -21,14 +21,14 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import pygit2
 
 from notion_syncd.config import Settings
 from notion_syncd.errors import GitStoreError, UsageError
-from notion_syncd.export.paths import compact_id, dashed_id
 from notion_syncd.sync.state import index_path
+from notion_syncd.terms import compact_id, dashed_id
 
 HEX32 = re.compile(r"([0-9a-f]{32})$")
 UUID = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$")
@@ -244,3 +244,16 @@ def format_version(version: Version) -> str:
     when = version.time.strftime("%Y-%m-%d %H:%M:%S")
     what = "(removed)" if version.removed else f"{version.path}.md"
     return f"{version.commit[:12]}  {when}Z  {what}  {version.title!r}  {version.subject}"
+
+
+def print_history(settings: Settings, page: str, *, out: TextIO) -> int:
+    """``notion-syncd history PAGE``: one line per version, newest first."""
+    for version in page_history(settings, page):
+        out.write(format_version(version) + "\n")
+    return 0
+
+
+def print_page_at(settings: Settings, page: str, at: str, *, out: TextIO) -> int:
+    """``notion-syncd show PAGE --at DATE``: the page's Markdown as it was then."""
+    out.write(show_page(settings, page, parse_when(at)))
+    return 0

@@ -13,9 +13,9 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
-from notion_syncd.notion.fake import richtext as rt
-from notion_syncd.notion.fake.richtext import plain_text
-from notion_syncd.notion.fake.workspace import Workspace
+from notion_syncd.fake_notion import richtext as rt
+from notion_syncd.fake_notion.richtext import plain_text
+from notion_syncd.fake_notion.workspace import Workspace
 
 JSON = dict[str, Any]
 _SENTENCE = (

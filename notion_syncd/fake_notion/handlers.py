@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from notion_syncd.notion.fake.clock import round_to_minute
-from notion_syncd.notion.fake.ids import dashed, is_valid_uuid, undashed
-from notion_syncd.notion.fake.query import compile_filter, sort_pages
-from notion_syncd.notion.fake.records import PageRecord
-from notion_syncd.notion.fake.responses import (
+from notion_syncd.fake_notion.clock import round_to_minute
+from notion_syncd.fake_notion.ids import dashed, is_valid_uuid, undashed
+from notion_syncd.fake_notion.query import compile_filter, sort_pages
+from notion_syncd.fake_notion.records import PageRecord
+from notion_syncd.fake_notion.responses import (
     ApiError,
     ApiResponse,
     invalid_cursor,
@@ -24,8 +24,8 @@ from notion_syncd.notion.fake.responses import (
     parse_page_size,
     validation_error,
 )
-from notion_syncd.notion.fake.serialize import Serializer, synced_original_id
-from notion_syncd.notion.fake.workspace import Workspace
+from notion_syncd.fake_notion.serialize import Serializer, synced_original_id
+from notion_syncd.fake_notion.workspace import Workspace
 
 JSON = dict[str, Any]
 PAGINATED_PROPERTY_TYPES = frozenset({"title", "rich_text", "relation", "people", "rollup"})

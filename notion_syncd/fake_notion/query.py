@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from functools import cmp_to_key
 from typing import Any
 
-from notion_syncd.notion.fake.clock import parse_timestamp
-from notion_syncd.notion.fake.responses import validation_error
-from notion_syncd.notion.fake.richtext import plain_text
+from notion_syncd.fake_notion.clock import parse_timestamp
+from notion_syncd.fake_notion.responses import validation_error
+from notion_syncd.fake_notion.richtext import plain_text
 
 JSON = dict[str, Any]
 Predicate = Callable[[JSON], bool]

@@ -1,0 +1,96 @@
+"""The shared Notion vocabulary: id forms, titles and their fallback, the block types."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from notion_syncd.export import html, markdown
+from notion_syncd.export.links import RenderContext
+from notion_syncd.terms import (
+    BLOCK_TYPES,
+    UNTITLED,
+    compact_id,
+    dashed_id,
+    data_source_title,
+    display_title,
+    page_title,
+    plain_text,
+)
+
+ID = "393abc1e-edcd-8169-85ce-c64d3d3f20fd"
+
+
+def _text(*runs: str) -> list[dict[str, Any]]:
+    return [{"type": "text", "plain_text": run} for run in runs]
+
+
+@pytest.mark.parametrize(
+    "given",
+    [ID, ID.upper(), "393ABC1EEDCD816985CEC64D3D3F20FD", "393abc1eedcd816985cec64d3d3f20fd"],
+)
+def test_dashed_id_normalises(given: str) -> None:
+    """Dashed or not, upper or lower case: the API's dashed lower-case form."""
+    assert dashed_id(given) == ID
+
+
+def test_dashed_id_leaves_non_ids_lowercased() -> None:
+    """Something that is not 32 hex digits is only lowercased."""
+    assert dashed_id("Not-An-Id") == "not-an-id"
+
+
+def test_compact_id_is_32_lowercase_hex() -> None:
+    """The compact form drops dashes and lowercases."""
+    assert compact_id(ID.upper()) == "393abc1eedcd816985cec64d3d3f20fd"
+
+
+def test_page_title_joins_runs() -> None:
+    """The title property's runs are joined; a page without one has the empty title."""
+    page = {"properties": {"Done": {"type": "checkbox"}, "Name": {"type": "title"}}}
+    assert page_title(page) == ""
+    page["properties"]["Name"]["title"] = _text("Hello ", "world")
+    assert page_title(page) == "Hello world"
+    assert page_title({}) == ""
+
+
+def test_data_source_title_falls_back_to_name_then_database() -> None:
+    """Own title first, then its name, then the database's title, else empty."""
+    database = {"title": _text("Projects")}
+    assert data_source_title({"title": _text("Tasks")}, database) == "Tasks"
+    assert data_source_title({"title": [], "name": "Main"}, database) == "Main"
+    assert data_source_title({"title": []}, database) == "Projects"
+    assert data_source_title({}) == ""
+
+
+def test_display_title_names_the_untitled() -> None:
+    """An empty title reads as Untitled; others are kept."""
+    assert display_title("") == UNTITLED
+    assert display_title(None) == UNTITLED
+    assert display_title("Notes") == "Notes"
+
+
+def test_plain_text_tolerates_junk() -> None:
+    """Non-lists and non-object runs give no text instead of failing."""
+    assert plain_text(None) == ""
+    assert plain_text("text") == ""
+    assert plain_text([*_text("a"), "b", {"plain_text": None}, *_text("c")]) == "ac"
+
+
+def test_block_renderers_cover_exactly_the_block_types() -> None:
+    """Each renderer has one entry per block type in the vocabulary, and no other.
+
+    HTML writes table rows inside their table, so it has no entry of their own.
+    """
+    assert set(markdown.BLOCK_RENDERERS) == BLOCK_TYPES
+    assert set(html.BLOCK_RENDERERS) == BLOCK_TYPES - {"table_row"}
+
+
+def test_untitled_page_reads_the_same_in_every_view() -> None:
+    """Markdown, HTML and front matter all call a page without title Untitled."""
+    record = {"page": {"id": ID, "properties": {"Name": {"type": "title", "title": []}}}}
+    ctx = RenderContext(path="x.md", resolve=lambda _: None, title_of=lambda _: None)
+    text = markdown.render_page_markdown(record, ctx)
+    assert f"# {UNTITLED}\n" in text
+    assert f"title: {UNTITLED}" in text or f'title: "{UNTITLED}"' in text
+    assert f"<h1>{UNTITLED}</h1>" in html.render_page_html(record, ctx)
