@@ -1,6 +1,6 @@
 """Golden tests: real recorded Notion responses rendered to Markdown, HTML and CSV.
 
-Records are assembled from the recorded fixtures (``shared/fixtures/recorded``): a page
+Records are assembled from the vendored recordings (``tests/fixtures/recorded``): a page
 object plus every ``GET /v1/blocks/{id}/children`` listing of one cassette, nested the way
 the sync engine stores them. Notion-hosted file URLs are replaced like the engine does
 (``_files/<sha256>.<ext>``; the first one as a failed download). Expected outputs live in
@@ -29,11 +29,9 @@ from notion_syncd.export.html import (
 from notion_syncd.export.links import RenderContext
 from notion_syncd.export.markdown import render_data_source_markdown, render_page_markdown
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "recorded"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "recorded"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
-
-pytestmark = pytest.mark.skipif(not FIXTURES.is_dir(), reason="shared/fixtures not present")
 
 # name -> (cassette folder, root block id or None for "the first listing's id")
 PAGE_CASES = {
