@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -107,6 +108,14 @@ def test_sync_canary_token_never_leaks(tmp_path: Path, capsys: pytest.CaptureFix
     assert canary not in git(tmp_path / "m", "log", "-p", "--all")
 
 
+def _seconds_until(condition: Callable[[], bool], process: subprocess.Popen[bytes]) -> float:
+    """How long until ``condition`` holds (or ``process`` ends), at most a minute."""
+    began = time.monotonic()
+    while not condition() and process.poll() is None and time.monotonic() - began < 60:
+        time.sleep(0.02)
+    return time.monotonic() - began
+
+
 def test_sync_resumes_after_sigkill(tmp_path: Path) -> None:
     """Killed at random moments, a sync restarts, finishes, and equals an uninterrupted run."""
     clock = TestClock()
@@ -124,11 +133,15 @@ def test_sync_resumes_after_sigkill(tmp_path: Path) -> None:
         command = [sys.executable, "-m", "notion_syncd", "sync", "--config", str(config)]
         rng = random.Random(7)
         killed_mid_export = 0
+        startup: float | None = None  # until the mirror exists: load and coverage slow it
         for _attempt in range(6):
+            began = time.monotonic()
             process = subprocess.Popen(
                 command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
             )
-            time.sleep(rng.uniform(0.5, 2.0))
+            if startup is None:
+                startup = _seconds_until(lambda: (tmp_path / "killed" / ".git").exists(), process)
+            time.sleep(max(0.0, began + startup - time.monotonic()) + rng.uniform(0.0, 1.5))
             if process.poll() is None:
                 process.send_signal(signal.SIGKILL)
                 killed_mid_export += (tmp_path / "killed" / ".git").exists()
