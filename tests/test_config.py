@@ -107,3 +107,52 @@ def test_parse_duration_and_size() -> None:
     assert parse_size("50MB") == 50_000_000
     with pytest.raises(ValueError):
         parse_duration("soon")
+
+
+def test_parse_duration_and_size_reject_what_they_cannot_read() -> None:
+    """Booleans, negative or foreign values are errors; plain numbers and units are read."""
+    assert parse_duration("90") == 90
+    assert parse_duration(" 2 m 30 s ") == 150
+    assert parse_size(512) == 512
+    assert parse_size("500k") == 500_000
+    assert parse_size("2 GiB") == 2 * 1024**3
+    for bad in (True, None, [5], "-5s", -1):
+        with pytest.raises(ValueError):
+            parse_duration(bad)
+    for bad_size in (False, 1.5, "lots", "5 TB"):
+        with pytest.raises(ValueError):
+            parse_size(bad_size)
+
+
+def test_load_settings_validators_name_their_key(tmp_path: Path) -> None:
+    """A base URL, empty formats, duplicate remotes and a bad listen address are errors."""
+    path = _write(
+        tmp_path,
+        '[notion]\nbase_url = "ftp://example.com"\n[export]\nrepo = "m"\nformats = []\n'
+        '[server]\nlisten = "9184"\n'
+        '[[git.remotes]]\nname = "a"\nurl = "/tmp/a.git"\n'
+        '[[git.remotes]]\nname = "a"\nurl = "/tmp/b.git"\n',
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    problems = dict(item.split(": ", 1) for item in str(caught.value).split(": ", 1)[1].split("; "))
+    assert problems.keys() == {"notion.base_url", "export.formats", "server.listen", "git.remotes"}
+    assert "must start with https://" in problems["notion.base_url"]
+    assert "choose at least one of markdown, json, html, csv" in problems["export.formats"]
+    assert "must be HOST:PORT" in problems["server.listen"]
+    assert "remote names must be unique" in problems["git.remotes"]
+
+
+def test_load_settings_unreadable_files_are_config_errors(tmp_path: Path) -> None:
+    """Invalid TOML, a folder as config, a missing or empty token file: ConfigError."""
+    with pytest.raises(ConfigError, match="is not valid TOML"):
+        load_settings(_write(tmp_path, "[export\n"), environ={})
+    with pytest.raises(ConfigError, match="cannot read config file"):
+        load_settings(tmp_path, environ={})
+    path = _write(tmp_path, f'[export]\nrepo = "m"\n[notion]\ntoken_file = "{tmp_path / "t"}"\n')
+    settings = load_settings(path, environ={})
+    with pytest.raises(ConfigError, match=r"cannot read notion\.token_file"):
+        resolve_token(settings.notion, environ={})
+    (tmp_path / "t").write_text("  \n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"notion\.token_file .* is empty"):
+        resolve_token(settings.notion, environ={})

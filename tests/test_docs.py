@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import re
 import shlex
+import tomllib
 import typing
 from pathlib import Path
 
@@ -25,6 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 EXAMPLE = ROOT / "config.example.toml"
 CI_RUN = ROOT / ".ci" / "run"
+SCRIPTS_TEST = ROOT / "scripts" / "test"
+PYPROJECT = ROOT / "pyproject.toml"
 
 DEMO_COMMAND = "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/notion-syncd demo"
 TEST_COMMAND = "./scripts/test"
@@ -220,6 +223,17 @@ def test_ci_run_executes_the_readme_test_command() -> None:
     ]
     runs = [shlex.split(line) for line in commands if not line.startswith(("set ", "cd "))]
     assert runs == [["exec", TEST_COMMAND]]
+
+
+def test_readme_states_the_coverage_the_test_command_enforces() -> None:
+    """The test command measures branch coverage and the README names its threshold."""
+    coverage = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["tool"]["coverage"]
+    assert coverage["run"]["branch"] is True
+    assert coverage["run"]["source"] == ["notion_syncd"]
+    script = SCRIPTS_TEST.read_text(encoding="utf-8")
+    assert "--cov " in script and "term-missing:skip-covered" in script
+    section = " ".join(_section(_readme(), "Quick start").split())
+    assert f"below {coverage['report']['fail_under']} %" in section
 
 
 def test_example_config_remote_examples_load(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """Keep the fake Notion honest: its answers have the key sets and shapes of real recordings.
 
-Recorded responses live beside the repository in ``shared/fixtures/recorded`` (see its
-README); the tests skip when that folder is absent. Values are never compared, only keys,
+Recorded responses are vendored in ``tests/fixtures/recorded`` (see its README for the
+sources, licences and how the subset was chosen). Values are never compared, only keys,
 types and formats.
 """
 
@@ -22,16 +22,11 @@ from notion_syncd.fake_notion import FakeClock, FakeNotionServer, Workspace, gen
 from notion_syncd.fake_notion import richtext as rt
 
 JSON = dict[str, Any]
-RECORDED = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "recorded"
+RECORDED = Path(__file__).resolve().parent / "fixtures" / "recorded"
 VERSIONS = ("2025-09-03", "2026-03-11")
 KINDS = ("page", "block", "database", "data_source", "user", "list", "error", "property_item")
 MINUTE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:00\.000Z$")
 DATABASE_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$")
-
-pytestmark = pytest.mark.skipif(
-    not (RECORDED / "index.json").is_file(),
-    reason="recorded Notion fixtures are not checked out beside the repo",
-)
 
 
 def keys(value: JSON) -> frozenset[str]:

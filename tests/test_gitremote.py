@@ -43,8 +43,10 @@ from notion_syncd.gitremote import (
 )
 from notion_syncd.gitremote.hostkeys import (
     KNOWN_HOSTS_MARKER,
+    install_known_hosts,
     known_hosts_lists_host,
     ssh_target,
+    write_text_atomically,
 )
 from notion_syncd.metrics import REGISTRY
 
@@ -724,3 +726,40 @@ def test_known_hosts_lists_host_plain_and_hashed(tmp_path: Path) -> None:
     assert text.startswith("|1|")
     assert known_hosts_lists_host(text, "127.0.0.1", 2222)
     assert not known_hosts_lists_host(text, "127.0.0.1", 22)
+
+
+def test_known_hosts_lists_host_markers_comments_and_negation() -> None:
+    """Markers are skipped over; comments, negated and malformed hashed patterns match nothing."""
+    key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
+    assert known_hosts_lists_host(f"@cert-authority *.corp.example {key}\n", "git.corp.example", 22)
+    assert not known_hosts_lists_host(f"# git.corp.example {key}\n\n", "git.corp.example", 22)
+    assert not known_hosts_lists_host(f"!git.corp.example {key}\n", "git.corp.example", 22)
+    assert not known_hosts_lists_host(f"|1|abc|def {key}\n", "git.corp.example", 22)
+    assert not known_hosts_lists_host("@revoked\n", "git.corp.example", 22)
+    assert ssh_target("C:repos/mirror.git") is None  # a Windows path, not host "C"
+
+
+def test_install_known_hosts_keeps_same_text_and_refuses_unreadable(tmp_path: Path) -> None:
+    """Unchanged text is not rewritten; a known_hosts that cannot be read is never replaced."""
+    path = install_known_hosts(tmp_path / "home", "github.com ssh-ed25519 AAAA\n")
+    before = path.stat()
+    assert install_known_hosts(tmp_path / "home", "github.com ssh-ed25519 AAAA\n") == path
+    assert path.stat().st_ino == before.st_ino and path.stat().st_mtime_ns == before.st_mtime_ns
+    foreign = tmp_path / "foreign" / ".ssh" / "known_hosts"
+    foreign.parent.mkdir(parents=True)
+    foreign.write_bytes(b"\xff\xfe not utf-8")
+    with pytest.raises(HostKeyError, match="was not written by notion-syncd"):
+        install_known_hosts(tmp_path / "foreign", "github.com ssh-ed25519 AAAA\n")
+    assert foreign.read_bytes() == b"\xff\xfe not utf-8"
+
+
+def test_write_text_atomically_leaves_no_temporary_file_on_failure(tmp_path: Path) -> None:
+    """A write that fails leaves the old file as it was and no temporary file behind."""
+    folder = tmp_path / "remotes"
+    folder.mkdir()
+    target = folder / "state.json"
+    write_text_atomically(target, "old\n")
+    with pytest.raises(UnicodeEncodeError):
+        write_text_atomically(target, "new \ud800\n")
+    assert target.read_text(encoding="utf-8") == "old\n"
+    assert sorted(p.name for p in folder.iterdir()) == ["state.json"]

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pygit2
 import pytest
 from synchelpers import TestClock, make_settings, serve
 
 from notion_syncd.cli import main
 from notion_syncd.commands.history import page_history, parse_when, show_page
-from notion_syncd.config import Settings
-from notion_syncd.errors import UsageError
+from notion_syncd.config import Settings, load_settings
+from notion_syncd.errors import GitStoreError, UsageError
 from notion_syncd.fake_notion import Workspace
 from notion_syncd.fake_notion import richtext as rt
 from notion_syncd.sync.runner import run_sync
@@ -125,3 +126,55 @@ def test_history_parse_when_dates_and_times() -> None:
     assert parse_when("2026-03-02T10:30+02:00") == datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
     with pytest.raises(UsageError):
         parse_when("soon")
+
+
+def _settings_for(repo: Path) -> Settings:
+    overrides = {"notion": {"token": "secret_x"}, "export": {"repo": str(repo)}}
+    return load_settings(None, overrides=overrides, environ={})
+
+
+def test_history_names_that_match_no_page_are_usage_errors(
+    renamed: Renamed, tmp_path: Path
+) -> None:
+    """A URL without id, a path outside the mirror or not a page, an unknown id: UsageError."""
+    settings = renamed.settings
+    repo = Path(settings.export.repo)
+    cases = {
+        "https://www.notion.so/acme/no-id-here": "no page id at the end of the URL",
+        str(tmp_path / "elsewhere.md"): "is not inside the mirror",
+        "Nowhere 12345678.md": "is not a page of the mirror",
+        str(repo / ".notion-syncd"): "is not a page of the mirror",
+        "0badc0de-0000-4000-8000-000000000000": "was never in the mirror",
+    }
+    for name, message in cases.items():
+        with pytest.raises(UsageError, match=message):
+            page_history(settings, name)
+
+
+def test_history_path_falls_back_to_markdown_front_matter(renamed: Renamed, tmp_path: Path) -> None:
+    """A mirror with Markdown only (no JSON) still finds the page by its .md path."""
+    versions = page_history(renamed.settings, renamed.page)
+    markdown_only = tmp_path / "md-only"
+    pygit2.clone_repository(str(renamed.settings.export.repo), str(markdown_only))
+    repo = pygit2.Repository(str(markdown_only))
+    (markdown_only / f"{versions[0].path}.json").write_text("not json", encoding="utf-8")
+    repo.index.add(f"{versions[0].path}.json")
+    repo.index.write()
+    signature = pygit2.Signature("t", "t@example.com")
+    repo.create_commit(
+        "HEAD", signature, signature, "corrupt", repo.index.write_tree(), [repo.head.target]
+    )
+    found = page_history(_settings_for(markdown_only), f"{versions[0].path}.md")
+    assert [(v.title, v.subject) for v in found[:1]] == [("Final", "corrupt")]
+    assert found[1:] == versions
+
+
+def test_history_without_a_mirror_says_so(tmp_path: Path) -> None:
+    """No repository is a GitStoreError; an empty one has never held the page."""
+    with pytest.raises(GitStoreError, match="no mirror repository"):
+        page_history(_settings_for(tmp_path / "none"), "0badc0de-0000-4000-8000-000000000000")
+    pygit2.init_repository(str(tmp_path / "empty"))
+    with pytest.raises(UsageError, match="was never in the mirror"):
+        page_history(_settings_for(tmp_path / "empty"), "0badc0de-0000-4000-8000-000000000000")
+    with pytest.raises(UsageError, match="is not a page of the mirror"):
+        show_page(_settings_for(tmp_path / "empty"), "Page.md", datetime.now(UTC))

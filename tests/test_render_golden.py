@@ -1,10 +1,11 @@
 """Golden tests: real recorded Notion responses rendered to Markdown, HTML and CSV.
 
-Records are assembled from the recorded fixtures (``shared/fixtures/recorded``): a page
+Records are assembled from the vendored recordings (``tests/fixtures/recorded``): a page
 object plus every ``GET /v1/blocks/{id}/children`` listing of one cassette, nested the way
 the sync engine stores them. Notion-hosted file URLs are replaced like the engine does
 (``_files/<sha256>.<ext>``; the first one as a failed download). Expected outputs live in
-``tests/golden/``; run with ``UPDATE_GOLDEN=1`` to rewrite them, then read the diff.
+``tests/golden/``; ``UPDATE_GOLDEN=1`` rewrites them and fails naming what changed (see
+``goldenfiles.py``): read the diff, then run again without it.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import os
 import posixpath
 from pathlib import Path
 from typing import Any
 
 import pytest
+from goldenfiles import check_golden
 
 from notion_syncd.export.csvfile import render_data_source_csv
 from notion_syncd.export.html import (
@@ -29,11 +30,7 @@ from notion_syncd.export.html import (
 from notion_syncd.export.links import RenderContext
 from notion_syncd.export.markdown import render_data_source_markdown, render_page_markdown
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "recorded"
-GOLDEN = Path(__file__).resolve().parent / "golden"
-UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
-
-pytestmark = pytest.mark.skipif(not FIXTURES.is_dir(), reason="shared/fixtures not present")
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "recorded"
 
 # name -> (cassette folder, root block id or None for "the first listing's id")
 PAGE_CASES = {
@@ -215,23 +212,12 @@ def make_context(path: str) -> RenderContext:
     return RenderContext(path=path, resolve=resolve, title_of=title_of)
 
 
-def check_golden(name: str, text: str) -> None:
-    """Compare ``text`` with ``tests/golden/<name>`` (or write it with UPDATE_GOLDEN=1)."""
-    expected = GOLDEN / name
-    if UPDATE:
-        expected.parent.mkdir(parents=True, exist_ok=True)
-        expected.write_bytes(text.encode("utf-8"))
-        return
-    assert expected.exists(), f"missing golden file {name}; run with UPDATE_GOLDEN=1"
-    assert text == expected.read_bytes().decode("utf-8")
-
-
 @pytest.mark.parametrize("case", sorted(PAGE_CASES))
 def test_page_markdown_matches_golden(case: str) -> None:
     """Recorded pages render to the reviewed Markdown."""
     record = assemble_page_record(PAGE_CASES[case])
     ctx = make_context("Workspace 1a2b3c4d/Sub pages 9f8e7d6c/Recorded page 0a0b0c0d.md")
-    check_golden(f"pages/{case}.md", render_page_markdown(record, ctx))
+    check_golden({f"pages/{case}.md": render_page_markdown(record, ctx)})
 
 
 @pytest.mark.parametrize("case", sorted(PAGE_CASES))
@@ -239,7 +225,7 @@ def test_page_html_matches_golden(case: str) -> None:
     """Recorded pages render to the reviewed HTML."""
     record = assemble_page_record(PAGE_CASES[case])
     ctx = make_context("Workspace 1a2b3c4d/Sub pages 9f8e7d6c/Recorded page 0a0b0c0d.html")
-    check_golden(f"pages/{case}.html", render_page_html(record, ctx))
+    check_golden({f"pages/{case}.html": render_page_html(record, ctx)})
 
 
 @pytest.mark.parametrize("case", sorted(DATA_SOURCE_CASES))
@@ -248,16 +234,17 @@ def test_data_source_formats_match_golden(case: str) -> None:
     record, rows = assemble_data_source(DATA_SOURCE_CASES[case])
     stem = "Workspace 1a2b3c4d/All properties 5e6f7a8b"
     check_golden(
-        f"data_sources/{case}.md",
-        render_data_source_markdown(record, rows, make_context(stem + ".md")),
-    )
-    check_golden(
-        f"data_sources/{case}.csv",
-        render_data_source_csv(record, rows, make_context(stem + ".csv")),
-    )
-    check_golden(
-        f"data_sources/{case}.html",
-        render_data_source_html(record, rows, make_context(stem + ".html")),
+        {
+            f"data_sources/{case}.md": render_data_source_markdown(
+                record, rows, make_context(stem + ".md")
+            ),
+            f"data_sources/{case}.csv": render_data_source_csv(
+                record, rows, make_context(stem + ".csv")
+            ),
+            f"data_sources/{case}.html": render_data_source_html(
+                record, rows, make_context(stem + ".html")
+            ),
+        }
     )
 
 
@@ -267,9 +254,13 @@ def test_row_page_markdown_matches_golden(case: str) -> None:
     _, rows = assemble_data_source(DATA_SOURCE_CASES[case])
     ctx = make_context("Workspace 1a2b3c4d/All properties 5e6f7a8b/Row 0a0b0c0d.md")
     record = {"page": rows[0], "blocks": []}
-    check_golden(f"rows/{case}.md", render_page_markdown(record, ctx))
     html_ctx = make_context("Workspace 1a2b3c4d/All properties 5e6f7a8b/Row 0a0b0c0d.html")
-    check_golden(f"rows/{case}.html", render_page_html(record, html_ctx))
+    check_golden(
+        {
+            f"rows/{case}.md": render_page_markdown(record, ctx),
+            f"rows/{case}.html": render_page_html(record, html_ctx),
+        }
+    )
 
 
 def test_index_html_matches_golden() -> None:
@@ -282,4 +273,4 @@ def test_index_html_matches_golden() -> None:
         IndexItem("Other 77777777", "", 0, "page"),
     ]
     ctx = make_context("index.html")
-    check_golden("index.html", render_index_html(entries, ctx))
+    check_golden({"index.html": render_index_html(entries, ctx)})

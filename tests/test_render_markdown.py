@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from notion_syncd.export.frontmatter import front_matter
 from notion_syncd.export.links import RenderContext, relative_link
 from notion_syncd.export.markdown import render_page_markdown
 from notion_syncd.export.richtext import escape_markdown, rich_text_markdown
@@ -306,6 +307,35 @@ def test_page_front_matter_and_single_trailing_newline() -> None:
         'parent: "11111111-1111-1111-1111-111111111111"\nparent_type: "page_id"\n'
         'icon: "🐞"\n---\n\n# Say "hi"\n'
     )
+
+
+def test_page_front_matter_of_a_trashed_public_page_with_an_icon_without_url() -> None:
+    """A trashed page says so, a public URL is kept, an icon without emoji or URL is null."""
+    record = {
+        "page": {
+            "id": "1a2b3c4d1a2b3c4d1a2b3c4d1a2b3c4d",
+            "parent": {"type": "workspace", "workspace": True},
+            "icon": {"type": "file", "file": {}},
+            "public_url": "https://acme.notion.site/x",
+            "in_trash": True,
+            "properties": {},
+        },
+        "blocks": [],
+    }
+    lines = render_page_markdown(record, ctx()).split("---\n")[1].splitlines()
+    assert lines[-5:] == [
+        "parent: null",
+        'parent_type: "workspace"',
+        "icon: null",
+        'public_url: "https://acme.notion.site/x"',
+        "in_trash: true",
+    ]
+
+
+def test_front_matter_nan_empty_mappings_and_quoted_keys() -> None:
+    """NaN is YAML's .nan, an empty mapping is {}, keys that are not identifiers are quoted."""
+    text = front_matter({"score": float("nan"), "Due date": {}, "nested": {"a b": [1, None]}})
+    assert text == ('---\nscore: .nan\n"Due date": {}\nnested:\n  "a b": [1, null]\n---\n')
 
 
 def test_render_child_database_not_mirrored_is_noted() -> None:

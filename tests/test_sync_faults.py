@@ -130,7 +130,7 @@ def test_sync_resumes_after_sigkill(tmp_path: Path) -> None:
                 command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
             )
             # Start the random delay once the sync talks to Notion, not at process start:
-            # on a busy machine start-up alone can take longer than the delay.
+            # on a busy machine (or under coverage) start-up alone can take longer.
             deadline = time.monotonic() + 60
             while len(server.request_log) == requests_before and time.monotonic() < deadline:
                 if process.poll() is not None:
