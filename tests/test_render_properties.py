@@ -192,3 +192,19 @@ def test_render_markdown_keeps_every_word(tree: list[Any]) -> None:
 def test_escape_markdown_round_trips(text: str, line_start: bool) -> None:
     """Un-escaping escaped text gives the text back, whatever characters it has."""
     assert unescape(escape_markdown(text, line_start=line_start)) == text
+
+
+def test_render_markdown_table_row_children_follow_the_table() -> None:
+    """A table row that comes with children (Notion gives none) loses none of their words."""
+
+    def run(word: str) -> dict[str, Any]:
+        return {"type": "text", "text": {"content": word}, "plain_text": word, "annotations": {}}
+
+    child = {"object": "block", "id": "c1", "type": "paragraph", "has_children": False}
+    child |= {"paragraph": {"rich_text": [run("lostword")]}, "children": []}
+    row = {"object": "block", "id": "r1", "type": "table_row", "has_children": True}
+    row |= {"table_row": {"cells": [[run("cellword")]]}, "children": [child]}
+    table = {"object": "block", "id": "t1", "type": "table", "has_children": True}
+    table |= {"table": {"table_width": 1, "has_column_header": False}, "children": [row]}
+    markdown = render_page_markdown(_page([table]), CTX)
+    assert "cellword" in markdown and "lostword" in markdown

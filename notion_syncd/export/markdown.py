@@ -190,7 +190,9 @@ def _table(block: Block, state: _State) -> list[str]:
     lines = [_table_line(header), "|" + "|".join([" --- "] * width) + "|"]
     lines.extend(_table_line(row) for row in body)
     others = [child for child in block.get("children") or [] if child.get("type") != "table_row"]
-    extra = render_blocks(others, state)
+    # Notion gives rows no children; should one come with some, they follow the table.
+    nested = [grandchild for row in rows for grandchild in row.get("children") or []]
+    extra = render_blocks([*others, *nested], state)
     if block.get("children_error"):
         extra += note(f"Could not fetch the content of this block: {block['children_error']}")
     return [*lines, "", *extra] if extra else lines
@@ -366,7 +368,8 @@ BLOCK_RENDERERS: dict[str, Callable[[Block, _State], list[str]]] = {
     "divider": _divider,
     "table": _table,
     "table_row": lambda block, state: [
-        _table_line([_cell(c, state) for c in _payload(block).get("cells") or []])
+        _table_line([_cell(c, state) for c in _payload(block).get("cells") or []]),
+        *render_blocks(block.get("children") or [], state),
     ],
     "column_list": _children_only,
     "column": _children_only,
