@@ -220,8 +220,11 @@ class Endpoints:
         )
         summary: JSON = {"id": property_id, "next_url": next_url, "type": kind, kind: {}}
         if kind == "rollup":
+            final = dict(match["rollup"])
+            if final.get("function") == "show_original":
+                final["array"] = []  # its values are the list's results, not an aggregate
             summary["rollup"] = (
-                dict(match["rollup"])
+                final
                 if next_cursor is None
                 else {
                     "type": "incomplete",
@@ -233,6 +236,11 @@ class Endpoints:
 
     def _property_items(self, page: PageRecord, value: JSON, values: JSON) -> list[JSON]:
         kind = value["type"]
+        if kind == "rollup" and value["rollup"].get("function") == "show_original":
+            return [
+                {"object": "property_item", "id": value["id"], **element}
+                for element in value["rollup"].get("array") or []
+            ]
         if kind == "rollup":
             relation_name = self._rollup_relation_name(page, value["id"])
             relation = values.get(relation_name) if relation_name else None

@@ -117,6 +117,33 @@ class Serializer:
                     "number": len(relation),
                     "function": "count",
                 }
+            elif entry["type"] == "rollup" and config.get("function") == "show_original":
+                # Recomputed on every read, like Notion: a related page's edit changes it
+                # without moving this page's last_edited_time.
+                rolled = self._rolled_values(relation or [], config)
+                if rolled is not None:
+                    values[name]["rollup"] = {
+                        "type": "array",
+                        "array": rolled,
+                        "function": "show_original",
+                    }
+        return values
+
+    def _rolled_values(self, relation: list[JSON], config: JSON) -> list[JSON] | None:
+        """The values a ``show_original`` rollup shows (None: a computed property, kept)."""
+        rolled_name = str(config.get("rollup_property_name"))
+        values: list[JSON] = []
+        for item in relation:
+            related = self.ws.pages.get(str(item.get("id")))
+            if related is None or related.parent["type"] != "data_source_id":
+                continue
+            schema = self.ws.data_sources[related.parent["data_source_id"]].properties
+            entry = schema.get(rolled_name)
+            if entry is None or entry["type"] in COMPUTED_TYPES or entry["type"] == "rollup":
+                return None
+            stored = related.properties.get(rolled_name) or empty_value(entry)
+            kind = entry["type"]
+            values.append({"type": kind, kind: self._refresh(copy.deepcopy(stored[kind]))})
         return values
 
     def _computed_value(self, page: PageRecord, entry: JSON) -> JSON:
@@ -331,6 +358,11 @@ def truncate_references(value: JSON) -> JSON:
         number = inner.get("number")
         if isinstance(number, int) and number > MAX_REFERENCES:
             return {**value, "rollup": {**inner, "number": MAX_REFERENCES}}
+        return value
+    if kind == "rollup" and isinstance(inner, dict) and inner.get("function") == "show_original":
+        array = inner.get("array")
+        if isinstance(array, list) and len(array) > MAX_REFERENCES:
+            return {**value, "rollup": {**inner, "array": array[:MAX_REFERENCES]}}
         return value
     if kind == "people" and isinstance(inner, list) and len(inner) > MAX_REFERENCES:
         return {**value, "people": inner[:MAX_REFERENCES]}

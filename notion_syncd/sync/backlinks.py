@@ -1,7 +1,9 @@
 """Which mirrored objects link to which: so a move re-renders the pages that point at it.
 
 ``link_targets`` is pure: every Notion id a record links to (child pages and databases,
-``link_to_page``, page/database mentions, relation values). The reverse index lives in
+``link_to_page``, page/database mentions, relation values) and the original blocks its
+synced-block copies show (so an edit of an original reaches the copies, see
+``refresh.py``). The reverse index lives in
 the repo, one small file per target (``.notion-syncd/backlinks/<2 hex>/<id>.json``,
 a sorted list of source ids), so updating it costs what changed.
 """
@@ -13,6 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from notion_syncd.gitstore import Mirror
+from notion_syncd.sync.derived import synced_copy_sources
 from notion_syncd.sync.state import STATE_DIR, dump_json
 from notion_syncd.terms import compact_id, dashed_id
 
@@ -20,8 +23,8 @@ BACKLINKS_DIR = f"{STATE_DIR}/backlinks"
 
 
 def link_targets(record: dict[str, Any]) -> set[str]:
-    """Every object id the record links to (dashed), excluding itself."""
-    targets: set[str] = set()
+    """Every object id the record links to, and every synced original it copies (dashed)."""
+    targets = synced_copy_sources(record)
     _collect(record.get("blocks") or [], targets)
     page = record.get("page") or {}
     _collect(page.get("properties") or {}, targets)

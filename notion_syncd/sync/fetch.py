@@ -115,7 +115,7 @@ def complete_properties(client: Client, page: dict[str, Any], report: FetchRepor
 
     Lists (title, rich_text, people, relation) are re-read through the property-item
     endpoint; when a relation was truncated, rollups (which may be computed over the
-    truncated list) take the endpoint's final aggregate instead.
+    truncated list) take the endpoint's value instead (``complete_rollup``).
     """
     properties = [value for value in (page.get("properties") or {}).values() if value]
     relation_truncated = False
@@ -143,12 +143,34 @@ def complete_properties(client: Client, page: dict[str, Any], report: FetchRepor
     for value in properties:
         if value.get("type") != "rollup" or "id" not in value:
             continue
-        summary = (client.property_items(page["id"], value["id"]).get("property_item") or {}).get(
-            "rollup"
-        )
-        if isinstance(summary, dict) and summary.get("type") not in (None, "incomplete"):
-            value["rollup"] = summary
+        response = client.property_items(page["id"], value["id"])
+        summary = (response.get("property_item") or {}).get("rollup")
+        complete = complete_rollup(summary, response.get("results"))
+        if complete is not None:
+            value["rollup"] = complete
             report.properties_completed += 1
+
+
+def complete_rollup(summary: object, results: object) -> dict[str, Any] | None:
+    """A rollup's value from its property-item list, or None to keep the page object's.
+
+    The final ``property_item.rollup`` holds the aggregate; ``show_original`` has none
+    (its ``array`` is empty): its values are the list's ``results``, one property item per
+    value, which become the array's elements (property values without ``id``).
+    """
+    if not isinstance(summary, dict) or summary.get("type") in (None, "incomplete"):
+        return None
+    if summary.get("function") != "show_original":
+        return summary
+    items = results if isinstance(results, list) else []
+    values = [
+        {key: item[key] for key in item if key not in ("object", "id")}
+        for item in items
+        if isinstance(item, dict) and item.get("type") not in (None, "relation")
+    ]
+    if not values and not summary.get("array"):
+        return None
+    return {**summary, "type": "array", "array": values or summary.get("array")}
 
 
 def strip_query(url: str) -> str:

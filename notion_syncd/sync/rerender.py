@@ -33,6 +33,8 @@ class Views:
         self.unresolved: dict[str, set[str]] = {}
         self.pending: set[str] = set()
         self.data_sources: set[str] = set()
+        self.before_flush: list[Callable[[], None]] = []
+        """Called at the start of every flush (records to rewrite before views are redone)."""
 
     def context(self, owner_id: str) -> Callable[[str], RenderContext]:
         """Render contexts for files of ``owner_id``; misses are remembered for later.
@@ -115,9 +117,15 @@ class Views:
         record = self.stored(stem)
         if stem is not None and record is not None:
             self.write_page(record, stem, entry.id)
+            # A row's titles and links also show in its data source's tables.
+            parent = (record.get("page") or {}).get("parent") or {}
+            if parent.get("type") == "data_source_id":
+                self.data_sources.add(dashed_id(str(parent["data_source_id"])))
 
     def flush(self) -> None:
         """Redo everything pending: re-renders, newly resolvable links, data sources."""
+        for callback in self.before_flush:
+            callback()
         for owner_id, targets in sorted(self.unresolved.items()):
             if any(self.index.path_of(target) for target in targets):
                 self.pending.add(owner_id)
