@@ -33,6 +33,7 @@ from notion_syncd.sync.fetch import FetchedRecord
 from notion_syncd.sync.listing import ReadAhead
 from notion_syncd.sync.parents import ParentResolver, direct_parent, parent_of
 from notion_syncd.sync.report import Failure, SyncReport
+from notion_syncd.sync.requery import Requery
 from notion_syncd.sync.window import ListingWindow
 from notion_syncd.sync.worker import FileRules, WorkItem, fetch_record
 from notion_syncd.sync.workqueue import WorkQueue
@@ -76,6 +77,7 @@ class Exporter:
         self._failures_in_a_row = 0
         self._since_checkpoint = 0
         self._parents = ParentResolver(client, writer.is_mirrored, self._write_missing_parent)
+        self._requery = Requery(client, writer, files)
 
     def export(self, results: Iterable[dict[str, Any]], pool: ThreadPoolExecutor) -> None:
         """Fetch and write what ``results`` lists, then the rows of new data sources."""
@@ -112,6 +114,20 @@ class Exporter:
                 log.info("sync.unlisted_children", count=self.queue.queued)
                 self.export((), pool)
         return queued
+
+    def follow_up(self) -> None:
+        """What writes and removals made stale that only Notion can tell (``refresh.py``)."""
+        followups = self._writer.derived.take_followups()
+        for data_source_id in followups.rows_to_query:
+            self._requery.rows(data_source_id)
+        for kind, object_id in followups.fetch_again:
+            self._write_missing_parent(kind, object_id)
+
+    def sweep_derived(self, report: SyncReport) -> None:
+        """The sweep's part: recomputed values, changed databases, orphaned files."""
+        self.follow_up()
+        for data_source_id in self._requery.sweep(report):
+            self._write_missing_parent("data_source", data_source_id)
 
     def _is_new(self, object_id: str) -> bool:
         return not self.queue.seen(object_id) and not self._writer.is_mirrored(object_id)
@@ -196,6 +212,7 @@ class Exporter:
         parent_id = self._parents.resolve(parent_of(record))
         if self._writer.write(fetched, parent_id):
             self.row_queries.append(object_id)
+        self.follow_up()
         self._window.wrote(object_id, str(obj.get("last_edited_time") or ""))
         for child_id, child_kind in discovery.child_objects(record.get("blocks") or []):
             if not self.queue.seen(child_id):

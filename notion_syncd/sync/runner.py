@@ -177,6 +177,7 @@ def _sync(
                 threshold=threshold,
                 allow_mass_delete=allow_mass_delete,
             )
+            exporter.sweep_derived(report)  # derived content only a new request can tell
     except SyncInterrupted:
         committer.checkpoint()
         raise

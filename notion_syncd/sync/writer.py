@@ -32,7 +32,8 @@ from notion_syncd.sync.placement import (
     place,
     short_name,
 )
-from notion_syncd.sync.removals import Mirrored, RemovalPlan
+from notion_syncd.sync.refresh import DerivedRefresh
+from notion_syncd.sync.removals import UNSHARED, Mirrored, RemovalPlan
 from notion_syncd.sync.report import Change
 from notion_syncd.sync.rerender import Views
 from notion_syncd.sync.state import Index, IndexEntry, Kind
@@ -61,6 +62,8 @@ class MirrorWriter:
         """An object was added, moved or removed (index.html and the pages gauge follow)."""
         self.written: dict[str, str] = {}
         """Objects written by this sync, with the ``last_edited_time`` written."""
+        self.derived = DerivedRefresh(mirror, self.index, self.views, self.written)
+        """Content of other records that depends on what is written (``refresh.py``)."""
         self._now = now
         self._note = note
 
@@ -120,6 +123,7 @@ class MirrorWriter:
         parent = page.get("parent") or {}
         if parent.get("type") == "data_source_id":
             self.views.data_sources.add(dashed_id(parent["data_source_id"]))
+        self.derived.written(record, previous)  # mentions, child blocks, synced copies
         self._after_write(object_id, previous, placement, old_stem, stem)
 
     def _write_data_source(self, record: dict[str, Any], parent_id: str | None) -> bool:
@@ -144,6 +148,7 @@ class MirrorWriter:
         self._relocate(old_stem, stem)
         self.mirror.write(f"{stem}.json", record_json(record))
         self.views.data_sources.add(object_id)
+        self.derived.written(record, previous)  # mentions, child block, rows (schema)
         self._after_write(object_id, previous, placement, old_stem, stem)
         return previous is None
 
@@ -280,6 +285,7 @@ class MirrorWriter:
             record = self.views.stored(stem)
             if record is not None:
                 backlinks.update(self.mirror, removal.id, backlinks.link_targets(record), ())
+            self.derived.removed(record, unshared=removal.reason == UNSHARED, gone=gone)
             self.views.pending.update(set(backlinks.sources_of(self.mirror, removal.id)) - gone)
             parent = self.index.get(entry.parent) if entry and entry.parent else None
             if parent is not None and parent.kind == "data_source" and parent.id not in gone:
