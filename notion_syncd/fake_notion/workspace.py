@@ -439,6 +439,40 @@ class Workspace:
             self.searchable_since[source_id] = now
             return source_id
 
+    def update_schema(self, data_source_id: str, changes: dict[str, Any]) -> None:
+        """Change a schema as ``PATCH /v1/data_sources/{id}`` does.
+
+        ``changes`` maps a property name to a spec (add it), ``{"name": new}`` (rename it)
+        or ``None`` (remove it and its values). The data source's ``last_edited_time``
+        moves; its rows keep theirs (their page objects show the new schema all the same).
+        """
+        with self.lock:
+            source = self.data_sources[self.resolve(data_source_id)]
+            for name, change in changes.items():
+                if change is None:
+                    del source.properties[name]
+                    for row in source.rows:
+                        self.pages[row].properties.pop(name, None)
+                elif isinstance(change, dict) and set(change) == {"name"}:
+                    self._rename_property(source, name, str(change["name"]))
+                else:
+                    added = normalize_schema(
+                        {name: change}, lambda: property_id(self._ids.rng), self._ids.new_uuid
+                    )
+                    self._complete_relations(added)
+                    source.properties[name] = added[name]
+            self._edited(source.id)
+
+    def _rename_property(self, source: DataSourceRecord, old: str, new: str) -> None:
+        source.properties = {
+            (new if key == old else key): ({**entry, "name": new} if key == old else entry)
+            for key, entry in source.properties.items()
+        }
+        for row in source.rows:
+            values = self.pages[row].properties
+            if old in values:
+                values[new] = values.pop(old)
+
     def _complete_relations(self, properties: JSON) -> None:
         """Fill the ids Notion adds to relation and rollup configs."""
         for entry in properties.values():
