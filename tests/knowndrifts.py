@@ -13,6 +13,9 @@ Remove an exclusion as soon as its fix lands; the state machine then checks the 
 
 from __future__ import annotations
 
+import csv
+import html
+import io
 import json
 import re
 from collections.abc import Callable
@@ -75,15 +78,89 @@ def _child_page_titles_blanked(tree: Tree) -> Tree:
     return result
 
 
+_MD_CELL_SEPARATOR = re.compile(r"(?<!\\)\|")
+_HTML_CELLS = re.compile(r"<t[hd]>(.*?)</t[hd]>")
+
+
+def _relation_columns_blanked(tree: Tree) -> Tree:
+    """D7: relation columns of data-source tables (.csv, .md and .html views)."""
+    result = dict(tree)
+    for path, data in tree.items():
+        if not path.endswith(".json") or path.startswith("_"):
+            continue
+        source = json.loads(data).get("data_source")
+        if not source:
+            continue
+        relations = {
+            name
+            for name, entry in (source.get("properties") or {}).items()
+            if entry.get("type") == "relation"
+        }
+        stem = path[: -len(".json")]
+        for suffix, blank in ((".csv", _blank_csv), (".md", _blank_md), (".html", _blank_html)):
+            if stem + suffix in result and relations:
+                result[stem + suffix] = blank(result[stem + suffix].decode(), relations).encode()
+    return result
+
+
+def _blank_csv(text: str, relations: set[str]) -> str:
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        return text
+    columns = [i for i, name in enumerate(rows[0]) if name in relations]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for number, row in enumerate(rows):
+        writer.writerow(
+            [("<D7>" if number and i in columns else cell) for i, cell in enumerate(row)]
+        )
+    return out.getvalue()
+
+
+def _blank_md(text: str, relations: set[str]) -> str:
+    lines = text.split("\n")
+    columns: list[int] = []
+    for number, line in enumerate(lines):
+        if line.startswith("## Rows"):
+            columns = []
+            header = lines[number + 2] if number + 2 < len(lines) else ""
+            cells = [c.strip() for c in _MD_CELL_SEPARATOR.split(header)]
+            columns = [i for i, name in enumerate(cells) if name in relations]
+        elif columns and line.startswith("| ") and number > 0 and not line.startswith("| ---"):
+            cells = _MD_CELL_SEPARATOR.split(line)
+            for i in columns:
+                if i < len(cells):
+                    cells[i] = " <D7> "
+            lines[number] = "|".join(cells)
+    return "\n".join(lines)
+
+
+def _blank_html(text: str, relations: set[str]) -> str:
+    lines = text.split("\n")
+    columns: list[int] = []
+    for number, line in enumerate(lines):
+        if line == '<table class="rows">' and number + 1 < len(lines):
+            names = _HTML_CELLS.findall(lines[number + 1])
+            columns = [i for i, name in enumerate(names) if html.unescape(name) in relations]
+        elif columns and line.startswith("<tr><td>"):
+            cells = _HTML_CELLS.findall(line)
+            cells = [("<D7>" if i in columns else c) for i, c in enumerate(cells)]
+            lines[number] = "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+    return "\n".join(lines)
+
+
 NORMALISERS: dict[str, Normaliser] = {
     "D2": _mention_titles_blanked,
     "D3": _child_page_titles_blanked,
+    "D7": _relation_columns_blanked,
 }
 """Drift id → normaliser applied to both trees."""
 
 DISABLED_RULES: dict[str, str] = {
     "move_database": "D1: a database moved to another page stays at its old path",
     "rename_database": "D4: a renamed database's parent page links to its old path",
+    "edit_synced_original": "D5: an edit in a synced original does not reach its copies",
+    "change_schema": "D6: a schema change does not reach the rows' files",
 }
 """State-machine rule → the open drift it would trigger."""
 

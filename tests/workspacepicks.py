@@ -68,7 +68,7 @@ def unshared(ws: Workspace) -> list[str]:
         return pages + [db for db, record in ws.databases.items() if not record.shared]
 
 
-def text_blocks(ws: Workspace) -> list[str]:
+def text_blocks(ws: Workspace, *, in_synced_originals: bool = True) -> list[str]:
     """Live paragraph-like blocks whose text can be edited."""
     with ws.lock:
         return [
@@ -76,7 +76,16 @@ def text_blocks(ws: Workspace) -> list[str]:
             for block_id, block in ws.blocks.items()
             if block.type in ("paragraph", "bulleted_list_item", "to_do", "quote")
             and not ws.is_trashed(block_id)
+            and (in_synced_originals or not _in_synced_original(ws, block_id))
         ]
+
+
+def _in_synced_original(ws: Workspace, block_id: str) -> bool:
+    return any(
+        ws.blocks[a].type == "synced_block"
+        for a in ws.ancestors(block_id)
+        if a in ws.blocks and a != block_id
+    )
 
 
 def synced_originals(ws: Workspace) -> list[str]:
