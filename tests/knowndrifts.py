@@ -149,10 +149,46 @@ def _blank_html(text: str, relations: set[str]) -> str:
     return "\n".join(lines)
 
 
+def _orphan_files_dropped(tree: Tree) -> Tree:
+    """D8: downloaded files that no other file of the tree names."""
+    named = b"\n".join(data for path, data in tree.items() if not path.startswith("_files/"))
+    return {
+        path: data
+        for path, data in tree.items()
+        if not path.startswith("_files/") or path.rsplit("/", 1)[-1].encode() in named
+    }
+
+
+def _trash_flags_in_synced_copies(tree: Tree) -> Tree:
+    """D9: ``in_trash``/``archived`` of the blocks a synced copy shows (its original's)."""
+
+    def strip(node: Any) -> Any:
+        if isinstance(node, list):
+            return [strip(item) for item in node]
+        if isinstance(node, dict):
+            kept = {k: v for k, v in node.items() if k not in ("in_trash", "archived")}
+            return {key: strip(value) for key, value in kept.items()}
+        return node
+
+    def copies(node: Any) -> Any:
+        if (
+            isinstance(node, dict)
+            and node.get("type") == "synced_block"
+            and (node.get("synced_block") or {}).get("synced_from")
+            and "children" in node
+        ):
+            return {**node, "children": strip(node["children"])}
+        return node
+
+    return _map_json(tree, copies)
+
+
 NORMALISERS: dict[str, Normaliser] = {
     "D2": _mention_titles_blanked,
     "D3": _child_page_titles_blanked,
     "D7": _relation_columns_blanked,
+    "D8": _orphan_files_dropped,
+    "D9": _trash_flags_in_synced_copies,
 }
 """Drift id → normaliser applied to both trees."""
 

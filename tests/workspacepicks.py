@@ -6,7 +6,6 @@ so ``pick(items, n)`` with a drawn ``n`` shrinks towards the first object.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from notion_syncd.notion.fake import Workspace
@@ -106,11 +105,26 @@ def containers_for(ws: Workspace, moving: str) -> list[str]:
 
 
 def linked_targets(ws: Workspace) -> list[str]:
-    """Pages that some block or property mentions, links to or relates to."""
+    """Pages that some live block or some property mentions, links to or relates to."""
     with ws.lock:
-        text = json.dumps([b.payload for b in ws.blocks.values() if not b.in_trash])
-        text += json.dumps([p.properties for p in ws.pages.values()])
-        return [page_id for page_id in ws.pages if page_id in text]
+        named: set[str] = set()
+        for block in ws.blocks.values():
+            if not block.in_trash:
+                _strings(block.payload, named)
+        for page in ws.pages.values():
+            _strings(page.properties, named)
+        return [page_id for page_id in ws.pages if page_id in named]
+
+
+def _strings(node: object, found: set[str]) -> None:
+    if isinstance(node, str):
+        found.add(node)
+    elif isinstance(node, dict):
+        for value in node.values():
+            _strings(value, found)
+    elif isinstance(node, list):
+        for item in node:
+            _strings(item, found)
 
 
 def relation_property(ws: Workspace, source_id: str) -> str | None:
