@@ -375,6 +375,10 @@ class Workspace:
         with self.lock:
             object_id = self.resolve(page_id)
             target = self.resolve(new_parent) if new_parent is not None else None
+            source_id = self._data_source_for(target) if target is not None else None
+            if source_id is not None:
+                self._move_into_data_source(object_id, source_id)
+                return
             old_parent = self.parent_id(object_id)
             self._detach(object_id, old_parent)
             record = self._record(object_id)
@@ -383,6 +387,29 @@ class Workspace:
             self._edited(object_id)
             if old_parent is not None:
                 self._content_changed(old_parent)
+
+    def _move_into_data_source(self, page_id: str, source_id: str) -> None:
+        """A page (not a row) moved into a database becomes a row: its title, nothing else."""
+        page = self.pages[page_id]
+        if page.parent["type"] == "data_source_id":
+            raise ValueError("moving a row between databases is not supported")
+        title = copy.deepcopy(self._title_value(page))
+        old_parent = self.parent_id(page_id)
+        self._detach(page_id, old_parent)
+        source = self.data_sources[source_id]
+        page.parent = {
+            "type": "data_source_id",
+            "data_source_id": source.id,
+            "database_id": source.database_id,
+        }
+        name = title_property_name(source.properties)
+        page.properties = {name: {"id": "title", "type": "title", "title": title}}
+        page.unique_number = source.next_unique_number
+        source.next_unique_number += 1
+        source.rows.append(page_id)
+        self._edited(page_id)
+        if old_parent is not None:
+            self._content_changed(old_parent)
 
     # ------------------------------------------------------------------ databases
 
