@@ -183,12 +183,28 @@ def _trash_flags_in_synced_copies(tree: Tree) -> Tree:
     return _map_json(tree, copies)
 
 
+def _database_time_blanked(tree: Tree) -> Tree:
+    """D10: the stored database container's ``last_edited_time`` in data-source records."""
+
+    def blank(node: Any) -> Any:
+        if (
+            isinstance(node, dict)
+            and "data_source" in node
+            and isinstance(node.get("database"), dict)
+        ):
+            return {**node, "database": {**node["database"], "last_edited_time": "<D10>"}}
+        return node
+
+    return _map_json(tree, blank)
+
+
 NORMALISERS: dict[str, Normaliser] = {
     "D2": _mention_titles_blanked,
     "D3": _child_page_titles_blanked,
     "D7": _relation_columns_blanked,
     "D8": _orphan_files_dropped,
     "D9": _trash_flags_in_synced_copies,
+    "D10": _database_time_blanked,
 }
 """Drift id → normaliser applied to both trees."""
 
