@@ -48,7 +48,7 @@ from mirrortree import (
     tree_differences,
     watermark_order,
 )
-from synchelpers import TOKEN, TestClock, make_settings
+from synchelpers import TOKEN, TestClock
 from workspacepicks import (
     containers_for,
     data_sources,
@@ -67,11 +67,11 @@ from workspacepicks import (
     unshared,
 )
 
-from notion_syncd.config import Settings
+from notion_syncd.config import Settings, load_settings
 from notion_syncd.errors import NothingShared
+from notion_syncd.fake_notion import FakeNotion, Workspace, generate_workspace
+from notion_syncd.fake_notion import richtext as rt
 from notion_syncd.notion.client import NotionClient
-from notion_syncd.notion.fake import FakeNotionServer, Workspace, generate_workspace
-from notion_syncd.notion.fake import richtext as rt
 from notion_syncd.sync.runner import run_sync
 
 PROFILE = os.environ.get("SYNC_MACHINE_PROFILE", "ci")
@@ -100,6 +100,8 @@ pytestmark = [pytest.mark.slow] if PROFILE == "long" else []
 TITLES = ("Alpha", "alpha", "Beta", "Ünïcode café", "a/b: c?", "", "Notes", "Alpha")
 WORDS = ("edited", "lantern", "river", "new text", "¿qué?", "**not bold**")
 Index = st.integers(min_value=0, max_value=63)
+FAKE_URL = "http://notion.fake"
+"""Base URL of the fake (requests never leave the process: ``httpx.MockTransport``)."""
 
 
 class SyncMachine(RuleBasedStateMachine):
@@ -110,7 +112,7 @@ class SyncMachine(RuleBasedStateMachine):
         self.tmp = Path(tempfile.mkdtemp(prefix="sync-machine-"))
         self.clock = TestClock()
         self.ws = Workspace(self.clock)
-        self.server: FakeNotionServer | None = None
+        self.fake = FakeNotion(self.ws, token=TOKEN)
         self.highest_watermark: str | None = None
         self.fresh_exports = 0
 
@@ -134,35 +136,43 @@ class SyncMachine(RuleBasedStateMachine):
         )
         self.clock.tick = timedelta(0)
         self.clock.advance(minutes=5)
-        self.server = FakeNotionServer(self.ws, token=TOKEN)
-        self.server.start()
         self.settings = self._settings(self.tmp / "mirror", checkpoint_pages)
         self._sync(sweep=False)
 
-    def _settings(self, repo: Path, checkpoint_pages: int = 500, concurrency: int = 2) -> Settings:
-        assert self.server is not None
-        return make_settings(
-            self.server,
-            repo,
-            rate=1000,
-            notion={"burst": 1000, "concurrency": concurrency},
-            sync={"checkpoint_pages": checkpoint_pages},
+    def _settings(
+        self, repo: Path, checkpoint_pages: int = 500, concurrency: int = CONCURRENCY
+    ) -> Settings:
+        return load_settings(
+            None,
+            overrides={
+                "notion": {
+                    "token": TOKEN,
+                    "base_url": FAKE_URL,
+                    "requests_per_second": 1000,
+                    "burst": 1000,
+                    "concurrency": concurrency,
+                },
+                "export": {"repo": str(repo), "formats": ["markdown", "json", "csv", "html"]},
+                "sync": {"checkpoint_pages": checkpoint_pages},
+            },
+            environ={},
         )
 
     def _client(self, transport: httpx.BaseTransport | None = None) -> NotionClient:
-        """A client of the fake as ``run_sync`` would make one from the settings."""
-        assert self.server is not None
+        """A client of the fake (through ``FakeNotion.handle``, no socket), as ``run_sync``
+        would make one from the settings."""
         return NotionClient(
             TOKEN,
-            base_url=self.server.base_url,
+            base_url=FAKE_URL,
             requests_per_second=self.settings.notion.requests_per_second,
             burst=self.settings.notion.burst,
-            transport=transport or _plain_http(),
+            transport=transport or self._transport(),
         )
 
+    def _transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.fake.handle)
+
     def teardown(self) -> None:
-        if self.server is not None:
-            self.server.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     # -- time ------------------------------------------------------------------------
@@ -257,10 +267,26 @@ class SyncMachine(RuleBasedStateMachine):
     def restore(self, n: int) -> None:
         self.ws.restore(pick(trashed(self.ws), n))
 
-    @precondition(lambda self: live_pages(self.ws) or databases(self.ws))
+    def _linked(self) -> set[str]:
+        """Pages whose unsharing changes other pages: link targets, synced-original holders."""
+        holders = {a for b in synced_originals(self.ws) for a in self.ws.ancestors(b)}
+        return set(linked_targets(self.ws)) | holders
+
+    def _unlinked(self) -> list[str]:
+        linked = self._linked()
+        return [o for o in live_pages(self.ws) + databases(self.ws) if o not in linked]
+
+    @precondition(lambda self: self._unlinked())
     @rule(n=Index)
     def unshare(self, n: int) -> None:
-        self.ws.unshare(pick(live_pages(self.ws) + databases(self.ws), n))
+        """Unshare a page or database nothing else mentions, links to or copies from."""
+        self.ws.unshare(pick(self._unlinked(), n))
+
+    @precondition(lambda self: enabled("unshare_linked") and self._linked())
+    @rule(n=Index)
+    def unshare_linked(self, n: int) -> None:
+        """Unshare a page that others mention, link to, relate to or copy a synced block from."""
+        self.ws.unshare(pick(sorted(self._linked()), n))
 
     @precondition(lambda self: unshared(self.ws))
     @rule(n=Index)
@@ -340,8 +366,7 @@ class SyncMachine(RuleBasedStateMachine):
 
     @rule(after=st.integers(0, 40), sweep=st.booleans())
     def killed_sync_then_rerun(self, after: int, sweep: bool) -> None:
-        assert self.server is not None
-        switch = KillSwitch(_plain_http(), after)
+        switch = KillSwitch(self._transport(), after)
         client = self._client(switch)
         # One worker: the kill instant is then deterministic.
         killed_settings = self._settings(
@@ -409,11 +434,6 @@ class SyncMachine(RuleBasedStateMachine):
                 parent = page.parent
                 if parent["type"] not in ("workspace",):
                     assert self.ws.kind_of(str(parent[parent["type"]])) is not None
-
-
-def _plain_http() -> httpx.HTTPTransport:
-    """Loopback HTTP without loading the CA bundle (50 ms per client, most of a step)."""
-    return httpx.HTTPTransport(verify=False)
 
 
 def _git(repo: Path, *args: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from notion_syncd.notion.fake import Workspace
+from notion_syncd.fake_notion import Workspace
 
 
 def pick(items: Sequence[str], n: int) -> str:
