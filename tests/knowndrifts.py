@@ -1,7 +1,7 @@
 """Exclusions for known drifts between an incremental mirror and a fresh export.
 
-Every open drift is reported in /work/notes/drifts.md (section ``D<n>``) and excluded
-here in one of two ways, each named after its drift:
+Every open drift has an id ``D<n>`` (the team's drift log has its minimal steps and
+diff; the docstring or reason here says what it is) and is excluded in one of two ways:
 
 - a *normaliser* applied to both trees before they are compared, hiding exactly that
   drift's difference and nothing more (``NORMALISERS``);

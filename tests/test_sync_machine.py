@@ -7,14 +7,15 @@ committed watermark must not move back and the working tree must equal HEAD.
 
 Profiles (``SYNC_MACHINE_PROFILE``):
 
-- ``ci`` (default): a few examples, derandomized (the same examples on every run, no
-  example database), so CI cannot flake on a new random draw;
-- ``long``: 2,000 random examples, marked ``slow``; run it with
-  ``SYNC_MACHINE_PROFILE=long pytest -p no:cacheprovider tests/test_sync_machine.py``.
+- ``ci`` (default): 25 examples of up to 20 steps, derandomized (the same examples on
+  every run, no example database), one fetch worker: CI cannot flake on a new draw;
+- ``long``: 2,000 random examples of up to 30 steps, two fetch workers, marked ``slow``:
+  ``SYNC_MACHINE_PROFILE=long pytest -m slow tests/test_sync_machine.py``.
 
-Known drifts (the incremental mirror differs from a fresh export, reported in
-``/work/notes/drifts.md``) are excluded by ``knowndrifts.py``, each exclusion named after
-its drift; remove an exclusion when its fix lands.
+The fake answers through ``FakeNotion.handle`` (``httpx.MockTransport``, no socket); a
+killed sync is simulated by ``killswitch.KillSwitch`` (see its limits there). Known
+drifts (the incremental mirror differs from a fresh export) are excluded by
+``knowndrifts.py``, each exclusion named after its drift; remove one when its fix lands.
 """
 
 from __future__ import annotations
