@@ -213,7 +213,10 @@ DISABLED_RULES: dict[str, str] = {
     "rename_database": "D4: a renamed database's parent page links to its old path",
     "edit_synced_original": "D5: an edit in a synced original does not reach its copies",
     "change_schema": "D6: a schema change does not reach the rows' files",
-    "unshare_linked": "D11: mentions of and synced copies from an unshared page keep its content",
+    "unshare_linked": (
+        "D11: mentions of and synced copies from an unshared page keep its content; "
+        "D12: an unshared database's parent page keeps a link to it"
+    ),
 }
 """State-machine rule → the open drift it would trigger."""
 

@@ -269,9 +269,12 @@ class SyncMachine(RuleBasedStateMachine):
         self.ws.restore(pick(trashed(self.ws), n))
 
     def _linked(self) -> set[str]:
-        """Pages whose unsharing changes other pages: link targets, synced-original holders."""
-        holders = {a for b in synced_originals(self.ws) for a in self.ws.ancestors(b)}
-        return set(linked_targets(self.ws)) | holders
+        """What others show when it is unshared: link targets, synced-original holders, and
+        databases (their parent page links to them)."""
+        holders = {
+            a for b in synced_originals(self.ws) for a in self.ws.ancestors(b) if a in self.ws.pages
+        }
+        return set(linked_targets(self.ws)) | holders | set(databases(self.ws))
 
     def _unlinked(self) -> list[str]:
         linked = self._linked()
