@@ -375,6 +375,10 @@ class Workspace:
         with self.lock:
             object_id = self.resolve(page_id)
             target = self.resolve(new_parent) if new_parent is not None else None
+            source_id = self._data_source_for(target) if target is not None else None
+            if source_id is not None:
+                self._move_into_data_source(object_id, source_id)
+                return
             old_parent = self.parent_id(object_id)
             self._detach(object_id, old_parent)
             record = self._record(object_id)
@@ -383,6 +387,29 @@ class Workspace:
             self._edited(object_id)
             if old_parent is not None:
                 self._content_changed(old_parent)
+
+    def _move_into_data_source(self, page_id: str, source_id: str) -> None:
+        """A page (not a row) moved into a database becomes a row: its title, nothing else."""
+        page = self.pages[page_id]
+        if page.parent["type"] == "data_source_id":
+            raise ValueError("moving a row between databases is not supported")
+        title = copy.deepcopy(self._title_value(page))
+        old_parent = self.parent_id(page_id)
+        self._detach(page_id, old_parent)
+        source = self.data_sources[source_id]
+        page.parent = {
+            "type": "data_source_id",
+            "data_source_id": source.id,
+            "database_id": source.database_id,
+        }
+        name = title_property_name(source.properties)
+        page.properties = {name: {"id": "title", "type": "title", "title": title}}
+        page.unique_number = source.next_unique_number
+        source.next_unique_number += 1
+        source.rows.append(page_id)
+        self._edited(page_id)
+        if old_parent is not None:
+            self._content_changed(old_parent)
 
     # ------------------------------------------------------------------ databases
 
@@ -438,6 +465,40 @@ class Workspace:
             database.data_source_ids.append(source_id)
             self.searchable_since[source_id] = now
             return source_id
+
+    def update_schema(self, data_source_id: str, changes: dict[str, Any]) -> None:
+        """Change a schema as ``PATCH /v1/data_sources/{id}`` does.
+
+        ``changes`` maps a property name to a spec (add it), ``{"name": new}`` (rename it)
+        or ``None`` (remove it and its values). The data source's ``last_edited_time``
+        moves; its rows keep theirs (their page objects show the new schema all the same).
+        """
+        with self.lock:
+            source = self.data_sources[self.resolve(data_source_id)]
+            for name, change in changes.items():
+                if change is None:
+                    del source.properties[name]
+                    for row in source.rows:
+                        self.pages[row].properties.pop(name, None)
+                elif isinstance(change, dict) and set(change) == {"name"}:
+                    self._rename_property(source, name, str(change["name"]))
+                else:
+                    added = normalize_schema(
+                        {name: change}, lambda: property_id(self._ids.rng), self._ids.new_uuid
+                    )
+                    self._complete_relations(added)
+                    source.properties[name] = added[name]
+            self._edited(source.id)
+
+    def _rename_property(self, source: DataSourceRecord, old: str, new: str) -> None:
+        source.properties = {
+            (new if key == old else key): ({**entry, "name": new} if key == old else entry)
+            for key, entry in source.properties.items()
+        }
+        for row in source.rows:
+            values = self.pages[row].properties
+            if old in values:
+                values[new] = values.pop(old)
 
     def _complete_relations(self, properties: JSON) -> None:
         """Fill the ids Notion adds to relation and rollup configs."""
