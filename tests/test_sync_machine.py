@@ -7,10 +7,12 @@ committed watermark must not move back and the working tree must equal HEAD.
 
 Profiles (``SYNC_MACHINE_PROFILE``):
 
-- ``ci`` (default): 25 examples of up to 20 steps, derandomized (the same examples on
+- ``ci`` (default): 200 examples of up to 20 steps, derandomized (the same examples on
   every run, no example database), one fetch worker: CI cannot flake on a new draw;
 - ``long``: 2,000 random examples of up to 30 steps, two fetch workers, marked ``slow``:
-  ``SYNC_MACHINE_PROFILE=long pytest -m slow tests/test_sync_machine.py``.
+  ``SYNC_MACHINE_PROFILE=long pytest -m slow tests/test_sync_machine.py``
+  (``SYNC_MACHINE_EXAMPLES=N`` sets another count, e.g. to share a long run between
+  processes, each drawing its own random examples).
 
 The fake answers through ``FakeNotion.handle`` (``httpx.MockTransport``, no socket); a
 killed sync is simulated by ``killswitch.KillSwitch`` (see its limits there). Known
@@ -78,7 +80,7 @@ from notion_syncd.sync.runner import run_sync
 PROFILE = os.environ.get("SYNC_MACHINE_PROFILE", "ci")
 PROFILES = {
     "ci": settings(
-        max_examples=25,
+        max_examples=200,
         stateful_step_count=20,
         derandomize=True,
         database=None,
@@ -87,7 +89,7 @@ PROFILES = {
         print_blob=True,
     ),
     "long": settings(
-        max_examples=2000,
+        max_examples=int(os.environ.get("SYNC_MACHINE_EXAMPLES", "2000")),
         stateful_step_count=30,
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
