@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from mirrortree import exported_tree, tree_differences
 from synchelpers import TestClock, changed_files, git, make_settings, serve
 
 from notion_syncd.config import Settings
@@ -33,26 +34,17 @@ def _settle(clock: TestClock) -> None:
     clock.advance(minutes=10)
 
 
-def _tree(repo: Path) -> dict[str, bytes]:
-    """Every file of a mirror outside .git/ and .notion-syncd/."""
-    return {
-        path.relative_to(repo).as_posix(): path.read_bytes()
-        for path in sorted(repo.rglob("*"))
-        if path.is_file() and path.relative_to(repo).parts[0] not in (".git", ".notion-syncd")
-    }
-
-
 def _assert_fresh_export_equal(
     server: FakeNotionServer, settings: Settings, tmp_path: Path, clock: TestClock
 ) -> None:
     """The incremental mirror is byte-identical to a fresh export of the same workspace."""
     fresh = make_settings(server, tmp_path / "fresh-export")
     run_sync(fresh, now=clock)
-    kept, exported = _tree(Path(settings.export.repo)), _tree(Path(fresh.export.repo))
-    differing = sorted(
-        path for path in set(kept) | set(exported) if kept.get(path) != exported.get(path)
+    kept = exported_tree(Path(settings.export.repo))
+    differences = tree_differences(kept, exported_tree(Path(fresh.export.repo)))
+    assert differences == [], "the mirror drifted from a fresh export:\n" + "\n".join(
+        differences[:40]
     )
-    assert differing == [], f"the mirror drifted from a fresh export: {differing[:10]}"
 
 
 def _record_paths(repo: Path) -> dict[str, Path]:
