@@ -14,7 +14,8 @@ boundary where they happen; everything above the boundary only sees these classe
     │   │   └── NotionNotFound          404: missing or not shared with the integration
     │   ├── NotionUnavailable           retries exhausted (429/5xx/timeouts) within the time bound
     │   │   └── NotionRateLimited       Notion asked to wait longer than the bound: fail now
-    │   └── NotionBadResponse           the body is not what the API documents
+    │   ├── NotionBadResponse           the body is not what the API documents
+    │   └── NotionInconsistent          answers contradict each other (moved mid-sync)
     ├── FileDownloadError               a hosted file could not be downloaded
     ├── GitStoreError                   the mirror repository cannot be read or written
     │   ├── RepositoryLocked            another notion-syncd process holds the repository
@@ -111,6 +112,10 @@ class NotionRateLimited(NotionUnavailable):
 
 class NotionBadResponse(NotionError):
     """The API returned something that is not the documented shape."""
+
+
+class NotionInconsistent(NotionError):
+    """Notion's answers contradict each other (an object moved while the sync read it)."""
 
 
 class FileDownloadError(NotionSyncdError):

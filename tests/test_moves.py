@@ -176,3 +176,33 @@ def test_moves_failed_fetch_listed_then_retried(tmp_path: Path) -> None:
     assert "sturdy edit" in _records(repo)[other].with_suffix(".md").read_text()
     assert retried.failed == 0 and retried.fetched >= 1
     assert "new content" in md.read_text()
+
+
+def test_moves_parent_and_child_swap_places(tmp_path: Path) -> None:
+    """B leaves A, then A goes under B: A (listed first) is written after B, no loop."""
+    clock, ws = _workspace()
+    outer = ws.add_page(None, "Outer", _paragraphs(2, "outer"))
+    inner = ws.add_page(outer, "Inner", _paragraphs(2, "inner"))
+    deepest = ws.add_page(inner, "Deepest", _paragraphs(2, "deepest"))
+    _settle(clock)
+    with serve(ws) as server:
+        settings = make_settings(server, tmp_path / "mirror")
+        run_sync(settings, now=clock)
+        clock.advance(minutes=3)
+        ws.move(inner, None)
+        clock.advance(minutes=1)
+        ws.move(outer, deepest)
+        clock.advance(minutes=3)
+        report = run_sync(settings, now=clock)
+        fresh = make_settings(server, tmp_path / "fresh")
+        run_sync(fresh, now=clock)
+    repo = Path(settings.export.repo)
+    paths = {key: str(path.relative_to(repo)) for key, path in _records(repo).items()}
+    fresh_paths = {
+        key: str(path.relative_to(fresh.export.repo))
+        for key, path in _records(Path(fresh.export.repo)).items()
+    }
+    assert report.failures == []
+    assert paths == fresh_paths
+    folders = [part.split(" ")[0] for part in paths[ws.resolve(outer)].split("/")]
+    assert folders == ["Inner", "Deepest", "Outer"]

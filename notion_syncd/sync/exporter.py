@@ -21,6 +21,7 @@ import structlog
 from notion_syncd.errors import (
     NotionError,
     NotionHTTPError,
+    NotionInconsistent,
     NotionNotFound,
     NotionRateLimited,
     NotionUnauthorized,
@@ -76,6 +77,8 @@ class Exporter:
         """Child pages/databases seen in written blocks (search may not show them yet)."""
         self._failures_in_a_row = 0
         self._since_checkpoint = 0
+        self._untangling: set[str] = set()
+        """Parents being written first because the mirror still has them under the child."""
         self._parents = ParentResolver(client, writer.is_mirrored, self._write_missing_parent)
         self._requery = Requery(client, writer, files)
 
@@ -207,9 +210,11 @@ class Exporter:
             return
         if wait_for_parent and self._hold_for_parent(record, fetched):
             return
+        parent_id = self._parents.resolve(parent_of(record))
+        if parent_id is not None:
+            self._untangle(object_id, parent_id)
         self._report.fetched += 1
         self._report.absorb(fetched.report)
-        parent_id = self._parents.resolve(parent_of(record))
         if self._writer.write(fetched, parent_id):
             self.row_queries.append(object_id)
         self.follow_up()
@@ -232,6 +237,41 @@ class Exporter:
             return False
         kind, parent_id = parent
         return self.queue.hold(parent_id, fetched, lambda: self._work_item(parent_id, kind, None))
+
+    def _untangle(self, object_id: str, parent_id: str) -> None:
+        """Make sure the new parent is not (still) mirrored inside the object itself.
+
+        Notion has no cycles, so when the parent's mirrored chain runs through the
+        object, some page on that chain moved and its move is not written yet (B left A,
+        then A went under C inside B, and A is listed first). The chain's pages are
+        fetched by id and written, from the one right under the object down, until the
+        loop is gone; if it stays (pages moved again meanwhile), the object fails and is
+        retried next sync rather than being written into its own folder.
+        """
+        index = self._writer.index
+        if not index.descends_from(parent_id, object_id):
+            return
+        chain = []
+        for entry in index.lineage(parent_id):
+            if entry is None or entry.id == object_id:
+                break
+            if not entry.alias_of:
+                chain.append(entry)
+        for entry in reversed(chain):
+            if entry.id in self._untangling:
+                continue
+            kind = "data_source" if entry.kind == "data_source" else "page"
+            self._untangling.add(entry.id)
+            try:
+                fetched = self._fetch(self._work_item(entry.id, kind, None))
+                self._write(fetched, wait_for_parent=False)
+            finally:
+                self._untangling.discard(entry.id)
+            if not index.descends_from(parent_id, object_id):
+                return
+        raise NotionInconsistent(
+            f"{parent_id} is still inside {object_id} in Notion's answers; retried next sync"
+        )
 
     def _release(self, parent_id: str) -> None:
         for child in self.queue.release(parent_id):

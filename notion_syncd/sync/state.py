@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
@@ -27,6 +28,7 @@ STATE_FILE = f"{STATE_DIR}/state.json"
 INDEX_DIR = f"{STATE_DIR}/index"
 LEDGER_FILE = f"{STATE_DIR}/last-sync.json"
 FORMAT_VERSION = 1
+MAX_DEPTH = 200  # parent hops followed before a chain counts as broken
 
 Kind = Literal["page", "data_source", "database"]
 
@@ -156,28 +158,49 @@ class Index:
         self._paths.clear()
 
     def path_of(self, notion_id: str) -> str | None:
-        """Repo-relative path stem of an object's files, or None when not mirrored."""
+        """Repo-relative path stem of an object's files, or None when not mirrored.
+
+        None also for an entry whose parent chain loops back on itself, which the writer
+        never leaves behind (``Exporter`` writes a parent that moved first) but a damaged
+        index could hold.
+        """
         key = dashed_id(notion_id)
         if key in self._paths:
             return self._paths[key]
-        path = self._compute_path(key, depth=0)
+        names = []
+        for entry in self.lineage(key):
+            if entry is None:
+                path = None
+                break
+            if not entry.alias_of:
+                names.append(entry.name)
+        else:
+            path = "/".join(reversed(names))
         if len(self._paths) > 10_000:
             self._paths.clear()
         self._paths[key] = path
         return path
 
-    def _compute_path(self, key: str, depth: int) -> str | None:
-        entry = self.get(key)
-        if entry is None or depth > 200:
-            return None
-        if entry.alias_of:
-            return self._compute_path(entry.alias_of, depth + 1)
-        if entry.parent is None:
-            return entry.name
-        parent_path = self.path_of(entry.parent)
-        if parent_path is None:
-            return None
-        return f"{parent_path}/{entry.name}"
+    def lineage(self, notion_id: str) -> Iterator[IndexEntry | None]:
+        """An entry, then its alias target or parent, up to the top level.
+
+        Ends with ``None`` when a link is missing or the chain loops (a cycle).
+        """
+        key: str | None = dashed_id(notion_id)
+        seen: set[str] = set()
+        while key is not None:
+            entry = self.get(key)
+            if entry is None or key in seen or len(seen) > MAX_DEPTH:
+                yield None
+                return
+            seen.add(key)
+            yield entry
+            key = entry.alias_of or entry.parent
+
+    def descends_from(self, notion_id: str, ancestor_id: str) -> bool:
+        """True when ``ancestor_id`` is on the mirrored parent chain of ``notion_id``."""
+        ancestor = dashed_id(ancestor_id)
+        return any(entry is not None and entry.id == ancestor for entry in self.lineage(notion_id))
 
     def title_of(self, notion_id: str) -> str | None:
         entry = self.get(notion_id)
