@@ -48,6 +48,27 @@ LAST_SYNC_ATTEMPT = Gauge(
     registry=REGISTRY,
 )
 PAGES = Gauge("notion_syncd_pages", "Pages currently mirrored.", registry=REGISTRY)
+SYNC_FAILURES_IN_A_ROW = Gauge(
+    "notion_syncd_sync_consecutive_failures",
+    "Syncs that failed since the last successful one.",
+    registry=REGISTRY,
+)
+SYNC_PERMANENT_FAILURES_IN_A_ROW = Gauge(
+    "notion_syncd_sync_consecutive_permanent_failures",
+    "Syncs in a row that failed in a way that does not heal while the daemon runs.",
+    registry=REGISTRY,
+)
+SYNC_PERMANENT_FAILURE_LIMIT = Gauge(
+    "notion_syncd_sync_permanent_failure_limit",
+    "Permanent failures in a row after which the daemon exits for a restart.",
+    registry=REGISTRY,
+)
+LAST_SYNC_FAILURE = Gauge(
+    "notion_syncd_last_sync_failure_info",
+    "1 for the error class and kind of the last failed sync; absent after a success.",
+    ["reason", "kind"],
+    registry=REGISTRY,
+)
 
 
 class PagesGauge:
