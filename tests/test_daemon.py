@@ -422,12 +422,28 @@ def test_daemon_full_lifecycle(
     assert "schedule.interval" in str(invalid["error"])
     assert daemon.get("/healthz")[0] == 200
     assert daemon.process.poll() is None
+    # ... and it is visible where an operator looks: STATUS, /readyz detail, a metric.
+    daemon.notify.wait_for(lambda m: "config reload failed" in m, timeout=5)
+    code, body = daemon.get("/readyz")
+    assert "; config reload failed " in body
+    assert body.endswith(", previous config in force\n")
+    _, metrics = daemon.get("/metrics")
+    assert metric_value(metrics, "notion_syncd_config_last_reload_successful") == 0
+    good_reload = metric_value(metrics, "notion_syncd_config_last_reload_success_timestamp_seconds")
+    assert good_reload > 0
 
     # SIGHUP reloads too: back to 1 s, and syncs resume.
     write_config(config, server.base_url, repo, interval="1s")
     daemon.process.send_signal(signal.SIGHUP)
     daemon.wait_log("config.reloaded", timeout=5, source="signal")
     daemon.wait_log("sync.finished", timeout=5, at_least=syncs + 1)
+    _, metrics = daemon.get("/metrics")
+    assert metric_value(metrics, "notion_syncd_config_last_reload_successful") == 1
+    assert (
+        metric_value(metrics, "notion_syncd_config_last_reload_success_timestamp_seconds")
+        > good_reload
+    )
+    assert "config reload failed" not in daemon.get("/readyz")[1]
 
     # SIGTERM: STOPPING=1 and exit 0 quickly.
     stop_mark = time.monotonic()

@@ -9,11 +9,12 @@ runs at once (a first full export can take hours; systemd must not wait for it).
 While running: syncs and pushes run on the schedule (:mod:`.schedule`); the watchdog
 (:mod:`.watchdog`) pings systemd while the sync loop makes progress; ``STATUS=``
 shows progress or the last result. SIGHUP or an edit of the config file reloads it
-(``RELOADING=1`` … ``READY=1``); an invalid new config is logged and the old one
-stays in force. SIGTERM or SIGINT stop the daemon: ``STOPPING=1``, the running sync
-is told to stop (it checks between pages and while waiting on the rate limiter), and
-after at most :data:`STOP_TIMEOUT` seconds the process exits 0; an interrupted sync is
-redone at the next start.
+(``RELOADING=1`` … ``READY=1``); an invalid new config is logged, the old one stays in
+force, and until a good reload ``STATUS=``, the ``/readyz`` detail and
+``notion_syncd_config_last_reload_successful`` (0) say so. SIGTERM or SIGINT stop the
+daemon: ``STOPPING=1``, the running sync is told to stop (it checks between pages and
+while waiting on the rate limiter), and after at most :data:`STOP_TIMEOUT` seconds the
+process exits 0; an interrupted sync is redone at the next start.
 
 Failing honestly (:mod:`.failures`): a failed sync that will not heal while the daemon
 runs (token refused, mirror unwritable, removed or replaced) makes ``/readyz`` 503 with
@@ -46,8 +47,8 @@ from notion_syncd.config import Settings, credential_path, load_settings, resolv
 from notion_syncd.errors import ConfigError, GitStoreError, MirrorMissing
 from notion_syncd.heartbeat import Heartbeat
 from notion_syncd.logs import configure_logging, register_secret
-from notion_syncd.metrics import SYNC_PERMANENT_FAILURE_LIMIT
-from notion_syncd.service.failures import EX_TEMPFAIL, GIVE_UP_AFTER, should_give_up
+from notion_syncd.metrics import CONFIG_RELOAD_SUCCESS, CONFIG_RELOAD_SUCCESSFUL
+from notion_syncd.service.failures import EX_TEMPFAIL, should_give_up
 from notion_syncd.service.health import HealthServer
 from notion_syncd.service.instance import DaemonLock, acquire_daemon_lock
 from notion_syncd.service.jobs import SyncJobs
@@ -132,6 +133,8 @@ class Daemon:
         self._mirror_git_dir: Path | None = None
         self._mirror_identity: tuple[int, int] | None = None
         self._exit_code = EX_OK
+        CONFIG_RELOAD_SUCCESSFUL.set(1)
+        CONFIG_RELOAD_SUCCESS.set_to_current_time()
         tick_seconds = TICK_SECONDS
         if self._watchdog_seconds is not None:
             tick_seconds = min(tick_seconds, self._watchdog_seconds / 4)
@@ -278,7 +281,6 @@ class Daemon:
                 self._instance_lock = acquire_daemon_lock(git_dir, path)
             info = git_dir.stat()
             self._mirror_git_dir, self._mirror_identity = git_dir, (info.st_dev, info.st_ino)
-            SYNC_PERMANENT_FAILURE_LIMIT.set(GIVE_UP_AFTER)
         except GitStoreError as error:
             message = str(error) + (f" ({error.hint})" if error.hint else "")
             log.error("repo.unavailable", repo=str(settings.export.repo), error=message)
@@ -332,8 +334,13 @@ class Daemon:
                 source=reason,
                 detail="the previous configuration stays in force",
             )
+            CONFIG_RELOAD_SUCCESSFUL.set(0)
+            self._status.config_rejected()
             self._notifier.ready(status=self._status.status_line())
             return
+        CONFIG_RELOAD_SUCCESSFUL.set(1)
+        CONFIG_RELOAD_SUCCESS.set_to_current_time()
+        self._status.config_accepted()
         configure_logging(new.log.level, new.log.format)
         with self._settings_lock:
             self._settings = new

@@ -20,7 +20,7 @@ from notion_syncd.errors import NotionRateLimited, NotionSyncdError, SyncInterru
 from notion_syncd.heartbeat import Heartbeat
 from notion_syncd.logs import scrub
 from notion_syncd.metrics import PagesGauge
-from notion_syncd.service.failures import PERMANENT, TRANSIENT, failure_kind
+from notion_syncd.service.failures import GIVE_UP_AFTER, PERMANENT, TRANSIENT, failure_kind
 from notion_syncd.service.notify import Notifier
 from notion_syncd.service.state import ProgressLike, SyncStatus
 
@@ -42,6 +42,8 @@ class ReportLike(Protocol):
     def changed(self) -> int: ...
     @property
     def failed(self) -> int: ...
+    @property
+    def watermark(self) -> str | None: ...
 
 
 RunSync = Callable[..., Any]
@@ -86,6 +88,7 @@ class SyncJobs:
         self._after_failure = after_failure
         self._sync_lock = threading.Lock()
         self._pages = PagesGauge()
+        metrics.SYNC_PERMANENT_FAILURE_LIMIT.set(GIVE_UP_AFTER)
         self._last_status = 0.0
 
     def sync(self, sweep: bool | None = None) -> None:
@@ -106,6 +109,7 @@ class SyncJobs:
         self._heartbeat.beat()
         self.publish_status(force=True)
         failed = False
+        started = time.time()
         try:
             self._check_mirror()
             run_sync = _load_run_sync()
@@ -141,6 +145,7 @@ class SyncJobs:
             self._status.succeeded(
                 changed=report.changed, commit=report.commit, latest_title=_latest_title(report)
             )
+            self._record_success(report, started, sweep=bool(sweep))
             metrics.SYNC_FAILURES_IN_A_ROW.set(0)
             metrics.SYNC_PERMANENT_FAILURES_IN_A_ROW.set(0)
             metrics.LAST_SYNC_FAILURE.clear()
@@ -150,6 +155,13 @@ class SyncJobs:
             self.publish_status(force=True)
         if failed:
             self._after_failure()
+
+    @staticmethod
+    def _record_success(report: ReportLike, started: float, *, sweep: bool) -> None:
+        metrics.FAILED_OBJECTS.set(report.failed)
+        metrics.record_complete_sync(started, watermark=report.watermark)
+        if sweep:
+            metrics.LAST_SWEEP_SUCCESS.set(time.time())
 
     def _check_mirror(self) -> None:
         try:

@@ -70,6 +70,7 @@ class SyncStatus:
         self._failures_in_a_row = 0
         self._permanent_in_a_row = 0
         self._gave_up = False
+        self._config_rejected_at: float | None = None
 
     @property
     def running(self) -> bool:
@@ -145,7 +146,28 @@ class SyncStatus:
         with self._lock:
             self._stopping = True
 
+    def config_rejected(self) -> None:
+        """A reload found the config invalid; the previous one stays in force."""
+        with self._lock:
+            self._config_rejected_at = self._wall()
+
+    def config_accepted(self) -> None:
+        with self._lock:
+            self._config_rejected_at = None
+
+    def _config_note(self) -> str:
+        if self._config_rejected_at is None:
+            return ""
+        when = _clock_text(self._config_rejected_at)
+        return f"; config reload failed {when}, previous config in force"
+
     def readiness(self, interval: float) -> tuple[bool, str]:
+        """(ready, a word and its detail) for ``/readyz``; a rejected reload is noted."""
+        ready, word = self._readiness(interval)
+        with self._lock:
+            return ready, word + self._config_note()
+
+    def _readiness(self, interval: float) -> tuple[bool, str]:
         """(ready, a word and its detail) for ``/readyz``.
 
         Not ready: stopping; the last sync failed permanently (``failing: <reason>``);
@@ -174,6 +196,11 @@ class SyncStatus:
 
     def status_line(self) -> str:
         """One line for ``systemctl status``: progress while syncing, else the last result."""
+        line = self._status_line()
+        with self._lock:
+            return line + self._config_note()
+
+    def _status_line(self) -> str:
         with self._lock:
             running, progress = self._running, self._progress
             last, success = self._last, self._last_success
