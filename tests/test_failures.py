@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from notion_syncd import errors
@@ -12,6 +14,7 @@ from notion_syncd.service.failures import (
     failure_kind,
     should_give_up,
 )
+from notion_syncd.service.mirrorwatch import MirrorWatch
 
 
 @pytest.mark.parametrize(
@@ -41,3 +44,20 @@ def test_failure_should_give_up_at_limit() -> None:
     """The daemon gives up at GIVE_UP_AFTER permanent failures in a row, not before."""
     assert not should_give_up(GIVE_UP_AFTER - 1)
     assert should_give_up(GIVE_UP_AFTER)
+
+
+def test_mirror_watch_detects_removed_and_replaced_mirror(tmp_path: Path) -> None:
+    """The watch passes while the git directory is the one opened; removed or replaced, it
+    raises MirrorMissing naming the mirror."""
+    git_dir = tmp_path / "mirror" / ".git"
+    git_dir.mkdir(parents=True)
+    watch = MirrorWatch()
+    watch.check()  # nothing opened yet: nothing to compare
+    watch.opened(git_dir)
+    watch.check()
+    (tmp_path / "mirror").rename(tmp_path / "elsewhere")
+    with pytest.raises(errors.MirrorMissing, match="was removed or replaced"):
+        watch.check()
+    git_dir.mkdir(parents=True)  # a new, empty mirror in its place is not the same one
+    with pytest.raises(errors.MirrorMissing, match=str(tmp_path / "mirror")):
+        watch.check()

@@ -158,6 +158,19 @@ def test_status_gave_up_line_names_reason(status: SyncStatus) -> None:
     assert "exiting for a restart" in line
 
 
+def test_status_rejected_reload_noted_until_a_good_one(status: SyncStatus) -> None:
+    """A rejected config shows in STATUS and the /readyz detail, not in readiness itself."""
+    status.started()
+    status.succeeded(changed=0, commit=None)
+    status.config_rejected()
+    note = "; config reload failed 12:16 UTC, previous config in force"
+    assert status.readiness(interval=60) == (True, "ok" + note)
+    assert status.status_line().endswith(note)
+    status.config_accepted()
+    assert status.readiness(interval=60) == (True, "ok")
+    assert "config" not in status.status_line()
+
+
 def test_health_livez_says_why(status: SyncStatus) -> None:
     """A liveness probe may answer (alive, word): the word is the body."""
     health = HealthServer("127.0.0.1:0", live=lambda: (False, "failed"), ready=lambda: (True, "ok"))

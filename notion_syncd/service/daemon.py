@@ -44,7 +44,7 @@ from typing import Any
 import structlog
 
 from notion_syncd.config import Settings, credential_path, load_settings, resolve_token
-from notion_syncd.errors import ConfigError, GitStoreError, MirrorMissing
+from notion_syncd.errors import ConfigError, GitStoreError
 from notion_syncd.heartbeat import Heartbeat
 from notion_syncd.logs import configure_logging, register_secret
 from notion_syncd.metrics import CONFIG_RELOAD_SUCCESS, CONFIG_RELOAD_SUCCESSFUL
@@ -52,6 +52,7 @@ from notion_syncd.service.failures import EX_TEMPFAIL, should_give_up
 from notion_syncd.service.health import HealthServer
 from notion_syncd.service.instance import DaemonLock, acquire_daemon_lock
 from notion_syncd.service.jobs import SyncJobs
+from notion_syncd.service.mirrorwatch import MirrorWatch
 from notion_syncd.service.notify import Notifier, one_line, watchdog_interval
 from notion_syncd.service.reload import ConfigWatcher
 from notion_syncd.service.schedule import Schedule
@@ -130,8 +131,7 @@ class Daemon:
         self._sync_heartbeat = Heartbeat()
         self._status = SyncStatus()
         self._instance_lock: DaemonLock | None = None
-        self._mirror_git_dir: Path | None = None
-        self._mirror_identity: tuple[int, int] | None = None
+        self._mirror = MirrorWatch()
         self._exit_code = EX_OK
         CONFIG_RELOAD_SUCCESSFUL.set(1)
         CONFIG_RELOAD_SUCCESS.set_to_current_time()
@@ -148,7 +148,7 @@ class Daemon:
             notifier=self._notifier,
             homedir=Path(home) if home else settings.export.repo.parent,
             after_commit=lambda: self._schedule.push_now(),
-            before_sync=self.check_mirror,
+            before_sync=self._mirror.check,
             after_failure=self._after_failure,
         )
         self._schedule = Schedule(self._jobs, self._tick.beat, tick_seconds)
@@ -182,26 +182,6 @@ class Daemon:
         )
 
     # -- failing honestly ----------------------------------------------------------
-
-    def check_mirror(self) -> None:
-        """Raise :class:`MirrorMissing` when the mirror opened at start is gone.
-
-        A sync would otherwise create an empty mirror in its place and export everything
-        again, beside a daemon lock held on the removed one.
-        """
-        if self._mirror_git_dir is None or self._mirror_identity is None:
-            return
-        try:
-            info = self._mirror_git_dir.stat()
-            identity: tuple[int, int] | None = (info.st_dev, info.st_ino)
-        except OSError:
-            identity = None
-        if identity != self._mirror_identity:
-            raise MirrorMissing(
-                f"the mirror at {self._mirror_git_dir.parent} was removed or replaced while "
-                "the daemon ran",
-                hint="restore it, or restart the daemon to create it afresh",
-            )
 
     def _after_failure(self) -> None:
         """Give up (exit 75 for a restart) after too many permanent failures in a row."""
@@ -279,8 +259,7 @@ class Daemon:
                 git_dir, path = Path(mirror.repo.path), mirror.path
             if self._instance_lock is None:
                 self._instance_lock = acquire_daemon_lock(git_dir, path)
-            info = git_dir.stat()
-            self._mirror_git_dir, self._mirror_identity = git_dir, (info.st_dev, info.st_ino)
+            self._mirror.opened(git_dir)
         except GitStoreError as error:
             message = str(error) + (f" ({error.hint})" if error.hint else "")
             log.error("repo.unavailable", repo=str(settings.export.repo), error=message)
