@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pygit2
 import pytest
-from gitservers import free_port
+from gitservers import HttpGitServer, free_port
 from synchelpers import TOKEN, TestClock, serve
 
 from notion_syncd.cli import main
@@ -202,3 +202,28 @@ def test_check_unreachable_remote(
     assert code == 1
     [failure] = failures(out)
     assert failure.startswith("FAIL  remote backup: cannot reach remote 'backup'")
+
+
+def test_check_remote_credentials_refused_then_accepted(
+    tmp_path: Path,
+    server: FakeNotionServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A remote that refuses the token fails with its own message; the right token passes."""
+    root = tmp_path / "served"
+    pygit2.init_repository(str(root / "mirror.git"), bare=True)
+    with HttpGitServer(root, username="x-access-token", token="right-token-4821") as git_server:
+        config = write_config(tmp_path, server.base_url, remote_url=git_server.url("mirror.git"))
+        config.write_text(config.read_text() + 'token_env = "CHECK_GIT_TOKEN"\n')
+        monkeypatch.setenv("CHECK_GIT_TOKEN", "wrong-token-1234")
+        code, out, _ = run_check(config, capsys)
+        assert code == 1
+        [failure] = failures(out)
+        assert failure.startswith("FAIL  remote backup: ")
+        assert "refused the token" in failure
+        assert "wrong-token-1234" not in out
+        monkeypatch.setenv("CHECK_GIT_TOKEN", "right-token-4821")
+        code, out, _ = run_check(config, capsys)
+    assert code == 0, out
+    assert "ok    remote backup: reachable with its credentials" in out
