@@ -75,6 +75,14 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from notion_syncd.commands.check import check_setup
+
+    settings = _settings(args)
+    _setup_logging(settings, sys.stderr)
+    return check_setup(settings, out=sys.stdout)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from notion_syncd.commands.demo import run_demo
 
@@ -147,6 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
     push = verb("push", cmd_push, "push the mirror to every configured remote now")
     push.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
+    check = verb("check", cmd_check, "check the config, token, API, mirror and remotes, then exit")
+    check.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
     history = verb("history", cmd_history, "list a page's versions (across renames and moves)")
     history.add_argument("page", metavar="PAGE", help="page id, Notion URL or path in the mirror")
     history.add_argument("--config", metavar="FILE", help="configuration file (TOML)")

@@ -19,6 +19,7 @@ boundary where they happen; everything above the boundary only sees these classe
     ├── FileDownloadError               a hosted file could not be downloaded
     ├── GitStoreError                   the mirror repository cannot be read or written
     │   ├── RepositoryLocked            another notion-syncd process holds the repository
+    │   ├── MirrorMissing               the mirror a daemon opened was removed or replaced
     │   └── ForeignRepository           export.repo is not a mirror but a git repo (exit 2)
     ├── SyncError                       a sync could not complete safely
     │   ├── IncompleteListing           a listing ended early: nothing is deleted
@@ -128,6 +129,10 @@ class GitStoreError(NotionSyncdError):
 
 class RepositoryLocked(GitStoreError):
     """Another notion-syncd process holds the repository lock."""
+
+
+class MirrorMissing(GitStoreError):
+    """The mirror the daemon opened at start is gone (deleted, or replaced by another)."""
 
 
 class ForeignRepository(GitStoreError):

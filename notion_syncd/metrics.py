@@ -6,7 +6,12 @@ for counters). Label values are fixed small sets: never page titles or ids.
 
 from __future__ import annotations
 
+import contextlib
+import math
+import threading
+import time
 from collections.abc import Callable
+from datetime import datetime
 from importlib.metadata import version
 
 import pygit2
@@ -48,6 +53,90 @@ LAST_SYNC_ATTEMPT = Gauge(
     registry=REGISTRY,
 )
 PAGES = Gauge("notion_syncd_pages", "Pages currently mirrored.", registry=REGISTRY)
+FAILED_OBJECTS = Gauge(
+    "notion_syncd_failed_objects",
+    "Objects the last successful sync could not export (held, retried by the next sync).",
+    registry=REGISTRY,
+)
+LAST_SWEEP_SUCCESS = Gauge(
+    "notion_syncd_last_sweep_success_timestamp_seconds",
+    "Unix time of the last successful sweep (a sync that also looked for deletions).",
+    registry=REGISTRY,
+)
+WATERMARK = Gauge(
+    "notion_syncd_watermark_timestamp_seconds",
+    "The watermark: every Notion edit up to this Unix time is in the mirror.",
+    registry=REGISTRY,
+)
+LAST_COMPLETE_SYNC_START = Gauge(
+    "notion_syncd_last_complete_sync_start_timestamp_seconds",
+    "Unix time the last successful sync started: Notion as of then is in the mirror.",
+    registry=REGISTRY,
+)
+MIRROR_LAG = Gauge(
+    "notion_syncd_mirror_lag_seconds",
+    "How far behind Notion the mirror may be: now minus the start of the last successful "
+    "sync (NaN before the first one).",
+    registry=REGISTRY,
+)
+SYNC_FAILURES_IN_A_ROW = Gauge(
+    "notion_syncd_sync_consecutive_failures",
+    "Syncs that failed since the last successful one.",
+    registry=REGISTRY,
+)
+SYNC_PERMANENT_FAILURES_IN_A_ROW = Gauge(
+    "notion_syncd_sync_consecutive_permanent_failures",
+    "Syncs in a row that failed in a way that does not heal while the daemon runs.",
+    registry=REGISTRY,
+)
+SYNC_PERMANENT_FAILURE_LIMIT = Gauge(
+    "notion_syncd_sync_permanent_failure_limit",
+    "Permanent failures in a row after which the daemon exits for a restart.",
+    registry=REGISTRY,
+)
+LAST_SYNC_FAILURE = Gauge(
+    "notion_syncd_last_sync_failure_info",
+    "1 for the error class and kind of the last failed sync; absent after a success.",
+    ["reason", "kind"],
+    registry=REGISTRY,
+)
+
+
+_LAST_COMPLETE_SYNC: list[float] = []
+_LAG_LOCK = threading.Lock()
+
+
+def _mirror_lag() -> float:
+    with _LAG_LOCK:
+        return time.time() - _LAST_COMPLETE_SYNC[-1] if _LAST_COMPLETE_SYNC else math.nan
+
+
+MIRROR_LAG.set_function(_mirror_lag)
+
+
+def record_complete_sync(started: float, *, watermark: str | None) -> None:
+    """A sync that started at ``started`` (Unix time) succeeded with this watermark."""
+    with _LAG_LOCK:
+        _LAST_COMPLETE_SYNC[:] = [started]
+    LAST_COMPLETE_SYNC_START.set(started)
+    if watermark:
+        with contextlib.suppress(ValueError):  # not a time: leave the gauge as it was
+            WATERMARK.set(datetime.fromisoformat(watermark).timestamp())
+
+
+_PUSH_ERRORS: dict[str, str] = {}
+_PUSH_ERRORS_LOCK = threading.Lock()
+
+
+def record_push_error(remote: str, error_class: str | None) -> None:
+    """Keep one ``notion_syncd_push_last_error_info`` series per failing remote."""
+    with _PUSH_ERRORS_LOCK:
+        previous = _PUSH_ERRORS.pop(remote, None)
+        if previous is not None:
+            PUSH_LAST_ERROR.remove(remote, previous)
+        if error_class is not None:
+            _PUSH_ERRORS[remote] = error_class
+            PUSH_LAST_ERROR.labels(remote=remote, error=error_class).set(1)
 
 
 class PagesGauge:
@@ -115,6 +204,36 @@ LAST_PUSH_SUCCESS = Gauge(
     ["remote"],
     registry=REGISTRY,
 )
+PUSH_FAILURES_IN_A_ROW = Gauge(
+    "notion_syncd_push_consecutive_failures",
+    "Pushes to a remote that failed in a row (0 after a success), by remote name.",
+    ["remote"],
+    registry=REGISTRY,
+)
+PUSH_PENDING_COMMITS = Gauge(
+    "notion_syncd_push_pending_commits",
+    "Commits of the mirror's branch the remote does not have yet (as far as this host "
+    "pushed), by remote name.",
+    ["remote"],
+    registry=REGISTRY,
+)
+PUSH_LAST_ERROR = Gauge(
+    "notion_syncd_push_last_error_info",
+    "1 for the error class of a remote's last failed push; absent after a success.",
+    ["remote", "error"],
+    registry=REGISTRY,
+)
+CONFIG_RELOAD_SUCCESSFUL = Gauge(
+    "notion_syncd_config_last_reload_successful",
+    "1 if the last configuration reload succeeded (or none happened), 0 if the file was "
+    "invalid and the previous configuration stays in force.",
+    registry=REGISTRY,
+)
+CONFIG_RELOAD_SUCCESS = Gauge(
+    "notion_syncd_config_last_reload_success_timestamp_seconds",
+    "Unix time the configuration in force was loaded (at start or by the last good reload).",
+    registry=REGISTRY,
+)
 BUILD_INFO = Gauge(
     "notion_syncd_build_info",
     "Build information; always 1.",
@@ -129,3 +248,6 @@ for _change in ("added", "modified", "moved", "deleted"):
     PAGE_CHANGES.labels(_change)
 for _result in ("ok", "error"):
     GIT_COMMITS.labels(_result)
+for _status in ("429", "529"):
+    NOTION_RATE_LIMITED.labels(_status)
+CONFIG_RELOAD_SUCCESSFUL.set(1)

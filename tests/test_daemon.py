@@ -11,6 +11,7 @@ import itertools
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -421,12 +422,28 @@ def test_daemon_full_lifecycle(
     assert "schedule.interval" in str(invalid["error"])
     assert daemon.get("/healthz")[0] == 200
     assert daemon.process.poll() is None
+    # ... and it is visible where an operator looks: STATUS, /readyz detail, a metric.
+    daemon.notify.wait_for(lambda m: "config reload failed" in m, timeout=5)
+    code, body = daemon.get("/readyz")
+    assert "; config reload failed " in body
+    assert body.endswith(", previous config in force\n")
+    _, metrics = daemon.get("/metrics")
+    assert metric_value(metrics, "notion_syncd_config_last_reload_successful") == 0
+    good_reload = metric_value(metrics, "notion_syncd_config_last_reload_success_timestamp_seconds")
+    assert good_reload > 0
 
     # SIGHUP reloads too: back to 1 s, and syncs resume.
     write_config(config, server.base_url, repo, interval="1s")
     daemon.process.send_signal(signal.SIGHUP)
     daemon.wait_log("config.reloaded", timeout=5, source="signal")
     daemon.wait_log("sync.finished", timeout=5, at_least=syncs + 1)
+    _, metrics = daemon.get("/metrics")
+    assert metric_value(metrics, "notion_syncd_config_last_reload_successful") == 1
+    assert (
+        metric_value(metrics, "notion_syncd_config_last_reload_success_timestamp_seconds")
+        > good_reload
+    )
+    assert "config reload failed" not in daemon.get("/readyz")[1]
 
     # SIGTERM: STOPPING=1 and exit 0 quickly.
     stop_mark = time.monotonic()
@@ -507,6 +524,9 @@ def test_daemon_sigterm_mid_sync_resumes_next_start(
     config.write_text(text)
     daemon = spawn(config)
     daemon.notify.wait_for(lambda m: bool(re.search(r"STATUS=syncing: [1-9]", m)), timeout=20)
+    code, body = daemon.get("/readyz")  # a readiness probe passes during a first export
+    assert code == 200
+    assert re.fullmatch(r"first export: [0-9,]+ objects so far\n", body), body
     stop_mark = time.monotonic()
     code, took = daemon.stop()
     assert code == 0
@@ -545,3 +565,61 @@ def test_daemon_second_run_on_same_mirror_refuses(
     third = spawn(config)
     third.wait_log("daemon.started", timeout=20)
     assert third.stop()[0] == 0
+
+
+def _fails_permanently_then_exits_75(
+    daemon: Daemon, break_it: Callable[[], None], reason: str, interval: float
+) -> None:
+    """Break a dependency after a good sync: /readyz 503 within about one interval with the
+    reason, STATUS and metrics say it, and after 3 such syncs the process exits 75."""
+    daemon.wait_http("/readyz", 200, timeout=20)
+    daemon.wait_log("sync.finished", timeout=20)
+    broken = time.monotonic()
+    break_it()
+    failing_at = daemon.wait_http("/readyz", 503, timeout=interval + 10)
+    assert failing_at - broken < interval + 5
+    code, body = daemon.get("/readyz")
+    assert (code, body) == (503, f"failing: {reason} (1 sync(s) in a row)\n")
+    _, metrics = daemon.get("/metrics")
+    assert metric_value(metrics, "notion_syncd_sync_consecutive_permanent_failures") >= 1
+    assert metric_value(metrics, "notion_syncd_sync_permanent_failure_limit") == 3
+    assert metric_value(metrics, "notion_syncd_last_sync_failure_info", reason=reason) == 1
+    daemon.notify.wait_for(lambda m: f"({reason}); 1 in a row, exits after 3" in m, timeout=5)
+    assert daemon.process.wait(timeout=4 * interval + 15) == 75
+    daemon.notify.wait_for(
+        lambda m: f"STATUS=failed: 3 syncs in a row failed ({reason})" in m, timeout=2
+    )
+    assert daemon.notify.times("STOPPING=1")
+    assert daemon.count("daemon.giving_up", reason=reason, in_a_row=3, exit_code=75) == 1
+    assert CANARY not in daemon.output()
+
+
+def test_daemon_revoked_token_not_ready_then_exits_75(
+    tmp_path: Path, server: FakeNotionServer, spawn: Callable[..., Daemon]
+) -> None:
+    """A token Notion starts refusing (401) is reported at once and ends in exit 75."""
+    config = tmp_path / "config.toml"
+    write_config(config, server.base_url, tmp_path / "mirror", interval="2s")
+    daemon = spawn(config)
+
+    def revoke() -> None:
+        server.fake.token = "revoked-by-the-workspace-owner"
+
+    _fails_permanently_then_exits_75(daemon, revoke, "NotionUnauthorized", interval=2)
+
+
+def test_daemon_mirror_deleted_not_ready_then_exits_75(
+    tmp_path: Path, server: FakeNotionServer, spawn: Callable[..., Daemon]
+) -> None:
+    """A mirror removed under the daemon is not silently re-created: reported, exit 75."""
+    repo = tmp_path / "mirror"
+    config = tmp_path / "config.toml"
+    write_config(config, server.base_url, repo, interval="2s")
+    daemon = spawn(config)
+
+    def delete() -> None:
+        moved = tmp_path / "deleted"
+        repo.rename(moved)  # atomic, unlike rmtree beside a running sync
+        shutil.rmtree(moved, ignore_errors=True)
+
+    _fails_permanently_then_exits_75(daemon, delete, "MirrorMissing", interval=2)

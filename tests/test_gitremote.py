@@ -658,6 +658,37 @@ def test_push_all_updates_metrics_and_logs(
     assert failed["result"] == "rejected" and failed["commit"] == _head(mirror)
 
 
+def test_push_all_per_remote_state_metrics(
+    mirror: pygit2.Repository, homedir: Path, tmp_path: Path
+) -> None:
+    """A failing remote shows its failures in a row, pending commits and error class;
+    a later success clears the error series and the backlog."""
+    target = tmp_path / "later.git"
+    settings = GitSettings(remotes=(RemoteSettings(name="state-later", url=str(target)),))
+
+    def sample(name: str, **labels: str) -> float | None:
+        return REGISTRY.get_sample_value(name, {"remote": "state-later", **labels})
+
+    push_all(Path(mirror.path), settings, local_branch="main", homedir=homedir, now=1000.0)
+    assert sample("notion_syncd_push_consecutive_failures") == 1
+    assert sample("notion_syncd_push_pending_commits") == 2  # the mirror has two commits
+    assert sample("notion_syncd_push_last_error_info", error="PushError") == 1
+    make_bare_repo(target)
+    push_all(Path(mirror.path), settings, local_branch="main", homedir=homedir, now=1001.0)
+    assert sample("notion_syncd_push_last_error_info", error="PushError") == 1  # backing off
+    push_all(
+        Path(mirror.path),
+        settings,
+        local_branch="main",
+        homedir=homedir,
+        now=1002.0,
+        force_attempt=True,
+    )
+    assert sample("notion_syncd_push_consecutive_failures") == 0
+    assert sample("notion_syncd_push_pending_commits") == 0
+    assert sample("notion_syncd_push_last_error_info", error="PushError") is None
+
+
 def test_push_all_without_remotes_or_branch(mirror: pygit2.Repository, homedir: Path) -> None:
     """No remotes: nothing happens; no local branch yet: each remote is skipped with a reason."""
     repo_path = Path(mirror.path)

@@ -93,9 +93,9 @@ def test_health_healthz_follows_liveness(server: tuple[HealthServer, dict[str, b
 def test_health_readyz_after_success_until_stale(
     server: tuple[HealthServer, dict[str, bool]], status: SyncStatus, clock: FakeClock
 ) -> None:
-    """/readyz is 503 before the first success, 200 after, 503 after 3 intervals."""
+    """/readyz is 200 from the start and after a success, 503 3 intervals after it."""
     health, _ = server
-    assert _get(health.url + "/readyz") == (503, "starting\n")
+    assert _get(health.url + "/readyz") == (200, "starting\n")
     status.started()
     status.succeeded(changed=2, commit="abc")
     assert _get(health.url + "/readyz") == (200, "ok\n")
@@ -107,6 +107,75 @@ def test_health_readyz_after_success_until_stale(
     assert _get(health.url + "/readyz") == (503, "stale\n")
     status.stopping()
     assert _get(health.url + "/readyz") == (503, "stopping\n")
+
+
+def test_health_readyz_ready_during_first_export(
+    server: tuple[HealthServer, dict[str, bool]], status: SyncStatus, clock: FakeClock
+) -> None:
+    """A first export longer than 3 intervals stays ready, its progress in the body."""
+    health, _ = server
+    status.started()
+    status.progressed(Step("exporting", 1234, None, "exported 1,234 objects"))
+    clock.now += 10 * 60
+    assert _get(health.url + "/readyz") == (200, "first export: 1,234 objects so far\n")
+    status.failed("NotionUnavailable")
+    assert _get(health.url + "/readyz") == (503, "stale\n")
+
+
+def test_health_readyz_503_at_first_permanent_failure(
+    server: tuple[HealthServer, dict[str, bool]], status: SyncStatus
+) -> None:
+    """A permanent failure is 503 at once with its reason; a success clears it."""
+    health, _ = server
+    status.started()
+    status.succeeded(changed=1, commit="abc")
+    status.started()
+    status.failed("NotionUnauthorized", permanent=True)
+    assert _get(health.url + "/readyz") == (
+        503,
+        "failing: NotionUnauthorized (1 sync(s) in a row)\n",
+    )
+    assert "NotionUnauthorized" in status.status_line()
+    assert "1 in a row, exits after 3" in status.status_line()
+    status.started()
+    status.failed("NotionUnavailable")
+    assert status.permanent_in_a_row == 0
+    assert status.failures_in_a_row == 2
+    assert _get(health.url + "/readyz") == (200, "ok\n")
+    status.started()
+    status.succeeded(changed=0, commit=None)
+    assert status.failures_in_a_row == 0
+
+
+def test_status_gave_up_line_names_reason(status: SyncStatus) -> None:
+    """After giving up, STATUS says why and that the daemon exits for a restart."""
+    for _ in range(3):
+        status.started()
+        status.failed("MirrorMissing", permanent=True)
+    status.gave_up()
+    line = status.status_line()
+    assert line.startswith("failed: 3 syncs in a row failed (MirrorMissing)")
+    assert "exiting for a restart" in line
+
+
+def test_status_rejected_reload_noted_until_a_good_one(status: SyncStatus) -> None:
+    """A rejected config shows in STATUS and the /readyz detail, not in readiness itself."""
+    status.started()
+    status.succeeded(changed=0, commit=None)
+    status.config_rejected()
+    note = "; config reload failed 12:16 UTC, previous config in force"
+    assert status.readiness(interval=60) == (True, "ok" + note)
+    assert status.status_line().endswith(note)
+    status.config_accepted()
+    assert status.readiness(interval=60) == (True, "ok")
+    assert "config" not in status.status_line()
+
+
+def test_health_livez_says_why(status: SyncStatus) -> None:
+    """A liveness probe may answer (alive, word): the word is the body."""
+    health = HealthServer("127.0.0.1:0", live=lambda: (False, "failed"), ready=lambda: (True, "ok"))
+    assert health.respond("/livez")[0] == 503
+    assert health.respond("/livez")[2] == b"failed\n"
 
 
 def test_health_metrics_serves_registry(server: tuple[HealthServer, dict[str, bool]]) -> None:

@@ -13,7 +13,7 @@ import pygit2
 import structlog
 
 from notion_syncd.config import GitSettings, RemoteSettings
-from notion_syncd.errors import GitStoreError, PushError, PushRejected
+from notion_syncd.errors import GitStoreError, NotionSyncdError, PushError, PushRejected
 from notion_syncd.gitremote.push import PushResult, push_remote, redact_url
 from notion_syncd.gitremote.state import (
     RemoteState,
@@ -22,7 +22,13 @@ from notion_syncd.gitremote.state import (
     read_push_state,
     write_push_state,
 )
-from notion_syncd.metrics import GIT_PUSHES, LAST_PUSH_SUCCESS
+from notion_syncd.metrics import (
+    GIT_PUSHES,
+    LAST_PUSH_SUCCESS,
+    PUSH_FAILURES_IN_A_ROW,
+    PUSH_PENDING_COMMITS,
+    record_push_error,
+)
 
 
 def _log() -> Any:
@@ -82,6 +88,7 @@ def push_all(
                 environ=environ,
             )
             results.append(result)
+            _record_push_state(repo_path, remote.name, head, new_state)
             if new_state != state:
                 states[remote.name] = new_state
                 write_push_state(repo_path, states)
@@ -165,6 +172,8 @@ def _failed(
         message = f"pushing to remote {remote.name!r} failed unexpectedly: {type(error).__name__}"
         outcome = "error"
     failures = state.consecutive_failures + 1
+    error_class = type(error).__name__ if isinstance(error, NotionSyncdError) else "InternalError"
+    record_push_error(remote.name, error_class)
     retry_after = clock() + backoff_delay(failures)
     GIT_PUSHES.labels(remote=remote.name, result=outcome).inc()
     _log().warning(
@@ -186,6 +195,29 @@ def _failed(
     )
     result = PushResult(remote=remote.name, ok=False, commit=head, error=message)
     return result, new_state
+
+
+def _pending_commits(repo_path: Path, head: str, pushed: str | None) -> int:
+    """Commits reachable from ``head`` and not from ``pushed`` (all of them if unknown)."""
+    try:
+        repo = pygit2.Repository(str(repo_path))
+        if pushed is not None and pushed in repo:
+            ahead, _behind = repo.ahead_behind(head, pushed)
+            return int(ahead)
+        return sum(1 for _ in repo.walk(head))
+    except (pygit2.GitError, KeyError, ValueError):
+        return 0
+
+
+def _record_push_state(repo_path: Path, remote: str, head: str, state: RemoteState) -> None:
+    """The per-remote metrics: failures in a row, commits not pushed, last error class."""
+    PUSH_FAILURES_IN_A_ROW.labels(remote=remote).set(state.consecutive_failures)
+    pending = 0 if state.last_pushed_commit == head else None
+    if pending is None:
+        pending = _pending_commits(repo_path, head, state.last_pushed_commit)
+    PUSH_PENDING_COMMITS.labels(remote=remote).set(pending)
+    if not state.consecutive_failures:
+        record_push_error(remote, None)
 
 
 def _local_head(repo_path: Path, local_branch: str) -> str | None:

@@ -9,14 +9,23 @@ runs at once (a first full export can take hours; systemd must not wait for it).
 While running: syncs and pushes run on the schedule (:mod:`.schedule`); the watchdog
 (:mod:`.watchdog`) pings systemd while the sync loop makes progress; ``STATUS=``
 shows progress or the last result. SIGHUP or an edit of the config file reloads it
-(``RELOADING=1`` … ``READY=1``); an invalid new config is logged and the old one
-stays in force. SIGTERM or SIGINT stop the daemon: ``STOPPING=1``, the running sync
-is told to stop (it checks between pages and while waiting on the rate limiter), and
-after at most :data:`STOP_TIMEOUT` seconds the process exits 0; an interrupted sync is
-redone at the next start.
+(``RELOADING=1`` … ``READY=1``); an invalid new config is logged, the old one stays in
+force, and until a good reload ``STATUS=``, the ``/readyz`` detail and
+``notion_syncd_config_last_reload_successful`` (0) say so. SIGTERM or SIGINT stop the
+daemon: ``STOPPING=1``, the running sync is told to stop (it checks between pages and
+while waiting on the rate limiter), and after at most :data:`STOP_TIMEOUT` seconds the
+process exits 0; an interrupted sync is redone at the next start.
+
+Failing honestly (:mod:`.failures`): a failed sync that will not heal while the daemon
+runs (token refused, mirror unwritable, removed or replaced) makes ``/readyz`` 503 with
+its reason at once, shows in ``STATUS=`` and the metrics, and after
+:data:`~.failures.GIVE_UP_AFTER` of them in a row the daemon exits 75 (EX_TEMPFAIL), so
+its supervisor restarts it; ``/livez`` answers 503 ``failed`` from then until the exit.
+Transient failures (Notion down, 429, timeouts) keep it running.
 
 Exit codes: 0 stopped on request, 1 could not start (repository, another daemon on the
-same mirror, address in use), 78 invalid configuration.
+same mirror, address in use), 75 gave up after permanent failures, 78 invalid
+configuration.
 """
 
 from __future__ import annotations
@@ -38,9 +47,12 @@ from notion_syncd.config import Settings, credential_path, load_settings, resolv
 from notion_syncd.errors import ConfigError, GitStoreError
 from notion_syncd.heartbeat import Heartbeat
 from notion_syncd.logs import configure_logging, register_secret
+from notion_syncd.metrics import CONFIG_RELOAD_SUCCESS, CONFIG_RELOAD_SUCCESSFUL
+from notion_syncd.service.failures import EX_TEMPFAIL, should_give_up
 from notion_syncd.service.health import HealthServer
 from notion_syncd.service.instance import DaemonLock, acquire_daemon_lock
 from notion_syncd.service.jobs import SyncJobs
+from notion_syncd.service.mirrorwatch import MirrorWatch
 from notion_syncd.service.notify import Notifier, one_line, watchdog_interval
 from notion_syncd.service.reload import ConfigWatcher
 from notion_syncd.service.schedule import Schedule
@@ -119,6 +131,10 @@ class Daemon:
         self._sync_heartbeat = Heartbeat()
         self._status = SyncStatus()
         self._instance_lock: DaemonLock | None = None
+        self._mirror = MirrorWatch()
+        self._exit_code = EX_OK
+        CONFIG_RELOAD_SUCCESSFUL.set(1)
+        CONFIG_RELOAD_SUCCESS.set_to_current_time()
         tick_seconds = TICK_SECONDS
         if self._watchdog_seconds is not None:
             tick_seconds = min(tick_seconds, self._watchdog_seconds / 4)
@@ -132,6 +148,8 @@ class Daemon:
             notifier=self._notifier,
             homedir=Path(home) if home else settings.export.repo.parent,
             after_commit=lambda: self._schedule.push_now(),
+            before_sync=self._mirror.check,
+            after_failure=self._after_failure,
         )
         self._schedule = Schedule(self._jobs, self._tick.beat, tick_seconds)
 
@@ -141,9 +159,13 @@ class Daemon:
 
     # -- probes -------------------------------------------------------------------
 
-    def alive(self) -> bool:
-        """The scheduler loop ticks (for /healthz)."""
-        return self._tick.age() < self._tick_limit
+    def alive(self) -> tuple[bool, str]:
+        """The scheduler loop ticks and the daemon has not given up (for /livez)."""
+        if self._exit_code == EX_TEMPFAIL:
+            return False, "failed"
+        if self._tick.age() < self._tick_limit:
+            return True, "ok"
+        return False, "stalled"
 
     def ready(self) -> tuple[bool, str]:
         """The last sync succeeded recently (for /readyz)."""
@@ -158,6 +180,26 @@ class Daemon:
             sync_progress_age=self._sync_heartbeat.age(),
             watchdog_seconds=self._watchdog_seconds or float("inf"),
         )
+
+    # -- failing honestly ----------------------------------------------------------
+
+    def _after_failure(self) -> None:
+        """Give up (exit 75 for a restart) after too many permanent failures in a row."""
+        in_a_row = self._status.permanent_in_a_row
+        if not should_give_up(in_a_row) or self._exit_code == EX_TEMPFAIL:
+            return
+        self._exit_code = EX_TEMPFAIL
+        self._status.gave_up()
+        last = self._status.last
+        log.error(
+            "daemon.giving_up",
+            reason=last.reason if last else None,
+            in_a_row=in_a_row,
+            exit_code=EX_TEMPFAIL,
+            detail="this failure does not heal while running; exiting for a restart",
+        )
+        self._notifier.status(self._status.status_line())
+        self.request_stop()
 
     # -- requests from signal handlers and the file watcher ------------------------
 
@@ -203,16 +245,21 @@ class Daemon:
             )
             self._loop()
             self._shutdown(watcher, pinger, health)
-        return EX_OK
+        return self._exit_code
 
     def _open_repository(self, settings: Settings) -> bool:
         """Open (or create) the mirror and take the daemon lock for the process's lifetime."""
         try:
             from notion_syncd.gitstore import open_mirror
 
+            existing = Path(os.path.realpath(settings.export.repo))
+            if (existing / ".git").is_dir():  # before the sync lock a running daemon may hold
+                self._instance_lock = acquire_daemon_lock(existing / ".git", existing)
             with open_mirror(settings.export.repo, branch=settings.export.branch) as mirror:
                 git_dir, path = Path(mirror.repo.path), mirror.path
-            self._instance_lock = acquire_daemon_lock(git_dir, path)
+            if self._instance_lock is None:
+                self._instance_lock = acquire_daemon_lock(git_dir, path)
+            self._mirror.opened(git_dir)
         except GitStoreError as error:
             message = str(error) + (f" ({error.hint})" if error.hint else "")
             log.error("repo.unavailable", repo=str(settings.export.repo), error=message)
@@ -233,7 +280,8 @@ class Daemon:
     ) -> None:
         log.info("daemon.stopping")
         self._status.stopping()
-        self._notifier.stopping(status="stopping")
+        gave_up = self._exit_code == EX_TEMPFAIL
+        self._notifier.stopping(status=self._status.status_line() if gave_up else "stopping")
         self._stop.set()
         watcher.stop()
         self._schedule.shutdown()
@@ -265,8 +313,13 @@ class Daemon:
                 source=reason,
                 detail="the previous configuration stays in force",
             )
+            CONFIG_RELOAD_SUCCESSFUL.set(0)
+            self._status.config_rejected()
             self._notifier.ready(status=self._status.status_line())
             return
+        CONFIG_RELOAD_SUCCESSFUL.set(1)
+        CONFIG_RELOAD_SUCCESS.set_to_current_time()
+        self._status.config_accepted()
         configure_logging(new.log.level, new.log.format)
         with self._settings_lock:
             self._settings = new

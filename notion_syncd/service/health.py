@@ -1,10 +1,12 @@
 """Health and metrics over HTTP: ``/healthz``, ``/readyz``, ``/metrics``.
 
 ``/healthz`` (alias ``/livez``) answers 200 while the process and its scheduler loop
-are alive; it never asks Notion or a git remote, so a dependency blip cannot get the
-service restarted. ``/readyz`` answers 200 while the last successful sync is recent,
-else 503; bodies are one status word, never an exception string. ``/metrics`` serves
-the process's Prometheus registry.
+are alive, 503 ``stalled`` when the loop stopped ticking and 503 ``failed`` once the
+daemon gave up after permanent failures (it exits right after); it never asks Notion or
+a git remote, so a dependency blip cannot get the service restarted. ``/readyz``
+answers 200 while the daemon can sync (see ``SyncStatus.readiness``), else 503; bodies
+are a status word with a short detail (an error class, a count), never an exception
+string. ``/metrics`` serves the process's Prometheus registry.
 
 Binds ``127.0.0.1:9184`` unless configured otherwise (prometheus_client's own server
 would bind every interface). Port 0 picks a free port; :attr:`HealthServer.address`
@@ -27,7 +29,8 @@ from notion_syncd.metrics import REGISTRY
 
 log = structlog.get_logger(__name__)
 
-Liveness = Callable[[], bool]
+#: True/False, or (alive, word) to say why.
+Liveness = Callable[[], bool | tuple[bool, str]]
 Readiness = Callable[[], tuple[bool, str]]
 
 
@@ -101,9 +104,10 @@ class HealthServer:
         """(status, content type, body) for a GET of ``path``."""
         text = "text/plain; charset=utf-8"
         if path in ("/healthz", "/livez"):
-            if self._live():
-                return HTTPStatus.OK, text, b"ok\n"
-            return HTTPStatus.SERVICE_UNAVAILABLE, text, b"stalled\n"
+            live = self._live()
+            alive, word = live if isinstance(live, tuple) else (live, "ok" if live else "stalled")
+            status = HTTPStatus.OK if alive else HTTPStatus.SERVICE_UNAVAILABLE
+            return status, text, f"{word}\n".encode()
         if path == "/readyz":
             ready, word = self._ready()
             status = HTTPStatus.OK if ready else HTTPStatus.SERVICE_UNAVAILABLE

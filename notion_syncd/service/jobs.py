@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 
+from notion_syncd import metrics
 from notion_syncd.errors import NotionRateLimited, NotionSyncdError, SyncInterrupted
 from notion_syncd.heartbeat import Heartbeat
 from notion_syncd.logs import scrub
 from notion_syncd.metrics import PagesGauge
+from notion_syncd.service.failures import GIVE_UP_AFTER, PERMANENT, TRANSIENT, failure_kind
 from notion_syncd.service.notify import Notifier
 from notion_syncd.service.state import ProgressLike, SyncStatus
 
@@ -40,6 +42,8 @@ class ReportLike(Protocol):
     def changed(self) -> int: ...
     @property
     def failed(self) -> int: ...
+    @property
+    def watermark(self) -> str | None: ...
 
 
 RunSync = Callable[..., Any]
@@ -70,6 +74,8 @@ class SyncJobs:
         notifier: Notifier,
         homedir: Path,
         after_commit: Callable[[], None] = lambda: None,
+        before_sync: Callable[[], None] = lambda: None,
+        after_failure: Callable[[], None] = lambda: None,
     ) -> None:
         self._settings = settings
         self._status = status
@@ -78,8 +84,11 @@ class SyncJobs:
         self._notifier = notifier
         self._homedir = homedir
         self._after_commit = after_commit
+        self._before_sync = before_sync
+        self._after_failure = after_failure
         self._sync_lock = threading.Lock()
         self._pages = PagesGauge()
+        metrics.SYNC_PERMANENT_FAILURE_LIMIT.set(GIVE_UP_AFTER)
         self._last_status = 0.0
 
     def sync(self, sweep: bool | None = None) -> None:
@@ -99,7 +108,10 @@ class SyncJobs:
         self._status.started()
         self._heartbeat.beat()
         self.publish_status(force=True)
+        failed = False
+        started = time.time()
         try:
+            self._check_mirror()
             run_sync = _load_run_sync()
             report: ReportLike = run_sync(
                 settings,
@@ -113,22 +125,58 @@ class SyncJobs:
             self._status.interrupted()
             log.info("sync.interrupted", detail="redone at the next sync")
         except NotionSyncdError as error:
+            failed = True
             wait = error.wait_seconds if isinstance(error, NotionRateLimited) else None
-            self._status.failed(type(error).__name__, wait_seconds=wait)
+            kind = failure_kind(error)
+            self._failed(type(error).__name__, kind, wait)
             log.error(
-                "sync.failed", error=str(error), error_type=type(error).__name__, hint=error.hint
+                "sync.failed",
+                error=str(error),
+                error_type=type(error).__name__,
+                hint=error.hint,
+                kind=kind,
+                in_a_row=self._status.failures_in_a_row,
             )
         except Exception:  # a bug must not end the daemon: log it and try again next time
-            self._status.failed("InternalError")
+            failed = True
+            self._failed("InternalError", TRANSIENT, None)
             log.exception("sync.crashed")
         else:
             self._status.succeeded(
                 changed=report.changed, commit=report.commit, latest_title=_latest_title(report)
             )
+            self._record_success(report, started, sweep=bool(sweep))
+            metrics.SYNC_FAILURES_IN_A_ROW.set(0)
+            metrics.SYNC_PERMANENT_FAILURES_IN_A_ROW.set(0)
+            metrics.LAST_SYNC_FAILURE.clear()
             if report.commit:
                 self._after_commit()
         finally:
             self.publish_status(force=True)
+        if failed:
+            self._after_failure()
+
+    @staticmethod
+    def _record_success(report: ReportLike, started: float, *, sweep: bool) -> None:
+        metrics.FAILED_OBJECTS.set(report.failed)
+        metrics.record_complete_sync(started, watermark=report.watermark)
+        if sweep:
+            metrics.LAST_SWEEP_SUCCESS.set(time.time())
+
+    def _check_mirror(self) -> None:
+        try:
+            self._before_sync()
+        except NotionSyncdError:
+            metrics.SYNC_RUNS.labels("failure").inc()
+            raise
+
+    def _failed(self, reason: str, kind: str, wait: float | None) -> None:
+        """Record a failed sync in the status and the metrics."""
+        self._status.failed(reason, wait_seconds=wait, permanent=kind == PERMANENT)
+        metrics.SYNC_FAILURES_IN_A_ROW.set(self._status.failures_in_a_row)
+        metrics.SYNC_PERMANENT_FAILURES_IN_A_ROW.set(self._status.permanent_in_a_row)
+        metrics.LAST_SYNC_FAILURE.clear()
+        metrics.LAST_SYNC_FAILURE.labels(reason=reason, kind=kind).set(1)
 
     def _progress(self, progress: ProgressLike) -> None:
         self._heartbeat.beat()

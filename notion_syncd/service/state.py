@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from notion_syncd.service.failures import GIVE_UP_AFTER
+
 #: /readyz fails when the last successful sync is older than this many intervals.
 READY_INTERVALS = 3
 
@@ -40,6 +42,7 @@ class Outcome:
     commit: str | None = None
     latest_title: str | None = None  # title of one changed page, for people
     reason: str = ""  # one word for failures (the error class), never a message
+    permanent: bool = False  # a failure that does not heal while the daemon runs
     wait_seconds: float | None = None  # a failure because Notion asked for this long a wait
 
 
@@ -63,6 +66,11 @@ class SyncStatus:
         self._last: Outcome | None = None
         self._last_success: Outcome | None = None
         self._last_success_monotonic: float | None = None
+        self._started_monotonic = monotonic()
+        self._failures_in_a_row = 0
+        self._permanent_in_a_row = 0
+        self._gave_up = False
+        self._config_rejected_at: float | None = None
 
     @property
     def running(self) -> bool:
@@ -78,6 +86,18 @@ class SyncStatus:
     def last_success(self) -> Outcome | None:
         with self._lock:
             return self._last_success
+
+    @property
+    def failures_in_a_row(self) -> int:
+        """Syncs that failed since the last success (interrupted ones do not count)."""
+        with self._lock:
+            return self._failures_in_a_row
+
+    @property
+    def permanent_in_a_row(self) -> int:
+        """Of those, the permanent failures in a row (a transient one resets it)."""
+        with self._lock:
+            return self._permanent_in_a_row
 
     def started(self) -> None:
         with self._lock:
@@ -98,11 +118,24 @@ class SyncStatus:
             self._running = False
             self._last = self._last_success = outcome
             self._last_success_monotonic = self._monotonic()
+            self._failures_in_a_row = self._permanent_in_a_row = 0
 
-    def failed(self, reason: str, *, wait_seconds: float | None = None) -> None:
+    def failed(
+        self, reason: str, *, wait_seconds: float | None = None, permanent: bool = False
+    ) -> None:
+        outcome = Outcome(
+            "failure", self._wall(), reason=reason, wait_seconds=wait_seconds, permanent=permanent
+        )
         with self._lock:
             self._running = False
-            self._last = Outcome("failure", self._wall(), reason=reason, wait_seconds=wait_seconds)
+            self._last = outcome
+            self._failures_in_a_row += 1
+            self._permanent_in_a_row = self._permanent_in_a_row + 1 if permanent else 0
+
+    def gave_up(self) -> None:
+        """The daemon exits because of permanent failures (see :mod:`.failures`)."""
+        with self._lock:
+            self._gave_up = True
 
     def interrupted(self) -> None:
         with self._lock:
@@ -113,23 +146,65 @@ class SyncStatus:
         with self._lock:
             self._stopping = True
 
+    def config_rejected(self) -> None:
+        """A reload found the config invalid; the previous one stays in force."""
+        with self._lock:
+            self._config_rejected_at = self._wall()
+
+    def config_accepted(self) -> None:
+        with self._lock:
+            self._config_rejected_at = None
+
+    def _config_note(self) -> str:
+        if self._config_rejected_at is None:
+            return ""
+        when = _clock_text(self._config_rejected_at)
+        return f"; config reload failed {when}, previous config in force"
+
     def readiness(self, interval: float) -> tuple[bool, str]:
-        """(ready, one word): ready while the last success is within 3 intervals."""
+        """(ready, a word and its detail) for ``/readyz``; a rejected reload is noted."""
+        ready, word = self._readiness(interval)
+        with self._lock:
+            return ready, word + self._config_note()
+
+    def _readiness(self, interval: float) -> tuple[bool, str]:
+        """(ready, a word and its detail) for ``/readyz``.
+
+        Not ready: stopping; the last sync failed permanently (``failing: <reason>``);
+        the last success (or, before the first one, the start) is older than
+        :data:`READY_INTERVALS` intervals and no first export is running (``stale``).
+        Ready while the first export runs, with its progress: a first export can take
+        hours, and a readiness probe must not fail all that time.
+        """
         with self._lock:
             if self._stopping:
                 return False, "stopping"
-            if self._last_success_monotonic is None:
-                return False, "starting"
-            age = self._monotonic() - self._last_success_monotonic
+            last, progress = self._last, self._progress
+            if last is not None and last.permanent and self._permanent_in_a_row:
+                count = self._permanent_in_a_row
+                return False, f"failing: {last.reason} ({count} sync(s) in a row)"
+            first_export = self._last_success_monotonic is None
+            since = self._last_success_monotonic or self._started_monotonic
+            age = self._monotonic() - since
+            running = self._running
+        if first_export and running:
+            done = progress.done if progress is not None else 0
+            return True, f"first export: {done:,} objects so far"
         if age > READY_INTERVALS * interval:
             return False, "stale"
-        return True, "ok"
+        return True, "ok" if not first_export else "starting"
 
     def status_line(self) -> str:
         """One line for ``systemctl status``: progress while syncing, else the last result."""
+        line = self._status_line()
+        with self._lock:
+            return line + self._config_note()
+
+    def _status_line(self) -> str:
         with self._lock:
             running, progress = self._running, self._progress
             last, success = self._last, self._last_success
+            gave_up, permanent = self._gave_up, self._permanent_in_a_row
         if running:
             return _progress_text(progress)
         if last is None:
@@ -143,6 +218,13 @@ class SyncStatus:
         text = f"idle; last sync {last.result} {_clock_text(last.wall_time)}"
         if last.reason:
             text += f" ({last.reason})"
+        if gave_up:
+            return (
+                f"failed: {permanent} syncs in a row failed ({last.reason}), which does not "
+                "heal while running; exiting for a restart"
+            )
+        if last.permanent:
+            text += f"; {permanent} in a row, exits after {GIVE_UP_AFTER}"
         if last.wait_seconds is not None:
             resume = _clock_text(last.wall_time + last.wait_seconds)
             text += f"; Notion asked to wait {last.wait_seconds:.0f} s, until {resume}"
