@@ -63,6 +63,9 @@ def unavailable_reason() -> str | None:
     for path in _python_path():
         if path.startswith(("/root", "/home", "/tmp")):
             return f"{path} is hidden from the units by ProtectHome=/PrivateTmp="
+        for directory in [Path(path), *Path(path).parents]:
+            if not directory.stat().st_mode & 0o001:
+                return f"{directory} is not searchable by the units' dynamic user"
     return None
 
 
