@@ -3,15 +3,31 @@
 # (docker run --read-only --tmpfs /tmp), keeps the mirror on the /data volume,
 # reads the Notion token from the Docker secret /run/secrets/notion-token.
 
-# --- build: a wheel of notion-syncd (its dependencies all ship binary wheels) ---
-FROM python:3.11-slim AS build
+# The base, pinned by digest (python:3.11-slim; docs/operations.md says where the digest
+# comes from and how to refresh it). Override only to build from a mirror of the same image.
+ARG PYTHON_IMAGE=python:3.11-slim@sha256:9c900dea9e8fb7e16277c179b555cc72d29a352dbc33cff48ad5a0412fd5bfc7
+
+# --- build: a wheel of notion-syncd alone (its dependencies come from the lock) ---
+FROM ${PYTHON_IMAGE} AS build
 WORKDIR /src
 COPY pyproject.toml README.md LICENSE ./
 COPY notion_syncd ./notion_syncd
 RUN pip wheel --no-cache-dir --no-deps --wheel-dir /dist .
 
 # --- runtime ---
-FROM python:3.11-slim
+FROM ${PYTHON_IMAGE}
+ARG PYTHON_IMAGE
+# Set by the build (docker build --build-arg REVISION=$(git rev-parse HEAD) --build-arg
+# CREATED=$(date -u +%FT%TZ)); "unknown" otherwise.
+ARG REVISION=unknown
+ARG CREATED=unknown
+LABEL org.opencontainers.image.title="notion-syncd" \
+      org.opencontainers.image.description="Mirror a whole Notion workspace into a Git repository, incrementally." \
+      org.opencontainers.image.version="0.1.0" \
+      org.opencontainers.image.licenses="MIT" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}" \
+      org.opencontainers.image.base.name="${PYTHON_IMAGE}"
 # No .pyc writes (read-only root), unbuffered logs to stdout, HOME on the volume
 # (libgit2 reads ~/.ssh/known_hosts there), /metrics reachable from outside the
 # container (publish it on the host's loopback only: -p 127.0.0.1:9184:9184), and
@@ -22,8 +38,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     TMPDIR=/tmp \
     NOTION_SYNCD_SERVER__LISTEN=0.0.0.0:9184 \
     NOTION_SYNCD_EXPORT__REPO=/data/mirror
+# Every dependency at the version and hash of requirements.lock (binary wheels only),
+# then the package itself without resolving anything.
+COPY requirements.lock /opt/dist/
 COPY --from=build /dist/ /opt/dist/
-RUN pip install --no-cache-dir --no-compile --root-user-action=ignore /opt/dist/*.whl \
+COPY deploy/docker/healthcheck.py /usr/local/lib/notion-syncd/healthcheck.py
+RUN pip install --no-cache-dir --no-compile --root-user-action=ignore \
+        --require-hashes --only-binary :all: -r /opt/dist/requirements.lock \
+    && pip install --no-cache-dir --no-compile --root-user-action=ignore --no-deps /opt/dist/*.whl \
     && rm -rf /opt/dist \
     && mkdir -p /data /etc/notion-syncd \
     && chown 10001:10001 /data \
@@ -32,9 +54,10 @@ USER 10001:10001
 WORKDIR /data
 VOLUME ["/data"]
 EXPOSE 9184
-# Liveness of the scheduler loop; slim images have no curl, so Python asks /healthz.
+# Liveness of the scheduler loop at the address server.listen gives (read from the same
+# config and environment as the daemon); slim images have no curl.
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
-    CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:9184/healthz', timeout=5).status == 200 else 1)"]
+    CMD ["python", "/usr/local/lib/notion-syncd/healthcheck.py"]
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["notion-syncd"]
 CMD ["run", "--config", "/etc/notion-syncd/config.toml"]

@@ -11,10 +11,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The daemon units: source file -> the name it is verified under.
 UNITS = {
     "notion-syncd.service": "notion-syncd.service",
     "notion-syncd@.service": "notion-syncd@test.service",
 }
+#: Every service unit (the daemons and the oneshot the timer starts).
+SERVICES = {**UNITS, "notion-syncd-sync.service": "notion-syncd-sync.service"}
 #: systemd-analyze security --threshold is on a 0-100 scale: 15 means exposure <= 1.5.
 EXPOSURE_THRESHOLD = 15
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
@@ -50,10 +53,10 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @needs_analyze
-@pytest.mark.parametrize("source", sorted(UNITS))
+@pytest.mark.parametrize("source", sorted(SERVICES))
 def test_systemd_unit_verify_prints_nothing(source: str, tmp_path: Path) -> None:
     """systemd-analyze verify has no finding at all (it exits 0 even on warnings)."""
-    unit = _installable_copy(source, UNITS[source], tmp_path)
+    unit = _installable_copy(source, SERVICES[source], tmp_path)
     result = _run("verify", "--man=no", str(unit))
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
@@ -61,10 +64,10 @@ def test_systemd_unit_verify_prints_nothing(source: str, tmp_path: Path) -> None
 
 
 @needs_analyze
-@pytest.mark.parametrize("source", sorted(UNITS))
+@pytest.mark.parametrize("source", sorted(SERVICES))
 def test_systemd_unit_security_exposure_at_most_1_5(source: str, tmp_path: Path) -> None:
     """systemd-analyze security rates the unit's exposure 1.5 or better."""
-    unit = _installable_copy(source, UNITS[source], tmp_path)
+    unit = _installable_copy(source, SERVICES[source], tmp_path)
     result = _run("security", "--offline=true", f"--threshold={EXPOSURE_THRESHOLD}", str(unit))
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr
     match = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", result.stdout)
@@ -81,7 +84,7 @@ def test_systemd_unit_verify_catches_a_typo(tmp_path: Path) -> None:
     assert "UMsk" in result.stderr
 
 
-@pytest.mark.parametrize("source", sorted(UNITS))
+@pytest.mark.parametrize("source", [*sorted(SERVICES), "notion-syncd-sync.timer"])
 def test_systemd_unit_every_directive_commented(source: str) -> None:
     """Every directive line is directly preceded by a comment line saying why."""
     lines = (ROOT / "systemd" / source).read_text(encoding="utf-8").splitlines()
@@ -109,5 +112,63 @@ def test_systemd_unit_contract_directives(source: str) -> None:
     assert {"WatchdogSec", "TimeoutStopSec", "StateDirectory", "LoadCredential"} <= directives
     assert " run --config " in text
     if "@" in source:
-        assert "StateDirectory=notion-syncd/%i" in text
+        assert "StateDirectory=notion-syncd-%i" in text
         assert "%E/notion-syncd/%i.toml" in text
+
+
+def _directives(source: str) -> dict[str, list[str]]:
+    """Each directive of a shipped unit with its values, in order."""
+    found: dict[str, list[str]] = {}
+    for line in (ROOT / "systemd" / source).read_text(encoding="utf-8").splitlines():
+        if "=" in line and not line.startswith(("#", ";")):
+            key, value = line.split("=", 1)
+            found.setdefault(key, []).append(value)
+    return found
+
+
+def test_systemd_unit_state_directories_do_not_nest() -> None:
+    """The single and the template unit can run on one host (nesting fails with exit 238)."""
+    single = _directives("notion-syncd.service")["StateDirectory"][0]
+    template = _directives("notion-syncd@.service")["StateDirectory"][0]
+    instance = template.replace("%i", "work")
+    assert single == "notion-syncd"
+    assert not instance.startswith(f"{single}/")
+    assert not single.startswith(f"{instance}/")
+    assert _directives("notion-syncd@.service")["Environment"][0] == f"HOME=%S/{template}"
+
+
+@pytest.mark.parametrize("source", sorted(SERVICES))
+def test_systemd_unit_runs_as_background_work(source: str) -> None:
+    """Every service yields CPU and disk to interactive work."""
+    directives = _directives(source)
+    assert directives["Nice"] == ["10"]
+    assert directives["IOSchedulingClass"] == ["idle"]
+
+
+def test_systemd_unit_timer_starts_the_oneshot_sync() -> None:
+    """The timer alternative: a oneshot `sync` sharing the daemon's user and state."""
+    service = _directives("notion-syncd-sync.service")
+    daemon = _directives("notion-syncd.service")
+    assert service["Type"] == ["oneshot"]
+    assert service["ExecStart"] == [
+        "/usr/bin/notion-syncd sync --config %E/notion-syncd/config.toml"
+    ]
+    assert service["User"] == ["notion-syncd"]
+    assert service["StateDirectory"] == daemon["StateDirectory"]
+    assert service["LoadCredential"] == daemon["LoadCredential"]
+    assert "WatchdogSec" not in service
+    assert "Restart" not in service
+    timer = _directives("notion-syncd-sync.timer")
+    assert timer["OnUnitInactiveSec"] == ["5min"]
+    assert timer["WantedBy"] == ["timers.target"]
+    assert "Unit" not in timer  # the timer starts the service of its own name
+
+
+@needs_analyze
+def test_systemd_unit_timer_verify_prints_nothing(tmp_path: Path) -> None:
+    """The timer verifies cleanly beside the service it starts."""
+    _installable_copy("notion-syncd-sync.service", "notion-syncd-sync.service", tmp_path)
+    timer = tmp_path / "notion-syncd-sync.timer"
+    timer.write_text((ROOT / "systemd" / "notion-syncd-sync.timer").read_text(encoding="utf-8"))
+    result = _run("verify", "--man=no", str(timer))
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
