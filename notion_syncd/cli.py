@@ -8,6 +8,7 @@ for a person and an exit status: 0 ok, 1 runtime failure, 2 usage or configurati
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -15,7 +16,8 @@ from typing import TextIO
 
 from notion_syncd import __version__
 from notion_syncd.config import Settings, load_settings, resolve_token
-from notion_syncd.errors import ConfigError, NotionSyncdError, UsageError
+from notion_syncd.configlocation import locate_config
+from notion_syncd.errors import ConfigError, NotionSyncdError
 from notion_syncd.logs import configure_logging, register_secret, scrub
 
 Handler = Callable[[argparse.Namespace], int]
@@ -31,11 +33,13 @@ def describe(error: BaseException) -> str:
     return scrub(f"unexpected error: {type(error).__name__}: {error}")
 
 
+def _config_path(args: argparse.Namespace) -> Path:
+    """``--config``, ``$NOTION_SYNCD_CONFIG`` or a default location (``configlocation``)."""
+    return locate_config(getattr(args, "config", None), os.environ)
+
+
 def _settings(args: argparse.Namespace) -> Settings:
-    path = Path(args.config) if args.config else None
-    if path is None:
-        raise UsageError("--config FILE is required")
-    return load_settings(path)
+    return load_settings(_config_path(args))
 
 
 def _setup_logging(settings: Settings | None, stream: TextIO) -> None:
@@ -62,9 +66,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from notion_syncd.service.daemon import run_daemon
 
-    if not args.config:
-        raise UsageError("--config FILE is required")
-    return run_daemon(Path(args.config))
+    return run_daemon(_config_path(args))
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -118,53 +120,67 @@ def cmd_fake_server(args: argparse.Namespace) -> int:
     return serve_fake(args.port, token=args.token, out=sys.stdout)
 
 
+CONFIG_HELP = (
+    "configuration file (TOML); default: $NOTION_SYNCD_CONFIG, "
+    "$XDG_CONFIG_HOME/notion-syncd/config.toml, /etc/notion-syncd/config.toml"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The whole command line. A verb is one ``verb(...)`` call plus its own options."""
     parser = argparse.ArgumentParser(
         prog="notion-syncd",
         description="Mirror a whole Notion workspace into a Git repository, incrementally.",
     )
     parser.add_argument("--version", action="version", version=f"notion-syncd {__version__}")
+    parser.add_argument("--config", metavar="FILE", help=CONFIG_HELP)
     verbs = parser.add_subparsers(dest="verb", metavar="VERB")
 
-    def verb(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+    def verb(
+        name: str, handler: Handler, help_text: str, *, config: bool = True
+    ) -> argparse.ArgumentParser:
         sub = verbs.add_parser(name, help=help_text, description=help_text)
         sub.set_defaults(handler=handler)
+        if config:
+            # SUPPRESS: when not given after the verb, the value given before it stays.
+            sub.add_argument(
+                "--config", metavar="FILE", default=argparse.SUPPRESS, help=CONFIG_HELP
+            )
         return sub
 
     sync = verb("sync", cmd_sync, "run one sync, then exit")
-    sync.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
     sync.add_argument("--sweep", action="store_true", help="also look for deleted pages now")
     sync.add_argument(
         "--allow-mass-delete",
         action="store_true",
         help="let this sweep delete more than sync.mass_delete_threshold of the mirror",
     )
-    run = verb("run", cmd_run, "run the daemon (what systemd and Docker start)")
-    run.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
-    status = verb("status", cmd_status, "show the mirror's last sync, watermark and size")
-    status.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
-    render = verb("render", cmd_render, "rebuild Markdown/HTML/CSV from the stored JSON (offline)")
-    render.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
-    push = verb("push", cmd_push, "push the mirror to every configured remote now")
-    push.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
+    verb("run", cmd_run, "run the daemon (what systemd and Docker start)")
+    verb("status", cmd_status, "show the mirror's last sync, watermark and size")
+    verb("render", cmd_render, "rebuild Markdown/HTML/CSV from the stored JSON (offline)")
+    verb("push", cmd_push, "push the mirror to every configured remote now")
     history = verb("history", cmd_history, "list a page's versions (across renames and moves)")
     history.add_argument("page", metavar="PAGE", help="page id, Notion URL or path in the mirror")
-    history.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
     show = verb("show", cmd_show, "print a page's Markdown as it was at a date")
     show.add_argument("page", metavar="PAGE", help="page id, Notion URL or path in the mirror")
     show.add_argument(
         "--at", metavar="DATE", required=True, help="ISO date or datetime (naive = UTC)"
     )
-    show.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
     demo = verb(
         "demo",
         cmd_demo,
         "mirror a built-in sample workspace (no token, no network), edit it, sync again",
+        config=False,
     )
     demo.add_argument(
         "directory", nargs="?", default="notion-syncd-demo", help="where to put the demo mirror"
     )
-    fake = verb("fake-server", cmd_fake_server, "serve the sample workspace as a fake Notion API")
+    fake = verb(
+        "fake-server",
+        cmd_fake_server,
+        "serve the sample workspace as a fake Notion API",
+        config=False,
+    )
     fake.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
     fake.add_argument("--token", default="secret_demo", help="token the fake server accepts")
     return parser
