@@ -60,6 +60,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         allow_mass_delete=args.allow_mass_delete,
         out=sys.stdout,
         err=sys.stderr,
+        as_json=args.json,
     )
 
 
@@ -70,10 +71,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from notion_syncd.commands.status import mirror_status
+    from notion_syncd.commands.status import collect_status, format_status, status_json
 
     settings = _settings(args)
-    print(mirror_status(settings))
+    _setup_logging(settings, sys.stderr)
+    status = collect_status(settings)
+    sys.stdout.write(status_json(status) if args.json else format_status(status) + "\n")
     return 0
 
 
@@ -126,6 +129,9 @@ CONFIG_HELP = (
 )
 
 
+JSON_HELP = "print the summary as one JSON object on stdout (logs go to stderr)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line. A verb is one ``verb(...)`` call plus its own options."""
     parser = argparse.ArgumentParser(
@@ -155,8 +161,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="let this sweep delete more than sync.mass_delete_threshold of the mirror",
     )
+    sync.add_argument("--json", action="store_true", help=JSON_HELP)
     verb("run", cmd_run, "run the daemon (what systemd and Docker start)")
-    verb("status", cmd_status, "show the mirror's last sync, watermark and size")
+    status = verb("status", cmd_status, "show the mirror's health, last sync and success, size")
+    status.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     verb("render", cmd_render, "rebuild Markdown/HTML/CSV from the stored JSON (offline)")
     verb("push", cmd_push, "push the mirror to every configured remote now")
     history = verb("history", cmd_history, "list a page's versions (across renames and moves)")

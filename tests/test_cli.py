@@ -124,7 +124,9 @@ def test_status_of_an_empty_and_a_hand_made_mirror(
     repo = pygit2.init_repository(str(mirror), initial_head="main")
     assert main(["status", "--config", str(config)]) == 0
     assert capsys.readouterr().out.splitlines()[1:] == [
-        "last sync: none yet",
+        "health: unknown (no sync recorded on this host)",
+        "last sync: none recorded",
+        "last change: none yet",
         "watermark: none (next sync lists everything)",
         "pages: 0, data sources: 0",
         "remote backup: never pushed",
@@ -141,15 +143,15 @@ def test_status_of_an_empty_and_a_hand_made_mirror(
     (mirror / LEDGER_FILE).write_text(json.dumps({"failed": failed}), encoding="utf-8")
     _commit_all(repo, "Sync: by hand\n\nbody")
     assert main(["status", "--config", str(config)]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert lines[1].startswith("last change: ") and lines[1].endswith("(Sync: by hand)")
-    assert lines[2:5] == [
+    lines = capsys.readouterr().out.splitlines()[3:]
+    assert lines[0].startswith("last change: ") and lines[0].endswith("(Sync: by hand)")
+    assert lines[1:4] == [
         "watermark: 2026-03-02T09:13:00.000Z",
         "pages: 2, data sources: 1",
-        "failed in the last sync: 25 (retried next sync)",
+        "failed in the last committed sync: 25 (retried next sync)",
     ]
-    assert lines[5] == "  id-0: HTTP 500" and lines[24] == "  id-19: HTTP 500"
-    assert lines[25:] == ["remote backup: never pushed"]
+    assert lines[4] == "  id-0: HTTP 500" and lines[23] == "  id-19: HTTP 500"
+    assert lines[24:] == ["remote backup: never pushed"]
 
 
 def test_sync_and_render_verbs_in_process(
