@@ -54,6 +54,16 @@ def cmd_sync(args: argparse.Namespace) -> int:
     settings = _settings(args)
     _setup_logging(settings, sys.stderr)
     register_secret(resolve_token(settings.notion).get_secret_value())
+    if args.dry_run:
+        from notion_syncd.commands.sync import preview_once
+
+        return preview_once(
+            settings,
+            sweep=args.sweep,
+            allow_mass_delete=args.allow_mass_delete,
+            out=sys.stdout,
+            as_json=args.json,
+        )
     return sync_once(
         settings,
         sweep=args.sweep,
@@ -162,6 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="let this sweep delete more than sync.mass_delete_threshold of the mirror",
     )
     sync.add_argument("--json", action="store_true", help=JSON_HELP)
+    sync.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="list what would be added, updated, moved, deleted; write nothing",
+    )
     verb("run", cmd_run, "run the daemon (what systemd and Docker start)")
     status = verb("status", cmd_status, "show the mirror's health, last sync and success, size")
     status.add_argument("--json", action="store_true", help="print one JSON object on stdout")

@@ -17,7 +17,7 @@ from notion_syncd.logs import reset_logging
 SYNC_KEYS = [
     "dry_run", "complete", "added", "updated", "moved", "deleted", "unchanged", "failed",
     "changes", "changes_truncated", "failures", "requests", "rate_limited",
-    "duration_seconds", "commit", "watermark", "previous_watermark",
+    "duration_seconds", "commit", "watermark", "previous_watermark", "sweep_refused",
 ]  # fmt: skip
 STATUS_KEYS = [
     "mirror", "exists", "branch", "health", "last_sync", "last_success",

@@ -83,7 +83,7 @@ def run_sync(
     started_at = _utcnow()
     metrics.LAST_SYNC_ATTEMPT.set(time.time())
     own_client = client is None
-    client = client or _client(settings, heartbeat, stop)
+    client = client or notion_client(settings, heartbeat, stop)
     report = SyncReport()
     requests = _RequestCounter(client, report)
     try:
@@ -213,7 +213,7 @@ def _sync(
         raise refused  # the sweep deleted nothing; everything else is committed
 
 
-def _client(
+def notion_client(
     settings: Settings, heartbeat: Heartbeat | None, stop: threading.Event | None
 ) -> NotionClient:
     notion = settings.notion
