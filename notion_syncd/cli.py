@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, cast
 
 from notion_syncd import __version__
 from notion_syncd.config import Settings, load_settings, resolve_token
@@ -50,9 +50,12 @@ def _setup_logging(settings: Settings | None, stream: TextIO) -> None:
 
 def cmd_sync(args: argparse.Namespace) -> int:
     from notion_syncd.commands.sync import sync_once
+    from notion_syncd.sync.progress import TerminalProgress
 
     settings = _settings(args)
-    _setup_logging(settings, sys.stderr)
+    # Logs go through the progress line's stream, so they print above it (sync.progress).
+    terminal = TerminalProgress(sys.stderr)
+    _setup_logging(settings, cast(TextIO, terminal))
     register_secret(resolve_token(settings.notion).get_secret_value())
     if args.dry_run:
         from notion_syncd.commands.sync import preview_once
@@ -69,8 +72,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
         sweep=args.sweep,
         allow_mass_delete=args.allow_mass_delete,
         out=sys.stdout,
-        err=sys.stderr,
+        err=cast(TextIO, terminal),
         as_json=args.json,
+        progress=terminal,
     )
 
 

@@ -31,15 +31,18 @@ def sync_once(
     out: TextIO,
     err: TextIO,
     as_json: bool = False,
+    progress: TerminalProgress | None = None,
 ) -> int:
     """Run one sync; the summary goes to ``out``, progress and failures to ``err``.
 
-    Exit status 1 when any object failed (it is retried by the next sync), else 0.
+    ``progress`` is the terminal's status line (logs should go through it too, see
+    ``sync.progress``); by default one is drawn on ``err``. Exit status 1 when any
+    object failed (it is retried by the next sync), else 0.
     """
-    with TerminalProgress(err) as progress:
+    with progress or TerminalProgress(err) as shown:
         report = run_sync(
             settings,
-            progress=progress,
+            progress=shown,
             sweep=True if sweep else None,
             allow_mass_delete=allow_mass_delete,
         )

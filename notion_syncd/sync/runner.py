@@ -166,7 +166,7 @@ def _sync(
         pages=pages,
     )
     files = FileRules(settings.export.max_file_size, settings.export.download_files, mirror.exists)
-    progress = signals.reporter(writer)
+    progress = signals.reporter(writer, report, window)
     exporter = Exporter(
         client,
         writer,
@@ -283,11 +283,24 @@ class _Signals:
         self.progress = progress
         self.stop = stop
 
-    def reporter(self, writer: MirrorWriter) -> Callable[[str, str], None]:
-        def report(phase: str, message: str) -> None:
+    def reporter(
+        self, writer: MirrorWriter, report: SyncReport, window: ListingWindow
+    ) -> Callable[[str, str], None]:
+        """Progress in objects done (written, unchanged or failed) out of the objects known:
+        the listing's size once it has been read to its end, plus rows and children; no
+        total once the sweep (whose size is not known ahead) has begun."""
+        sweeping = False
+
+        def send(phase: str, message: str) -> None:
+            nonlocal sweeping
             if self.heartbeat is not None:
                 self.heartbeat.beat()
             if self.progress is not None:
-                self.progress(Progress(phase, len(writer.written), None, message))
+                sweeping = sweeping or phase == "sweeping"
+                done = len(writer.written) + report.unchanged + report.failed
+                total = None if sweeping else window.listing_total
+                if total is not None:
+                    total = max(total, report.discovered, done)
+                self.progress(Progress("sweeping" if sweeping else phase, done, total, message))
 
-        return report
+        return send
