@@ -146,6 +146,13 @@ CONFIG_HELP = (
 JSON_HELP = "print the summary as one JSON object on stdout (logs go to stderr)"
 
 
+def cmd_completion(args: argparse.Namespace) -> int:
+    from notion_syncd.completion import completion_script
+
+    sys.stdout.write(completion_script(args.shell, build_parser()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line. A verb is one ``verb(...)`` call plus its own options."""
     parser = argparse.ArgumentParser(
@@ -210,6 +217,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fake.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
     fake.add_argument("--token", default="secret_demo", help="token the fake server accepts")
+    completion = verb(
+        "completion", cmd_completion, "print a shell completion script to source", config=False
+    )
+    completion.add_argument("shell", choices=("bash", "zsh", "fish"), help="the shell")
     return parser
 
 
