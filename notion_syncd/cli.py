@@ -79,9 +79,14 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from notion_syncd.service.daemon import run_daemon
+    from notion_syncd.service.daemon import EX_CONFIG, run_daemon
 
-    return run_daemon(_config_path(args))
+    try:
+        path = _config_path(args)
+    except ConfigError as error:  # like every configuration error of run: no restart loop
+        print(f"notion-syncd: {describe(error)}", file=sys.stderr)
+        return EX_CONFIG
+    return run_daemon(path)
 
 
 def cmd_status(args: argparse.Namespace) -> int:

@@ -13,7 +13,7 @@ import pytest
 from synchelpers import TOKEN, TestClock, serve
 
 from notion_syncd.cli import main
-from notion_syncd.errors import GitStoreError
+from notion_syncd.errors import ForeignRepository, GitStoreError
 from notion_syncd.fake_notion import Workspace, generate_workspace
 from notion_syncd.fake_notion import richtext as rt
 from notion_syncd.logs import reset_logging
@@ -174,6 +174,8 @@ def test_committed_tree_reads_the_branch_head_and_refuses_writes(tmp_path: Path)
     (tmp_path / "m" / "d").mkdir()
     (tmp_path / "m" / "d" / "b.txt").write_text("b")
     (tmp_path / "m" / "a.txt").write_text("a")
+    (tmp_path / "m" / ".notion-syncd").mkdir()
+    (tmp_path / "m" / ".notion-syncd" / "state.json").write_text("{}")
     repo.index.add_all()
     repo.index.write()
     signature = pygit2.Signature("t", "t@example.com")
@@ -181,9 +183,27 @@ def test_committed_tree_reads_the_branch_head_and_refuses_writes(tmp_path: Path)
     (tmp_path / "m" / "a.txt").write_text("changed, not committed")
     tree = CommittedTree(tmp_path / "m", "main")
     assert tree.read("a.txt") == b"a" and tree.read("d") is None and tree.exists("d")
-    assert list(tree.walk_files("")) == ["a.txt", "d/b.txt"]
+    assert list(tree.walk_files("")) == [".notion-syncd/state.json", "a.txt", "d/b.txt"]
     assert list(tree.walk_files("d")) == ["d/b.txt"]
     with pytest.raises(GitStoreError, match="dry run"):
         tree.write("a.txt", b"x")
     with pytest.raises(GitStoreError, match="dry run"):
         tree.delete("a.txt")
+
+
+def test_committed_tree_refuses_what_a_real_sync_refuses(tmp_path: Path) -> None:
+    """A non-empty folder without .git, or someone else's repository, is refused."""
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "todo.txt").write_text("mine")
+    with pytest.raises(GitStoreError, match="is not empty and is not a git repository"):
+        CommittedTree(tmp_path / "notes", "main")
+    repo = pygit2.init_repository(str(tmp_path / "code"), initial_head="main")
+    (tmp_path / "code" / "main.py").write_text("print()")
+    repo.index.add_all()
+    repo.index.write()
+    signature = pygit2.Signature("t", "t@example.com")
+    repo.create_commit("HEAD", signature, signature, "m", repo.index.write_tree(), [])
+    with pytest.raises(ForeignRepository):
+        CommittedTree(tmp_path / "code", "main")
+    (tmp_path / "empty").mkdir()
+    assert CommittedTree(tmp_path / "empty", "main").head is None

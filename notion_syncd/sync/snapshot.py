@@ -4,7 +4,8 @@ A real sync opens the mirror with its lock and resets the working tree to the br
 head, so the head's tree is exactly what it starts from. Reading that tree (not the
 working tree) needs no lock, never races a daemon in the middle of a sync, and cannot
 change anything: ``write`` and ``delete`` raise. A missing repository or an unborn
-branch reads as empty (a first sync).
+branch reads as empty (a first sync); a folder or repository the real sync would refuse
+(``mirrorguard``) is refused the same way.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 import pygit2
 
+from notion_syncd import mirrorguard
 from notion_syncd.errors import GitStoreError
 
 
@@ -26,10 +28,15 @@ class CommittedTree:
         self._tree: Any = None
         self.head: str | None = None
         if not (repo_path / ".git").exists():
+            if repo_path.is_dir():
+                mirrorguard.check_empty_folder(repo_path)  # as the real sync would refuse
             return
         try:
-            no_search = pygit2.enums.RepositoryOpenFlag.NO_SEARCH
-            self._repo = pygit2.Repository(str(repo_path), no_search)
+            self._repo = mirrorguard.open_repository(repo_path)
+        except pygit2.GitError as exc:
+            raise GitStoreError(f"cannot open the mirror at {repo_path}: {exc}") from None
+        mirrorguard.check_ours(self._repo, repo_path)  # someone else's repository: refused
+        try:
             commit = self._repo.revparse_single(f"refs/heads/{branch}").peel(pygit2.Commit)
         except (KeyError, pygit2.GitError):
             return
