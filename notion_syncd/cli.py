@@ -8,14 +8,16 @@ for a person and an exit status: 0 ok, 1 runtime failure, 2 usage or configurati
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, cast
 
 from notion_syncd import __version__
 from notion_syncd.config import Settings, load_settings, resolve_token
-from notion_syncd.errors import ConfigError, NotionSyncdError, UsageError
+from notion_syncd.configlocation import locate_config
+from notion_syncd.errors import ConfigError, NotionSyncdError
 from notion_syncd.logs import configure_logging, register_secret, scrub
 
 Handler = Callable[[argparse.Namespace], int]
@@ -31,11 +33,13 @@ def describe(error: BaseException) -> str:
     return scrub(f"unexpected error: {type(error).__name__}: {error}")
 
 
+def _config_path(args: argparse.Namespace) -> Path:
+    """``--config``, ``$NOTION_SYNCD_CONFIG`` or a default location (``configlocation``)."""
+    return locate_config(getattr(args, "config", None), os.environ)
+
+
 def _settings(args: argparse.Namespace) -> Settings:
-    path = Path(args.config) if args.config else None
-    if path is None:
-        raise UsageError("--config FILE is required")
-    return load_settings(path)
+    return load_settings(_config_path(args))
 
 
 def _setup_logging(settings: Settings | None, stream: TextIO) -> None:
@@ -46,32 +50,52 @@ def _setup_logging(settings: Settings | None, stream: TextIO) -> None:
 
 def cmd_sync(args: argparse.Namespace) -> int:
     from notion_syncd.commands.sync import sync_once
+    from notion_syncd.sync.progress import TerminalProgress
 
     settings = _settings(args)
-    _setup_logging(settings, sys.stderr)
+    # Logs go through the progress line's stream, so they print above it (sync.progress).
+    terminal = TerminalProgress(sys.stderr)
+    _setup_logging(settings, cast(TextIO, terminal))
     register_secret(resolve_token(settings.notion).get_secret_value())
+    if args.dry_run:
+        from notion_syncd.commands.sync import preview_once
+
+        return preview_once(
+            settings,
+            sweep=args.sweep,
+            allow_mass_delete=args.allow_mass_delete,
+            out=sys.stdout,
+            as_json=args.json,
+        )
     return sync_once(
         settings,
         sweep=args.sweep,
         allow_mass_delete=args.allow_mass_delete,
         out=sys.stdout,
-        err=sys.stderr,
+        err=cast(TextIO, terminal),
+        as_json=args.json,
+        progress=terminal,
     )
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from notion_syncd.service.daemon import run_daemon
+    from notion_syncd.service.daemon import EX_CONFIG, run_daemon
 
-    if not args.config:
-        raise UsageError("--config FILE is required")
-    return run_daemon(Path(args.config))
+    try:
+        path = _config_path(args)
+    except ConfigError as error:  # like every configuration error of run: no restart loop
+        print(f"notion-syncd: {describe(error)}", file=sys.stderr)
+        return EX_CONFIG
+    return run_daemon(path)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from notion_syncd.commands.status import mirror_status
+    from notion_syncd.commands.status import collect_status, format_status, status_json
 
     settings = _settings(args)
-    print(mirror_status(settings))
+    _setup_logging(settings, sys.stderr)
+    status = collect_status(settings)
+    sys.stdout.write(status_json(status) if args.json else format_status(status) + "\n")
     return 0
 
 
@@ -126,57 +150,91 @@ def cmd_fake_server(args: argparse.Namespace) -> int:
     return serve_fake(args.port, token=args.token, out=sys.stdout)
 
 
+CONFIG_HELP = (
+    "configuration file (TOML); default: $NOTION_SYNCD_CONFIG, "
+    "$XDG_CONFIG_HOME/notion-syncd/config.toml, /etc/notion-syncd/config.toml"
+)
+
+
+JSON_HELP = "print the summary as one JSON object on stdout (logs go to stderr)"
+
+
+def cmd_completion(args: argparse.Namespace) -> int:
+    from notion_syncd.completion import completion_script
+
+    sys.stdout.write(completion_script(args.shell, build_parser()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The whole command line. A verb is one ``verb(...)`` call plus its own options."""
     parser = argparse.ArgumentParser(
         prog="notion-syncd",
         description="Mirror a whole Notion workspace into a Git repository, incrementally.",
     )
     parser.add_argument("--version", action="version", version=f"notion-syncd {__version__}")
+    parser.add_argument("--config", metavar="FILE", help=CONFIG_HELP)
     verbs = parser.add_subparsers(dest="verb", metavar="VERB")
 
-    def verb(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+    def verb(
+        name: str, handler: Handler, help_text: str, *, config: bool = True
+    ) -> argparse.ArgumentParser:
         sub = verbs.add_parser(name, help=help_text, description=help_text)
         sub.set_defaults(handler=handler)
+        if config:
+            # SUPPRESS: when not given after the verb, the value given before it stays.
+            sub.add_argument(
+                "--config", metavar="FILE", default=argparse.SUPPRESS, help=CONFIG_HELP
+            )
         return sub
 
     sync = verb("sync", cmd_sync, "run one sync, then exit")
-    sync.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
     sync.add_argument("--sweep", action="store_true", help="also look for deleted pages now")
     sync.add_argument(
         "--allow-mass-delete",
         action="store_true",
         help="let this sweep delete more than sync.mass_delete_threshold of the mirror",
     )
-    run = verb("run", cmd_run, "run the daemon (what systemd and Docker start)")
-    run.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
-    status = verb("status", cmd_status, "show the mirror's last sync, watermark and size")
-    status.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
-    render = verb("render", cmd_render, "rebuild Markdown/HTML/CSV from the stored JSON (offline)")
-    render.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
-    push = verb("push", cmd_push, "push the mirror to every configured remote now")
-    push.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
-    check = verb("check", cmd_check, "check the config, token, API, mirror and remotes, then exit")
-    check.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
+    sync.add_argument("--json", action="store_true", help=JSON_HELP)
+    sync.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="list what would be added, updated, moved, deleted; write nothing",
+    )
+    verb("run", cmd_run, "run the daemon (what systemd and Docker start)")
+    status = verb("status", cmd_status, "show the mirror's health, last sync and success, size")
+    status.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    verb("render", cmd_render, "rebuild Markdown/HTML/CSV from the stored JSON (offline)")
+    verb("push", cmd_push, "push the mirror to every configured remote now")
+    verb("check", cmd_check, "check the config, token, API, mirror and remotes, then exit")
     history = verb("history", cmd_history, "list a page's versions (across renames and moves)")
     history.add_argument("page", metavar="PAGE", help="page id, Notion URL or path in the mirror")
-    history.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
     show = verb("show", cmd_show, "print a page's Markdown as it was at a date")
     show.add_argument("page", metavar="PAGE", help="page id, Notion URL or path in the mirror")
     show.add_argument(
         "--at", metavar="DATE", required=True, help="ISO date or datetime (naive = UTC)"
     )
-    show.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
     demo = verb(
         "demo",
         cmd_demo,
         "mirror a built-in sample workspace (no token, no network), edit it, sync again",
+        config=False,
     )
     demo.add_argument(
         "directory", nargs="?", default="notion-syncd-demo", help="where to put the demo mirror"
     )
-    fake = verb("fake-server", cmd_fake_server, "serve the sample workspace as a fake Notion API")
+    fake = verb(
+        "fake-server",
+        cmd_fake_server,
+        "serve the sample workspace as a fake Notion API",
+        config=False,
+    )
     fake.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
     fake.add_argument("--token", default="secret_demo", help="token the fake server accepts")
+    completion = verb(
+        "completion", cmd_completion, "print a shell completion script to source", config=False
+    )
+    completion.add_argument("shell", choices=("bash", "zsh", "fish"), help="the shell")
     return parser
 
 

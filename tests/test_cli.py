@@ -43,14 +43,50 @@ def test_main_bad_arguments_exit_2_and_version_exits_0(
     assert capsys.readouterr().out == f"notion-syncd {__version__}\n"
 
 
+@pytest.fixture
+def no_default_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No $NOTION_SYNCD_CONFIG and an empty $XDG_CONFIG_HOME (the personal location)."""
+    if Path("/etc/notion-syncd/config.toml").exists():
+        pytest.skip("this host has /etc/notion-syncd/config.toml")
+    monkeypatch.delenv("NOTION_SYNCD_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    return tmp_path / "xdg" / "notion-syncd" / "config.toml"
+
+
 @pytest.mark.parametrize("verb", ["sync", "run", "status", "render", "push", "history"])
-def test_main_verb_without_config_is_a_usage_error(
-    verb: str, capsys: pytest.CaptureFixture[str]
+def test_main_verb_without_config_names_every_place_and_exits_2(
+    verb: str, no_default_config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Every verb that needs a configuration says --config is required and exits 2."""
+    """Every verb that needs a configuration and finds none lists where it looked; exit 2
+    (78 for run, as for any configuration error of the daemon: systemd does not restart)."""
     argv = [verb, "some-page"] if verb == "history" else [verb]
-    assert main(argv) == 2
-    assert capsys.readouterr().err == "notion-syncd: --config FILE is required\n"
+    assert main(argv) == (78 if verb == "run" else 2)
+    err = capsys.readouterr().err
+    assert err.startswith("notion-syncd: no configuration file found (looked at --config, ")
+    assert f"$NOTION_SYNCD_CONFIG, {no_default_config}, /etc/notion-syncd/config.toml)" in err
+
+
+def test_main_config_before_or_after_the_verb_from_env_or_default(
+    tmp_path: Path,
+    no_default_config: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--config works on either side of the verb; else the variable, else ~/.config's file."""
+    config = _config(tmp_path)
+    expected = f"mirror: {tmp_path / 'mirror'} (not created yet: run notion-syncd sync)\n"
+    assert main(["--config", str(config), "status"]) == 0
+    assert capsys.readouterr().out == expected
+    assert main(["--config", "/nowhere.toml", "status", "--config", str(config)]) == 0
+    assert capsys.readouterr().out == expected
+    monkeypatch.setenv("NOTION_SYNCD_CONFIG", str(config))
+    assert main(["status"]) == 0
+    assert capsys.readouterr().out == expected
+    monkeypatch.delenv("NOTION_SYNCD_CONFIG")
+    no_default_config.parent.mkdir(parents=True)
+    no_default_config.write_text(config.read_text())
+    assert main(["status"]) == 0
+    assert capsys.readouterr().out == expected
 
 
 def test_describe_adds_the_hint_and_scrubs_secrets() -> None:
@@ -89,7 +125,9 @@ def test_status_of_an_empty_and_a_hand_made_mirror(
     repo = pygit2.init_repository(str(mirror), initial_head="main")
     assert main(["status", "--config", str(config)]) == 0
     assert capsys.readouterr().out.splitlines()[1:] == [
-        "last sync: none yet",
+        "health: unknown (no sync recorded on this host)",
+        "last sync: none recorded",
+        "last change: none yet",
         "watermark: none (next sync lists everything)",
         "pages: 0, data sources: 0",
         "remote backup: never pushed",
@@ -106,15 +144,15 @@ def test_status_of_an_empty_and_a_hand_made_mirror(
     (mirror / LEDGER_FILE).write_text(json.dumps({"failed": failed}), encoding="utf-8")
     _commit_all(repo, "Sync: by hand\n\nbody")
     assert main(["status", "--config", str(config)]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert lines[1].startswith("last change: ") and lines[1].endswith("(Sync: by hand)")
-    assert lines[2:5] == [
+    lines = capsys.readouterr().out.splitlines()[3:]
+    assert lines[0].startswith("last change: ") and lines[0].endswith("(Sync: by hand)")
+    assert lines[1:4] == [
         "watermark: 2026-03-02T09:13:00.000Z",
         "pages: 2, data sources: 1",
-        "failed in the last sync: 25 (retried next sync)",
+        "failed in the last committed sync: 25 (retried next sync)",
     ]
-    assert lines[5] == "  id-0: HTTP 500" and lines[24] == "  id-19: HTTP 500"
-    assert lines[25:] == ["remote backup: never pushed"]
+    assert lines[4] == "  id-0: HTTP 500" and lines[23] == "  id-19: HTTP 500"
+    assert lines[24:] == ["remote backup: never pushed"]
 
 
 def test_sync_and_render_verbs_in_process(

@@ -37,7 +37,7 @@ def mirror(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 def _record(repo: Path, object_id: str) -> tuple[Path, dict[str, Any]]:
     for path in repo.rglob("*.json"):
-        if ".notion-syncd" in path.parts:
+        if ".notion-syncd" in path.parts or ".git" in path.parts:
             continue
         data = json.loads(path.read_text(encoding="utf-8"))
         holder = data.get("page") or data.get("data_source") or {}
@@ -170,7 +170,7 @@ def test_changed_formats_rebuild_views_without_fetching(tmp_path: Path) -> None:
         assert server.request_log.count() == 1
     assert report.commit is not None
     assert not list(repo.rglob("*.md")) and not list(repo.rglob("*.csv"))
-    pages = [p for p in repo.rglob("*.json") if ".notion-syncd" not in p.parts]
+    pages = [p for p in repo.rglob("*.json") if not {".notion-syncd", ".git"} & set(p.parts)]
     assert all(p.with_suffix(".html").exists() for p in pages)
     assert (repo / "index.html").exists()
     assert git(repo, "status", "--porcelain") == ""

@@ -1,16 +1,27 @@
-"""``notion-syncd status``: what the mirror knows, read from the repository alone."""
+"""``notion-syncd status``: what the mirror knows, read from the repository alone.
+
+:func:`collect_status` gathers the facts into one JSON-ready object (the keys of
+``status --json``, documented in README "Command reference"); :func:`format_status`
+turns that object into lines for a person. No API call, no write.
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pygit2
 
 from notion_syncd.config import Settings
-from notion_syncd.gitremote import format_remote_state, read_push_state
+from notion_syncd.gitremote import RemoteState, format_remote_state, read_push_state
+from notion_syncd.gitremote.state import iso_time
+from notion_syncd.sync import runlog
 from notion_syncd.sync.state import INDEX_DIR, LEDGER_FILE, STATE_FILE
+
+SHOWN_FAILURES = 20
 
 
 def _count_index(repo_path: Path) -> dict[str, int]:
@@ -28,41 +39,128 @@ def _count_index(repo_path: Path) -> dict[str, int]:
     return counts
 
 
-def mirror_status(settings: Settings) -> str:
-    """A few lines for a person: last sync commit, watermark, page count, push state."""
-    repo_path = Path(settings.export.repo)
-    if not (repo_path / ".git").exists():
-        return f"mirror: {repo_path} (not created yet: run notion-syncd sync)"
-    repo = pygit2.Repository(str(repo_path))
-    lines = [f"mirror: {repo_path}"]
+def _read_json(path: Path) -> dict[str, Any]:
     try:
-        head = repo.revparse_single(f"refs/heads/{settings.export.branch}").peel(pygit2.Commit)
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _last_change(repo_path: Path, branch: str) -> dict[str, Any] | None:
+    repo = pygit2.Repository(str(repo_path))
+    try:
+        head = repo.revparse_single(f"refs/heads/{branch}").peel(pygit2.Commit)
     except (KeyError, pygit2.GitError):
-        head = None
-    if head is None:
-        lines.append("last sync: none yet")
-    else:
-        when = datetime.fromtimestamp(head.commit_time, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-        subject = head.message.splitlines()[0] if head.message else ""
-        lines.append(f"last change: {when}, commit {str(head.id)[:12]} ({subject})")
-    state_file = repo_path / STATE_FILE
-    watermark = None
-    if state_file.exists():
-        watermark = json.loads(state_file.read_text(encoding="utf-8")).get("watermark")
-    lines.append(f"watermark: {watermark or 'none (next sync lists everything)'}")
+        return None
+    return {
+        "time": iso_time(float(head.commit_time)),
+        "commit": str(head.id),
+        "subject": head.message.splitlines()[0] if head.message else "",
+    }
+
+
+def _remote_json(name: str, state: RemoteState | None) -> dict[str, Any]:
+    if state is None:
+        return {"name": name, "state": "never pushed"}
+    condition = "failing" if state.consecutive_failures else "ok"
+    if not state.consecutive_failures and not state.last_pushed_commit:
+        condition = "never pushed"
+    return {"name": name, "state": condition, **asdict(state)}
+
+
+def collect_status(settings: Settings, *, now: datetime | None = None) -> dict[str, Any]:
+    """The facts ``status`` shows, as one JSON-ready object (stable keys)."""
+    repo_path = Path(settings.export.repo)
+    status: dict[str, Any] = {
+        "mirror": str(repo_path),
+        "exists": (repo_path / ".git").exists(),
+        "branch": settings.export.branch,
+    }
+    if not status["exists"]:
+        return status
+    record = runlog.read_record(repo_path)
+    ledger = _read_json(repo_path / LEDGER_FILE)
+    failed = [item for item in ledger.get("failed") or [] if isinstance(item, dict)]
+    last = record.last_attempt
+    failed_count = last.failed_objects if last is not None else len(failed)
+    health = runlog.verdict(
+        record,
+        now=now or datetime.now(UTC),
+        interval=settings.schedule.interval,
+        failed_objects=failed_count,
+    )
     counts = _count_index(repo_path)
-    lines.append(f"pages: {counts['page']}, data sources: {counts['data_source']}")
-    ledger_file = repo_path / LEDGER_FILE
-    if ledger_file.exists():
-        ledger = json.loads(ledger_file.read_text(encoding="utf-8"))
-        failed = ledger.get("failed") or []
-        if failed:
-            lines.append(f"failed in the last sync: {len(failed)} (retried next sync)")
-            lines.extend(f"  {item['id']}: {item['reason']}" for item in failed[:20])
     states = read_push_state(repo_path)
-    for remote in settings.git.remotes:
-        if remote.name in states:
-            lines.append(format_remote_state(remote.name, states[remote.name]))
-        else:
-            lines.append(f"remote {remote.name}: never pushed")
+    return status | {
+        "health": {"verdict": health.level, "reasons": list(health.reasons)},
+        "last_sync": asdict(last) if last else None,
+        "last_success": asdict(record.last_success) if record.last_success else None,
+        "consecutive_failures": record.consecutive_failures,
+        "last_change": _last_change(repo_path, settings.export.branch),
+        "watermark": _read_json(repo_path / STATE_FILE).get("watermark"),
+        "pages": counts["page"],
+        "data_sources": counts["data_source"],
+        "failed_objects": [{"id": item.get("id"), "reason": item.get("reason")} for item in failed],
+        "remotes": [
+            _remote_json(remote.name, states.get(remote.name)) for remote in settings.git.remotes
+        ],
+    }
+
+
+def _attempt_text(attempt: dict[str, Any]) -> str:
+    text = f"{attempt['finished']}, {attempt['outcome']} ({attempt['duration_seconds']:.1f} s"
+    if attempt["outcome"] == "success":
+        text += f", {attempt['changed']} changed"
+        if attempt["commit"]:
+            text += f", commit {attempt['commit'][:12]}"
+    if attempt["failed_objects"]:
+        text += f", {attempt['failed_objects']} object(s) failed"
+    text += ")"
+    if attempt["error"]:
+        text += f": {attempt['error']}"
+    return text
+
+
+def format_status(status: dict[str, Any]) -> str:
+    """Lines for a person from :func:`collect_status`'s object."""
+    lines = [f"mirror: {status['mirror']}"]
+    if not status["exists"]:
+        lines[0] += " (not created yet: run notion-syncd sync)"
+        return "\n".join(lines)
+    health = status["health"]
+    reasons = "; ".join(health["reasons"])
+    lines.append(f"health: {health['verdict']}" + (f" ({reasons})" if reasons else ""))
+    last, success = status["last_sync"], status["last_success"]
+    lines.append(f"last sync: {_attempt_text(last)}" if last else "last sync: none recorded")
+    if last is not None and last != success:
+        lines.append(f"last success: {_attempt_text(success) if success else 'never'}")
+    if status["consecutive_failures"]:
+        lines.append(f"failed syncs in a row: {status['consecutive_failures']}")
+    change = status["last_change"]
+    if change is None:
+        lines.append("last change: none yet")
+    else:
+        lines.append(
+            f"last change: {change['time']}, commit {change['commit'][:12]} ({change['subject']})"
+        )
+    lines.append(f"watermark: {status['watermark'] or 'none (next sync lists everything)'}")
+    lines.append(f"pages: {status['pages']}, data sources: {status['data_sources']}")
+    failed = status["failed_objects"]
+    if failed:
+        lines.append(f"failed in the last committed sync: {len(failed)} (retried next sync)")
+        lines.extend(f"  {item['id']}: {item['reason']}" for item in failed[:SHOWN_FAILURES])
+    for remote in status["remotes"]:
+        fields = {key: value for key, value in remote.items() if key not in ("name", "state")}
+        lines.append(format_remote_state(remote["name"], RemoteState(**fields)))
     return "\n".join(lines)
+
+
+def status_json(status: dict[str, Any]) -> str:
+    """``status --json``: the object on one line."""
+    return json.dumps(status, ensure_ascii=False) + "\n"
+
+
+def mirror_status(settings: Settings) -> str:
+    """A few lines for a person: health, last sync and success, size, failures, push state."""
+    return format_status(collect_status(settings))

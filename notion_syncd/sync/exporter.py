@@ -332,5 +332,7 @@ def listing(client: NotionClient, window: ListingWindow) -> Iterator[dict[str, A
     with ReadAhead(client.search(), below_floor=below_floor) as listed:
         for result in listed:
             window.saw(dashed_id(str(result.get("id"))), result)
+            window.listing_total = listed.total
             yield result
+        window.listing_total = listed.total
     window.listing_done = True

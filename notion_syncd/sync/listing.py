@@ -82,6 +82,12 @@ class ReadAhead:
                     raise error
                 return
 
+    @property
+    def total(self) -> int | None:
+        """How many results the listing holds, once it has ended normally (else None)."""
+        with self._changed:
+            return self._written if self._done and self._error is None else None
+
     def close(self) -> None:
         """Stop reading ahead (the thread ends after its current request) and drop the spool."""
         self._closing = True

@@ -31,11 +31,16 @@ import structlog
 
 from notion_syncd import metrics
 from notion_syncd.config import Settings, resolve_token
-from notion_syncd.errors import NotionError, SyncError, SyncInterrupted
+from notion_syncd.errors import (
+    NotionError,
+    RepositoryLocked,
+    SyncError,
+    SyncInterrupted,
+)
 from notion_syncd.gitstore import Author, Mirror, open_mirror
 from notion_syncd.heartbeat import Heartbeat
 from notion_syncd.notion.client import NotionClient
-from notion_syncd.sync import lag, planner, visibility
+from notion_syncd.sync import lag, planner, runlog, visibility
 from notion_syncd.sync.commit import Committer
 from notion_syncd.sync.exporter import Exporter, listing
 from notion_syncd.sync.report import Change, Progress, SyncReport
@@ -75,9 +80,10 @@ def run_sync(
     ``pages`` keeps the pages gauge of a long-lived caller (the daemon) between syncs.
     """
     started = time.monotonic()
+    started_at = _utcnow()
     metrics.LAST_SYNC_ATTEMPT.set(time.time())
     own_client = client is None
-    client = client or _client(settings, heartbeat, stop)
+    client = client or notion_client(settings, heartbeat, stop)
     report = SyncReport()
     requests = _RequestCounter(client, report)
     try:
@@ -98,9 +104,10 @@ def run_sync(
             finally:
                 requests.count()
                 report.duration = time.monotonic() - started
-    except BaseException:
+    except BaseException as error:
         metrics.SYNC_RUNS.labels("failure").inc()
         metrics.SYNC_DURATION.observe(time.monotonic() - started)
+        _record(settings, report, started_at, error)
         raise
     finally:
         if own_client:
@@ -108,8 +115,22 @@ def run_sync(
     metrics.SYNC_RUNS.labels("success").inc()
     metrics.SYNC_DURATION.observe(report.duration)
     metrics.LAST_SYNC_SUCCESS.set(time.time())
+    _record(settings, report, started_at, None)
     log.info("sync.finished", **_summary(report))
     return report
+
+
+def _record(
+    settings: Settings, report: SyncReport, started_at: datetime, error: BaseException | None
+) -> None:
+    """Add this sync to the host's record of attempts (``runlog``); never fails the sync."""
+    if isinstance(error, RepositoryLocked):
+        return  # another process is syncing this mirror: its attempt is the one to record
+    try:
+        attempt = runlog.attempt_of(report, started_at, _utcnow(), error)
+        runlog.record_attempt(settings.export.repo, attempt)
+    except OSError as exc:
+        log.warning("sync.record_failed", error=str(exc))
 
 
 def _sync(
@@ -145,7 +166,7 @@ def _sync(
         pages=pages,
     )
     files = FileRules(settings.export.max_file_size, settings.export.download_files, mirror.exists)
-    progress = signals.reporter(writer)
+    progress = signals.reporter(writer, report, window)
     exporter = Exporter(
         client,
         writer,
@@ -192,7 +213,7 @@ def _sync(
         raise refused  # the sweep deleted nothing; everything else is committed
 
 
-def _client(
+def notion_client(
     settings: Settings, heartbeat: Heartbeat | None, stop: threading.Event | None
 ) -> NotionClient:
     notion = settings.notion
@@ -262,11 +283,24 @@ class _Signals:
         self.progress = progress
         self.stop = stop
 
-    def reporter(self, writer: MirrorWriter) -> Callable[[str, str], None]:
-        def report(phase: str, message: str) -> None:
+    def reporter(
+        self, writer: MirrorWriter, report: SyncReport, window: ListingWindow
+    ) -> Callable[[str, str], None]:
+        """Progress in objects done (written, unchanged or failed) out of the objects known:
+        the listing's size once it has been read to its end, plus rows and children; no
+        total once the sweep (whose size is not known ahead) has begun."""
+        sweeping = False
+
+        def send(phase: str, message: str) -> None:
+            nonlocal sweeping
             if self.heartbeat is not None:
                 self.heartbeat.beat()
             if self.progress is not None:
-                self.progress(Progress(phase, len(writer.written), None, message))
+                sweeping = sweeping or phase == "sweeping"
+                done = len(writer.written) + report.unchanged + report.failed
+                total = None if sweeping else window.listing_total
+                if total is not None:
+                    total = max(total, report.discovered, done)
+                self.progress(Progress("sweeping" if sweeping else phase, done, total, message))
 
-        return report
+        return send

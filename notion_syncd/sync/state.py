@@ -17,10 +17,9 @@ import json
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from notion_syncd.errors import GitStoreError
-from notion_syncd.gitstore import Mirror
 from notion_syncd.terms import compact_id, dashed_id
 
 STATE_DIR = ".notion-syncd"
@@ -31,6 +30,16 @@ FORMAT_VERSION = 1
 MAX_DEPTH = 200  # parent hops followed before a chain counts as broken
 
 Kind = Literal["page", "data_source", "database"]
+
+
+class MirrorFiles(Protocol):
+    """What state and index need of a mirror: ``gitstore.Mirror``, or a read-only
+    ``snapshot.CommittedTree`` (a dry run, whose writes raise)."""
+
+    def read(self, rel: str) -> bytes | None: ...
+    def write(self, rel: str, data: bytes) -> bool: ...
+    def delete(self, rel: str) -> bool: ...
+    def walk_files(self, rel: str) -> Iterator[str]: ...
 
 
 def dump_json(value: object) -> bytes:
@@ -95,7 +104,7 @@ class SyncState:
         return dump_json(data)
 
 
-def read_state(mirror: Mirror) -> SyncState:
+def read_state(mirror: MirrorFiles) -> SyncState:
     raw = mirror.read(STATE_FILE)
     if raw is None:
         return SyncState()
@@ -119,7 +128,7 @@ def index_path(notion_id: str) -> str:
 class Index:
     """Lazy, cached access to the index entries stored in the mirror."""
 
-    def __init__(self, mirror: Mirror, *, cache_size: int = 5_000) -> None:
+    def __init__(self, mirror: MirrorFiles, *, cache_size: int = 5_000) -> None:
         self._mirror = mirror
         self._cache: OrderedDict[str, IndexEntry | None] = OrderedDict()
         self._cache_size = cache_size

@@ -67,7 +67,7 @@ def run_sweep(
     """Sweep the workspace; the error to raise after committing, if any."""
     listed: set[str] = set()
     try:
-        export(_recording(client.search(), listed), pool)
+        export(recording(client.search(), listed), pool)
     except NotionUnauthorized:
         raise
     except (NotionError, IncompleteListing) as exc:
@@ -81,7 +81,7 @@ def run_sweep(
     mirrored = writer.mirrored()
     missing = unlisted(mirrored, listed)
     data_sources = {oid for oid in missing if writer.kind_of(oid) == "data_source"}
-    answers = pool.map(lambda oid: _confirm(client, oid, oid in data_sources), missing)
+    answers = pool.map(lambda oid: confirm_gone(client, oid, oid in data_sources), missing)
     confirmed = dict(zip(missing, answers, strict=True))
     plan = plan_removals(
         mirrored,
@@ -97,7 +97,7 @@ def run_sweep(
     return None
 
 
-def _recording(results: Iterable[dict[str, Any]], listed: set[str]) -> Iterator[dict[str, Any]]:
+def recording(results: Iterable[dict[str, Any]], listed: set[str]) -> Iterator[dict[str, Any]]:
     """Pass results through, remembering the id of every live object."""
     for result in results:
         live = not (result.get("in_trash") or result.get("archived"))
@@ -106,7 +106,7 @@ def _recording(results: Iterable[dict[str, Any]], listed: set[str]) -> Iterator[
         yield result
 
 
-def _confirm(client: SweepClient, object_id: str, data_source: bool) -> str | None:
+def confirm_gone(client: SweepClient, object_id: str, data_source: bool) -> str | None:
     """Why an unlisted object is gone, or None when it is still there (or we cannot tell)."""
     try:
         obj = client.data_source(object_id) if data_source else client.page(object_id)

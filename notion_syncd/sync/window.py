@@ -28,6 +28,8 @@ class ListingWindow:
     listed: set[str] = field(default_factory=set)
     newest_seen: str | None = None
     listing_done: bool = False
+    listing_total: int | None = None
+    """How many results the listing holds, once the read-ahead reached its end (progress)."""
     written_unlisted: dict[str, str] = field(default_factory=dict)
     """Objects written that the listing had not shown (yet), with their edit time."""
 

@@ -57,7 +57,7 @@ def fetch_record(
         by_id = client.data_source if item.kind == "data_source" else client.page
         listed = by_id(item.id)
     if item.kind == "data_source":
-        record = _data_source_record(client, listed)
+        record = data_source_record(client, listed)
     else:
         page = without_request_id(listed)
         complete_properties(client, page, report)
@@ -77,7 +77,7 @@ def fetch_record(
     return FetchedRecord(json.loads(record_json(record)), downloaded, report, item.links_before)
 
 
-def _data_source_record(client: NotionClient, data_source: dict[str, Any]) -> dict[str, Any]:
+def data_source_record(client: NotionClient, data_source: dict[str, Any]) -> dict[str, Any]:
     parent = data_source.get("parent") or {}
     database_id = parent.get("database_id")
     database: dict[str, Any] = {}
