@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from notion_syncd.export.comments import comments_html
 from notion_syncd.export.frontmatter import parent_id
 from notion_syncd.export.links import RenderContext, file_target, object_link, relative_link
 from notion_syncd.export.links import safe_url as _safe_url
@@ -444,6 +445,7 @@ def render_page_html(record: dict[str, Any], ctx: RenderContext) -> str:
     main = _join(
         f"<header>\n{header}\n{properties}\n</header>".replace("\n\n", "\n"),
         f"<article>\n{body}\n</article>",
+        comments_html(record, ctx),
     )
     return document(title, main, ctx, crumbs)
 

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from notion_syncd.export.comments import comments_markdown
 from notion_syncd.export.frontmatter import front_matter, page_metadata, parent_id
 from notion_syncd.export.links import RenderContext, file_target, object_link, safe_url
 from notion_syncd.export.properties import property_text, schema_order
@@ -491,7 +492,8 @@ def render_page_markdown(record: dict[str, Any], ctx: RenderContext) -> str:
     state = _State(ctx=ctx, page=page, headings=collect_headings(blocks, title))
     body = "\n".join(render_blocks(blocks, state))
     heading = f"# {escape_markdown(title, line_start=False)}"
-    return _finish([front_matter(page_metadata(page, ctx)), heading + "\n", body])
+    comments = comments_markdown(record, ctx)
+    return _finish([front_matter(page_metadata(page, ctx)), heading + "\n", body, comments])
 
 
 def _data_source_parts(record: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
