@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import cmarkgfm
+from gfm import github_html
 from mirrortree import exported_tree, tree_differences
 from synchelpers import TestClock, make_settings, serve
 
@@ -80,7 +80,7 @@ def test_comments_page_and_block_threads_in_json_markdown_html(tmp_path: Path) -
         ids["second"],
     ]
     assert comments[2]["discussion_id"] == comments[3]["discussion_id"]
-    rendered = cmarkgfm.github_flavored_markdown_to_html(markdown)
+    rendered = github_html(markdown)
     section = rendered[rendered.index("<h2>Comments</h2>") :]
     assert "<p>On the page:</p>" in section
     assert "<strong>Ada Lovelace</strong>, 2026-03-02 08:00 UTC: Looks good overall" in section

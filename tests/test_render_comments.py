@@ -11,7 +11,7 @@ import copy
 import json
 from typing import Any
 
-import cmarkgfm
+from gfm import github_html
 from goldenfiles import check_golden
 from test_render_golden import FIXTURES, PAGE_CASES, assemble_page_record, make_context
 
@@ -87,7 +87,7 @@ def test_comments_markdown_structure_on_github() -> None:
     """cmark-gfm sees one list per anchor, the reply nested, no literal markup characters."""
     record = _commented_record()
     markdown = render_page_markdown(record, make_context("Recorded 0a0b0c0d.md"))
-    rendered = cmarkgfm.github_flavored_markdown_to_html(markdown)
+    rendered = github_html(markdown)
     section = rendered[rendered.index("<h2>Comments</h2>") :]
     assert section.count("<ul>") == 4  # page, first block, its reply thread, missing block
     assert "<strong>notion-sdk-py</strong>, 2026-07-04 09:12 UTC: This is a test comment." in (

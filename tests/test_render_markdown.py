@@ -287,7 +287,7 @@ def test_table_of_contents_links_github_anchors() -> None:
 
 
 def test_page_front_matter_and_single_trailing_newline() -> None:
-    """Front matter carries id, title, times and parent; output ends with one newline."""
+    """Front matter carries id, title, times and parent; the emoji icon precedes the title."""
     record = {
         "page": {
             "id": "1a2b3c4d1a2b3c4d1a2b3c4d1a2b3c4d",
@@ -305,7 +305,7 @@ def test_page_front_matter_and_single_trailing_newline() -> None:
         'url: "https://notion.so/x"\ncreated_time: "2024-01-01T00:00:00.000Z"\n'
         'last_edited_time: "2024-01-02T00:00:00.000Z"\n'
         'parent: "11111111-1111-1111-1111-111111111111"\nparent_type: "page_id"\n'
-        'icon: "🐞"\n---\n\n# Say "hi"\n'
+        'icon: "🐞"\n---\n\n# 🐞 Say "hi"\n'
     )
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from notion_syncd.export import pictures
 from notion_syncd.export.comments import comments_html
 from notion_syncd.export.frontmatter import parent_id
 from notion_syncd.export.links import RenderContext, file_target, object_link, relative_link
@@ -22,7 +23,6 @@ from notion_syncd.export.markdown import (
     LEAF_TYPES,
     LIST_TYPES,
     UNREADABLE_DATABASE,
-    data_source_metadata,
     schema_summary,
 )
 from notion_syncd.export.properties import (
@@ -429,8 +429,8 @@ def render_page_html(record: dict[str, Any], ctx: RenderContext) -> str:
     page = record.get("page") or {}
     blocks = record.get("blocks") or []
     title = display_title(page_title(page))
-    icon = icon_text(page.get("icon"))
-    header = f"<h1>{esc(icon) + ' ' if icon else ''}{esc(title)}</h1>"
+    cover, icon = pictures.html_header(page.get("icon"), page.get("cover"), ctx)
+    header = _join(cover, f"<h1>{icon}{esc(title)}</h1>")
     properties = _property_table(page, ctx) if is_database_row(page) else ""
     body = render_blocks(blocks, ctx).replace(
         '<nav class="toc" data-toc></nav>', f'<nav class="toc">\n{_toc(blocks)}\n</nav>'
@@ -459,7 +459,6 @@ def render_data_source_html(
     schema = data_source.get("properties") or {}
     names = schema_order(schema, rows)
     title = display_title(data_source_title(data_source, database))
-    meta = data_source_metadata(record)
     description = rich_text_html(data_source.get("description") or database.get("description"), ctx)
     schema_rows = [
         f"<tr><td>{esc(name)}</td><td>{esc(str((schema.get(name) or {}).get('type') or ''))}"
@@ -471,10 +470,14 @@ def render_data_source_html(
         "<tr>" + "".join(f"<td>{_row_cell(row, name, ctx)}</td>" for name in names) + "</tr>"
         for row in rows
     ]
+    cover, icon = pictures.html_header(
+        data_source.get("icon") or database.get("icon"),
+        data_source.get("cover") or database.get("cover"),
+        ctx,
+    )
+    heading = _join(cover, f"<h1>{icon}{esc(title)}</h1>")
     body = _join(
-        f"<header>\n<h1>{esc(meta.get('icon') or '')} {esc(title)}</h1>\n</header>".replace(
-            "<h1> ", "<h1>"
-        ),
+        f"<header>\n{heading}\n</header>",
         f'<p class="description">{description}</p>' if description else "",
         "<h2>Properties</h2>",
         '<table class="schema">\n<tr><th>Name</th><th>Type</th><th>Details</th></tr>',

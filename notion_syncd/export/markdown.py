@@ -18,9 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from notion_syncd.export import pictures
 from notion_syncd.export.comments import comments_markdown
 from notion_syncd.export.frontmatter import front_matter, page_metadata, parent_id
 from notion_syncd.export.links import RenderContext, file_target, object_link, safe_url
+from notion_syncd.export.pictures import front_matter_value
 from notion_syncd.export.properties import property_text, schema_order
 from notion_syncd.export.richtext import (
     code_language,
@@ -488,12 +490,13 @@ def render_page_markdown(record: dict[str, Any], ctx: RenderContext) -> str:
     """A page record as a Markdown document: front matter, title, blocks."""
     page = record.get("page") or {}
     blocks = record.get("blocks") or []
-    title = display_title(page_title(page))
+    title = pictures.title_prefix(page.get("icon")) + display_title(page_title(page))
     state = _State(ctx=ctx, page=page, headings=collect_headings(blocks, title))
     body = "\n".join(render_blocks(blocks, state))
     heading = f"# {escape_markdown(title, line_start=False)}"
+    art = "\n\n".join(pictures.markdown_lines(page.get("icon"), page.get("cover"), ctx))
     comments = comments_markdown(record, ctx)
-    return _finish([front_matter(page_metadata(page, ctx)), heading + "\n", body, comments])
+    return _finish([front_matter(page_metadata(page, ctx)), art, heading + "\n", body, comments])
 
 
 def _data_source_parts(record: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -516,9 +519,12 @@ def data_source_metadata(record: dict[str, Any]) -> dict[str, Any]:
     parent, parent_type = parent_id(database.get("parent") or data_source.get("parent"))
     meta["parent"] = parent
     meta["parent_type"] = parent_type
-    icon = data_source.get("icon") or database.get("icon")
-    if icon and icon_text(icon):
-        meta["icon"] = icon_text(icon)
+    icon = front_matter_value(data_source.get("icon") or database.get("icon"))
+    cover = front_matter_value(data_source.get("cover") or database.get("cover"))
+    if icon:
+        meta["icon"] = icon
+    if cover:
+        meta["cover"] = cover
     return meta
 
 
@@ -551,8 +557,11 @@ def render_data_source_markdown(
     description = rich_text_markdown(
         data_source.get("description") or database.get("description"), ctx
     )
+    icon = data_source.get("icon") or database.get("icon")
+    cover = data_source.get("cover") or database.get("cover")
     title = escape_markdown(
-        display_title(data_source_title(data_source, database)), line_start=False
+        pictures.title_prefix(icon) + display_title(data_source_title(data_source, database)),
+        line_start=False,
     )
     schema_lines = ["## Properties", "", "| Name | Type | Details |", "| --- | --- | --- |"]
     for name in names:
@@ -574,6 +583,7 @@ def render_data_source_markdown(
     return _finish(
         [
             front_matter(data_source_metadata(record)),
+            "\n\n".join(pictures.markdown_lines(icon, cover, ctx)),
             f"# {title}\n",
             description + "\n" if description else "",
             "\n".join(schema_lines) + "\n",

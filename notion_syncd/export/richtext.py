@@ -375,17 +375,11 @@ def rich_text_html(rich_text: RichText | None, ctx: RenderContext, suffix: str =
 
 
 def icon_text(icon: dict[str, Any] | None) -> str:
-    """A short text form of a Notion icon: the emoji, ``:name:``, or empty for images."""
-    if not icon:
+    """The character of an emoji icon; empty for anything else (a custom emoji, Notion's
+    icon set and images have no character: ``pictures.py`` shows those of pages)."""
+    if not icon or icon.get("type") != "emoji":
         return ""
-    kind = icon.get("type")
-    if kind == "emoji":
-        return str(icon.get("emoji") or "")
-    if kind == "custom_emoji":
-        return f":{(icon.get('custom_emoji') or {}).get('name') or 'emoji'}:"
-    if kind == "icon":
-        return f":{(icon.get('icon') or {}).get('name') or 'icon'}:"
-    return ""
+    return str(icon.get("emoji") or "")
 
 
 def json_text(value: Any) -> str:
