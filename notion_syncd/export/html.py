@@ -30,7 +30,7 @@ from notion_syncd.export.properties import (
     property_text,
     schema_order,
 )
-from notion_syncd.export.richtext import code_language, icon_text, rich_text_html
+from notion_syncd.export.richtext import code_language, has_links, icon_text, rich_text_html
 from notion_syncd.terms import data_source_title, display_title, page_title, plain_text
 
 Block = dict[str, Any]
@@ -228,8 +228,11 @@ def _link_to_page(block: Block, ctx: RenderContext) -> str:
 
 def _bookmark(block: Block, ctx: RenderContext) -> str:
     url = str(_payload(block).get("url") or "")
-    label = _rich(block, ctx, "caption") or esc(url)
-    return f'<p class="bookmark"><a href="{esc(_safe_url(url))}">{label}</a></p>'
+    caption = _rich(block, ctx, "caption")
+    link = f'<a href="{esc(_safe_url(url))}">'
+    if caption and has_links(_payload(block).get("caption"), ctx):
+        return f'<p class="bookmark">{link}{esc(url)}</a> — {caption}</p>'  # no nested links
+    return f'<p class="bookmark">{link}{caption or esc(url)}</a></p>'
 
 
 def _media(block: Block, ctx: RenderContext) -> str:
@@ -244,7 +247,8 @@ def _media(block: Block, ctx: RenderContext) -> str:
     elif kind in ("video", "audio") and target.url and target.url.startswith(("_files", ".")):
         body = f'<{kind} controls src="{url}"></{kind}>'
     else:
-        label = esc(target.name) if kind == "file" and target.name else caption or esc(target.name)
+        by_name = kind == "file" or has_links(payload.get("caption"), ctx)
+        label = esc(target.name) if by_name else caption or esc(target.name)
         label = label or esc(kind)
         body = f'<a href="{url}">{label}</a>' if target.url else label
     parts = [body]

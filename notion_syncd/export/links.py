@@ -11,7 +11,7 @@ import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 FILES_PREFIX = "_files/"
 
@@ -74,15 +74,18 @@ def file_target(file_object: dict[str, Any], ctx: RenderContext) -> FileTarget:
     """Resolve a Notion file object (block payload, files property item, icon) to a link."""
     kind = str(file_object.get("type") or "")
     inner = file_object.get(kind)
-    raw_url = ""
+    raw_url = source_url = ""
     error: str | None = None
     if isinstance(inner, dict):
         raw_url = str(inner.get("url") or "")
+        source_url = str(inner.get("source_url") or "")
         if inner.get("download_error") is not None:
             error = str(inner["download_error"])
     if file_object.get("download_error") is not None:
         error = str(file_object["download_error"])
-    name = str(file_object.get("name") or "") or posixpath.basename(raw_url.split("?", 1)[0])
+    # A downloaded file is named by its hash; the name it had in Notion ends its source URL.
+    named_by = (source_url or raw_url).split("?", 1)[0]
+    name = str(file_object.get("name") or "") or unquote(posixpath.basename(named_by))
     if not raw_url:
         return FileTarget(None, error, name)
     if kind == "file" and raw_url.startswith(FILES_PREFIX) and error is None:

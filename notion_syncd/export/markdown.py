@@ -27,6 +27,7 @@ from notion_syncd.export.properties import property_text, schema_order
 from notion_syncd.export.richtext import (
     code_language,
     escape_markdown,
+    has_links,
     icon_text,
     rich_text_html,
     rich_text_markdown,
@@ -280,9 +281,11 @@ def _link(label: str, url: str) -> str:
 def _bookmark(block: Block, state: _State) -> list[str]:
     url = str(_payload(block).get("url") or "")
     caption = rich_text_markdown(_payload(block).get("caption"), state.ctx, newline=" ")
-    label = caption or escape_markdown(url, line_start=False)
+    plain_url = escape_markdown(url, line_start=False)
     icon = "🔖 " if block.get("type") == "bookmark" else "🔗 "
-    return [icon + _link(label, url)]
+    if caption and has_links(_payload(block).get("caption"), state.ctx):
+        return [icon + _link(plain_url, url) + f" — {caption}"]  # a link holds no link
+    return [icon + _link(caption or plain_url, url)]
 
 
 def _media(block: Block, state: _State) -> list[str]:
@@ -297,13 +300,14 @@ def _media(block: Block, state: _State) -> list[str]:
         lines = [f"![{alt}]({target.url})"]
     else:
         name = escape_markdown(target.name, line_start=False) if target.name else ""
-        label = caption if kind != "file" or not name else name
-        label = label or name or kind
+        # The caption beside the link when it names the file or holds links of its own.
+        beside = kind == "file" or has_links(payload.get("caption"), state.ctx)
+        label = (name or kind) if beside else caption or name or kind
         lines = [
             f"{MEDIA_ICONS.get(kind, '📎')} "
             + (f"[{label}]({target.url})" if target.url else label)
         ]
-        if kind == "file" and caption and name:
+        if beside and caption:
             lines[0] += f" — {caption}"
     if target.error is not None:
         lines += ["", *note(f"This file could not be downloaded: {target.error}")]

@@ -141,6 +141,11 @@ def runs_of(rich_text: RichText | None, ctx: RenderContext, suffix: str) -> list
     return _merge(runs)
 
 
+def has_links(rich_text: RichText | None, ctx: RenderContext) -> bool:
+    """Whether any part of the text renders as a link (a link cannot go inside another)."""
+    return any(run.href for run in runs_of(rich_text, ctx, ".md"))
+
+
 def _link_target(link: str, ctx: RenderContext, suffix: str) -> str | None:
     """Links to Notion pages that are mirrored become relative links; others stay."""
     if not link or link == "None":
