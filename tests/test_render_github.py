@@ -6,14 +6,18 @@ named as they were in Notion, not by their content hash.
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from typing import Any
 
 from gfm import github_html
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_render_markdown import block, ctx, text
 
 from notion_syncd.export.html import render_page_html
 from notion_syncd.export.markdown import render_page_markdown
+from notion_syncd.export.richtext import rich_text_markdown
 
 HOSTED = {
     "type": "file",
@@ -84,3 +88,77 @@ def test_github_hosted_file_without_caption_named_like_its_source() -> None:
     rendered = github_html(render_page_markdown(record, ctx()))
     assert rendered.count(">Quarterly report.pdf</a>") == 2
     assert ">8e18aa00c450a.pdf<" not in rendered
+
+
+def _list_shape(html: str) -> list[str]:
+    """The list elements of an HTML text in order, e.g. ``["ul", "ul", "ol"]``."""
+    return re.findall(r"<(ul|ol)[ >]", html)
+
+
+def test_github_bullets_and_todos_stay_separate_lists() -> None:
+    """Bullets, then to-dos, then bullets: three tight lists, at the top and nested."""
+    items = [
+        block("bulleted_list_item", rich_text=[text("a")]),
+        block("to_do", rich_text=[text("b")], checked=False),
+        block("to_do", rich_text=[text("c")], checked=True),
+        block("bulleted_list_item", rich_text=[text("d")]),
+    ]
+    nested = block("bulleted_list_item", children=items, rich_text=[text("outer")])
+    rendered = github_html(render_page_markdown(_page(*items, nested), ctx()))
+    top, inner = rendered.split("<li>outer", 1)
+    assert _list_shape(top) == ["ul", "ul", "ul"] and "<p>" not in top
+    assert _list_shape(inner) == ["ul", "ul", "ul"]
+    assert top.count('type="checkbox"') == 2
+
+
+ALPHABET = "ab é\u0301🚀©+()!.,'\"-#:;?"
+RUNS = st.lists(
+    st.tuples(
+        st.text(alphabet=ALPHABET, min_size=1, max_size=6),
+        st.booleans(),
+        st.booleans(),
+        st.booleans(),
+        st.sampled_from([None, None, "https://example.com/x"]),
+    ),
+    min_size=1,
+    max_size=5,
+)
+
+
+class _Text(HTMLParser):
+    """The text of an HTML fragment, outside code."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self.in_code = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.in_code += tag == "code"
+
+    def handle_endtag(self, tag: str) -> None:
+        self.in_code -= tag == "code"
+
+    def handle_data(self, data: str) -> None:
+        if not self.in_code:
+            self.parts.append(data)
+
+
+def _html_text(html: str) -> str:
+    parser = _Text()
+    parser.feed(html)
+    return "".join(parser.parts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(RUNS)
+def test_github_emphasis_never_leaves_a_literal_marker(runs: list[Any]) -> None:
+    """Bold, italic and strikethrough after any character class: no ``*`` or ``~`` shows."""
+    rich_text = [
+        text(content, href, bold=bold, italic=italic, strikethrough=strike)
+        for content, bold, italic, strike, href in runs
+    ]
+    markdown = rich_text_markdown(rich_text, ctx())
+    rendered = _html_text(github_html(markdown))
+    assert "*" not in rendered and "~" not in rendered, markdown
+    assert " ".join(rendered.split()) == " ".join("".join(r[0] for r in runs).split())

@@ -176,11 +176,13 @@ def test_list_start_index_is_honoured() -> None:
 
 
 def test_nested_lists_are_indented() -> None:
-    """Children of list items are indented under their marker, numbered from 1."""
+    """Children of list items are indented under their marker, numbered from 1; a to-do
+    list after a bulleted one is a list of its own."""
     child = block("numbered_list_item", rich_text=[text("inner")])
     outer = block("bulleted_list_item", [child, child], rich_text=[text("outer")])
     todo = block("to_do", [para("note")], rich_text=[text("task")], checked=True)
-    assert page(outer, todo) == "- outer\n  1. inner\n  2. inner\n\n- [x] task\n\n  note\n"
+    expected = "- outer\n  1. inner\n  2. inner\n<!-- -->\n- [x] task\n\n  note\n"
+    assert page(outer, todo) == expected
 
 
 def test_code_fence_is_longer_than_backticks_inside() -> None:

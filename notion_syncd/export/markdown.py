@@ -5,6 +5,8 @@ block's lines (no trailing newline). Containers render their children with
 :func:`render_blocks` and indent or quote the resulting lines. Design choices:
 
 * the page title is the only ``#`` heading; ``heading_1``..``heading_4`` become ``##``..``#####``;
+* a bulleted list and a to-do list side by side are kept apart by an empty HTML comment
+  (both use ``-``; CommonMark would merge them into one loose list);
 * toggles and toggleable headings are ``<details><summary>`` (the summary is inline HTML);
 * callouts are quotes whose first line starts with the icon (GitHub alerts cannot nest);
 * anything unknown becomes a visible ``> ⚠ Unsupported block type: x`` note, and its
@@ -36,6 +38,9 @@ from notion_syncd.terms import data_source_title, display_title, page_title, pla
 
 Block = dict[str, Any]
 LIST_TYPES = ("bulleted_list_item", "numbered_list_item", "to_do")
+BULLET_TYPES = frozenset({"bulleted_list_item", "to_do"})
+LIST_SEPARATOR = "<!-- -->"
+"""Ends a ``-`` list before a ``-`` list of another kind (CommonMark would make them one)."""
 HEADING_TYPES = ("heading_1", "heading_2", "heading_3", "heading_4")
 MEDIA_ICONS = {"video": "🎬", "audio": "🔊", "pdf": "📕", "file": "📎", "image": "🖼️"}
 
@@ -445,7 +450,9 @@ def render_blocks(blocks: list[Block], state: _State) -> list[str]:
         if not rendered:
             previous = kind
             continue
-        if lines and not (kind == previous and kind in LIST_TYPES):
+        if lines and kind != previous and {kind, previous} <= BULLET_TYPES:
+            lines.append(LIST_SEPARATOR)  # no blank line around it: both lists stay tight
+        elif lines and not (kind == previous and kind in LIST_TYPES):
             lines.append("")
         lines.extend("\n".join(rendered).split("\n"))
         previous = kind

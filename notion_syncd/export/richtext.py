@@ -12,6 +12,8 @@ from __future__ import annotations
 import html
 import json
 import re
+import string
+import unicodedata
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -224,6 +226,58 @@ def _escape_line(line: str, line_start: bool) -> str:
     return "".join(out)
 
 
+# --- CommonMark's flanking rules (spec §6.2), for ``*`` and ``~~`` delimiter runs --------
+#
+# cmark-gfm (GitHub) counts only Unicode P* categories (and ASCII punctuation) as
+# punctuation; CommonMark 0.31 adds the symbol categories S*. A marker is used only where
+# both readings agree, so that emphasis after an emoji or a symbol renders everywhere.
+
+
+def _kind(char: str) -> str:
+    """``space`` (also the start or end of a line), ``punct``, ``symbol`` or ``other``."""
+    if not char or char.isspace():
+        return "space"
+    if char in string.punctuation or unicodedata.category(char).startswith("P"):
+        return "punct"
+    if unicodedata.category(char).startswith("S"):
+        return "symbol"
+    return "other"
+
+
+def _flanking(before: str, after: str, *, symbols_are_punct: bool) -> tuple[bool, bool]:
+    """(left-flanking, right-flanking) of a delimiter run between two characters."""
+    punct = {"punct", "symbol"} if symbols_are_punct else {"punct"}
+    kind_before, kind_after = _kind(before), _kind(after)
+    left = kind_after != "space" and (
+        kind_after not in punct or kind_before == "space" or kind_before in punct
+    )
+    right = kind_before != "space" and (
+        kind_before not in punct or kind_after == "space" or kind_after in punct
+    )
+    return left, right
+
+
+def can_open(before: str, after: str) -> bool:
+    """Whether a ``*``/``~~`` run between these characters opens, in every reading."""
+    return all(_flanking(before, after, symbols_are_punct=s)[0] for s in (False, True))
+
+
+def can_close(before: str, after: str) -> bool:
+    """Whether a ``*``/``~~`` run between these characters closes, in every reading."""
+    return all(_flanking(before, after, symbols_are_punct=s)[1] for s in (False, True))
+
+
+def _char_after(trail: str, following: Run | None) -> str:
+    """The first character written after a run ("" for the end of the line)."""
+    if trail:
+        return trail[0]
+    if following is None:
+        return ""
+    if following.wrapped and not following.text[:1].isspace():
+        return "*"  # markup: a marker, ``[``, ``<``, a backtick or ``$``, all punctuation
+    return following.text[:1]
+
+
 def _code_span(text: str) -> str:
     longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
     fence = "`" * (longest + 1)
@@ -310,23 +364,16 @@ def _markdown_piece(
     used_markers = False
     if emphasis:
         char_before = lead[-1:] if lead else before
+        nested = run.strikethrough and (run.bold or run.italic)  # two runs: ``**~~``
         left_ok = (
             not (previous_used_markers and not lead)
             and char_before not in ("*", "~", "_", "\\")
-            and (
-                inner[0].isalnum()
-                or not char_before
-                or char_before.isspace()
-                or not char_before.isalnum()
-            )
+            and can_open(char_before, "~" if nested else inner[0])
+            and can_open("~", inner[0])  # the inner ``~~`` run, when nested
         )
-        next_is_open = following is None or trail or following.text[:1].isspace()
-        right_ok = (
-            inner[-1].isalnum()
-            or next_is_open
-            or (following is not None and (following.wrapped or not following.text[:1].isalnum()))
-        )
-        used_markers = bool(left_ok and right_ok)
+        right_ok = can_close("~" if nested else inner[-1], _char_after(trail, following))
+        right_ok = right_ok and can_close(inner[-1], "~")
+        used_markers = left_ok and right_ok
         if used_markers:
             if run.strikethrough:
                 inner = f"~~{inner}~~"
