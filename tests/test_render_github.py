@@ -162,3 +162,15 @@ def test_github_emphasis_never_leaves_a_literal_marker(runs: list[Any]) -> None:
     rendered = _html_text(github_html(markdown))
     assert "*" not in rendered and "~" not in rendered, markdown
     assert " ".join(rendered.split()) == " ".join("".join(r[0] for r in runs).split())
+
+
+def test_github_synced_copy_of_an_unshared_original_leaves_a_note() -> None:
+    """A synced copy that shows nothing says so (Markdown and HTML), naming its original."""
+    source = {"block_id": "0a0b0c0d-1111-2222-3333-4444aabbccdd"}
+    copy_block = block("synced_block", synced_from=source)
+    original = block("synced_block", synced_from=None)
+    record = _page(copy_block, original)
+    markdown = render_page_markdown(record, ctx())
+    assert markdown.count("⚠") == 1 and "copied from block aabbccdd" in markdown
+    page_html = render_page_html(record, ctx("Team 1a2b3c4d/Notes 5e6f7a8b.html"))
+    assert "aabbccdd: its original is empty, or not shared" in page_html

@@ -24,6 +24,8 @@ from notion_syncd.export.markdown import (
     LIST_TYPES,
     UNREADABLE_DATABASE,
     schema_summary,
+    synced_copy_gap,
+    synced_copy_source,
 )
 from notion_syncd.export.properties import (
     is_database_row,
@@ -195,6 +197,8 @@ def _synced(block: Block, ctx: RenderContext) -> str:
     children = _children(block, ctx)
     if not children and block.get("has_children"):
         children = _note("The content of this synced block was not available.")
+    if not children and synced_copy_source(block):
+        children = _note(synced_copy_gap(block))
     return f'<div class="synced">\n{children}\n</div>' if children else ""
 
 

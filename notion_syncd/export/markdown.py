@@ -243,7 +243,24 @@ def _synced_block(block: Block, state: _State) -> list[str]:
     lines = _children(block, state)
     if not lines and block.get("has_children"):
         return note("The content of this synced block was not available.")
+    if not lines and synced_copy_source(block):
+        return note(synced_copy_gap(block))
     return lines
+
+
+def synced_copy_source(block: Block) -> str:
+    """The original's block id when ``block`` is a synced copy, else ``""``."""
+    synced_from = _payload(block).get("synced_from")
+    return str(synced_from.get("block_id") or "") if isinstance(synced_from, dict) else ""
+
+
+def synced_copy_gap(block: Block) -> str:
+    """The note shown for a synced copy that shows nothing (Notion gave no content)."""
+    source = synced_copy_source(block).replace("-", "")[-8:]
+    return (
+        f"Synced block copied from block {source}: its original is empty, "
+        "or not shared with the integration."
+    )
 
 
 UNREADABLE_DATABASE = "not mirrored: a linked view or a database not shared with the integration"
