@@ -16,7 +16,13 @@ from typing import Any
 from notion_syncd.export import pictures
 from notion_syncd.export.comments import comments_html
 from notion_syncd.export.frontmatter import parent_id
-from notion_syncd.export.links import RenderContext, file_target, object_link, relative_link
+from notion_syncd.export.links import (
+    RenderContext,
+    clickable,
+    file_target,
+    object_link,
+    relative_link,
+)
 from notion_syncd.export.links import safe_url as _safe_url
 from notion_syncd.export.markdown import (
     HEADING_TYPES,
@@ -233,6 +239,8 @@ def _link_to_page(block: Block, ctx: RenderContext) -> str:
 def _bookmark(block: Block, ctx: RenderContext) -> str:
     url = str(_payload(block).get("url") or "")
     caption = _rich(block, ctx, "caption")
+    if not clickable(url):
+        return f'<p class="bookmark">{caption + " " if caption else ""}{esc(url)}</p>'
     link = f'<a href="{esc(_safe_url(url))}">'
     if caption and has_links(_payload(block).get("caption"), ctx):
         return f'<p class="bookmark">{link}{esc(url)}</a> — {caption}</p>'  # no nested links
@@ -244,17 +252,20 @@ def _media(block: Block, ctx: RenderContext) -> str:
     target = file_target(payload, ctx)
     caption = _rich(block, ctx, "caption")
     kind = str(block.get("type"))
-    url = esc(target.url or "")
-    if kind == "image" and target.url:
+    shown = target.url if target.url and clickable(target.url) else None
+    url = esc(shown or "")
+    if target.url and not shown:
+        caption = _join(caption, f'<span class="link-text">{esc(target.url)}</span>')
+    if kind == "image" and shown:
         alt = esc(plain_text(payload.get("caption")))
         body = f'<img src="{url}" alt="{alt}">'
-    elif kind in ("video", "audio") and target.url and target.url.startswith(("_files", ".")):
+    elif kind in ("video", "audio") and shown and shown.startswith(("_files", ".")):
         body = f'<{kind} controls src="{url}"></{kind}>'
     else:
         by_name = kind == "file" or has_links(payload.get("caption"), ctx)
         label = esc(target.name) if by_name else caption or esc(target.name)
         label = label or esc(kind)
-        body = f'<a href="{url}">{label}</a>' if target.url else label
+        body = f'<a href="{url}">{label}</a>' if shown else label
     parts = [body]
     if caption:
         parts.append(f"<figcaption>{caption}</figcaption>")

@@ -8,6 +8,7 @@ the mirror works on GitHub, in a browser from disk, and in any clone.
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -59,6 +60,21 @@ def safe_url(url: str) -> str:
         .replace('"', "%22")
         .replace("\n", "")
     )
+
+
+CLICKABLE_SCHEMES = frozenset({"http", "https", "mailto"})
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+_IGNORED_BY_BROWSERS = re.compile(r"[\x00-\x20\x7f]")
+
+
+def clickable(url: str) -> bool:
+    """Whether an HTML view may make ``url`` a link: http(s), mailto, or relative.
+
+    Browsers drop tabs, newlines and leading spaces or controls before reading a scheme
+    (``java\tscript:``), so they are removed before the scheme is read.
+    """
+    scheme = _SCHEME.match(_IGNORED_BY_BROWSERS.sub("", url))
+    return scheme is None or scheme.group(1).lower() in CLICKABLE_SCHEMES
 
 
 @dataclass(frozen=True)

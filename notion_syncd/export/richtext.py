@@ -17,7 +17,7 @@ import unicodedata
 from dataclasses import dataclass, replace
 from typing import Any
 
-from notion_syncd.export.links import RenderContext, object_link, safe_url
+from notion_syncd.export.links import RenderContext, clickable, object_link, safe_url
 
 RichText = list[dict[str, Any]]
 
@@ -420,8 +420,10 @@ def rich_text_html(rich_text: RichText | None, ctx: RenderContext, suffix: str =
             text = f"<strong>{text}</strong>"
         if run.color != "default":
             text = f'<span class="color-{html.escape(run.color)}">{text}</span>'
-        if run.href:
+        if run.href and clickable(run.href):
             text = f'<a href="{html.escape(run.href)}">{text}</a>'
+        elif run.href:
+            text = f'{text} <span class="link-text">({html.escape(run.href)})</span>'
         out.append(text)
     return "".join(out)
 
