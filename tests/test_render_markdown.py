@@ -225,9 +225,9 @@ def test_toggle_is_details_with_children() -> None:
 
 
 def test_toggleable_heading_is_details() -> None:
-    """A toggleable heading renders as <details> with its children."""
+    """A toggleable heading renders as <details> with its children, keeping its level."""
     heading = block("heading_2", [para("x")], rich_text=[text("H")], is_toggleable=True)
-    assert page(heading) == "<details>\n<summary><strong>H</strong></summary>\n\nx\n\n</details>\n"
+    assert page(heading) == "<details>\n<summary><h3>H</h3></summary>\n\nx\n\n</details>\n"
 
 
 def test_quote_and_callout_keep_children_inside() -> None:

@@ -7,7 +7,8 @@ block's lines (no trailing newline). Containers render their children with
 * the page title is the only ``#`` heading; ``heading_1``..``heading_4`` become ``##``..``#####``;
 * a bulleted list and a to-do list side by side are kept apart by an empty HTML comment
   (both use ``-``; CommonMark would merge them into one loose list);
-* toggles and toggleable headings are ``<details><summary>`` (the summary is inline HTML);
+* toggles and toggleable headings are ``<details><summary>`` (the summary is inline HTML;
+  a toggleable heading's is an ``<h2>``..``<h5>`` of its level);
 * callouts are quotes whose first line starts with the icon (GitHub alerts cannot nest);
 * anything unknown becomes a visible ``> ⚠ Unsupported block type: x`` note, and its
   children are still rendered.
@@ -113,7 +114,8 @@ def heading_level(block: Block) -> int:
 def _heading(block: Block, state: _State) -> list[str]:
     text = _text(block, state, newline=" ")
     if _payload(block).get("is_toggleable"):
-        return _details(f"<strong>{_summary(block, state)}</strong>", block, state)
+        level = heading_level(block)  # foldable, and still a heading of its level
+        return _details(f"<h{level}>{_summary(block, state)}</h{level}>", block, state)
     if text.endswith("#"):
         text = text[:-1] + "\\#"
     return _with_children([f"{'#' * heading_level(block)} {text}".rstrip()], block, state)
