@@ -146,3 +146,22 @@ def test_comments_without_capability_skipped_after_one_request(tmp_path: Path) -
     assert len(asked) == 1 and not report.failures
     record, _, _ = _files(Path(settings.export.repo), "Review")
     assert "comments" not in record
+
+
+def test_comments_sweep_asks_every_page_once_in_batches(tmp_path: Path) -> None:
+    """70 pages (more than one batch): the sweep asks each once and finds new comments."""
+    clock = TestClock()
+    ws = Workspace(clock)
+    pages = [ws.add_page(None, f"Page {n}", [rt.paragraph("x")]) for n in range(70)]
+    clock.advance(minutes=10)
+    with serve(ws) as server:
+        settings = make_settings(server, tmp_path / "mirror")
+        run_sync(settings, now=clock)
+        for page in (pages[0], pages[-1]):
+            ws.add_comment(page, "late note")
+        server.request_log.clear()
+        run_sync(settings, now=clock, sweep=True)
+        assert server.request_log.count("comments.list") == 70
+    repo = Path(settings.export.repo)
+    noted = [p for p in repo.glob("Page *.json") if "late note" in p.read_text(encoding="utf-8")]
+    assert len(noted) == 2

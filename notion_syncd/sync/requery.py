@@ -46,6 +46,8 @@ from notion_syncd.terms import dashed_id
 log = structlog.get_logger()
 
 RECOMPUTED = "formula or rollup recomputed by Notion"
+COMMENT_BATCH = 64
+"""Pages whose stored records are held at once while their comments are asked again."""
 
 
 class Requery:
@@ -155,19 +157,35 @@ class Requery:
     ) -> int:
         """Read again the comments of every mirrored page this sync did not fetch.
 
-        Requests run in the pool; records are rewritten in this thread. Returns how many
-        pages' comments changed.
+        Pages go in batches (memory stays flat: one batch of records at a time); requests
+        run in the pool, records are rewritten in this thread. Returns how many pages'
+        comments changed.
         """
         if not fetcher.enabled:
             return 0
-        stored: dict[str, derived.Record] = {}
-        for object_id in sorted(self.index.all_ids()):
-            entry = self.index.get(object_id)
-            if entry is None or entry.kind != "page" or entry.id in self.fetched:
-                continue
-            record = self.views.stored(self.index.path_of(entry.id))
+        pages = [
+            entry.id
+            for entry in map(self.index.get, sorted(self.index.all_ids()))
+            if entry is not None and entry.kind == "page" and entry.id not in self.fetched
+        ]
+        changed = 0
+        for start in range(0, len(pages), COMMENT_BATCH):
+            batch = pages[start : start + COMMENT_BATCH]
+            changed += self._comments_of(batch, fetcher, pool, report)
+        return changed
+
+    def _comments_of(
+        self,
+        page_ids: list[str],
+        fetcher: CommentFetcher,
+        pool: ThreadPoolExecutor,
+        report: SyncReport,
+    ) -> int:
+        stored = {}
+        for page_id in page_ids:
+            record = self.views.stored(self.index.path_of(page_id))
             if record is not None:
-                stored[entry.id] = record
+                stored[page_id] = record
 
         def ask(page_id: str) -> list[derived.Record] | None:
             try:
