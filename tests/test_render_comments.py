@@ -9,16 +9,23 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from gfm import github_html
 from goldenfiles import check_golden
 from test_render_golden import FIXTURES, PAGE_CASES, assemble_page_record, make_context
 
+from notion_syncd.errors import NotionHTTPError
 from notion_syncd.export.comments import anchor_label, author, discussions
 from notion_syncd.export.html import render_page_html
 from notion_syncd.export.markdown import render_page_markdown
-from notion_syncd.sync.comments import discussion_holders, stable_comment, with_comments
+from notion_syncd.sync.comments import (
+    CommentFetcher,
+    discussion_holders,
+    stable_comment,
+    with_comments,
+)
 
 RECORDED_COMMENTS = FIXTURES / "notion-sdk-py" / "test_is_full_comment" / "03-GET-comments.json"
 
@@ -155,3 +162,29 @@ def test_comments_stored_form_and_replacement() -> None:
     assert with_comments(record, [{"id": "c"}]) is None
     assert with_comments(record, []) == {"page": {}, "blocks": []}
     assert with_comments({"page": {}}, []) is None
+
+
+def test_comments_fetcher_skips_blocks_notion_refuses() -> None:
+    """In blocks mode a 400 or 404 for one block skips it; a 403 stops asking for the sync."""
+
+    class Client:
+        def __init__(self) -> None:
+            self.asked: list[str] = []
+
+        def paginate(
+            self, method: str, path: str, *, params: dict[str, Any] | None = None
+        ) -> Iterator[dict[str, Any]]:
+            holder = str((params or {})["block_id"])
+            self.asked.append(holder)
+            status = {"b400": 400, "b404": 404, "b403": 403}.get(holder)
+            if status:
+                raise NotionHTTPError("no", status=status)
+            return iter([{"id": f"c-{holder}", "request_id": "r"}])
+
+    blocks = [{"id": name, "type": "paragraph"} for name in ("b400", "b404", "ok", "b403", "z")]
+    client = Client()
+    fetcher = CommentFetcher(client, "blocks")
+    assert fetcher.fetch("page", blocks[:3]) == [{"id": "c-page"}, {"id": "c-ok"}]
+    assert fetcher.fetch("page", blocks) is None and not fetcher.enabled
+    assert client.asked[-1] == "b403"
+    assert fetcher.fetch("page", blocks) is None and client.asked[-1] == "b403"

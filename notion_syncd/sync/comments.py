@@ -122,8 +122,8 @@ class CommentFetcher:
                 if exc.status == 403:
                     self._forbid(exc.message)
                     return None
-                if exc.status == 404 and holder != page_id:
-                    continue  # the block went away since its page was read
+                if exc.status in (400, 404) and holder != page_id:
+                    continue  # the block went away since its page was read, or has none
                 raise
             comments.extend(stable_comment(comment) for comment in listed)
         return comments
