@@ -114,6 +114,7 @@ class ExportSettings(_Section):
     formats: tuple[Format, ...] = DEFAULT_FORMATS
     download_files: bool = True
     max_file_size: ByteSize = Field(default=100_000_000, ge=0)
+    comments: Literal["off", "page", "blocks"] = "page"
     branch: str = "main"
 
     @field_validator("formats")

@@ -71,7 +71,7 @@ def _untouched(server: FakeNotionServer, *object_ids: str) -> bool:
 
 
 def _csv_rows(path: Path) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
 
 
 def test_derived_rename_updates_mentions_and_relation_cells(tmp_path: Path) -> None:

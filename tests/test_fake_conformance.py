@@ -24,7 +24,17 @@ from notion_syncd.fake_notion import richtext as rt
 JSON = dict[str, Any]
 RECORDED = Path(__file__).resolve().parent / "fixtures" / "recorded"
 VERSIONS = ("2025-09-03", "2026-03-11")
-KINDS = ("page", "block", "database", "data_source", "user", "list", "error", "property_item")
+KINDS = (
+    "page",
+    "block",
+    "database",
+    "data_source",
+    "user",
+    "list",
+    "error",
+    "property_item",
+    "comment",
+)
 MINUTE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:00\.000Z$")
 DATABASE_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$")
 
@@ -238,6 +248,21 @@ def test_conformance_users(fake: FakeApi, version: str) -> None:
     assert keys(me) in keysets
     for user in fake.get("/v1/users").json()["results"]:
         assert keys(user) in keysets
+
+
+def test_conformance_comments(fake: FakeApi) -> None:
+    """A listed comment has the recorded keys in the recorded order; its list, the envelope."""
+    (recorded_comment,) = recorded("2025-09-03")["comment"]
+    page = first_page(fake)
+    fake.ws.add_comment(page, "A comment")
+    response = fake.get("/v1/comments", block_id=page.replace("-", ""))
+    body = response.json()
+    assert keys(body) in recorded_keysets("2025-09-03", "list") and body["type"] == "comment"
+    comment = body["results"][-1]
+    assert list(comment) == list(recorded_comment)
+    assert comment["parent"] == {"type": "page_id", "page_id": page}
+    assert MINUTE.match(comment["created_time"]) and MINUTE.match(comment["last_edited_time"])
+    assert comment["display_name"]["type"] == "integration"
 
 
 # ---------------------------------------------------------------------- envelopes and errors

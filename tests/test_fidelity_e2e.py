@@ -61,7 +61,7 @@ def test_relations_beyond_25_are_complete(mirror: dict[str, Any]) -> None:
     rollup = data["page"]["properties"]["Related count"]["rollup"]
     assert rollup["type"] == "number" and rollup["number"] == 30
     csv_path = path.parent.with_suffix(".csv")
-    rows = list(csv.DictReader(io.StringIO(csv_path.read_text(encoding="utf-8"))))
+    rows = list(csv.DictReader(io.StringIO(csv_path.read_text(encoding="utf-8-sig"))))
     cell = next(r for r in rows if r["id"] == row)["Related"]
     assert len(cell.split(", ")) == 30
 
@@ -72,8 +72,8 @@ def test_csv_has_one_row_per_page_and_schema_columns(mirror: dict[str, Any]) -> 
     for source_id, source in workspace.data_sources.items():
         path, data = _record(mirror["repo"], source_id)
         text = path.with_suffix(".csv").read_bytes()
-        assert not text.startswith(b"\xef\xbb\xbf")
-        rows = list(csv.reader(io.StringIO(text.decode("utf-8"))))
+        assert text.startswith(b"\xef\xbb\xbf") and b"\r\n" not in text  # BOM, \n line ends
+        rows = list(csv.reader(io.StringIO(text.decode("utf-8-sig"))))
         header, body = rows[0], rows[1:]
         assert len(body) == len(source.rows) == 60
         assert set(data["data_source"]["properties"]) <= set(header)
@@ -116,7 +116,8 @@ def test_data_source_over_query_cap_is_complete(tmp_path: Path) -> None:
         assert server.request_log.count("data_sources.query") > 100
     assert report.failed == 0
     path, _data = _record(tmp_path / "m", source_id)
-    rows = list(csv.DictReader(io.StringIO(path.with_suffix(".csv").read_text(encoding="utf-8"))))
+    text = path.with_suffix(".csv").read_text(encoding="utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == 10_050
     assert len({row["id"] for row in rows}) == 10_050
 

@@ -86,6 +86,7 @@ def _store_files(value: Any, state: dict[str, int]) -> None:
                 extension = posixpath.splitext(url)[1] or ".bin"
                 digest = hashlib.sha256(url.encode()).hexdigest()
                 inner["url"] = f"_files/{digest}{extension}"
+                inner["source_url"] = url
         for item in value.values():
             _store_files(item, state)
     elif isinstance(value, list):

@@ -176,11 +176,13 @@ def test_list_start_index_is_honoured() -> None:
 
 
 def test_nested_lists_are_indented() -> None:
-    """Children of list items are indented under their marker, numbered from 1."""
+    """Children of list items are indented under their marker, numbered from 1; a to-do
+    list after a bulleted one is a list of its own."""
     child = block("numbered_list_item", rich_text=[text("inner")])
     outer = block("bulleted_list_item", [child, child], rich_text=[text("outer")])
     todo = block("to_do", [para("note")], rich_text=[text("task")], checked=True)
-    assert page(outer, todo) == "- outer\n  1. inner\n  2. inner\n\n- [x] task\n\n  note\n"
+    expected = "- outer\n  1. inner\n  2. inner\n<!-- -->\n- [x] task\n\n  note\n"
+    assert page(outer, todo) == expected
 
 
 def test_code_fence_is_longer_than_backticks_inside() -> None:
@@ -223,9 +225,9 @@ def test_toggle_is_details_with_children() -> None:
 
 
 def test_toggleable_heading_is_details() -> None:
-    """A toggleable heading renders as <details> with its children."""
+    """A toggleable heading renders as <details> with its children, keeping its level."""
     heading = block("heading_2", [para("x")], rich_text=[text("H")], is_toggleable=True)
-    assert page(heading) == "<details>\n<summary><strong>H</strong></summary>\n\nx\n\n</details>\n"
+    assert page(heading) == "<details>\n<summary><h3>H</h3></summary>\n\nx\n\n</details>\n"
 
 
 def test_quote_and_callout_keep_children_inside() -> None:
@@ -287,7 +289,7 @@ def test_table_of_contents_links_github_anchors() -> None:
 
 
 def test_page_front_matter_and_single_trailing_newline() -> None:
-    """Front matter carries id, title, times and parent; output ends with one newline."""
+    """Front matter carries id, title, times and parent; the emoji icon precedes the title."""
     record = {
         "page": {
             "id": "1a2b3c4d1a2b3c4d1a2b3c4d1a2b3c4d",
@@ -305,7 +307,7 @@ def test_page_front_matter_and_single_trailing_newline() -> None:
         'url: "https://notion.so/x"\ncreated_time: "2024-01-01T00:00:00.000Z"\n'
         'last_edited_time: "2024-01-02T00:00:00.000Z"\n'
         'parent: "11111111-1111-1111-1111-111111111111"\nparent_type: "page_id"\n'
-        'icon: "🐞"\n---\n\n# Say "hi"\n'
+        'icon: "🐞"\n---\n\n# 🐞 Say "hi"\n'
     )
 
 

@@ -11,8 +11,8 @@ import json
 from typing import Any
 
 from notion_syncd.export.links import RenderContext
+from notion_syncd.export.pictures import front_matter_value
 from notion_syncd.export.properties import property_value
-from notion_syncd.export.richtext import icon_text
 from notion_syncd.terms import dashed_id, display_title, page_title
 
 Scalar = str | int | float | bool | None
@@ -71,8 +71,9 @@ def page_metadata(page: dict[str, Any], ctx: RenderContext) -> dict[str, Any]:
     parent, parent_type = parent_id(page.get("parent"))
     meta["parent"] = parent
     meta["parent_type"] = parent_type
-    if page.get("icon"):
-        meta["icon"] = icon_text(page["icon"]) or _icon_url(page["icon"])
+    for key in ("icon", "cover"):
+        if page.get(key):
+            meta[key] = front_matter_value(page[key])
     if page.get("public_url"):
         meta["public_url"] = page["public_url"]
     if page.get("in_trash") or page.get("archived"):
@@ -81,10 +82,3 @@ def page_metadata(page: dict[str, Any], ctx: RenderContext) -> dict[str, Any]:
     if (page.get("parent") or {}).get("type") in ("data_source_id", "database_id"):
         meta["properties"] = {name: property_value(prop, ctx) for name, prop in properties.items()}
     return meta
-
-
-def _icon_url(icon: dict[str, Any]) -> str | None:
-    inner = icon.get(str(icon.get("type") or ""))
-    if isinstance(inner, dict) and inner.get("url"):
-        return str(inner["url"])
-    return None

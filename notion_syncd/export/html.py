@@ -13,23 +13,32 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from notion_syncd.export import pictures
+from notion_syncd.export.comments import comments_html
 from notion_syncd.export.frontmatter import parent_id
-from notion_syncd.export.links import RenderContext, file_target, object_link, relative_link
+from notion_syncd.export.links import (
+    RenderContext,
+    clickable,
+    file_target,
+    object_link,
+    relative_link,
+)
 from notion_syncd.export.links import safe_url as _safe_url
 from notion_syncd.export.markdown import (
     HEADING_TYPES,
     LEAF_TYPES,
     LIST_TYPES,
     UNREADABLE_DATABASE,
-    data_source_metadata,
     schema_summary,
+    synced_copy_gap,
+    synced_copy_source,
 )
 from notion_syncd.export.properties import (
     is_database_row,
     property_text,
     schema_order,
 )
-from notion_syncd.export.richtext import code_language, icon_text, rich_text_html
+from notion_syncd.export.richtext import code_language, has_links, icon_text, rich_text_html
 from notion_syncd.terms import data_source_title, display_title, page_title, plain_text
 
 Block = dict[str, Any]
@@ -194,6 +203,8 @@ def _synced(block: Block, ctx: RenderContext) -> str:
     children = _children(block, ctx)
     if not children and block.get("has_children"):
         children = _note("The content of this synced block was not available.")
+    if not children and synced_copy_source(block):
+        children = _note(synced_copy_gap(block))
     return f'<div class="synced">\n{children}\n</div>' if children else ""
 
 
@@ -227,8 +238,13 @@ def _link_to_page(block: Block, ctx: RenderContext) -> str:
 
 def _bookmark(block: Block, ctx: RenderContext) -> str:
     url = str(_payload(block).get("url") or "")
-    label = _rich(block, ctx, "caption") or esc(url)
-    return f'<p class="bookmark"><a href="{esc(_safe_url(url))}">{label}</a></p>'
+    caption = _rich(block, ctx, "caption")
+    if not clickable(url):
+        return f'<p class="bookmark">{caption + " " if caption else ""}{esc(url)}</p>'
+    link = f'<a href="{esc(_safe_url(url))}">'
+    if caption and has_links(_payload(block).get("caption"), ctx):
+        return f'<p class="bookmark">{link}{esc(url)}</a> — {caption}</p>'  # no nested links
+    return f'<p class="bookmark">{link}{caption or esc(url)}</a></p>'
 
 
 def _media(block: Block, ctx: RenderContext) -> str:
@@ -236,16 +252,20 @@ def _media(block: Block, ctx: RenderContext) -> str:
     target = file_target(payload, ctx)
     caption = _rich(block, ctx, "caption")
     kind = str(block.get("type"))
-    url = esc(target.url or "")
-    if kind == "image" and target.url:
+    shown = target.url if target.url and clickable(target.url) else None
+    url = esc(shown or "")
+    if target.url and not shown:
+        caption = _join(caption, f'<span class="link-text">{esc(target.url)}</span>')
+    if kind == "image" and shown:
         alt = esc(plain_text(payload.get("caption")))
         body = f'<img src="{url}" alt="{alt}">'
-    elif kind in ("video", "audio") and target.url and target.url.startswith(("_files", ".")):
+    elif kind in ("video", "audio") and shown and shown.startswith(("_files", ".")):
         body = f'<{kind} controls src="{url}"></{kind}>'
     else:
-        label = esc(target.name) if kind == "file" and target.name else caption or esc(target.name)
+        by_name = kind == "file" or has_links(payload.get("caption"), ctx)
+        label = esc(target.name) if by_name else caption or esc(target.name)
         label = label or esc(kind)
-        body = f'<a href="{url}">{label}</a>' if target.url else label
+        body = f'<a href="{url}">{label}</a>' if shown else label
     parts = [body]
     if caption:
         parts.append(f"<figcaption>{caption}</figcaption>")
@@ -428,8 +448,8 @@ def render_page_html(record: dict[str, Any], ctx: RenderContext) -> str:
     page = record.get("page") or {}
     blocks = record.get("blocks") or []
     title = display_title(page_title(page))
-    icon = icon_text(page.get("icon"))
-    header = f"<h1>{esc(icon) + ' ' if icon else ''}{esc(title)}</h1>"
+    cover, icon = pictures.html_header(page.get("icon"), page.get("cover"), ctx)
+    header = _join(cover, f"<h1>{icon}{esc(title)}</h1>")
     properties = _property_table(page, ctx) if is_database_row(page) else ""
     body = render_blocks(blocks, ctx).replace(
         '<nav class="toc" data-toc></nav>', f'<nav class="toc">\n{_toc(blocks)}\n</nav>'
@@ -444,6 +464,7 @@ def render_page_html(record: dict[str, Any], ctx: RenderContext) -> str:
     main = _join(
         f"<header>\n{header}\n{properties}\n</header>".replace("\n\n", "\n"),
         f"<article>\n{body}\n</article>",
+        comments_html(record, ctx),
     )
     return document(title, main, ctx, crumbs)
 
@@ -457,7 +478,6 @@ def render_data_source_html(
     schema = data_source.get("properties") or {}
     names = schema_order(schema, rows)
     title = display_title(data_source_title(data_source, database))
-    meta = data_source_metadata(record)
     description = rich_text_html(data_source.get("description") or database.get("description"), ctx)
     schema_rows = [
         f"<tr><td>{esc(name)}</td><td>{esc(str((schema.get(name) or {}).get('type') or ''))}"
@@ -469,10 +489,14 @@ def render_data_source_html(
         "<tr>" + "".join(f"<td>{_row_cell(row, name, ctx)}</td>" for name in names) + "</tr>"
         for row in rows
     ]
+    cover, icon = pictures.html_header(
+        data_source.get("icon") or database.get("icon"),
+        data_source.get("cover") or database.get("cover"),
+        ctx,
+    )
+    heading = _join(cover, f"<h1>{icon}{esc(title)}</h1>")
     body = _join(
-        f"<header>\n<h1>{esc(meta.get('icon') or '')} {esc(title)}</h1>\n</header>".replace(
-            "<h1> ", "<h1>"
-        ),
+        f"<header>\n{heading}\n</header>",
         f'<p class="description">{description}</p>' if description else "",
         "<h2>Properties</h2>",
         '<table class="schema">\n<tr><th>Name</th><th>Type</th><th>Details</th></tr>',

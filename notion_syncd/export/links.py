@@ -8,10 +8,11 @@ the mirror works on GitHub, in a browser from disk, and in any clone.
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 FILES_PREFIX = "_files/"
 
@@ -61,6 +62,21 @@ def safe_url(url: str) -> str:
     )
 
 
+CLICKABLE_SCHEMES = frozenset({"http", "https", "mailto"})
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+_IGNORED_BY_BROWSERS = re.compile(r"[\x00-\x20\x7f]")
+
+
+def clickable(url: str) -> bool:
+    """Whether an HTML view may make ``url`` a link: http(s), mailto, or relative.
+
+    Browsers drop tabs, newlines and leading spaces or controls before reading a scheme
+    (``java\tscript:``), so they are removed before the scheme is read.
+    """
+    scheme = _SCHEME.match(_IGNORED_BY_BROWSERS.sub("", url))
+    return scheme is None or scheme.group(1).lower() in CLICKABLE_SCHEMES
+
+
 @dataclass(frozen=True)
 class FileTarget:
     """Where a Notion file object points from the file being written."""
@@ -74,15 +90,18 @@ def file_target(file_object: dict[str, Any], ctx: RenderContext) -> FileTarget:
     """Resolve a Notion file object (block payload, files property item, icon) to a link."""
     kind = str(file_object.get("type") or "")
     inner = file_object.get(kind)
-    raw_url = ""
+    raw_url = source_url = ""
     error: str | None = None
     if isinstance(inner, dict):
         raw_url = str(inner.get("url") or "")
+        source_url = str(inner.get("source_url") or "")
         if inner.get("download_error") is not None:
             error = str(inner["download_error"])
     if file_object.get("download_error") is not None:
         error = str(file_object["download_error"])
-    name = str(file_object.get("name") or "") or posixpath.basename(raw_url.split("?", 1)[0])
+    # A downloaded file is named by its hash; the name it had in Notion ends its source URL.
+    named_by = (source_url or raw_url).split("?", 1)[0]
+    name = str(file_object.get("name") or "") or unquote(posixpath.basename(named_by))
     if not raw_url:
         return FileTarget(None, error, name)
     if kind == "file" and raw_url.startswith(FILES_PREFIX) and error is None:

@@ -5,7 +5,10 @@ block's lines (no trailing newline). Containers render their children with
 :func:`render_blocks` and indent or quote the resulting lines. Design choices:
 
 * the page title is the only ``#`` heading; ``heading_1``..``heading_4`` become ``##``..``#####``;
-* toggles and toggleable headings are ``<details><summary>`` (the summary is inline HTML);
+* a bulleted list and a to-do list side by side are kept apart by an empty HTML comment
+  (both use ``-``; CommonMark would merge them into one loose list);
+* toggles and toggleable headings are ``<details><summary>`` (the summary is inline HTML;
+  a toggleable heading's is an ``<h2>``..``<h5>`` of its level);
 * callouts are quotes whose first line starts with the icon (GitHub alerts cannot nest);
 * anything unknown becomes a visible ``> ⚠ Unsupported block type: x`` note, and its
   children are still rendered.
@@ -18,12 +21,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from notion_syncd.export import pictures
+from notion_syncd.export.comments import comments_markdown
 from notion_syncd.export.frontmatter import front_matter, page_metadata, parent_id
 from notion_syncd.export.links import RenderContext, file_target, object_link, safe_url
+from notion_syncd.export.pictures import front_matter_value
 from notion_syncd.export.properties import property_text, schema_order
 from notion_syncd.export.richtext import (
     code_language,
     escape_markdown,
+    has_links,
     icon_text,
     rich_text_html,
     rich_text_markdown,
@@ -32,6 +39,9 @@ from notion_syncd.terms import data_source_title, display_title, page_title, pla
 
 Block = dict[str, Any]
 LIST_TYPES = ("bulleted_list_item", "numbered_list_item", "to_do")
+BULLET_TYPES = frozenset({"bulleted_list_item", "to_do"})
+LIST_SEPARATOR = "<!-- -->"
+"""Ends a ``-`` list before a ``-`` list of another kind (CommonMark would make them one)."""
 HEADING_TYPES = ("heading_1", "heading_2", "heading_3", "heading_4")
 MEDIA_ICONS = {"video": "🎬", "audio": "🔊", "pdf": "📕", "file": "📎", "image": "🖼️"}
 
@@ -104,7 +114,8 @@ def heading_level(block: Block) -> int:
 def _heading(block: Block, state: _State) -> list[str]:
     text = _text(block, state, newline=" ")
     if _payload(block).get("is_toggleable"):
-        return _details(f"<strong>{_summary(block, state)}</strong>", block, state)
+        level = heading_level(block)  # foldable, and still a heading of its level
+        return _details(f"<h{level}>{_summary(block, state)}</h{level}>", block, state)
     if text.endswith("#"):
         text = text[:-1] + "\\#"
     return _with_children([f"{'#' * heading_level(block)} {text}".rstrip()], block, state)
@@ -234,7 +245,24 @@ def _synced_block(block: Block, state: _State) -> list[str]:
     lines = _children(block, state)
     if not lines and block.get("has_children"):
         return note("The content of this synced block was not available.")
+    if not lines and synced_copy_source(block):
+        return note(synced_copy_gap(block))
     return lines
+
+
+def synced_copy_source(block: Block) -> str:
+    """The original's block id when ``block`` is a synced copy, else ``""``."""
+    synced_from = _payload(block).get("synced_from")
+    return str(synced_from.get("block_id") or "") if isinstance(synced_from, dict) else ""
+
+
+def synced_copy_gap(block: Block) -> str:
+    """The note shown for a synced copy that shows nothing (Notion gave no content)."""
+    source = synced_copy_source(block).replace("-", "")[-8:]
+    return (
+        f"Synced block copied from block {source}: its original is empty, "
+        "or not shared with the integration."
+    )
 
 
 UNREADABLE_DATABASE = "not mirrored: a linked view or a database not shared with the integration"
@@ -277,9 +305,11 @@ def _link(label: str, url: str) -> str:
 def _bookmark(block: Block, state: _State) -> list[str]:
     url = str(_payload(block).get("url") or "")
     caption = rich_text_markdown(_payload(block).get("caption"), state.ctx, newline=" ")
-    label = caption or escape_markdown(url, line_start=False)
+    plain_url = escape_markdown(url, line_start=False)
     icon = "🔖 " if block.get("type") == "bookmark" else "🔗 "
-    return [icon + _link(label, url)]
+    if caption and has_links(_payload(block).get("caption"), state.ctx):
+        return [icon + _link(plain_url, url) + f" — {caption}"]  # a link holds no link
+    return [icon + _link(caption or plain_url, url)]
 
 
 def _media(block: Block, state: _State) -> list[str]:
@@ -294,13 +324,14 @@ def _media(block: Block, state: _State) -> list[str]:
         lines = [f"![{alt}]({target.url})"]
     else:
         name = escape_markdown(target.name, line_start=False) if target.name else ""
-        label = caption if kind != "file" or not name else name
-        label = label or name or kind
+        # The caption beside the link when it names the file or holds links of its own.
+        beside = kind == "file" or has_links(payload.get("caption"), state.ctx)
+        label = (name or kind) if beside else caption or name or kind
         lines = [
             f"{MEDIA_ICONS.get(kind, '📎')} "
             + (f"[{label}]({target.url})" if target.url else label)
         ]
-        if kind == "file" and caption and name:
+        if beside and caption:
             lines[0] += f" — {caption}"
     if target.error is not None:
         lines += ["", *note(f"This file could not be downloaded: {target.error}")]
@@ -438,7 +469,9 @@ def render_blocks(blocks: list[Block], state: _State) -> list[str]:
         if not rendered:
             previous = kind
             continue
-        if lines and not (kind == previous and kind in LIST_TYPES):
+        if lines and kind != previous and {kind, previous} <= BULLET_TYPES:
+            lines.append(LIST_SEPARATOR)  # no blank line around it: both lists stay tight
+        elif lines and not (kind == previous and kind in LIST_TYPES):
             lines.append("")
         lines.extend("\n".join(rendered).split("\n"))
         previous = kind
@@ -487,11 +520,13 @@ def render_page_markdown(record: dict[str, Any], ctx: RenderContext) -> str:
     """A page record as a Markdown document: front matter, title, blocks."""
     page = record.get("page") or {}
     blocks = record.get("blocks") or []
-    title = display_title(page_title(page))
+    title = pictures.title_prefix(page.get("icon")) + display_title(page_title(page))
     state = _State(ctx=ctx, page=page, headings=collect_headings(blocks, title))
     body = "\n".join(render_blocks(blocks, state))
     heading = f"# {escape_markdown(title, line_start=False)}"
-    return _finish([front_matter(page_metadata(page, ctx)), heading + "\n", body])
+    art = "\n\n".join(pictures.markdown_lines(page.get("icon"), page.get("cover"), ctx))
+    comments = comments_markdown(record, ctx)
+    return _finish([front_matter(page_metadata(page, ctx)), art, heading + "\n", body, comments])
 
 
 def _data_source_parts(record: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -514,9 +549,12 @@ def data_source_metadata(record: dict[str, Any]) -> dict[str, Any]:
     parent, parent_type = parent_id(database.get("parent") or data_source.get("parent"))
     meta["parent"] = parent
     meta["parent_type"] = parent_type
-    icon = data_source.get("icon") or database.get("icon")
-    if icon and icon_text(icon):
-        meta["icon"] = icon_text(icon)
+    icon = front_matter_value(data_source.get("icon") or database.get("icon"))
+    cover = front_matter_value(data_source.get("cover") or database.get("cover"))
+    if icon:
+        meta["icon"] = icon
+    if cover:
+        meta["cover"] = cover
     return meta
 
 
@@ -549,8 +587,11 @@ def render_data_source_markdown(
     description = rich_text_markdown(
         data_source.get("description") or database.get("description"), ctx
     )
+    icon = data_source.get("icon") or database.get("icon")
+    cover = data_source.get("cover") or database.get("cover")
     title = escape_markdown(
-        display_title(data_source_title(data_source, database)), line_start=False
+        pictures.title_prefix(icon) + display_title(data_source_title(data_source, database)),
+        line_start=False,
     )
     schema_lines = ["## Properties", "", "| Name | Type | Details |", "| --- | --- | --- |"]
     for name in names:
@@ -572,6 +613,7 @@ def render_data_source_markdown(
     return _finish(
         [
             front_matter(data_source_metadata(record)),
+            "\n\n".join(pictures.markdown_lines(icon, cover, ctx)),
             f"# {title}\n",
             description + "\n" if description else "",
             "\n".join(schema_lines) + "\n",

@@ -12,10 +12,12 @@ from __future__ import annotations
 import html
 import json
 import re
+import string
+import unicodedata
 from dataclasses import dataclass, replace
 from typing import Any
 
-from notion_syncd.export.links import RenderContext, object_link, safe_url
+from notion_syncd.export.links import RenderContext, clickable, object_link, safe_url
 
 RichText = list[dict[str, Any]]
 
@@ -141,6 +143,11 @@ def runs_of(rich_text: RichText | None, ctx: RenderContext, suffix: str) -> list
     return _merge(runs)
 
 
+def has_links(rich_text: RichText | None, ctx: RenderContext) -> bool:
+    """Whether any part of the text renders as a link (a link cannot go inside another)."""
+    return any(run.href for run in runs_of(rich_text, ctx, ".md"))
+
+
 def _link_target(link: str, ctx: RenderContext, suffix: str) -> str | None:
     """Links to Notion pages that are mirrored become relative links; others stay."""
     if not link or link == "None":
@@ -217,6 +224,58 @@ def _escape_line(line: str, line_start: bool) -> str:
         else:
             out.append(char)
     return "".join(out)
+
+
+# --- CommonMark's flanking rules (spec §6.2), for ``*`` and ``~~`` delimiter runs --------
+#
+# cmark-gfm (GitHub) counts only Unicode P* categories (and ASCII punctuation) as
+# punctuation; CommonMark 0.31 adds the symbol categories S*. A marker is used only where
+# both readings agree, so that emphasis after an emoji or a symbol renders everywhere.
+
+
+def _kind(char: str) -> str:
+    """``space`` (also the start or end of a line), ``punct``, ``symbol`` or ``other``."""
+    if not char or char.isspace():
+        return "space"
+    if char in string.punctuation or unicodedata.category(char).startswith("P"):
+        return "punct"
+    if unicodedata.category(char).startswith("S"):
+        return "symbol"
+    return "other"
+
+
+def _flanking(before: str, after: str, *, symbols_are_punct: bool) -> tuple[bool, bool]:
+    """(left-flanking, right-flanking) of a delimiter run between two characters."""
+    punct = {"punct", "symbol"} if symbols_are_punct else {"punct"}
+    kind_before, kind_after = _kind(before), _kind(after)
+    left = kind_after != "space" and (
+        kind_after not in punct or kind_before == "space" or kind_before in punct
+    )
+    right = kind_before != "space" and (
+        kind_before not in punct or kind_after == "space" or kind_after in punct
+    )
+    return left, right
+
+
+def can_open(before: str, after: str) -> bool:
+    """Whether a ``*``/``~~`` run between these characters opens, in every reading."""
+    return all(_flanking(before, after, symbols_are_punct=s)[0] for s in (False, True))
+
+
+def can_close(before: str, after: str) -> bool:
+    """Whether a ``*``/``~~`` run between these characters closes, in every reading."""
+    return all(_flanking(before, after, symbols_are_punct=s)[1] for s in (False, True))
+
+
+def _char_after(trail: str, following: Run | None) -> str:
+    """The first character written after a run ("" for the end of the line)."""
+    if trail:
+        return trail[0]
+    if following is None:
+        return ""
+    if following.wrapped and not following.text[:1].isspace():
+        return "*"  # markup: a marker, ``[``, ``<``, a backtick or ``$``, all punctuation
+    return following.text[:1]
 
 
 def _code_span(text: str) -> str:
@@ -305,23 +364,16 @@ def _markdown_piece(
     used_markers = False
     if emphasis:
         char_before = lead[-1:] if lead else before
+        nested = run.strikethrough and (run.bold or run.italic)  # two runs: ``**~~``
         left_ok = (
             not (previous_used_markers and not lead)
             and char_before not in ("*", "~", "_", "\\")
-            and (
-                inner[0].isalnum()
-                or not char_before
-                or char_before.isspace()
-                or not char_before.isalnum()
-            )
+            and can_open(char_before, "~" if nested else inner[0])
+            and can_open("~", inner[0])  # the inner ``~~`` run, when nested
         )
-        next_is_open = following is None or trail or following.text[:1].isspace()
-        right_ok = (
-            inner[-1].isalnum()
-            or next_is_open
-            or (following is not None and (following.wrapped or not following.text[:1].isalnum()))
-        )
-        used_markers = bool(left_ok and right_ok)
+        right_ok = can_close("~" if nested else inner[-1], _char_after(trail, following))
+        right_ok = right_ok and can_close(inner[-1], "~")
+        used_markers = left_ok and right_ok
         if used_markers:
             if run.strikethrough:
                 inner = f"~~{inner}~~"
@@ -368,24 +420,20 @@ def rich_text_html(rich_text: RichText | None, ctx: RenderContext, suffix: str =
             text = f"<strong>{text}</strong>"
         if run.color != "default":
             text = f'<span class="color-{html.escape(run.color)}">{text}</span>'
-        if run.href:
+        if run.href and clickable(run.href):
             text = f'<a href="{html.escape(run.href)}">{text}</a>'
+        elif run.href:
+            text = f'{text} <span class="link-text">({html.escape(run.href)})</span>'
         out.append(text)
     return "".join(out)
 
 
 def icon_text(icon: dict[str, Any] | None) -> str:
-    """A short text form of a Notion icon: the emoji, ``:name:``, or empty for images."""
-    if not icon:
+    """The character of an emoji icon; empty for anything else (a custom emoji, Notion's
+    icon set and images have no character: ``pictures.py`` shows those of pages)."""
+    if not icon or icon.get("type") != "emoji":
         return ""
-    kind = icon.get("type")
-    if kind == "emoji":
-        return str(icon.get("emoji") or "")
-    if kind == "custom_emoji":
-        return f":{(icon.get('custom_emoji') or {}).get('name') or 'emoji'}:"
-    if kind == "icon":
-        return f":{(icon.get('icon') or {}).get('name') or 'icon'}:"
-    return ""
+    return str(icon.get("emoji") or "")
 
 
 def json_text(value: Any) -> str:

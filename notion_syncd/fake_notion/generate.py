@@ -328,6 +328,8 @@ def demo_workspace(ws: Workspace) -> dict[str, str]:
             rt.to_do("Ship a small fix"),
         ],
     )
+    welcome = "Welcome aboard! Ask in #help when stuck."
+    ws.add_comment(onboarding, welcome, author=people["Grace Hopper"])
     practices = ws.add_page(
         handbook,
         "Engineering Practices",

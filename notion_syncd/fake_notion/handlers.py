@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from notion_syncd.fake_notion.clock import round_to_minute
+from notion_syncd.fake_notion.comments import CommentRecord, comment_json, listed_comments
 from notion_syncd.fake_notion.ids import dashed, is_valid_uuid, undashed
 from notion_syncd.fake_notion.query import compile_filter, sort_pages
 from notion_syncd.fake_notion.records import PageRecord
@@ -381,6 +382,36 @@ class Endpoints:
                 "incomplete_reason": "query_result_limit_reached",
             }
         return ApiResponse(result)
+
+    # ------------------------------------------------------------------ comments
+
+    def _comments_list(self, request: ApiRequest, s: Serializer, limits: Limits) -> ApiResponse:
+        raw = self._query_value(request, "block_id")
+        block_id = dashed(raw) if raw else None
+        if block_id is None:
+            raise validation_error(
+                "body failed validation: query.block_id should be a valid uuid, "
+                f'instead was `"{raw}"`.'
+            )
+        if not self.ws.comments_readable:
+            message = "Insufficient permissions for this endpoint."
+            raise ApiError(403, "restricted_resource", message)
+        known = block_id in self.ws.blocks or block_id in self.ws.pages
+        if not known or not self.ws.is_shared(block_id):
+            raise self._not_found("block", block_id)
+        listed = listed_comments(self.ws.comments, block_id)
+        keys = [comment.id for comment in listed]
+        cursor = self._query_value(request, "start_cursor")
+        start = self._start_index(dashed(cursor) or cursor if cursor else None, keys)
+        size = self._page_size(self._query_value(request, "page_size"), "query", limits)
+        window = listed[start : start + size]
+        next_cursor = keys[start + size] if start + size < len(keys) else None
+        results = [self._comment(comment) for comment in window]
+        return ApiResponse(list_body(results, next_cursor, "comment"))
+
+    def _comment(self, comment: CommentRecord) -> JSON:
+        author_type = "integration" if comment.created_by == self.ws.bot_id else "user"
+        return comment_json(comment, author_type)
 
     # ------------------------------------------------------------------ users
 

@@ -31,6 +31,7 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", "/v1/databases/{database_id}", "databases.retrieve"),
     _route("GET", "/v1/data_sources/{data_source_id}", "data_sources.retrieve"),
     _route("POST", "/v1/data_sources/{data_source_id}/query", "data_sources.query"),
+    _route("GET", "/v1/comments", "comments.list"),
     _route("GET", "/v1/users", "users.list"),
     _route("GET", "/v1/users/me", "users.me"),
     _route("GET", "/v1/users/{user_id}", "users.retrieve"),

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from notion_syncd.fake_notion.clock import Clock, system_clock
+from notion_syncd.fake_notion.comments import CommentRecord
 from notion_syncd.fake_notion.ids import IdFactory, dashed
 from notion_syncd.fake_notion.properties import (
     coerce_value,
@@ -91,6 +92,9 @@ class Workspace:
         self.data_sources: dict[str, DataSourceRecord] = {}
         self.files: dict[str, HostedFile] = {}
         self.users: dict[str, JSON] = {}
+        self.comments: list[CommentRecord] = []
+        self.comments_readable = True
+        """False: the integration lacks read-comments (``GET /v1/comments`` answers 403)."""
         self.top_level: list[str] = []
         self.searchable_since: dict[str, datetime] = {}
         self.bot_id = self._ids.new_uuid()
@@ -234,6 +238,55 @@ class Workspace:
                 "type": "file",
                 "file": {"url": f"{HOSTED_FILE_SCHEME}{file_id}/{name}", "expiry_time": None},
             }
+
+    # ------------------------------------------------------------------ comments
+
+    def add_comment(
+        self,
+        parent_id: str,
+        text: str | list[JSON],
+        *,
+        author: str | None = None,
+        discussion_id: str | None = None,
+    ) -> str:
+        """Comment on a page or block (a new discussion), or reply in ``discussion_id``.
+
+        ``author`` is a user id (default: the integration). No ``last_edited_time`` moves.
+        """
+        with self.lock:
+            thread = [c for c in self.comments if c.discussion_id == discussion_id]
+            if discussion_id is not None and not thread:
+                raise UnknownObject(discussion_id)
+            target = thread[0].parent_id if thread else self.resolve(parent_id)
+            user_id = author or self.bot_id
+            content = [rich_text(text)] if isinstance(text, str) else normalize_rich_text(text)
+            comment = CommentRecord(
+                id=self._ids.new_uuid(),
+                parent_id=target,
+                parent_is_page=target in self.pages,
+                discussion_id=discussion_id or self._ids.new_uuid(),
+                rich_text=content,
+                created_time=self.now(),
+                created_by=user_id,
+                display_name=str(self.users[user_id].get("name") or ""),
+            )
+            self.comments.append(comment)
+            return comment.id
+
+    def resolve_discussion(self, discussion_id: str) -> None:
+        """Resolve a thread: the API lists its comments no more."""
+        with self.lock:
+            for comment in self.comments:
+                if comment.discussion_id == discussion_id:
+                    comment.resolved = True
+
+    def discussion_of(self, comment_id: str) -> str:
+        """The discussion a comment belongs to."""
+        with self.lock:
+            for comment in self.comments:
+                if comment.id == comment_id:
+                    return comment.discussion_id
+            raise UnknownObject(comment_id)
 
     # ------------------------------------------------------------------ pages
 

@@ -30,6 +30,7 @@ from notion_syncd.errors import (
 )
 from notion_syncd.notion.client import NotionClient
 from notion_syncd.sync import discovery, planner
+from notion_syncd.sync.comments import CommentFetcher
 from notion_syncd.sync.fetch import FetchedRecord
 from notion_syncd.sync.listing import ReadAhead
 from notion_syncd.sync.parents import ParentResolver, direct_parent, parent_of
@@ -60,6 +61,7 @@ class Exporter:
         checkpoint: Callable[[], None],
         progress: Callable[[str, str], None],
         stop: threading.Event | None,
+        comments: CommentFetcher | None = None,
     ) -> None:
         self._client = client
         self._writer = writer
@@ -71,6 +73,7 @@ class Exporter:
         self._checkpoint = checkpoint
         self._progress = progress
         self._stop = stop
+        self._comments = comments
         self.queue: WorkQueue[WorkItem, FetchedRecord] = WorkQueue()
         self.row_queries: deque[str] = deque()
         self._children_found: dict[str, str] = {}
@@ -126,9 +129,11 @@ class Exporter:
         for kind, object_id in followups.fetch_again:
             self._write_missing_parent(kind, object_id)
 
-    def sweep_derived(self, report: SyncReport) -> None:
-        """The sweep's part: recomputed values, changed databases, orphaned files."""
+    def sweep_derived(self, report: SyncReport, pool: ThreadPoolExecutor | None = None) -> None:
+        """The sweep's part: comments, recomputed values, changed databases, orphaned files."""
         self.follow_up()
+        if self._comments is not None and pool is not None:
+            self._requery.comments(self._comments, pool, report)
         for data_source_id in self._requery.sweep(report):
             self._write_missing_parent("data_source", data_source_id)
 
@@ -189,7 +194,7 @@ class Exporter:
         return WorkItem(object_id, kind, listed, known, links)
 
     def _fetch(self, item: WorkItem) -> FetchedRecord:
-        return fetch_record(self._client, item, self._files, self._stop)
+        return fetch_record(self._client, item, self._files, self._stop, self._comments)
 
     def _write_or_fail(self, fetched: FetchedRecord, *, wait_for_parent: bool = True) -> None:
         """Write an object; if placing it needs a parent Notion will not give, it fails."""

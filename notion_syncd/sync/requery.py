@@ -9,6 +9,9 @@ values, moved or renamed databases; and hosted files no record refers to any mor
   per database; a database moved to the top level or renamed does not move its data
   source's ``last_edited_time``), and when its schema has formula or rollup properties,
   its rows are queried again and rows whose values Notion recomputed are rewritten.
+- In the sweep, for every mirrored page not fetched by this sync: its comments are read
+  again (``comments.py``: a comment moves no ``last_edited_time``; one request per page,
+  plus one per block in ``blocks`` mode) and records whose comments changed are rewritten.
 - At the end of the sweep, files under ``_files/`` that no mirrored record refers to are
   deleted (the history keeps them).
 """
@@ -16,6 +19,7 @@ values, moved or renamed databases; and hosted files no record refers to any mor
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import structlog
@@ -23,6 +27,7 @@ import structlog
 from notion_syncd.errors import NotionError, NotionUnauthorized
 from notion_syncd.notion.client import NotionClient
 from notion_syncd.sync import derived
+from notion_syncd.sync.comments import CHANGED, CommentFetcher, with_comments
 from notion_syncd.sync.fetch import (
     FILES_DIR,
     FetchReport,
@@ -41,6 +46,8 @@ from notion_syncd.terms import dashed_id
 log = structlog.get_logger()
 
 RECOMPUTED = "formula or rollup recomputed by Notion"
+COMMENT_BATCH = 64
+"""Pages whose stored records are held at once while their comments are asked again."""
 
 
 class Requery:
@@ -144,6 +151,61 @@ class Requery:
                 stem = self.index.path_of(row_id) or ""
                 label = self.index.title_of(row_id) or "Untitled"
                 report.add_change(Change("updated", row_id, label, stem, reason=RECOMPUTED))
+
+    def comments(
+        self, fetcher: CommentFetcher, pool: ThreadPoolExecutor, report: SyncReport
+    ) -> int:
+        """Read again the comments of every mirrored page this sync did not fetch.
+
+        Pages go in batches (memory stays flat: one batch of records at a time); requests
+        run in the pool, records are rewritten in this thread. Returns how many pages'
+        comments changed.
+        """
+        if not fetcher.enabled:
+            return 0
+        pages = [
+            entry.id
+            for entry in map(self.index.get, sorted(self.index.all_ids()))
+            if entry is not None and entry.kind == "page" and entry.id not in self.fetched
+        ]
+        changed = 0
+        for start in range(0, len(pages), COMMENT_BATCH):
+            batch = pages[start : start + COMMENT_BATCH]
+            changed += self._comments_of(batch, fetcher, pool, report)
+        return changed
+
+    def _comments_of(
+        self,
+        page_ids: list[str],
+        fetcher: CommentFetcher,
+        pool: ThreadPoolExecutor,
+        report: SyncReport,
+    ) -> int:
+        stored = {}
+        for page_id in page_ids:
+            record = self.views.stored(self.index.path_of(page_id))
+            if record is not None:
+                stored[page_id] = record
+
+        def ask(page_id: str) -> list[derived.Record] | None:
+            try:
+                return fetcher.fetch(page_id, stored[page_id].get("blocks") or [])
+            except NotionUnauthorized:
+                raise
+            except NotionError as exc:
+                log.warning("sweep.comments_skipped", id=page_id, error=exc.message)
+                return None
+
+        changed = 0
+        for page_id, comments in zip(stored, pool.map(ask, stored), strict=True):
+            if comments is None:
+                continue
+            if self._rewrite(page_id, partial(with_comments, comments=comments)):
+                stem = self.index.path_of(page_id) or ""
+                label = self.index.title_of(page_id) or "Untitled"
+                report.add_change(Change("updated", page_id, label, stem, reason=CHANGED))
+                changed += 1
+        return changed
 
     def collect_files(self) -> int:
         """Delete files under ``_files/`` that no mirrored record refers to; how many."""

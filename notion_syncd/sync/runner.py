@@ -41,6 +41,7 @@ from notion_syncd.gitstore import Author, Mirror, open_mirror
 from notion_syncd.heartbeat import Heartbeat
 from notion_syncd.notion.client import NotionClient
 from notion_syncd.sync import lag, planner, runlog, visibility
+from notion_syncd.sync.comments import CommentFetcher
 from notion_syncd.sync.commit import Committer
 from notion_syncd.sync.exporter import Exporter, listing
 from notion_syncd.sync.report import Change, Progress, SyncReport
@@ -178,6 +179,7 @@ def _sync(
         checkpoint=committer.checkpoint,
         progress=progress,
         stop=signals.stop,
+        comments=CommentFetcher(client, settings.export.comments),
     )
     refused: SyncError | None = None
     progress("listing", "listing changes in Notion")
@@ -198,7 +200,7 @@ def _sync(
                 threshold=threshold,
                 allow_mass_delete=allow_mass_delete,
             )
-            exporter.sweep_derived(report)  # derived content only a new request can tell
+            exporter.sweep_derived(report, pool)  # derived content only a new request can tell
     except SyncInterrupted:
         committer.checkpoint()
         raise

@@ -14,6 +14,7 @@ from typing import Any
 
 from notion_syncd.errors import SyncInterrupted
 from notion_syncd.notion.client import NotionClient
+from notion_syncd.sync.comments import CommentFetcher
 from notion_syncd.sync.fetch import (
     FetchedRecord,
     FetchReport,
@@ -46,9 +47,14 @@ class FileRules:
 
 
 def fetch_record(
-    client: NotionClient, item: WorkItem, files: FileRules, stop: threading.Event | None
+    client: NotionClient,
+    item: WorkItem,
+    files: FileRules,
+    stop: threading.Event | None,
+    comments: CommentFetcher | None = None,
 ) -> FetchedRecord:
-    """The full record of one object: page + block tree, or data source + database."""
+    """The full record of one object: page + block tree (+ comments), or data source +
+    database."""
     if stop is not None and stop.is_set():
         raise SyncInterrupted("stop requested")
     report = FetchReport()
@@ -63,6 +69,8 @@ def fetch_record(
         complete_properties(client, page, report)
         blocks = fetch_block_tree(client, page["id"], report, stop=stop)
         record = {"page": page, "blocks": blocks}
+        if comments is not None:
+            comments.add_to(record)
     downloaded = download_files(
         client,
         record,
