@@ -10,6 +10,7 @@ import pygit2
 
 from notion_syncd.config import Settings
 from notion_syncd.gitremote import format_remote_state, read_push_state
+from notion_syncd.sync.gaps import GAPS_FILE, REPAIR_HINT, parse_gaps
 from notion_syncd.sync.state import INDEX_DIR, LEDGER_FILE, STATE_FILE
 
 
@@ -59,6 +60,7 @@ def mirror_status(settings: Settings) -> str:
         if failed:
             lines.append(f"failed in the last sync: {len(failed)} (retried next sync)")
             lines.extend(f"  {item['id']}: {item['reason']}" for item in failed[:20])
+    lines.extend(_gap_lines(repo_path))
     states = read_push_state(repo_path)
     for remote in settings.git.remotes:
         if remote.name in states:
@@ -66,3 +68,22 @@ def mirror_status(settings: Settings) -> str:
         else:
             lines.append(f"remote {remote.name}: never pushed")
     return "\n".join(lines)
+
+
+def _gap_lines(repo_path: Path) -> list[str]:
+    """What the mirror misses (``gaps.json``): the next sync retries each of them."""
+    gaps_file = repo_path / GAPS_FILE
+    if not gaps_file.exists():
+        return []
+    try:
+        gaps = parse_gaps(gaps_file.read_bytes())
+    except (OSError, ValueError) as exc:
+        return [f"gaps: {gaps_file} is damaged ({exc}; {REPAIR_HINT})"]
+    if not gaps:
+        return []
+    files = sum(len(gap.missing_files) for gap in gaps.values())
+    lines = [f"not in the mirror yet: {len(gaps)} objects, {files} files (retried next sync)"]
+    for gap in list(gaps.values())[:20]:
+        lines.append(f"  {gap.describe()}")
+        lines.extend(f"    {source}" for source in gap.missing_files[:5])
+    return lines

@@ -14,7 +14,8 @@ def sync_once(
 ) -> int:
     """Run one sync; the summary goes to ``out``, progress and failures to ``err``.
 
-    Exit status 1 when any object failed (it is retried by the next sync), else 0.
+    Exit status 1 when any object failed or any hosted file is missing (both are
+    recorded as gaps and retried by the next sync), else 0.
     """
     with TerminalProgress(err) as progress:
         report = run_sync(
@@ -26,4 +27,10 @@ def sync_once(
     out.write(report.summary() + "\n")
     for failure in report.failures:
         err.write(f"failed: {failure.id}: {failure.reason}\n")
-    return 1 if report.failures else 0
+    failed = {failure.id for failure in report.failures}
+    for gap in report.gaps.values():
+        if gap.id not in failed:
+            err.write(f"missing: {gap.describe()}\n")
+            for source in gap.missing_files:
+                err.write(f"  {source}\n")
+    return 1 if report.failures or report.gaps else 0

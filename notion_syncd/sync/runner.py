@@ -38,6 +38,7 @@ from notion_syncd.notion.client import NotionClient
 from notion_syncd.sync import lag, planner, visibility
 from notion_syncd.sync.commit import Committer
 from notion_syncd.sync.exporter import Exporter, listing
+from notion_syncd.sync.gaps import read_gaps
 from notion_syncd.sync.report import Change, Progress, SyncReport
 from notion_syncd.sync.state import read_state
 from notion_syncd.sync.sweep import run_sweep
@@ -128,6 +129,7 @@ def _sync(
     """The data flow: state → listing → exporter → writer → (sweep) → committer."""
     formats = tuple(settings.export.formats)
     state = read_state(mirror)
+    gaps = read_gaps(mirror)
     report.previous_watermark = state.watermark
     reach = lag.listing_reach(settings.sync.overlap, state.search_lag)
     window = ListingWindow(planner.listing_floor(state.watermark, reach), now())
@@ -143,6 +145,7 @@ def _sync(
         author=author,
         count_requests=requests.count,
         pages=pages,
+        gaps=gaps,
     )
     files = FileRules(settings.export.max_file_size, settings.export.download_files, mirror.exists)
     progress = signals.reporter(writer)
@@ -157,6 +160,7 @@ def _sync(
         checkpoint=committer.checkpoint,
         progress=progress,
         stop=signals.stop,
+        gaps=gaps,
     )
     refused: SyncError | None = None
     progress("listing", "listing changes in Notion")
@@ -164,6 +168,7 @@ def _sync(
     try:
         exporter.export(listing(client, window), pool)
         visibility.check_something_listed(report.discovered, state.watermark, writer.index.count)
+        exporter.retry_gaps(pool)  # what earlier syncs could not mirror, even if unchanged
         exporter.export_unlisted_children(pool)  # search lags behind new pages
         if sweep:
             progress("sweeping", "listing every page and data source")
@@ -223,6 +228,7 @@ def _summary(report: SyncReport) -> dict[str, object]:
         "deleted": report.count("deleted"),
         "unchanged": report.unchanged,
         "failed": report.failed,
+        "gaps": sorted(report.gaps),
         "requests": report.requests,
         "rate_limited": report.rate_limited,
         "duration": round(report.duration, 3),
