@@ -290,7 +290,10 @@ def _read_secret_file(path: Path, what: str) -> str:
     try:
         text = path.read_text(encoding="utf-8").strip()
     except OSError as exc:
-        raise ConfigError(f"cannot read {what} {path}: {exc.strerror}") from None
+        raise ConfigError(
+            f"cannot read {what} {path}: {exc.strerror}",
+            hint="make it a file readable by the user notion-syncd runs as",
+        ) from None
     if not text:
         raise ConfigError(f"{what} {path} is empty")
     return text
@@ -310,7 +313,15 @@ def resolve_token(settings: NotionSettings, environ: Mapping[str, str] | None = 
         candidates.append(Path(env["CREDENTIALS_DIRECTORY"]) / "notion-token")
     candidates.append(Path("/run/secrets/notion-token"))
     for candidate in candidates:
-        if candidate.is_file():
+        try:
+            found = candidate.is_file()
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot read the credentials directory {candidate.parent}: {exc.strerror}",
+                hint="make it readable by the user notion-syncd runs as "
+                "(systemd: LoadCredential=notion-token:FILE)",
+            ) from None
+        if found:
             return SecretStr(_read_secret_file(candidate, "credential"))
     raise ConfigError(
         "notion.token: no Notion integration token found",

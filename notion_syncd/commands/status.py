@@ -49,7 +49,10 @@ def mirror_status(settings: Settings) -> str:
     state_file = repo_path / STATE_FILE
     watermark = None
     if state_file.exists():
-        watermark = json.loads(state_file.read_text(encoding="utf-8")).get("watermark")
+        try:
+            watermark = json.loads(state_file.read_text(encoding="utf-8")).get("watermark")
+        except (OSError, ValueError, AttributeError) as exc:
+            watermark = f"unreadable: {state_file} is damaged ({exc})"
     lines.append(f"watermark: {watermark or 'none (next sync lists everything)'}")
     counts = _count_index(repo_path)
     lines.append(f"pages: {counts['page']}, data sources: {counts['data_source']}")
