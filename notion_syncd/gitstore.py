@@ -24,13 +24,14 @@ import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 import pygit2
 import structlog
 
-from notion_syncd import gitpack, mirrorguard
+from notion_syncd import gitpack, localedits, mirrorguard
 from notion_syncd.errors import GitStoreError, MirrorUnusable, RepositoryLocked
 from notion_syncd.mirrorguard import LOCK_NAME
 
@@ -277,14 +278,23 @@ def _reset_to_head(repo: Any, path: Path, branch: str) -> bool:
     status = repo.status(untracked_files="all")
     if not status:
         return False
+    try:
+        head = repo.revparse_single(f"refs/heads/{branch}").peel(pygit2.Commit)
+    except (KeyError, pygit2.GitError):
+        head = None
+    saved = localedits.save_local_changes(repo, path, status, head, datetime.now(UTC))
+    if saved is not None:
+        log.warning(
+            "mirror.local_changes_saved",
+            ref=saved,
+            paths=len(status),
+            hint=f"the working tree differed from HEAD; get a file back with "
+            f"git -C {path} checkout {saved} -- PATH",
+        )
     for rel, flags in status.items():
         if flags & pygit2.enums.FileStatus.WT_NEW and not flags & pygit2.enums.FileStatus.INDEX_NEW:
             with contextlib.suppress(OSError):
                 (path / rel).unlink()
-    try:
-        head = repo.revparse_single(f"refs/heads/{branch}")
-    except (KeyError, pygit2.GitError):
-        head = None
     if head is None:
         # No commit yet: nothing to keep. Remove whatever a crashed first export wrote.
         for rel in status:

@@ -10,6 +10,7 @@ import pygit2
 
 from notion_syncd.config import Settings
 from notion_syncd.gitremote import format_remote_state, read_push_state
+from notion_syncd.localedits import local_refs
 from notion_syncd.sync.gaps import GAPS_FILE, REPAIR_HINT, parse_gaps
 from notion_syncd.sync.state import INDEX_DIR, LEDGER_FILE, STATE_FILE
 
@@ -64,6 +65,10 @@ def mirror_status(settings: Settings) -> str:
             lines.append(f"failed in the last sync: {len(failed)} (retried next sync)")
             lines.extend(f"  {item['id']}: {item['reason']}" for item in failed[:20])
     lines.extend(_gap_lines(repo_path))
+    saved = local_refs(repo)
+    if saved:
+        lines.append(f"local edits kept (the working tree was reset): {len(saved)} refs")
+        lines.extend(f"  {ref}" for ref in saved[:5])
     states = read_push_state(repo_path)
     for remote in settings.git.remotes:
         if remote.name in states:
