@@ -133,6 +133,7 @@ class ScheduleSettings(_Section):
 class SyncSettings(_Section):
     overlap: Duration = Field(default=300.0, ge=60)
     checkpoint_pages: int = Field(default=500, ge=1)
+    checkpoint_seconds: Duration = Field(default=60.0, ge=0)
     mass_delete_threshold: float = Field(default=0.2, ge=0, le=1)
 
 

@@ -14,6 +14,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -61,6 +62,8 @@ class Exporter:
         progress: Callable[[str, str], None],
         stop: threading.Event | None,
         gaps: Mapping[str, Gap] | None = None,
+        checkpoint_seconds: float = 0.0,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
         self._client = client
         self._writer = writer
@@ -69,6 +72,9 @@ class Exporter:
         self._files = files
         self._in_flight = concurrency * 4
         self._checkpoint_every = checkpoint_every
+        self._checkpoint_seconds = checkpoint_seconds
+        self._now = now or (lambda: datetime.now(UTC))
+        self._last_checkpoint = self._now()
         self._checkpoint = checkpoint
         self._progress = progress
         self._stop = stop
@@ -176,12 +182,22 @@ class Exporter:
                 continue
             self._failures_in_a_row = 0
             self._write_or_fail(fetched)
-            if self._since_checkpoint >= self._checkpoint_every:
+            if self._checkpoint_due():
                 self._checkpoint()
                 self._since_checkpoint = 0
+                self._last_checkpoint = self._now()
         # Parents that failed or were never listed: place the children the slow way.
         for fetched in self.queue.leftovers():
             self._write_or_fail(fetched, wait_for_parent=False)
+
+    def _checkpoint_due(self) -> bool:
+        """Every ``checkpoint_every`` objects, or ``checkpoint_seconds`` after the last one."""
+        if self._since_checkpoint >= self._checkpoint_every:
+            return True
+        if not self._since_checkpoint or self._checkpoint_seconds <= 0:
+            return False
+        elapsed = (self._now() - self._last_checkpoint).total_seconds()
+        return elapsed >= self._checkpoint_seconds
 
     def _candidate(self, result: object) -> WorkItem | None:
         """A listed object to fetch, or None when it is a duplicate or unchanged."""

@@ -15,8 +15,8 @@ Discovery streams ``POST /v1/search`` newest first (read ahead) and stops below
 indexed one are skipped, so a sync with no change costs one request. Changed objects are
 fetched by a pool of ``notion.concurrency`` workers through one rate limiter
 (``exporter``), and written by this thread (``writer``). Long exports commit checkpoints
-every ``sync.checkpoint_pages`` objects (``commit``; the watermark only moves with the
-final commit), so a crash loses minutes, not the run.
+every ``sync.checkpoint_seconds`` or ``sync.checkpoint_pages`` objects (``commit``; the
+watermark only moves with the final commit), so a crash loses a minute, not the run.
 """
 
 from __future__ import annotations
@@ -157,6 +157,8 @@ def _sync(
         files=files,
         concurrency=settings.notion.concurrency,
         checkpoint_every=settings.sync.checkpoint_pages,
+        checkpoint_seconds=settings.sync.checkpoint_seconds,
+        now=now,
         checkpoint=committer.checkpoint,
         progress=progress,
         stop=signals.stop,
