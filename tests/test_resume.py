@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from killswitch import Killed, KillSwitch
+from killswitch import Killed, KillSwitch, PacedTransport
 from synchelpers import TOKEN, TestClock, git
 
 from notion_syncd.config import Settings, load_settings
@@ -23,21 +23,6 @@ from notion_syncd.notion.client import NotionClient
 from notion_syncd.sync.runner import run_sync
 
 FAKE_URL = "http://fake-notion.test"
-SECONDS_PER_REQUEST = 1 / 3
-
-
-class PacedTransport(httpx.BaseTransport):
-    """Counts requests and moves the clock by ``SECONDS_PER_REQUEST`` for each."""
-
-    def __init__(self, inner: httpx.BaseTransport, clock: TestClock) -> None:
-        self._inner = inner
-        self._clock = clock
-        self.requests = 0
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests += 1
-        self._clock.advance(seconds=SECONDS_PER_REQUEST)
-        return self._inner.handle_request(request)
 
 
 def _settings(repo: Path, checkpoint_seconds: float) -> Settings:
