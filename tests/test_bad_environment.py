@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
+import random
 import shutil
 import stat
 import subprocess
@@ -21,6 +22,7 @@ from synchelpers import TOKEN, TestClock, git, make_settings, serve
 
 from notion_syncd.cli import main
 from notion_syncd.fake_notion import Workspace, generate_workspace
+from notion_syncd.fake_notion import richtext as rt
 from notion_syncd.sync.runner import run_sync
 
 DROP_DAC = ["--bounding-set=-dac_override,-dac_read_search", "--"]
@@ -235,3 +237,45 @@ def test_bad_environment_stale_locks_of_a_dead_process(
     assert result.returncode == 0, result.stderr
     assert not (repo / ".git/index.lock").exists()
     assert not (repo / ".git/refs/heads/main.lock").exists()
+
+
+def _mount_tmpfs(path: Path, size: str) -> bool:
+    """A small tmpfs at ``path`` (root only); False when it cannot be mounted here."""
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        return False
+    path.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True
+    )
+    return done.returncode == 0
+
+
+def test_bad_environment_real_full_disk(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A mirror on a full tmpfs: exit 1 naming the disk; with space back, the next run completes."""
+    disk = tmp_path / "disk"
+    if not _mount_tmpfs(disk, "400k"):
+        pytest.skip("needs root and mount to make a small tmpfs")
+    try:
+        clock = TestClock()
+        workspace = Workspace(clock)
+        generate_workspace(workspace, pages=4, depth=2, databases=0, rows_per_database=0)
+        noise = random.Random(3).randbytes(600_000)
+        workspace.add_page(None, "Big", [rt.media("file", workspace.add_file(noise, "big.bin"))])
+        clock.advance(minutes=10)
+        with serve(workspace) as server:
+            config = _config(tmp_path, disk / "m", server.base_url)
+            os.environ["NOTION_TOKEN"] = TOKEN
+            try:
+                assert main(["sync", "--config", str(config)]) == 1
+                err = capsys.readouterr().err
+                assert "notion-syncd: disk full while" in err, err
+                assert "(free disk space;" in err
+                subprocess.run(["mount", "-o", "remount,size=20m", str(disk)], check=True)
+                assert main(["sync", "--config", str(config)]) == 0, capsys.readouterr().err
+            finally:
+                os.environ.pop("NOTION_TOKEN", None)
+        repo = disk / "m"
+        subprocess.run(["git", "-C", str(repo), "fsck", "--full"], check=True, capture_output=True)
+        assert git(repo, "status", "--porcelain") == ""
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
