@@ -134,6 +134,7 @@ class ScheduleSettings(_Section):
 class SyncSettings(_Section):
     overlap: Duration = Field(default=300.0, ge=60)
     checkpoint_pages: int = Field(default=500, ge=1)
+    checkpoint_seconds: Duration = Field(default=60.0, ge=0)
     mass_delete_threshold: float = Field(default=0.2, ge=0, le=1)
 
 
@@ -291,7 +292,10 @@ def _read_secret_file(path: Path, what: str) -> str:
     try:
         text = path.read_text(encoding="utf-8").strip()
     except OSError as exc:
-        raise ConfigError(f"cannot read {what} {path}: {exc.strerror}") from None
+        raise ConfigError(
+            f"cannot read {what} {path}: {exc.strerror}",
+            hint="make it a file readable by the user notion-syncd runs as",
+        ) from None
     if not text:
         raise ConfigError(f"{what} {path} is empty")
     return text
@@ -311,7 +315,15 @@ def resolve_token(settings: NotionSettings, environ: Mapping[str, str] | None = 
         candidates.append(Path(env["CREDENTIALS_DIRECTORY"]) / "notion-token")
     candidates.append(Path("/run/secrets/notion-token"))
     for candidate in candidates:
-        if candidate.is_file():
+        try:
+            found = candidate.is_file()
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot read the credentials directory {candidate.parent}: {exc.strerror}",
+                hint="make it readable by the user notion-syncd runs as "
+                "(systemd: LoadCredential=notion-token:FILE)",
+            ) from None
+        if found:
             return SecretStr(_read_secret_file(candidate, "credential"))
     raise ConfigError(
         "notion.token: no Notion integration token found",

@@ -20,7 +20,9 @@ boundary where they happen; everything above the boundary only sees these classe
     ├── GitStoreError                   the mirror repository cannot be read or written
     │   ├── RepositoryLocked            another notion-syncd process holds the repository
     │   ├── MirrorMissing               the mirror a daemon opened was removed or replaced
-    │   └── ForeignRepository           export.repo is not a mirror but a git repo (exit 2)
+    │   ├── ForeignRepository           export.repo is not a mirror but a git repo (exit 2)
+    │   └── MirrorUnusable              export.repo is a file, not writable, or its state is
+    │                                   damaged: a person must fix it (exit 2)
     ├── SyncError                       a sync could not complete safely
     │   ├── IncompleteListing           a listing ended early: nothing is deleted
     │   ├── MassDeletionRefused         a sweep would delete too much
@@ -137,6 +139,18 @@ class MirrorMissing(GitStoreError):
 
 class ForeignRepository(GitStoreError):
     """``export.repo`` is someone else's git repository: it is refused, never reset."""
+
+    exit_code = 2
+
+
+class MirrorUnusable(GitStoreError):
+    """``export.repo`` cannot be used until a person fixes it (the message says how).
+
+    A file where the folder should be, a folder that cannot be created or written, a
+    damaged ``.notion-syncd/`` file. Retrying does not help, so it exits 2 like a bad
+    setting. A full disk is not one of these: it is a runtime error (exit 1), and the next
+    run completes once space is back.
+    """
 
     exit_code = 2
 

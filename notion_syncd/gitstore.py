@@ -24,17 +24,21 @@ import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 import pygit2
 import structlog
 
-from notion_syncd import gitpack, mirrorguard
-from notion_syncd.errors import GitStoreError, RepositoryLocked
+from notion_syncd import gitpack, localedits, mirrorguard
+from notion_syncd.errors import GitStoreError, MirrorUnusable, RepositoryLocked
 from notion_syncd.mirrorguard import LOCK_NAME
 
 log = structlog.get_logger(__name__)
+
+WRITABLE_HINT = "make it writable by the user notion-syncd runs as, or point export.repo elsewhere"
+DISK_FULL_HINT = "free disk space; the mirror is reset to its last commit on the next start"
 
 
 @dataclass(frozen=True)
@@ -197,6 +201,10 @@ class Mirror:
             self._index.write()
             self._staged = 0
         except pygit2.GitError as exc:
+            if "no space left" in str(exc).lower():
+                raise GitStoreError(
+                    f"disk full while committing to the mirror at {self.path}", hint=DISK_FULL_HINT
+                ) from None
             raise GitStoreError(f"cannot commit to the mirror: {exc}") from None
         except OSError as exc:
             raise _os_error("commit", ".git", exc) from None
@@ -226,8 +234,12 @@ class Mirror:
 def _os_error(action: str, rel: str, exc: OSError) -> GitStoreError:
     if exc.errno == errno.ENOSPC:
         return GitStoreError(
-            f"disk full while trying to {action} {rel!r} in the mirror",
-            hint="free disk space; the mirror is reset to its last commit on the next start",
+            f"disk full while trying to {action} {rel!r} in the mirror", hint=DISK_FULL_HINT
+        )
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return MirrorUnusable(
+            f"cannot {action} {rel!r} in the mirror: {exc.strerror} (the mirror is not writable)",
+            hint=WRITABLE_HINT,
         )
     return GitStoreError(f"cannot {action} {rel!r} in the mirror: {exc.strerror or exc}")
 
@@ -266,14 +278,23 @@ def _reset_to_head(repo: Any, path: Path, branch: str) -> bool:
     status = repo.status(untracked_files="all")
     if not status:
         return False
+    try:
+        head = repo.revparse_single(f"refs/heads/{branch}").peel(pygit2.Commit)
+    except (KeyError, pygit2.GitError):
+        head = None
+    saved = localedits.save_local_changes(repo, path, status, head, datetime.now(UTC))
+    if saved is not None:
+        log.warning(
+            "mirror.local_changes_saved",
+            ref=saved,
+            paths=len(status),
+            hint=f"the working tree differed from HEAD; get a file back with "
+            f"git -C {path} checkout {saved} -- PATH",
+        )
     for rel, flags in status.items():
         if flags & pygit2.enums.FileStatus.WT_NEW and not flags & pygit2.enums.FileStatus.INDEX_NEW:
             with contextlib.suppress(OSError):
                 (path / rel).unlink()
-    try:
-        head = repo.revparse_single(f"refs/heads/{branch}")
-    except (KeyError, pygit2.GitError):
-        head = None
     if head is None:
         # No commit yet: nothing to keep. Remove whatever a crashed first export wrote.
         for rel in status:
@@ -299,11 +320,32 @@ def _reset_to_head(repo: Any, path: Path, branch: str) -> bool:
     return True
 
 
+def _prepare_folder(path: Path) -> None:
+    """The mirror's folder exists and is writable, or ``MirrorUnusable`` says what to fix."""
+    if path.exists() and not path.is_dir():
+        raise MirrorUnusable(
+            f"export.repo {path} is a file, not a folder",
+            hint="point export.repo at a folder (it is created if missing)",
+        )
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise _os_error("create", str(path), exc) from None
+        raise MirrorUnusable(
+            f"cannot create the mirror folder {path}: {exc.strerror}",
+            hint="create it, writable by the user notion-syncd runs as, "
+            "or point export.repo at a folder that can be created",
+        ) from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise MirrorUnusable(f"the mirror folder {path} is read-only", hint=WRITABLE_HINT)
+
+
 def open_mirror(path: Path, *, branch: str = "main") -> Mirror:
     """Open (creating if needed) and lock the mirror at ``path``, recovering from crashes."""
     pygit2.settings.enable_fsync_gitdir(True)
+    _prepare_folder(Path(os.path.abspath(path)))
     try:
-        Path(os.path.abspath(path)).mkdir(parents=True, exist_ok=True)
         # The resolved path: the write check compares resolved paths, and a mirror reached
         # through a symlink (systemd's DynamicUser puts StateDirectory= behind one) is
         # still inside itself.
@@ -321,7 +363,10 @@ def open_mirror(path: Path, *, branch: str = "main") -> Mirror:
     except OSError as exc:
         raise _os_error("open", str(path), exc) from None
     git_dir = Path(repo.path)
-    lock = _acquire_lock(git_dir)
+    try:
+        lock = _acquire_lock(git_dir)
+    except OSError as exc:
+        raise _os_error("lock", str(git_dir / LOCK_NAME), exc) from None
     try:
         _remove_stale_locks(git_dir)
         if not repo.head_is_unborn and repo.head.shorthand != branch:

@@ -1,5 +1,9 @@
 """A sync killed at a chosen instant, in process: the transport dies after N requests.
 
+``PacedTransport`` counts requests and moves a test clock by a third of a second for each
+(3 requests/s in virtual time), so time-based checkpoints fire at the same requests on
+every run.
+
 ``Killed`` derives from ``BaseException``, so no ``except Exception`` (nor ``except
 NotionError``) in the sync catches it: it escapes ``run_sync`` the way a signal that ends
 the process ends the run, and the next sync reruns on the same repository.
@@ -17,8 +21,16 @@ Limits of the simulation (real ``SIGKILL`` tests live in tests/test_sync_faults.
 from __future__ import annotations
 
 import threading
+from typing import Protocol
 
 import httpx
+
+SECONDS_PER_REQUEST = 1 / 3
+"""Notion's 3 requests/s, in virtual time."""
+
+
+class _Clock(Protocol):
+    def advance(self, **delta: float) -> None: ...
 
 
 class Killed(BaseException):
@@ -44,3 +56,17 @@ class KillSwitch(httpx.BaseTransport):
 
     def close(self) -> None:
         self._inner.close()
+
+
+class PacedTransport(httpx.BaseTransport):
+    """Counts requests and moves the clock by ``SECONDS_PER_REQUEST`` for each."""
+
+    def __init__(self, inner: httpx.BaseTransport, clock: _Clock) -> None:
+        self._inner = inner
+        self._clock = clock
+        self.requests = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests += 1
+        self._clock.advance(seconds=SECONDS_PER_REQUEST)
+        return self._inner.handle_request(request)

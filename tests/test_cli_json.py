@@ -18,11 +18,12 @@ SYNC_KEYS = [
     "dry_run", "complete", "added", "updated", "moved", "deleted", "unchanged", "failed",
     "changes", "changes_truncated", "failures", "requests", "rate_limited",
     "duration_seconds", "commit", "watermark", "previous_watermark", "sweep_refused",
+    "missing",
 ]  # fmt: skip
 STATUS_KEYS = [
     "mirror", "exists", "branch", "health", "last_sync", "last_success",
     "consecutive_failures", "last_change", "watermark", "pages", "data_sources",
-    "failed_objects", "remotes",
+    "failed_objects", "missing", "local_edits", "remotes",
 ]  # fmt: skip
 
 

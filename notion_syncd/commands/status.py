@@ -18,7 +18,9 @@ import pygit2
 from notion_syncd.config import Settings
 from notion_syncd.gitremote import RemoteState, format_remote_state, read_push_state
 from notion_syncd.gitremote.state import iso_time
+from notion_syncd.localedits import local_refs
 from notion_syncd.sync import runlog
+from notion_syncd.sync.gaps import GAPS_FILE, REPAIR_HINT, parse_gaps
 from notion_syncd.sync.state import INDEX_DIR, LEDGER_FILE, STATE_FILE
 
 SHOWN_FAILURES = 20
@@ -102,6 +104,8 @@ def collect_status(settings: Settings, *, now: datetime | None = None) -> dict[s
         "pages": counts["page"],
         "data_sources": counts["data_source"],
         "failed_objects": [{"id": item.get("id"), "reason": item.get("reason")} for item in failed],
+        "missing": _missing(repo_path),
+        "local_edits": local_refs(pygit2.Repository(str(repo_path))),
         "remotes": [
             _remote_json(remote.name, states.get(remote.name)) for remote in settings.git.remotes
         ],
@@ -150,6 +154,11 @@ def format_status(status: dict[str, Any]) -> str:
     if failed:
         lines.append(f"failed in the last committed sync: {len(failed)} (retried next sync)")
         lines.extend(f"  {item['id']}: {item['reason']}" for item in failed[:SHOWN_FAILURES])
+    lines.extend(_missing_lines(status["missing"]))
+    saved = status["local_edits"]
+    if saved:
+        lines.append(f"local edits kept (the working tree was reset): {len(saved)} refs")
+        lines.extend(f"  {ref}" for ref in saved[:5])
     for remote in status["remotes"]:
         fields = {key: value for key, value in remote.items() if key not in ("name", "state")}
         lines.append(format_remote_state(remote["name"], RemoteState(**fields)))
@@ -164,3 +173,36 @@ def status_json(status: dict[str, Any]) -> str:
 def mirror_status(settings: Settings) -> str:
     """A few lines for a person: health, last sync and success, size, failures, push state."""
     return format_status(collect_status(settings))
+
+
+def _missing(repo_path: Path) -> list[dict[str, Any]]:
+    """What the mirror misses (``gaps.json``): the next sync retries each of them.
+
+    A damaged file is one entry whose ``id`` is None and whose reason says how to repair.
+    """
+    gaps_file = repo_path / GAPS_FILE
+    if not gaps_file.exists():
+        return []
+    try:
+        gaps = parse_gaps(gaps_file.read_bytes())
+    except (OSError, ValueError) as exc:
+        return [{"id": None, "reason": f"{gaps_file} is damaged ({exc}; {REPAIR_HINT})"}]
+    return [
+        {"id": gap.id, "reason": gap.reason, "files": list(gap.missing_files)}
+        for gap in gaps.values()
+    ]
+
+
+def _missing_lines(missing: list[dict[str, Any]]) -> list[str]:
+    if not missing:
+        return []
+    if missing[0]["id"] is None:
+        return [f"gaps: {missing[0]['reason']}"]
+    files = sum(len(gap["files"]) for gap in missing)
+    lines = [f"not in the mirror yet: {len(missing)} objects, {files} files (retried next sync)"]
+    for gap in missing[:SHOWN_FAILURES]:
+        count = len(gap["files"])
+        what = f"{count} file{'' if count == 1 else 's'} missing" if count else "not mirrored"
+        lines.append(f"  {gap['id']}: {what} ({gap['reason']})")
+        lines.extend(f"    {source}" for source in gap["files"][:5])
+    return lines

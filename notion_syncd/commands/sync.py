@@ -37,7 +37,8 @@ def sync_once(
 
     ``progress`` is the terminal's status line (logs should go through it too, see
     ``sync.progress``); by default one is drawn on ``err``. Exit status 1 when any
-    object failed (it is retried by the next sync), else 0.
+    object failed or any hosted file is missing (both are recorded as gaps and retried
+    by the next sync), else 0.
     """
     with progress or TerminalProgress(err) as shown:
         report = run_sync(
@@ -52,7 +53,13 @@ def sync_once(
         out.write(report.summary() + "\n")
     for failure in report.failures:
         err.write(f"failed: {failure.id}: {failure.reason}\n")
-    return 1 if report.failures else 0
+    failed = {failure.id for failure in report.failures}
+    for gap in report.gaps.values():
+        if gap.id not in failed:
+            err.write(f"missing: {gap.describe()}\n")
+            for source in gap.missing_files:
+                err.write(f"  {source}\n")
+    return 1 if report.failures or report.gaps else 0
 
 
 def preview_once(
@@ -150,6 +157,10 @@ def summary_json(report: SyncReport, *, dry_run: bool = False) -> dict[str, Any]
         "watermark": report.watermark,
         "previous_watermark": report.previous_watermark,
         "sweep_refused": None,
+        "missing": [
+            {"id": gap.id, "reason": gap.reason, "files": list(gap.missing_files)}
+            for gap in report.gaps.values()
+        ],
     }
 
 

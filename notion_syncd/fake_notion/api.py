@@ -136,7 +136,8 @@ class FakeNotion:
         if action is not None and action.kind == "status":
             return self._fault_response(action, target, raw_body)
         if endpoint == FILES_ENDPOINT:
-            return self._file_response(target, request.headers)
+            expired = action is not None and action.kind == "expired"
+            return self._file_response(target, request.headers, expired=expired)
         base_url = f"{request.url.scheme}://{request.url.netloc.decode('ascii')}"
         try:
             answer = self._answer_api(request.method, target, request.headers, raw_body, base_url)
@@ -192,8 +193,13 @@ class FakeNotion:
         response.body = sign_urls(response.body, self.files, base_url)
         return response
 
-    def _file_response(self, target: str, headers: httpx.Headers) -> httpx.Response:
-        """A hosted-file download: the bytes, or an S3-style XML error."""
+    def _file_response(
+        self, target: str, headers: httpx.Headers, *, expired: bool = False
+    ) -> httpx.Response:
+        """A hosted-file download: the bytes, or an S3-style XML error.
+
+        ``expired``: answer as for a URL past its expiry (the ``expire_file_urls`` fault).
+        """
         split = urlsplit(target)
         found = FILE_ROUTE.match(split.path)
         request_id = self.new_request_id()
@@ -210,6 +216,8 @@ class FakeNotion:
             with self.workspace.lock:
                 hosted = self.workspace.files.get(found["file_id"])
             problem = self.files.check(found["file_id"], parse_qs(split.query))
+            if problem is None and expired:
+                problem = ("AccessDenied", "Request has expired")
             if problem is None and hosted is None:
                 problem = ("NoSuchKey", "The specified key does not exist.")
         if problem is not None or hosted is None:

@@ -9,6 +9,7 @@
     server.faults.reset_connection(r"/v1/pages/")       # TCP reset, no response
     server.faults.malformed_json(r"/v1/search")         # 200 with a cut JSON body
     server.faults.cut_listing("search", page=3)         # 500 on the 3rd page of search
+    server.faults.expire_file_urls(times=4)             # S3 403 "Request has expired"
     server.faults.latency = 0.2                          # seconds per request
     server.faults.clear()
 
@@ -39,7 +40,7 @@ class RateLimit:
 class FaultAction:
     """What to do instead of answering normally."""
 
-    kind: str  # "status" | "stall" | "reset" | "malformed"
+    kind: str  # "status" | "stall" | "reset" | "malformed" | "expired"
     status: int = 0
     retry_after: int | None = None
     message: str | None = None
@@ -52,6 +53,7 @@ class _PathFault:
     method: str | None
     action: FaultAction
     remaining: int | None  # None = forever
+    probability: float = 1.0
 
     def matches(self, method: str, path: str) -> bool:
         if self.method is not None and self.method != method:
@@ -181,6 +183,26 @@ class Faults:
         """Answer matching requests 200 with a truncated JSON body."""
         self._add_path_fault(pattern, method, FaultAction("malformed"), times)
 
+    def expire_file_urls(
+        self,
+        pattern: str = "",
+        *,
+        times: int | None = None,
+        probability: float = 1.0,
+        first_only: bool = False,
+    ) -> None:
+        """Answer matching hosted-file downloads as S3 does once a signed URL expired.
+
+        ``times`` downloads (or all), each with ``probability`` (seeded): a 403
+        ``AccessDenied`` / ``Request has expired``, as when a sync holds a URL past its hour.
+        ``first_only``: only the first download of each file (a fresh URL then works).
+        """
+        action = FaultAction("expired", message="first_only" if first_only else None)
+        with self._lock:
+            self._file_expiry.append(
+                _PathFault(re.compile(pattern), None, action, times, probability)
+            )
+
     def cut_listing(
         self,
         endpoint: str = "search",
@@ -228,6 +250,8 @@ class Faults:
         self._overload_retry_after = 1
         self._stall_all = False
         self._path_faults: list[_PathFault] = []
+        self._file_expiry: list[_PathFault] = []
+        self._expired_once: set[str] = set()
         self._cuts: list[_ListingCut] = []
 
     def _add_path_fault(
@@ -256,9 +280,26 @@ class Faults:
                     if fault.remaining is not None:
                         fault.remaining -= 1
                     return fault.action
+            if path.startswith("/_files/"):
+                return self._decide_file(method, path)
             if not path.startswith("/v1/"):
                 return None
             return self._decide_global(endpoint, continuation)
+
+    def _decide_file(self, method: str, path: str) -> FaultAction | None:
+        for fault in self._file_expiry:
+            if not fault.matches(method, path) or fault.remaining == 0:
+                continue
+            if fault.action.message == "first_only":
+                if path in self._expired_once:
+                    continue
+                self._expired_once.add(path)
+            if fault.probability < 1.0 and self._rng.random() >= fault.probability:
+                continue
+            if fault.remaining is not None:
+                fault.remaining -= 1
+            return fault.action
+        return None
 
     def _decide_global(self, endpoint: str, continuation: bool) -> FaultAction | None:
         if self._bucket is not None:

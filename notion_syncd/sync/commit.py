@@ -9,13 +9,14 @@ minutes, not the run); only the final commit moves the watermark, as far as
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import structlog
 
 from notion_syncd import metrics
 from notion_syncd.gitstore import Author, Mirror
 from notion_syncd.sync import lag, planner
+from notion_syncd.sync.gaps import Gap, carry_gaps, write_gaps
 from notion_syncd.sync.report import SyncReport
 from notion_syncd.sync.rerender import rebuild_views
 from notion_syncd.sync.state import LEDGER_FILE, STATE_FILE, SyncState, dump_json
@@ -40,6 +41,7 @@ class Committer:
         author: Author,
         count_requests: Callable[[], None],
         pages: metrics.PagesGauge,
+        gaps: Mapping[str, Gap] | None = None,
     ) -> None:
         self._mirror = mirror
         self._writer = writer
@@ -50,6 +52,7 @@ class Committer:
         self._author = author
         self._count_requests = count_requests
         self._pages = pages
+        self._previous_gaps: Mapping[str, Gap] = gaps or {}
 
     def checkpoint(self) -> None:
         """Commit what is written so far, keeping the old watermark."""
@@ -77,11 +80,30 @@ class Committer:
             self._state.watermark, self._window.newest_seen, planner.oldest(failed)
         )
         self._report.watermark = watermark
+        self._stage_gaps()
         if self._mirror.has_staged_changes() or watermark != self._state.watermark:
             self._commit(watermark, complete=True)
         self._pages.update(writer.index.count, structure_changed=writer.structure_changed)
 
+    def _stage_gaps(self) -> None:
+        """``gaps.json``: the earlier gaps not filled yet, and what this sync missed."""
+        written = self._writer.written
+        failed = [
+            Gap(failure.id, failure.kind, failure.reason)
+            for failure in self._report.failures
+            if failure.id not in written
+        ]
+        gaps = carry_gaps(
+            self._previous_gaps,
+            written=written,
+            resolved=self._report.gaps_resolved,
+            new=[*failed, *self._report.missing_files.values()],
+        )
+        self._report.gaps = gaps
+        write_gaps(self._mirror, gaps)
+
     def _commit(self, watermark: str | None, *, complete: bool) -> str | None:
+        self._stage_gaps()
         search_lag = lag.remembered_lag(self._state.search_lag, self._window.lag_observed())
         state = SyncState(watermark=watermark, formats=self._formats, search_lag=search_lag)
         self._mirror.write(STATE_FILE, state.to_json())

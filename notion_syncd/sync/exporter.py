@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -31,7 +32,8 @@ from notion_syncd.errors import (
 from notion_syncd.notion.client import NotionClient
 from notion_syncd.sync import discovery, planner
 from notion_syncd.sync.comments import CommentFetcher
-from notion_syncd.sync.fetch import FetchedRecord
+from notion_syncd.sync.fetch import FetchedRecord, missing_files
+from notion_syncd.sync.gaps import Gap
 from notion_syncd.sync.listing import ReadAhead
 from notion_syncd.sync.parents import ParentResolver, direct_parent, parent_of
 from notion_syncd.sync.report import Failure, SyncReport
@@ -62,6 +64,9 @@ class Exporter:
         progress: Callable[[str, str], None],
         stop: threading.Event | None,
         comments: CommentFetcher | None = None,
+        gaps: Mapping[str, Gap] | None = None,
+        checkpoint_seconds: float = 0.0,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
         self._client = client
         self._writer = writer
@@ -70,6 +75,9 @@ class Exporter:
         self._files = files
         self._in_flight = concurrency * 4
         self._checkpoint_every = checkpoint_every
+        self._checkpoint_seconds = checkpoint_seconds
+        self._now = now or (lambda: datetime.now(UTC))
+        self._last_checkpoint = self._now()
         self._checkpoint = checkpoint
         self._progress = progress
         self._stop = stop
@@ -84,6 +92,8 @@ class Exporter:
         """Parents being written first because the mirror still has them under the child."""
         self._parents = ParentResolver(client, writer.is_mirrored, self._write_missing_parent)
         self._requery = Requery(client, writer, files)
+        self._gaps: Mapping[str, Gap] = gaps or {}
+        """What earlier syncs could not mirror: fetched again by this one (``gaps.py``)."""
 
     def export(self, results: Iterable[dict[str, Any]], pool: ThreadPoolExecutor) -> None:
         """Fetch and write what ``results`` lists, then the rows of new data sources."""
@@ -121,6 +131,17 @@ class Exporter:
                 self.export((), pool)
         return queued
 
+    def retry_gaps(self, pool: ThreadPoolExecutor) -> None:
+        """Fetch by id every recorded gap the listing did not bring (unchanged in Notion)."""
+        for gap_id in sorted(self._gaps):
+            if self.queue.seen(gap_id):  # listed, so fetched (or trashed) already
+                continue
+            self.queue.admit(gap_id)
+            self.queue.fetch_by_id(self._work_item(gap_id, self._gaps[gap_id].kind, None))
+        if self.queue.queued:
+            log.info("sync.retrying_gaps", count=self.queue.queued)
+            self.export((), pool)
+
     def follow_up(self) -> None:
         """What writes and removals made stale that only Notion can tell (``refresh.py``)."""
         followups = self._writer.derived.take_followups()
@@ -156,9 +177,11 @@ class Exporter:
             except (SyncInterrupted, NotionUnauthorized, NotionRateLimited):
                 raise  # every other object would fail the same way: stop now
             except NotionNotFound as exc:
-                if item.listed is None:  # a parent fetched by id: not shared
+                if item.listed is None:  # a parent or a gap fetched by id: not shared
                     self.queue.mark_unreachable(item.id)
                     self._release(item.id)
+                    if item.id in self._gaps:
+                        self._report.gaps_resolved.add(item.id)
                 else:
                     self._record_failure(item.id, item.listed, exc)
                 continue
@@ -167,12 +190,22 @@ class Exporter:
                 continue
             self._failures_in_a_row = 0
             self._write_or_fail(fetched)
-            if self._since_checkpoint >= self._checkpoint_every:
+            if self._checkpoint_due():
                 self._checkpoint()
                 self._since_checkpoint = 0
+                self._last_checkpoint = self._now()
         # Parents that failed or were never listed: place the children the slow way.
         for fetched in self.queue.leftovers():
             self._write_or_fail(fetched, wait_for_parent=False)
+
+    def _checkpoint_due(self) -> bool:
+        """Every ``checkpoint_every`` objects, or ``checkpoint_seconds`` after the last one."""
+        if self._since_checkpoint >= self._checkpoint_every:
+            return True
+        if not self._since_checkpoint or self._checkpoint_seconds <= 0:
+            return False
+        elapsed = (self._now() - self._last_checkpoint).total_seconds()
+        return elapsed >= self._checkpoint_seconds
 
     def _candidate(self, result: object) -> WorkItem | None:
         """A listed object to fetch, or None when it is a duplicate or unchanged."""
@@ -182,9 +215,13 @@ class Exporter:
         if not self.queue.admit(object_id):
             return None
         self._report.discovered += 1
-        decision = planner.decide(result, self._writer.index.get(object_id))
+        decision = planner.decide(
+            result, self._writer.index.get(object_id), gap=object_id in self._gaps
+        )
         if not decision.fetch:
             self._report.unchanged += decision.reason == "unchanged"
+            if decision.reason == "trashed" and object_id in self._gaps:
+                self._report.gaps_resolved.add(object_id)
             return None
         return self._work_item(object_id, decision.kind, result)
 
@@ -222,14 +259,27 @@ class Exporter:
         self._report.absorb(fetched.report)
         if self._writer.write(fetched, parent_id):
             self.row_queries.append(object_id)
+        self._note_missing_files(object_id, record)
         self.follow_up()
-        self._window.wrote(object_id, str(obj.get("last_edited_time") or ""))
+        if object_id not in self._gaps or object_id in self._window.listed:
+            self._window.wrote(object_id, str(obj.get("last_edited_time") or ""))
         for child_id, child_kind in discovery.child_objects(record.get("blocks") or []):
             if not self.queue.seen(child_id):
                 self._children_found[child_id] = child_kind
         self._since_checkpoint += 1
         self._progress("exporting", f"exported {len(self._writer.written)} objects")
         self._release(object_id)
+
+    def _note_missing_files(self, object_id: str, record: dict[str, Any]) -> None:
+        """A written record that lacks hosted files is a gap (unless downloads are off)."""
+        missing = missing_files(record) if self._files.enabled else []
+        if not missing:
+            self._report.missing_files.pop(object_id, None)
+            return
+        kind = "data_source" if "data_source" in record else "page"
+        sources = tuple(source for source, _reason in missing)
+        self._report.missing_files[object_id] = Gap(object_id, kind, missing[0][1], sources)
+        log.warning("sync.files_missing", id=object_id, files=list(sources))
 
     def _hold_for_parent(self, record: dict[str, Any], fetched: FetchedRecord) -> bool:
         """Hold a record whose page/data-source parent is not mirrored yet (queued for fetching).
@@ -302,7 +352,9 @@ class Exporter:
     ) -> None:
         reason = exc.message
         edited = (listed or {}).get("last_edited_time")
-        self._report.failures.append(Failure(object_id, reason, edited))
+        gap = self._gaps.get(object_id)
+        kind = _kind_of(listed) or (gap.kind if gap is not None else "page")
+        self._report.failures.append(Failure(object_id, reason, edited, kind))
         log.warning("sync.object_failed", id=object_id, reason=reason)
         # Children waiting for it are not placed elsewhere: they fail too, hold the
         # watermark, and are fetched again with their parent next time.
@@ -313,6 +365,7 @@ class Exporter:
                     dashed_id(str(child.get("id", ""))),
                     f"its parent {object_id} could not be fetched: {reason}",
                     child.get("last_edited_time"),
+                    "data_source" if "data_source" in fetched.record else "page",
                 )
             )
         self._failures_in_a_row += 1
@@ -325,6 +378,12 @@ class Exporter:
     def _check_stop(self) -> None:
         if self._stop is not None and self._stop.is_set():
             raise SyncInterrupted("stop requested; the rest is synced next time")
+
+
+def _kind_of(listed: dict[str, Any] | None) -> str | None:
+    """``page`` or ``data_source`` for a listed object (None when not known)."""
+    kind = (listed or {}).get("object")
+    return str(kind) if kind in ("page", "data_source") else None
 
 
 def listing(client: NotionClient, window: ListingWindow) -> Iterator[dict[str, Any]]:

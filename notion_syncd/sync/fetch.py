@@ -195,6 +195,16 @@ def hosted_files(node: object) -> Iterator[dict[str, Any]]:
         yield holder
 
 
+def missing_files(record: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(source URL, reason)`` of every hosted file a record holds no local copy of."""
+    missing = []
+    for holder in hosted_files(record):
+        if "download_error" in holder:
+            source = holder["file"].get("source_url") or holder["file"].get("url")
+            missing.append((str(source), str(holder["download_error"])))
+    return sorted(missing)
+
+
 def _hosted_files_with_owner(
     node: object, owner: str | None
 ) -> Iterator[tuple[dict[str, Any], str | None]]:

@@ -29,7 +29,7 @@ SETTLE_MARGIN = timedelta(seconds=120)
 CONSECUTIVE_FAILURES_TO_ABORT = 5
 """Objects failing in a row (Notion unavailable) before the whole sync stops."""
 
-Reason = Literal["new", "changed", "unsettled", "unchanged", "trashed"]
+Reason = Literal["new", "changed", "unsettled", "unchanged", "trashed", "gap"]
 
 
 @dataclass(frozen=True)
@@ -68,8 +68,12 @@ def is_settled(last_edited_time: str, fetched_at: datetime) -> bool:
     return parse_time(last_edited_time) + SETTLE_MARGIN <= fetched_at
 
 
-def decide(result: dict[str, Any], entry: IndexEntry | None) -> Decision:
-    """Fetch a listed object, or skip it because the mirror already has this version."""
+def decide(result: dict[str, Any], entry: IndexEntry | None, *, gap: bool = False) -> Decision:
+    """Fetch a listed object, or skip it because the mirror already has this version.
+
+    ``gap``: the mirror is known to miss part of this object (``gaps.py``): fetched again
+    even when unchanged.
+    """
     object_id, kind = str(result["id"]), str(result.get("object", "page"))
     if result.get("in_trash") or result.get("archived"):
         return Decision(object_id, kind, False, "trashed")
@@ -79,6 +83,8 @@ def decide(result: dict[str, Any], entry: IndexEntry | None) -> Decision:
         return Decision(object_id, kind, True, "changed")
     if not entry.settled:
         return Decision(object_id, kind, True, "unsettled")
+    if gap:
+        return Decision(object_id, kind, True, "gap")
     return Decision(object_id, kind, False, "unchanged")
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from notion_syncd.sync.fetch import FetchReport
+from notion_syncd.sync.gaps import Gap
 
 LIST_LIMIT = 50
 
@@ -35,6 +36,7 @@ class Failure:
     id: str
     reason: str
     last_edited_time: str | None = None
+    kind: str = "page"
 
 
 @dataclass
@@ -55,6 +57,12 @@ class SyncReport:
     files_downloaded: int = 0
     files_reused: int = 0
     files_failed: list[str] = field(default_factory=list)
+    missing_files: dict[str, Gap] = field(default_factory=dict)
+    """Objects written by this sync whose record misses hosted files (the last write wins)."""
+    gaps_resolved: set[str] = field(default_factory=set)
+    """Recorded gaps Notion no longer has (fetched by id: not found)."""
+    gaps: dict[str, Gap] = field(default_factory=dict)
+    """What the mirror misses after this sync (``gaps.json`` of its last commit)."""
     requests: int = 0
     rate_limited: int = 0
     watermark: str | None = None
@@ -108,6 +116,9 @@ class SyncReport:
         ]
         if self.failures:
             parts.append(f"{self.failed} failed")
+        missing = sum(len(gap.missing_files) for gap in self.gaps.values())
+        if missing:
+            parts.append(f"{missing} file{'' if missing == 1 else 's'} missing")
         parts.append(f"{self.requests} request{'' if self.requests == 1 else 's'}")
         text = ", ".join(parts)
         if self.commit:
@@ -176,6 +187,11 @@ class SyncReport:
             lines.append("Failed (kept their previous version; retried next sync):")
             for failure in sorted(self.failures, key=lambda item: item.id)[:LIST_LIMIT]:
                 lines.append(f"- {failure.id}: {failure.reason}")
+            lines.append("")
+        if self.gaps:
+            lines.append("Not in the mirror yet (retried next sync, see .notion-syncd/gaps.json):")
+            for gap in list(self.gaps.values())[:LIST_LIMIT]:
+                lines.append(f"- {gap.describe()}")
             lines.append("")
         if self.unsupported_blocks:
             kinds = ", ".join(f"{k} ×{n}" for k, n in sorted(self.unsupported_blocks.items()))

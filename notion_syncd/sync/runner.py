@@ -15,8 +15,8 @@ Discovery streams ``POST /v1/search`` newest first (read ahead) and stops below
 indexed one are skipped, so a sync with no change costs one request. Changed objects are
 fetched by a pool of ``notion.concurrency`` workers through one rate limiter
 (``exporter``), and written by this thread (``writer``). Long exports commit checkpoints
-every ``sync.checkpoint_pages`` objects (``commit``; the watermark only moves with the
-final commit), so a crash loses minutes, not the run.
+every ``sync.checkpoint_seconds`` or ``sync.checkpoint_pages`` objects (``commit``; the
+watermark only moves with the final commit), so a crash loses a minute, not the run.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from notion_syncd.sync import lag, planner, runlog, visibility
 from notion_syncd.sync.comments import CommentFetcher
 from notion_syncd.sync.commit import Committer
 from notion_syncd.sync.exporter import Exporter, listing
+from notion_syncd.sync.gaps import read_gaps
 from notion_syncd.sync.report import Change, Progress, SyncReport
 from notion_syncd.sync.state import read_state
 from notion_syncd.sync.sweep import run_sweep
@@ -150,6 +151,7 @@ def _sync(
     """The data flow: state → listing → exporter → writer → (sweep) → committer."""
     formats = tuple(settings.export.formats)
     state = read_state(mirror)
+    gaps = read_gaps(mirror)
     report.previous_watermark = state.watermark
     reach = lag.listing_reach(settings.sync.overlap, state.search_lag)
     window = ListingWindow(planner.listing_floor(state.watermark, reach), now())
@@ -165,6 +167,7 @@ def _sync(
         author=author,
         count_requests=requests.count,
         pages=pages,
+        gaps=gaps,
     )
     files = FileRules(settings.export.max_file_size, settings.export.download_files, mirror.exists)
     progress = signals.reporter(writer, report, window)
@@ -176,10 +179,13 @@ def _sync(
         files=files,
         concurrency=settings.notion.concurrency,
         checkpoint_every=settings.sync.checkpoint_pages,
+        checkpoint_seconds=settings.sync.checkpoint_seconds,
+        now=now,
         checkpoint=committer.checkpoint,
         progress=progress,
         stop=signals.stop,
         comments=CommentFetcher(client, settings.export.comments),
+        gaps=gaps,
     )
     refused: SyncError | None = None
     progress("listing", "listing changes in Notion")
@@ -187,6 +193,7 @@ def _sync(
     try:
         exporter.export(listing(client, window), pool)
         visibility.check_something_listed(report.discovered, state.watermark, writer.index.count)
+        exporter.retry_gaps(pool)  # what earlier syncs could not mirror, even if unchanged
         exporter.export_unlisted_children(pool)  # search lags behind new pages
         if sweep:
             progress("sweeping", "listing every page and data source")
@@ -246,6 +253,7 @@ def _summary(report: SyncReport) -> dict[str, object]:
         "deleted": report.count("deleted"),
         "unchanged": report.unchanged,
         "failed": report.failed,
+        "gaps": sorted(report.gaps),
         "requests": report.requests,
         "rate_limited": report.rate_limited,
         "duration": round(report.duration, 3),

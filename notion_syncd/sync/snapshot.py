@@ -24,6 +24,7 @@ class CommittedTree:
     """``MirrorFiles`` over the tree of ``refs/heads/<branch>``; writes are refused."""
 
     def __init__(self, repo_path: Path, branch: str) -> None:
+        self.path = repo_path
         self._repo: Any = None
         self._tree: Any = None
         self.head: str | None = None

@@ -17,9 +17,11 @@ import json
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from notion_syncd.errors import GitStoreError
+from notion_syncd.errors import MirrorUnusable
 from notion_syncd.terms import compact_id, dashed_id
 
 STATE_DIR = ".notion-syncd"
@@ -35,6 +37,8 @@ Kind = Literal["page", "data_source", "database"]
 class MirrorFiles(Protocol):
     """What state and index need of a mirror: ``gitstore.Mirror``, or a read-only
     ``snapshot.CommittedTree`` (a dry run, whose writes raise)."""
+
+    path: Path  # the working folder, to name a damaged file
 
     def read(self, rel: str) -> bytes | None: ...
     def write(self, rel: str, data: bytes) -> bool: ...
@@ -110,14 +114,22 @@ def read_state(mirror: MirrorFiles) -> SyncState:
         return SyncState()
     try:
         data = json.loads(raw)
+        watermark = data.get("watermark")
+        if watermark is not None:
+            datetime.fromisoformat(str(watermark).replace("Z", "+00:00"))
         return SyncState(
-            watermark=data.get("watermark"),
+            watermark=watermark,
             formats=tuple(data.get("formats", ())),
             format_version=int(data.get("format_version", FORMAT_VERSION)),
             search_lag=float(data.get("search_lag", 0.0)),
         )
     except (ValueError, TypeError, AttributeError) as exc:
-        raise GitStoreError(f"{STATE_FILE} in the mirror is damaged: {exc}") from None
+        raise MirrorUnusable(
+            f"{mirror.path / STATE_FILE} is damaged: {exc}",
+            hint=f"repair it (a JSON object; watermark an ISO time or null) and commit it, or "
+            f"restore it from an earlier commit (git log -- {STATE_FILE}); "
+            "a watermark of null makes the next sync list everything and fetch only what changed",
+        ) from None
 
 
 def index_path(notion_id: str) -> str:
@@ -144,8 +156,13 @@ class Index:
         if raw is not None:
             try:
                 entry = IndexEntry.from_json(raw)
-            except (ValueError, TypeError) as exc:
-                raise GitStoreError(f"index entry for {key} is damaged: {exc}") from None
+            except (ValueError, TypeError, AttributeError) as exc:
+                file = self._mirror.path / index_path(key)
+                raise MirrorUnusable(
+                    f"index entry {file} is damaged: {exc}",
+                    hint="`notion-syncd check` rebuilds it from the JSON records; or restore "
+                    f"it from an earlier commit (git log -- {index_path(key)}) and commit it",
+                ) from None
         self._remember(key, entry)
         return entry
 
