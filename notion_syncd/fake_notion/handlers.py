@@ -26,6 +26,7 @@ from notion_syncd.fake_notion.responses import (
 )
 from notion_syncd.fake_notion.serialize import Serializer, synced_original_id
 from notion_syncd.fake_notion.workspace import Workspace
+from notion_syncd.fake_notion.writes import append_children, create_page
 
 JSON = dict[str, Any]
 PAGINATED_PROPERTY_TYPES = frozenset({"title", "rich_text", "relation", "people", "rollup"})
@@ -308,6 +309,15 @@ class Endpoints:
         next_cursor = keys[start + size] if start + size < len(keys) else None
         results = [s.block(child) for child in window]
         return ApiResponse(list_body(results, next_cursor, "block"))
+
+    # ------------------------------------------------------------------ writes
+
+    def _pages_create(self, request: ApiRequest, s: Serializer, limits: Limits) -> ApiResponse:
+        return ApiResponse(create_page(self.ws, s, request.body))
+
+    def _blocks_append(self, request: ApiRequest, s: Serializer, limits: Limits) -> ApiResponse:
+        block_id = self._path_id(request, "block_id", "block")
+        return ApiResponse(append_children(self.ws, s, block_id, request.body))
 
     # ------------------------------------------------------------------ databases
 

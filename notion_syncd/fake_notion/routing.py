@@ -24,10 +24,12 @@ def _route(method: str, template: str, endpoint: str) -> Route:
 
 ROUTES: tuple[Route, ...] = (
     _route("POST", "/v1/search", "search"),
+    _route("POST", "/v1/pages", "pages.create"),
     _route("GET", "/v1/pages/{page_id}", "pages.retrieve"),
     _route("GET", "/v1/pages/{page_id}/properties/{property_id}", "pages.properties"),
     _route("GET", "/v1/blocks/{block_id}", "blocks.retrieve"),
     _route("GET", "/v1/blocks/{block_id}/children", "blocks.children"),
+    _route("PATCH", "/v1/blocks/{block_id}/children", "blocks.append"),
     _route("GET", "/v1/databases/{database_id}", "databases.retrieve"),
     _route("GET", "/v1/data_sources/{data_source_id}", "data_sources.retrieve"),
     _route("POST", "/v1/data_sources/{data_source_id}/query", "data_sources.query"),
