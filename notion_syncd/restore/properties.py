@@ -1,0 +1,96 @@
+"""A stored page's properties, icon and cover as ``POST /v1/pages`` takes them (pure).
+
+Under a page only the title can be set; under a data source every property the API
+lets a client write (computed ones — formula, rollup, created/edited time and by,
+unique id, button, verification — are Notion's to fill). Relations and mentions keep
+their original ids. Hosted files (icon, cover, ``files`` values) cannot be sent back
+without uploading them again; they are left out and listed as degradations.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from notion_syncd.restore.convert import KEEPS_ICON, Converter
+
+JSON = dict[str, Any]
+COMPUTED = frozenset(
+    {
+        "formula",
+        "rollup",
+        "created_time",
+        "created_by",
+        "last_edited_time",
+        "last_edited_by",
+        "unique_id",
+        "button",
+        "verification",
+    }
+)
+
+
+def _value(conv: Converter, page_id: str, name: str, value: JSON) -> JSON | None:
+    kind = str(value.get("type"))
+    inner = value.get(kind)
+    if kind in COMPUTED:
+        return None
+    if kind in ("title", "rich_text"):
+        return {kind: conv.rich_text(inner or [], page_id)}
+    if kind in ("select", "status"):
+        return {kind: {"name": inner["name"]} if isinstance(inner, dict) else None}
+    if kind == "multi_select":
+        return {kind: [{"name": option["name"]} for option in inner or []]}
+    if kind == "people":
+        return {kind: [{"id": person["id"]} for person in inner or []]}
+    if kind == "relation":
+        return {kind: [{"id": related["id"]} for related in inner or []]}
+    if kind == "date":
+        return {kind: copy.deepcopy(inner)}
+    if kind == "files":
+        kept = [item for item in inner or [] if item.get("type") == "external"]
+        if len(kept) < len(inner or []):
+            conv.degrade(page_id, f"property {name!r}: files hosted by Notion left out")
+        return {kind: copy.deepcopy(kept)}
+    return {kind: copy.deepcopy(inner)}
+
+
+def page_properties(conv: Converter, page: JSON, *, under_data_source: bool) -> JSON:
+    """The properties to send when creating the page."""
+    page_id = str(page.get("id", ""))
+    result: JSON = {}
+    for name, value in sorted((page.get("properties") or {}).items()):
+        if not isinstance(value, dict):
+            continue
+        if value.get("type") == "title" and not under_data_source:
+            converted = _value(conv, page_id, name, value)
+            result["title"] = converted
+            continue
+        if not under_data_source:
+            conv.degrade(page_id, f"property {name!r} left out (the new parent is a page)")
+            continue
+        converted = _value(conv, page_id, name, value)
+        if converted is None:
+            conv.degrade(page_id, f"property {name!r} is computed by Notion (not written)")
+        else:
+            result[name] = converted
+    return result
+
+
+def page_looks(conv: Converter, page: JSON) -> JSON:
+    """``icon`` and ``cover`` when the API can set them again."""
+    page_id = str(page.get("id", ""))
+    result: JSON = {}
+    icon = page.get("icon")
+    if isinstance(icon, dict):
+        if icon.get("type") in KEEPS_ICON:
+            result["icon"] = copy.deepcopy(icon)
+        else:
+            conv.degrade(page_id, "page icon hosted by Notion left out")
+    cover = page.get("cover")
+    if isinstance(cover, dict):
+        if cover.get("type") == "external":
+            result["cover"] = {"type": "external", "external": copy.deepcopy(cover["external"])}
+        else:
+            conv.degrade(page_id, "page cover hosted by Notion left out")
+    return result
