@@ -1,0 +1,205 @@
+"""``notion-syncd restore PAGE``: bring a page (or a subtree) back into Notion as a new page.
+
+The version comes from the mirror's history (:mod:`notion_syncd.commands.history`):
+``--commit REV``, else the newest version at or before ``--at DATE``, else the newest
+version the mirror holds (also when the page was deleted since). Nothing existing is
+overwritten: the page is created anew under ``--to PARENT``, by default under its
+original parent when that still exists (one GET). ``--dry-run`` prints the plan and
+sends no write request. A re-run of the same command continues an interrupted restore
+from its journal.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from notion_syncd import errors
+from notion_syncd.commands.history import _Mirror, _versions, page_id_of, parse_when
+from notion_syncd.config import Settings, resolve_token
+from notion_syncd.notion.client import NotionClient
+from notion_syncd.restore.journal import Journal
+from notion_syncd.restore.plan import Plan, plan_restore
+from notion_syncd.restore.runner import RestoreRunner
+from notion_syncd.terms import compact_id, dashed_id, display_title
+
+JSON = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RestoreRequest:
+    """What the user asked for."""
+
+    page: str
+    at: str | None = None
+    commit: str | None = None
+    to: str | None = None
+    recursive: bool = False
+    dry_run: bool = False
+
+
+def _version_commit(mirror: _Mirror, page_id: str, request: RestoreRequest) -> Any:
+    if request.commit:
+        try:
+            return mirror.repo.revparse_single(request.commit).peel(1)  # 1 = GIT_OBJECT_COMMIT
+        except (KeyError, ValueError) as error:
+            raise errors.UsageError(f"--commit {request.commit}: no such commit") from error
+    at = parse_when(request.at) if request.at else None
+    for version in _versions(mirror, page_id):
+        if version.removed or (at is not None and version.time > at):
+            continue
+        return mirror.repo[version.commit]
+    when = f" at {at.isoformat()}" if at else ""
+    raise errors.UsageError(f"the mirror holds no version of page {page_id}{when}")
+
+
+def _record(mirror: _Mirror, commit: Any, page_id: str) -> JSON | None:
+    state = mirror.state(commit, page_id)
+    if state is None:
+        return None
+    raw = mirror.read(commit.tree, f"{state.stem}.json")
+    if raw is None:
+        return None
+    value = json.loads(raw)
+    return value if isinstance(value, dict) and "page" in value else None
+
+
+def _child_pages(blocks: list[JSON]) -> list[str]:
+    found: list[str] = []
+    for block in blocks:
+        if block.get("type") == "child_page":
+            found.append(dashed_id(str(block["id"])))
+        found.extend(_child_pages(block.get("children") or []))
+    return found
+
+
+def load_records(mirror: _Mirror, commit: Any, root: str, recursive: bool) -> dict[str, JSON]:
+    """The stored records to restore at ``commit``: the page and, recursively, its sub-pages."""
+    records: dict[str, JSON] = {}
+    pending = [root]
+    while pending:
+        page_id = pending.pop()
+        record = _record(mirror, commit, page_id)
+        if record is None:
+            if page_id == root:
+                raise errors.UsageError(f"commit {str(commit.id)[:12]} has no page {root}")
+            continue
+        records[page_id] = record
+        if recursive:
+            pending.extend(_child_pages(record.get("blocks") or []))
+    return records
+
+
+def _parent_to_use(client: NotionClient, record: JSON, to: str | None) -> JSON:
+    """The new page's parent: ``--to``, else the original parent if it still exists."""
+    if to is not None:
+        parent_id = _id_of(to)
+        page = client.page(parent_id)
+        if page.get("in_trash") or page.get("archived"):
+            raise errors.UsageError(f"--to {to}: that page is in the trash")
+        return {"type": "page_id", "page_id": parent_id}
+    original = (record.get("page") or {}).get("parent") or {}
+    kind = original.get("type")
+    try:
+        if kind == "page_id":
+            page = client.page(str(original["page_id"]))
+            if not (page.get("in_trash") or page.get("archived")):
+                return {"type": "page_id", "page_id": str(original["page_id"])}
+        elif kind == "data_source_id":
+            client.data_source(str(original["data_source_id"]))
+            return {"type": "data_source_id", "data_source_id": str(original["data_source_id"])}
+    except errors.NotionNotFound:
+        pass
+    raise errors.UsageError(
+        "the page's original parent no longer exists (or is not a page or data source): "
+        "name the page to restore under with --to PARENT",
+    )
+
+
+def _id_of(text: str) -> str:
+    last = text.strip().split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    raw = last.replace("-", "").lower()[-32:]
+    if len(raw) != 32 or any(char not in "0123456789abcdef" for char in raw):
+        raise errors.UsageError(f"--to {text}: not a Notion page id or URL")
+    return dashed_id(raw)
+
+
+def describe_plan(plan: Plan, records: dict[str, JSON], commit: str) -> str:
+    """The dry-run listing: pages, blocks, files, degradations, requests."""
+    lines = [f"restore from commit {commit[:12]} under {json.dumps(plan.parent, sort_keys=True)}"]
+    lines.append(f"pages to create: {len(plan.pages)}")
+    for page in plan.pages:
+        lines.append(f"  {display_title(page.title)} ({page.key}): {page.blocks} blocks")
+    files = [d for d in plan.degradations if "hosted by Notion" in d.what]
+    lines.append(f"files to upload: 0 (hosted files are not re-uploaded yet: {len(files)})")
+    lines.append(f"degraded: {len(plan.degradations)}")
+    for item in plan.degradations:
+        lines.append(f"  {item.block}: {item.what}")
+    appends = sum(1 for step in plan.steps if step.action == "append")
+    lines.append(
+        f"write requests: {len(plan.steps)} ({len(plan.pages)} page creations, {appends} appends)"
+        " plus reads to learn the ids of nested blocks"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def restore(
+    settings: Settings,
+    request: RestoreRequest,
+    *,
+    out: TextIO,
+    client: NotionClient | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Run ``notion-syncd restore``; returns the exit status."""
+    if request.at and request.commit:
+        raise errors.UsageError("give --at DATE or --commit REV, not both")
+    mirror = _Mirror(settings)
+    page_id = page_id_of(mirror, request.page)
+    commit = _version_commit(mirror, page_id, request)
+    records = load_records(mirror, commit, page_id, request.recursive)
+    own = client is None
+    client = client or _client(settings)
+    try:
+        parent = _parent_to_use(client, records[page_id], request.to)
+        plan = plan_restore(page_id, records, parent=parent, recursive=request.recursive)
+        if request.dry_run:
+            out.write(describe_plan(plan, records, str(commit.id)))
+            return 0
+        asked = {
+            "page": page_id,
+            "commit": str(commit.id),
+            "parent": parent,
+            "recursive": request.recursive,
+        }
+        journal = Journal.open(Path(mirror.repo.path), asked)
+        if journal.started:
+            out.write(f"continuing the restore journaled in {journal.path}\n")
+        ids = RestoreRunner(client, plan, journal, progress=progress).run()
+    finally:
+        if own:
+            client.close()
+    new_id = ids[page_id]
+    out.write(
+        f"restored {len(plan.pages)} page(s) from commit {str(commit.id)[:12]}: "
+        f"https://www.notion.so/{compact_id(new_id)}\n"
+    )
+    for item in plan.degradations:
+        out.write(f"  degraded {item.block}: {item.what}\n")
+    return 0
+
+
+def _client(settings: Settings) -> NotionClient:
+    notion = settings.notion
+    return NotionClient(
+        resolve_token(notion),
+        base_url=notion.base_url,
+        version=notion.version,
+        requests_per_second=notion.requests_per_second,
+        burst=notion.burst,
+        timeout=notion.timeout,
+        max_retry_time=notion.max_retry_time,
+    )

@@ -1,0 +1,223 @@
+"""``notion-syncd restore``: mirror, delete in Notion, restore from the mirror, mirror again."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from killswitch import Killed, KillSwitch
+
+from notion_syncd import errors
+from notion_syncd.commands.restore import RestoreRequest, restore
+from notion_syncd.config import Settings, load_settings
+from notion_syncd.fake_notion import FakeClock, FakeNotion, Workspace
+from notion_syncd.fake_notion import richtext as rt
+from notion_syncd.notion.client import NotionClient
+from notion_syncd.restore.journal import JOURNAL_DIR
+from notion_syncd.sync.runner import run_sync
+
+JSON = dict[str, Any]
+TOKEN = "secret_restore_test"
+FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.DOTALL)
+
+
+def content() -> list[JSON]:
+    """Blocks of every kind the API can write, deep and long enough to need several requests."""
+    bold = {"type": "text", "text": {"content": "bold " * 900}, "annotations": {"bold": True}}
+    deep = rt.paragraph("level 5")
+    for level in range(4, 0, -1):
+        deep = rt.toggle(f"level {level}", children=[deep])
+    return [
+        rt.heading(1, "Title"),
+        rt.paragraph(bold, "plain"),
+        rt.to_do("done", checked=True),
+        rt.callout("note", emoji="🧪", children=[rt.bulleted("inside")]),
+        rt.code("print(1)\n" * 400, language="python"),
+        rt.equation("e^{i\\pi}+1=0"),
+        deep,
+        rt.table([["a", "b"], ["c", "d"]]),
+        rt.columns([rt.paragraph("left")], [rt.quote("right")]),
+        *[rt.numbered(f"item {n}") for n in range(230)],
+        rt.divider(),
+    ]
+
+
+@dataclass
+class World:
+    ws: Workspace
+    fake: FakeNotion
+    clock: FakeClock
+    settings: Settings
+    home: str
+    doc: str
+
+    def client(self, transport: httpx.BaseTransport | None = None) -> NotionClient:
+        return NotionClient(
+            TOKEN,
+            transport=transport or httpx.MockTransport(self.fake.handle),
+            requests_per_second=1000,
+            burst=1000,
+            max_retry_time=5,
+        )
+
+    def sync(self) -> None:
+        self.clock.advance(120)
+        with self.client() as client:
+            run_sync(self.settings, client=client, sweep=True, allow_mass_delete=True)
+
+    def restore(self, request: RestoreRequest, transport: httpx.BaseTransport | None = None) -> str:
+        out = io.StringIO()
+        with self.client(transport) as client:
+            assert restore(self.settings, request, out=out, client=client) == 0
+        return out.getvalue()
+
+    def markdown_of(self, page_id: str) -> str:
+        repo = Path(self.settings.export.repo)
+        compact = page_id.replace("-", "")
+        for path in repo.rglob("*.md"):
+            text = path.read_text()
+            if f'id: "{page_id}"' in text or compact in text.split("---", 2)[1]:
+                return FRONT_MATTER.sub("", text)
+        raise LookupError(page_id)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    clock = FakeClock()
+    ws = Workspace(clock, seed=5)
+    home = ws.add_page(None, "Home", [rt.paragraph("home")])
+    doc = ws.add_page(home, "Doc", content(), icon={"type": "emoji", "emoji": "📘"})
+    fake = FakeNotion(ws, token=TOKEN)
+    settings = load_settings(
+        None,
+        overrides={
+            "notion": {"token": TOKEN, "base_url": "https://api.notion.com"},
+            "export": {"repo": str(tmp_path / "mirror"), "formats": ["markdown", "json"]},
+        },
+        environ={},
+    )
+    yield World(ws, fake, clock, settings, home, doc)
+
+
+def new_pages(world: World, before: set[str]) -> list[str]:
+    return [page for page in world.ws.pages if page not in before]
+
+
+def test_restore_round_trip_recreates_the_deleted_page(world: World) -> None:
+    """A trashed page restored from the mirror mirrors to the same Markdown as the original."""
+    world.sync()
+    original = world.markdown_of(world.doc)
+    world.ws.trash(world.doc)
+    world.sync()
+    before = set(world.ws.pages)
+    report = world.restore(RestoreRequest(world.doc))
+    (restored,) = new_pages(world, before)
+    assert world.ws.pages[restored].parent == {"type": "page_id", "page_id": world.home}
+    assert "restored 1 page(s)" in report
+    world.sync()
+    assert world.markdown_of(restored) == original
+    assert world.ws.pages[restored].icon == {"type": "emoji", "emoji": "📘"}
+
+
+def test_restore_recursive_brings_back_the_subtree(world: World) -> None:
+    """--recursive recreates the child pages too, in place, with their content."""
+    sub = world.ws.add_page(world.doc, "Sub", [rt.paragraph("in sub"), rt.toggle("t")])
+    world.sync()
+    original_sub = world.markdown_of(sub)
+    world.ws.trash(world.doc)
+    before = set(world.ws.pages)
+    report = world.restore(RestoreRequest(world.doc, recursive=True))
+    assert "restored 2 page(s)" in report
+    restored = new_pages(world, before)
+    (new_sub,) = [page for page in restored if world.ws.title_of(page) == "Sub"]
+    (new_doc,) = [page for page in restored if page != new_sub]
+    assert world.ws.pages[new_sub].parent == {"type": "page_id", "page_id": new_doc}
+    assert world.ws.pages[new_doc].children[-1] == new_sub
+    world.sync()
+    assert world.markdown_of(new_sub) == original_sub
+
+
+def test_restore_dry_run_sends_no_write(world: World) -> None:
+    """--dry-run prints pages, blocks, degradations and requests, and writes nothing."""
+    world.sync()
+    world.fake.request_log.clear()
+    report = world.restore(RestoreRequest(world.doc, dry_run=True))
+    assert "pages to create: 1" in report
+    assert "write requests:" in report
+    methods = {entry.method for entry in world.fake.request_log}
+    assert methods == {"GET"}
+    assert world.fake.request_log.count("pages.create") == 0
+    assert world.fake.request_log.count("blocks.append") == 0
+
+
+def test_restore_without_insert_capability_fails_at_once(world: World) -> None:
+    """A token without 'Insert content' fails on the first write, naming the capability."""
+    world.sync()
+    world.fake.capabilities = frozenset({"read_content"})
+    with pytest.raises(errors.RestoreError) as caught, world.client() as client:
+        restore(world.settings, RestoreRequest(world.doc), out=io.StringIO(), client=client)
+    assert "Insert content" in caught.value.message
+    assert world.fake.request_log.count("pages.create", status=403) == 1
+    assert world.fake.request_log.count("blocks.append") == 0
+
+
+def test_restore_needs_to_when_the_parent_is_gone(world: World) -> None:
+    """When the original parent is deleted, restore asks for --to (and uses it)."""
+    world.sync()
+    world.ws.trash(world.home)
+    other = world.ws.add_page(None, "Elsewhere")
+    with pytest.raises(errors.UsageError, match="--to PARENT"), world.client() as client:
+        restore(world.settings, RestoreRequest(world.doc), out=io.StringIO(), client=client)
+    before = set(world.ws.pages)
+    world.restore(RestoreRequest(world.doc, to=other))
+    (restored,) = new_pages(world, before)
+    assert world.ws.pages[restored].parent == {"type": "page_id", "page_id": other}
+
+
+class LoseAnswerAfter(httpx.BaseTransport):
+    """Forwards ``after`` requests; the next one reaches Notion but its answer is lost."""
+
+    def __init__(self, inner: httpx.BaseTransport, after: int) -> None:
+        self.inner = inner
+        self.left = after
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.left -= 1
+        response = self.inner.handle_request(request)
+        if self.left < 0:
+            raise Killed(f"killed after {request.method} {request.url.path} landed")
+        return response
+
+
+# The full restore of ``content()`` takes 10 requests: GET parent, list its children,
+# create, 2 listings for nested ids, 3 appends, a listing, an append.
+KILLS = [(2, False), (3, False), (4, False), (6, False), (8, False), (9, False)]
+KILLS += [(3, True), (4, True), (6, True), (9, True)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("instant", "lose_answer"), KILLS)
+def test_restore_killed_and_rerun_completes_without_duplicates(
+    world: World, instant: int, lose_answer: bool
+) -> None:
+    """A restore killed before a request, or after one landed, resumes to the same page."""
+    world.sync()
+    original = world.markdown_of(world.doc)
+    before = set(world.ws.pages)
+    inner = httpx.MockTransport(world.fake.handle)
+    transport = LoseAnswerAfter(inner, instant) if lose_answer else KillSwitch(inner, instant)
+    with pytest.raises(Killed):
+        world.restore(RestoreRequest(world.doc), transport)
+    journals = list((Path(world.settings.export.repo) / ".git" / JOURNAL_DIR).glob("*.json"))
+    assert len(journals) <= 1
+    report = world.restore(RestoreRequest(world.doc))
+    restored = new_pages(world, before)
+    assert len(restored) == 1, report
+    world.sync()
+    assert world.markdown_of(restored[0]) == original
