@@ -14,6 +14,7 @@ import pytest
 from killswitch import Killed, KillSwitch
 
 from notion_syncd import errors
+from notion_syncd.commands.history import page_history
 from notion_syncd.commands.restore import RestoreRequest, restore
 from notion_syncd.config import Settings, load_settings
 from notion_syncd.fake_notion import FakeClock, FakeNotion, Workspace
@@ -221,3 +222,65 @@ def test_restore_killed_and_rerun_completes_without_duplicates(
     assert len(restored) == 1, report
     world.sync()
     assert world.markdown_of(restored[0]) == original
+
+
+def test_restore_commit_brings_back_an_older_version(world: World) -> None:
+    """--commit picks the version: the page comes back as it was before a later edit."""
+    world.sync()
+    first = world.markdown_of(world.doc)
+    world.ws.append_blocks(world.doc, [rt.paragraph("added later")])
+    world.sync()
+    versions = page_history(world.settings, world.doc)
+    assert len(versions) == 2
+    before = set(world.ws.pages)
+    world.restore(RestoreRequest(world.doc, commit=versions[1].commit[:10]))
+    (restored,) = new_pages(world, before)
+    world.sync()
+    assert world.markdown_of(restored) == first
+    assert "added later" in world.markdown_of(world.doc)
+
+
+def test_restore_row_comes_back_under_its_data_source(world: World) -> None:
+    """A deleted database row is recreated in its data source with its property values."""
+    _, source = world.ws.add_database(
+        world.home,
+        "Tasks",
+        {
+            "Name": {"type": "title"},
+            "Done": {"type": "checkbox"},
+            "Size": {"type": "number"},
+            "Tag": {"type": "select"},
+            "Labels": {"type": "multi_select"},
+            "Due": {"type": "date"},
+            "Note": {"type": "rich_text"},
+        },
+    )
+    row = world.ws.add_row(
+        source,
+        {
+            "Name": "Ship it",
+            "Done": True,
+            "Size": 3,
+            "Tag": "red",
+            "Labels": ["a", "b"],
+            "Due": "2026-04-01",
+            "Note": "note " * 500,
+        },
+        [rt.paragraph("row body")],
+    )
+    world.sync()
+    original = world.markdown_of(row)
+    world.ws.trash(row)
+    before = set(world.ws.pages)
+    world.restore(RestoreRequest(row))
+    (restored,) = new_pages(world, before)
+    new, old = world.ws.pages[restored], world.ws.pages[row]
+    assert new.parent["data_source_id"] == source
+    for name in ("Done", "Size", "Due"):
+        assert new.properties[name] == old.properties[name]
+    assert new.properties["Tag"]["select"]["name"] == "red"
+    assert [o["name"] for o in new.properties["Labels"]["multi_select"]] == ["a", "b"]
+    text = "".join(run["plain_text"] for run in new.properties["Note"]["rich_text"])
+    assert text == "note " * 500
+    world.sync()
+    assert world.markdown_of(restored) == original
