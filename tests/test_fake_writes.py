@@ -186,3 +186,33 @@ def test_fake_write_without_insert_capability_is_restricted(api: Api) -> None:
     assert error_of(response)[:2] == (403, "restricted_resource")
     assert api.send("GET", f"/v1/pages/{api.parent}").status_code == 200
     assert api.fake.request_log.count("blocks.append", status=403) == 1
+
+
+def test_fake_file_upload_attach_and_limits(api: Api) -> None:
+    """An upload is created, sent as multipart, attached to a block; limits and misuse refused."""
+    started = api.send(
+        "POST", "/v1/file_uploads", {"filename": "a.txt", "content_type": "text/plain"}
+    )
+    upload = started.json()
+    assert (upload["object"], upload["status"]) == ("file_upload", "pending")
+    reference = {"type": "file_upload", "file_upload": {"id": upload["id"]}}
+    early = api.send(
+        "PATCH", f"/v1/blocks/{api.parent}/children", {"children": [rt.block("file", reference)]}
+    )
+    assert "was not uploaded" in error_of(early)[2]
+    sent = api.http.post(
+        f"/v1/file_uploads/{upload['id']}/send", files={"file": ("a.txt", b"hello", "text/plain")}
+    )
+    assert sent.json()["status"] == "uploaded"
+    assert sent.json()["content_length"] == 5
+    attached = api.send(
+        "PATCH", f"/v1/blocks/{api.parent}/children", {"children": [rt.block("file", reference)]}
+    )
+    block = attached.json()["results"][0]["file"]
+    assert block["type"] == "file"
+    assert api.http.get(block["file"]["url"].replace("https://api.notion.com", "")).content
+    big = api.send("POST", "/v1/file_uploads", {"filename": "big.bin"}).json()
+    too_big = api.http.post(
+        f"/v1/file_uploads/{big['id']}/send", files={"file": ("big.bin", b"0" * 5_242_881, "x/y")}
+    )
+    assert error_of(too_big)[:2] == (400, "validation_error")

@@ -284,3 +284,28 @@ def test_restore_row_comes_back_under_its_data_source(world: World) -> None:
     assert text == "note " * 500
     world.sync()
     assert world.markdown_of(restored) == original
+
+
+def test_restore_uploads_hosted_files_again(world: World) -> None:
+    """Hosted images, files and covers are uploaded again from _files/ and mirror identically."""
+    image = world.ws.add_file(b"\x89PNG fake image bytes", "shot.png")
+    report_pdf = world.ws.add_file(b"%PDF-1.4 " + b"x" * 3000, "report.pdf")
+    page = world.ws.add_page(
+        world.home,
+        "Files",
+        [rt.media("image", image, caption="a shot"), rt.media("file", report_pdf, name="r.pdf")],
+        cover=world.ws.add_file(b"cover bytes", "cover.jpg"),
+    )
+    world.sync()
+    original = world.markdown_of(page)
+    world.ws.trash(page)
+    plan = world.restore(RestoreRequest(page, dry_run=True))
+    assert "files to upload: 3 (" in plan
+    assert "degraded: 0" in plan
+    before = set(world.ws.pages)
+    world.restore(RestoreRequest(page))
+    (restored,) = new_pages(world, before)
+    assert world.fake.request_log.count("file_uploads.send") == 3
+    world.sync()
+    assert world.markdown_of(restored) == original
+    assert world.ws.pages[restored].cover is not None

@@ -27,6 +27,8 @@ from notion_syncd.restore.runner import RestoreRunner
 from notion_syncd.terms import compact_id, dashed_id, display_title
 
 JSON = dict[str, Any]
+FILES_DIR = "_files"
+SINGLE_PART_LIMIT = 20 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,22 @@ def _parent_to_use(client: NotionClient, record: JSON, to: str | None) -> JSON:
     )
 
 
+def _mirror_files(tree: Any) -> dict[str, int]:
+    """Sizes of the files the mirror holds at a commit (``_files/<sha256>.<ext>``)."""
+    try:
+        folder = tree[FILES_DIR]
+    except KeyError:
+        return {}
+    return {f"{FILES_DIR}/{entry.name}": entry.size for entry in folder if entry.type_str == "blob"}
+
+
+def _upload_limit(client: NotionClient) -> int:
+    """The bot's per-file upload cap (``workspace_limits``), at most the single-part 20 MiB."""
+    bot = client.me().get("bot") or {}
+    limit = (bot.get("workspace_limits") or {}).get("max_file_upload_size_in_bytes")
+    return min(int(limit), SINGLE_PART_LIMIT) if isinstance(limit, int) else SINGLE_PART_LIMIT
+
+
 def _id_of(text: str) -> str:
     last = text.strip().split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
     raw = last.replace("-", "").lower()[-32:]
@@ -133,8 +151,10 @@ def describe_plan(plan: Plan, records: dict[str, JSON], commit: str) -> str:
     lines.append(f"pages to create: {len(plan.pages)}")
     for page in plan.pages:
         lines.append(f"  {display_title(page.title)} ({page.key}): {page.blocks} blocks")
-    files = [d for d in plan.degradations if "hosted by Notion" in d.what]
-    lines.append(f"files to upload: 0 (hosted files are not re-uploaded yet: {len(files)})")
+    total = sum(size for _, size in plan.uploads)
+    lines.append(f"files to upload: {len(plan.uploads)} ({total} bytes)")
+    for path, size in plan.uploads:
+        lines.append(f"  {path}: {size} bytes")
     lines.append(f"degraded: {len(plan.degradations)}")
     for item in plan.degradations:
         lines.append(f"  {item.block}: {item.what}")
@@ -165,7 +185,15 @@ def restore(
     client = client or _client(settings)
     try:
         parent = _parent_to_use(client, records[page_id], request.to)
-        plan = plan_restore(page_id, records, parent=parent, recursive=request.recursive)
+        files = _mirror_files(commit.tree)
+        plan = plan_restore(
+            page_id,
+            records,
+            parent=parent,
+            recursive=request.recursive,
+            files=files,
+            max_upload=_upload_limit(client),
+        )
         if request.dry_run:
             out.write(describe_plan(plan, records, str(commit.id)))
             return 0
@@ -178,7 +206,14 @@ def restore(
         journal = Journal.open(Path(mirror.repo.path), asked)
         if journal.started:
             out.write(f"continuing the restore journaled in {journal.path}\n")
-        ids = RestoreRunner(client, plan, journal, progress=progress).run()
+        runner = RestoreRunner(
+            client,
+            plan,
+            journal,
+            progress=progress,
+            read_file=lambda path: bytes(commit.tree[path].data),
+        )
+        ids = runner.run()
     finally:
         if own:
             client.close()

@@ -193,9 +193,11 @@ class FakeNotion:
                 for key, value in params.items()
             },
             query=parse_qs(split.query, keep_blank_values=True),
-            body=_json_body(raw_body),
+            body={} if endpoint == "file_uploads.send" else _json_body(raw_body),
             version=version,
             base_url=base_url,
+            raw=raw_body,
+            content_type=headers.get("Content-Type", ""),
         )
         response = self.endpoints.handle(endpoint, request, self.limits)
         response.body = sign_urls(response.body, self.files, base_url)

@@ -25,6 +25,7 @@ from notion_syncd.fake_notion.responses import (
     validation_error,
 )
 from notion_syncd.fake_notion.serialize import Serializer, synced_original_id
+from notion_syncd.fake_notion.uploads import Uploads
 from notion_syncd.fake_notion.workspace import Workspace
 from notion_syncd.fake_notion.writes import append_children, create_page
 
@@ -44,6 +45,8 @@ class ApiRequest:
     body: JSON
     version: str
     base_url: str
+    raw: bytes = b""
+    content_type: str = ""
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class Endpoints:
     def __init__(self, workspace: Workspace, integration_name: str) -> None:
         self.ws = workspace
         self.integration_name = integration_name
+        self.uploads = Uploads(workspace)
 
     def handle(self, endpoint: str, request: ApiRequest, limits: Limits) -> ApiResponse:
         """Dispatch to the handler for ``endpoint``."""
@@ -313,11 +317,22 @@ class Endpoints:
     # ------------------------------------------------------------------ writes
 
     def _pages_create(self, request: ApiRequest, s: Serializer, limits: Limits) -> ApiResponse:
-        return ApiResponse(create_page(self.ws, s, request.body))
+        return ApiResponse(create_page(self.ws, s, self.uploads.attach(request.body)))
 
     def _blocks_append(self, request: ApiRequest, s: Serializer, limits: Limits) -> ApiResponse:
         block_id = self._path_id(request, "block_id", "block")
-        return ApiResponse(append_children(self.ws, s, block_id, request.body))
+        return ApiResponse(append_children(self.ws, s, block_id, self.uploads.attach(request.body)))
+
+    def _file_uploads_create(
+        self, request: ApiRequest, s: Serializer, limits: Limits
+    ) -> ApiResponse:
+        return ApiResponse(self.uploads.create(request.body, request.base_url))
+
+    def _file_uploads_send(self, request: ApiRequest, s: Serializer, limits: Limits) -> ApiResponse:
+        upload_id = self._path_id(request, "file_upload_id", "file_upload")
+        return ApiResponse(
+            self.uploads.send(upload_id, request.raw, request.content_type, request.base_url)
+        )
 
     # ------------------------------------------------------------------ databases
 

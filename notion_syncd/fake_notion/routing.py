@@ -33,6 +33,8 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", "/v1/databases/{database_id}", "databases.retrieve"),
     _route("GET", "/v1/data_sources/{data_source_id}", "data_sources.retrieve"),
     _route("POST", "/v1/data_sources/{data_source_id}/query", "data_sources.query"),
+    _route("POST", "/v1/file_uploads", "file_uploads.create"),
+    _route("POST", "/v1/file_uploads/{file_upload_id}/send", "file_uploads.send"),
     _route("GET", "/v1/users", "users.list"),
     _route("GET", "/v1/users/me", "users.me"),
     _route("GET", "/v1/users/{user_id}", "users.retrieve"),

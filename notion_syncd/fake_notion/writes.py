@@ -24,7 +24,9 @@ from notion_syncd.fake_notion.workspace import Workspace
 
 JSON = dict[str, Any]
 READ_ONLY_PROPERTY_TYPES = COMPUTED_TYPES | {"formula", "rollup", "button", "verification"}
-INSERT_CONTENT_ENDPOINTS = frozenset({"pages.create", "blocks.append"})
+INSERT_CONTENT_ENDPOINTS = frozenset(
+    {"pages.create", "blocks.append", "file_uploads.create", "file_uploads.send"}
+)
 
 
 def _parent_of(ws: Workspace, body: JSON) -> tuple[str, str]:

@@ -11,6 +11,7 @@ block that it can, and a :class:`Degradation` says so: nothing is dropped silent
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,7 @@ MAX_RUN = 2000
 MAX_URL = 2000
 MAX_EQUATION = 1000
 MAX_RUNS = 100
+UPLOAD_PREFIX = "upload:"
 TEXT_TYPES = (
     "paragraph",
     "heading_1",
@@ -112,9 +114,27 @@ def split_text(text: str, limit: int = MAX_RUN) -> list[str]:
 class Converter:
     """Converts the stored blocks of one page, collecting degradations."""
 
-    def __init__(self, page_id: str) -> None:
+    def __init__(
+        self, page_id: str, files: Mapping[str, int] | None = None, max_upload: int = 0
+    ) -> None:
         self.page_id = page_id
+        self.files = files or {}
+        self.max_upload = max_upload
         self.degradations: list[Degradation] = []
+
+    def upload_of(self, file_object: JSON, object_id: str, what: str) -> JSON | None:
+        """A ``file_upload`` reference for a hosted file kept in ``_files/``, else None."""
+        url = str((file_object.get("file") or {}).get("url", ""))
+        size = self.files.get(url)
+        if file_object.get("download_error") or size is None:
+            self.degrade(object_id, f"{what}: hosted file not in the mirror ({url})")
+            return None
+        if size > self.max_upload:
+            self.degrade(
+                object_id, f"{what}: {url} is {size} bytes, over the upload limit {self.max_upload}"
+            )
+            return None
+        return {"type": "file_upload", "file_upload": {"id": UPLOAD_PREFIX + url}}
 
     def degrade(self, block_id: str, what: str) -> None:
         self.degradations.append(Degradation(self.page_id, block_id, what))
@@ -185,6 +205,12 @@ class Converter:
             return [self._stand_in(block_id, kind, payload, children)]
         body = {key: copy.deepcopy(payload[key]) for key in WRITABLE_KEYS[kind] if key in payload}
         if kind in FILE_BLOCK_TYPES and payload.get("type") != "external":
+            upload = self.upload_of(payload, block_id, kind)
+            if upload is not None:
+                kept = {k: v for k, v in body.items() if k in ("caption", "name")}
+                body = {**upload, **kept}
+                body["caption"] = self.rich_text(body.get("caption") or [], block_id)
+                return [Node(block_id, {"type": kind, kind: body}, children)]
             url = str((payload.get(str(payload.get("type"))) or {}).get("url", ""))
             self.degrade(block_id, f"{kind} hosted by Notion ({url}) → paragraph naming the file")
             caption = self.rich_text(payload.get("caption") or [], block_id)

@@ -25,7 +25,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from notion_syncd.restore.convert import Converter, Degradation, Node, _paragraph, _run
+from notion_syncd.restore.convert import (
+    UPLOAD_PREFIX,
+    Converter,
+    Degradation,
+    Node,
+    _paragraph,
+    _run,
+)
 from notion_syncd.restore.properties import page_looks, page_properties
 from notion_syncd.terms import page_title
 
@@ -49,11 +56,11 @@ class Sent:
 class Step:
     """One write request."""
 
-    action: Literal["create_page", "append"]
+    action: Literal["create_page", "append", "upload"]
     target: str  # key of the page (create) or block (append) the request goes to; "" = parent
     body: JSON  # request body; for a create, ``parent`` is filled in when the step runs
     sent: tuple[Sent, ...]  # the first-level blocks it creates, in order
-    page: str = ""  # create: the original id of the page it creates
+    page: str = ""  # create: the original id of the page it creates; upload: the file's path
     blocks: int = 0  # block elements in the request
 
     @property
@@ -80,6 +87,7 @@ class Plan:
     pages: tuple[PagePlan, ...]
     degradations: tuple[Degradation, ...]
     parent: JSON
+    uploads: tuple[tuple[str, int], ...] = ()  # mirror path of each file to upload, its size
 
     def needed(self) -> frozenset[str]:
         """Keys whose new id a later step needs."""
@@ -121,9 +129,17 @@ def _pack(node: Node, level: int, page_key: str, late: list[Node]) -> _Packed:
 
 
 class _Planner:
-    def __init__(self, records: Mapping[str, JSON], recursive: bool) -> None:
+    def __init__(
+        self,
+        records: Mapping[str, JSON],
+        recursive: bool,
+        files: Mapping[str, int],
+        max_upload: int,
+    ) -> None:
         self.records = records
         self.recursive = recursive
+        self.files = files
+        self.max_upload = max_upload
         self.steps: list[Step] = []
         self.pages: list[PagePlan] = []
         self.degradations: list[Degradation] = []
@@ -132,7 +148,7 @@ class _Planner:
         """Plan one page: its creation with the first children, then the rest."""
         record = self.records[page_id]
         page = record.get("page") or {}
-        conv = Converter(page_id)
+        conv = Converter(page_id, self.files, self.max_upload)
         nodes = conv.nodes(record.get("blocks") or [])
         nodes = [self._page_or_link(conv, node) for node in nodes]
         body: JSON = {
@@ -215,17 +231,54 @@ def _with_count(step: Step, count: int) -> Step:
     return Step(step.action, step.target, step.body, step.sent, step.page, count)
 
 
+def _uploads_in(value: Any, found: list[str]) -> None:
+    if isinstance(value, list):
+        for item in value:
+            _uploads_in(item, found)
+    elif isinstance(value, dict):
+        if value.get("type") == "file_upload":
+            found.append(str(value["file_upload"]["id"])[len(UPLOAD_PREFIX) :])
+        for item in value.values():
+            _uploads_in(item, found)
+
+
+def _with_uploads(steps: list[Step]) -> list[Step]:
+    """An upload step before the first step that attaches each file (uploads expire)."""
+    result: list[Step] = []
+    uploaded: set[str] = set()
+    for step in steps:
+        used: list[str] = []
+        _uploads_in(step.body, used)
+        for path in used:
+            if path not in uploaded:
+                uploaded.add(path)
+                result.append(Step("upload", "", {}, (), path))
+        result.append(step)
+    return result
+
+
 def plan_restore(
-    root: str, records: Mapping[str, JSON], *, parent: JSON, recursive: bool = False
+    root: str,
+    records: Mapping[str, JSON],
+    *,
+    parent: JSON,
+    recursive: bool = False,
+    files: Mapping[str, int] | None = None,
+    max_upload: int = 0,
 ) -> Plan:
     """The requests that recreate ``records[root]`` (and, recursively, its child pages).
 
     ``parent`` is the API parent of the new page: ``{"type": "page_id", "page_id": ...}``
-    or ``{"type": "data_source_id", "data_source_id": ...}``.
+    or ``{"type": "data_source_id", "data_source_id": ...}``. ``files`` gives the size of
+    each file the mirror holds (``_files/…`` path → bytes); those up to ``max_upload``
+    bytes are uploaded again, the others degraded.
     """
-    planner = _Planner(records, recursive)
+    files = files or {}
+    planner = _Planner(records, recursive, files, max_upload)
     kind = "data_source" if parent.get("type") == "data_source_id" else "page"
     planner.page(root, "", kind)
+    steps = _with_uploads(planner.steps)
+    uploads = tuple((step.page, files[step.page]) for step in steps if step.action == "upload")
     return Plan(
-        tuple(planner.steps), tuple(planner.pages), tuple(planner.degradations), dict(parent)
+        tuple(steps), tuple(planner.pages), tuple(planner.degradations), dict(parent), uploads
     )

@@ -85,12 +85,12 @@ def page_looks(conv: Converter, page: JSON) -> JSON:
     if isinstance(icon, dict):
         if icon.get("type") in KEEPS_ICON:
             result["icon"] = copy.deepcopy(icon)
-        else:
-            conv.degrade(page_id, "page icon hosted by Notion left out")
+        elif (upload := conv.upload_of(icon, page_id, "page icon")) is not None:
+            result["icon"] = upload
     cover = page.get("cover")
     if isinstance(cover, dict):
         if cover.get("type") == "external":
             result["cover"] = {"type": "external", "external": copy.deepcopy(cover["external"])}
-        else:
-            conv.degrade(page_id, "page cover hosted by Notion left out")
+        elif (upload := conv.upload_of(cover, page_id, "page cover")) is not None:
+            result["cover"] = upload
     return result

@@ -8,11 +8,13 @@ reconciled by listing its target's children, so a step is never applied twice.
 
 from __future__ import annotations
 
+import mimetypes
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from notion_syncd import errors
 from notion_syncd.notion.client import NotionClient
+from notion_syncd.restore.convert import UPLOAD_PREFIX
 from notion_syncd.restore.journal import Journal
 from notion_syncd.restore.plan import Plan, Sent, Step
 from notion_syncd.terms import plain_text
@@ -57,8 +59,10 @@ class RestoreRunner:
         journal: Journal,
         *,
         progress: Callable[[int, int], None] | None = None,
+        read_file: Callable[[str], bytes] | None = None,
     ) -> None:
         self.client = client
+        self.read_file = read_file
         self.plan = plan
         self.journal = journal
         self.needed = plan.needed()
@@ -69,7 +73,8 @@ class RestoreRunner:
         total = len(self.plan.steps)
         for index in range(self.journal.done, total):
             step = self.plan.steps[index]
-            landed = self._reconcile(index, step) if self.journal.pending else None
+            resumable = self.journal.pending and step.action != "upload"
+            landed = self._reconcile(index, step) if resumable else None
             if landed is None:
                 before = self._before(step)
                 self.journal.begin(index, step.label, before)
@@ -77,6 +82,8 @@ class RestoreRunner:
             ids = self._map(step.sent, landed[1])
             if step.action == "create_page":
                 ids[step.page] = landed[0]
+            elif step.action == "upload":
+                ids[UPLOAD_PREFIX + step.page] = landed[0]
             self.journal.complete(index, ids, _counts(step))
             if self.progress is not None:
                 self.progress(index + 1, total)
@@ -103,13 +110,47 @@ class RestoreRunner:
             ) from error
 
     def _send(self, step: Step) -> tuple[str, list[str]]:
-        """Send one step: (new page id or "", new first-level block ids)."""
+        """Send one step: (new page or upload id, or ""; new first-level block ids)."""
+        if step.action == "upload":
+            return self._upload(step.page), []
+        body = self._attached(step.body)
         if step.action == "create_page":
-            page = self._write("POST", "/v1/pages", {"parent": self._parent(step), **step.body})
+            page = self._write("POST", "/v1/pages", {"parent": self._parent(step), **body})
             page_id = str(page["id"])
             return page_id, self._first_level(page_id, step)
-        answer = self._write("PATCH", f"/v1/blocks/{self._target_id(step)}/children", step.body)
+        answer = self._write("PATCH", f"/v1/blocks/{self._target_id(step)}/children", body)
         return "", [str(block["id"]) for block in answer.get("results", [])]
+
+    def _upload(self, path: str) -> str:
+        """Upload one file of the mirror (single part); returns the file upload's id."""
+        if self.read_file is None:
+            raise errors.RestoreError(f"no way to read {path} from the mirror")
+        data = self.read_file(path)
+        name = path.rsplit("/", 1)[-1]
+        content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        started = self._write(
+            "POST",
+            "/v1/file_uploads",
+            {"mode": "single_part", "filename": name, "content_type": content_type},
+        )
+        upload_id = str(started["id"])
+        self.client.request(
+            "POST",
+            f"/v1/file_uploads/{upload_id}/send",
+            files={"file": (name, data, content_type)},
+        )
+        return upload_id
+
+    def _attached(self, value: Any) -> Any:
+        """``value`` with each planned upload replaced by its file upload's id."""
+        if isinstance(value, list):
+            return [self._attached(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        if value.get("type") == "file_upload":
+            key = str(value["file_upload"]["id"])
+            return {**value, "file_upload": {"id": self.journal.ids[key]}}
+        return {key: self._attached(item) for key, item in value.items()}
 
     def _first_level(self, page_id: str, step: Step) -> list[str]:
         """Ids of the blocks a page was created with, when a later step needs them."""
@@ -138,6 +179,8 @@ class RestoreRunner:
         return None
 
     def _before(self, step: Step) -> int | None:
+        if step.action == "upload":
+            return None
         if step.target:
             return self.journal.counts.get(step.target, 0)
         container = self._container(step)
