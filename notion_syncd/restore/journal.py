@@ -76,7 +76,7 @@ class Journal:
         }
         temporary = self.path.with_suffix(".tmp")
         with temporary.open("w", encoding="utf-8") as handle:
-            json.dump(payload, handle, sort_keys=True, indent=1)
+            handle.write(json.dumps(payload, sort_keys=True, separators=(",", ":")))
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, self.path)

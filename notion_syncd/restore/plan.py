@@ -18,7 +18,6 @@ is the key whose new id it needs (``""`` for the restore's own parent, which exi
 
 from __future__ import annotations
 
-import copy
 import json
 from collections import deque
 from collections.abc import Mapping
@@ -105,9 +104,9 @@ class _Packed:
 def _pack(node: Node, level: int, page_key: str, late: list[Node]) -> _Packed:
     """``node`` as a request block at ``level`` with the children that fit inline."""
     kind = node.block_type
-    block = copy.deepcopy(node.block)
     if not node.children:
-        return _Packed(block, Sent(node.key), 1)
+        return _Packed(node.block, Sent(node.key), 1)
+    block = {**node.block, kind: dict(node.block[kind])}  # gains "children"; the node stays
     child_level = level if kind == "column_list" else level + 1
     if child_level > MAX_LEVEL:
         return _Packed(block, Sent(node.key), 1, [(node.key, node.children)])
