@@ -382,3 +382,63 @@ def test_restore_recursive_subtree_round_trip(world: World) -> None:
         assert normalized(world.markdown_of(page), by_title) == normalized(
             before_md[title], old_ids
         ), title
+
+
+@pytest.mark.slow
+def test_restore_recursive_brings_back_a_database_with_its_rows(world: World) -> None:
+    """A database inside the page comes back with its schema and its 60 rows."""
+    schema = {
+        "Name": {"type": "title"},
+        "Done": {"type": "checkbox"},
+        "Size": {"type": "number", "number": {"format": "dollar"}},
+        "Tag": {"type": "select", "select": {"options": [{"name": "red", "color": "red"}]}},
+        "Labels": {"type": "multi_select"},
+        "Due": {"type": "date"},
+        "Note": {"type": "rich_text"},
+        "Double": {"type": "formula", "formula": {"expression": 'prop("Size") * 2'}},
+    }
+    _, source = world.ws.add_database(world.doc, "Tasks", schema, inline=True)
+    rows = [
+        world.ws.add_row(
+            source,
+            {"Name": f"row {n}", "Done": n % 2 == 0, "Size": n, "Tag": "red", "Labels": ["x"]},
+            [rt.paragraph(f"body {n}")],
+        )
+        for n in range(60)
+    ]
+    world.sync()
+    row_md = {f"row {n}": world.markdown_of(row) for n, row in enumerate(rows)}
+    world.ws.trash(world.doc)
+    before_sources = set(world.ws.data_sources)
+    before = set(world.ws.pages)
+    report = world.restore(RestoreRequest(world.doc, recursive=True))
+    assert "degraded" not in report
+    (new_source,) = set(world.ws.data_sources) - before_sources
+    restored = world.ws.data_sources[new_source]
+    old = world.ws.data_sources[source]
+    assert {name: entry["type"] for name, entry in restored.properties.items()} == {
+        name: entry["type"] for name, entry in old.properties.items()
+    }
+    assert restored.properties["Size"]["number"] == {"format": "dollar"}
+    assert world.ws.databases[restored.database_id].is_inline
+    by_title = {world.ws.title_of(row): row for row in restored.rows}
+    assert sorted(by_title) == sorted(f"row {n}" for n in range(60))
+    for n, old_row in enumerate(rows):
+        new_row = by_title[f"row {n}"]
+        for name in ("Done", "Size", "Tag", "Labels"):
+            new_value = world.ws.pages[new_row].properties[name][schema[name]["type"]]
+            old_value = world.ws.pages[old_row].properties[name][schema[name]["type"]]
+            assert _names(new_value) == _names(old_value)
+    assert len(new_pages(world, before)) == 61
+    world.sync()
+    for row in restored.rows:
+        assert world.markdown_of(row) == row_md[world.ws.title_of(row)]
+
+
+def _names(value: Any) -> Any:
+    """Option values without their ids (a recreated schema has new option ids)."""
+    if isinstance(value, dict) and "name" in value:
+        return value["name"]
+    if isinstance(value, list):
+        return [_names(item) for item in value]
+    return value

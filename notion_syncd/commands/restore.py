@@ -58,40 +58,76 @@ def _version_commit(mirror: _Mirror, page_id: str, request: RestoreRequest) -> A
     raise errors.UsageError(f"the mirror holds no version of page {page_id}{when}")
 
 
-def _record(mirror: _Mirror, commit: Any, page_id: str) -> JSON | None:
-    state = mirror.state(commit, page_id)
+def _record(mirror: _Mirror, commit: Any, object_id: str) -> tuple[str, JSON] | None:
+    """(path stem, stored record) of a page or database at ``commit``."""
+    state = mirror.state(commit, object_id)
     if state is None:
         return None
     raw = mirror.read(commit.tree, f"{state.stem}.json")
     if raw is None:
         return None
     value = json.loads(raw)
-    return value if isinstance(value, dict) and "page" in value else None
+    return (state.stem, value) if isinstance(value, dict) else None
 
 
-def _child_pages(blocks: list[JSON]) -> list[str]:
+def _children(blocks: list[JSON]) -> list[str]:
+    """Ids of the sub-pages and databases a page's blocks hold."""
     found: list[str] = []
     for block in blocks:
-        if block.get("type") == "child_page":
+        if block.get("type") in ("child_page", "child_database"):
             found.append(dashed_id(str(block["id"])))
-        found.extend(_child_pages(block.get("children") or []))
+        found.extend(_children(block.get("children") or []))
     return found
 
 
+def _rows(mirror: _Mirror, commit: Any, stem: str, source_id: str) -> list[tuple[str, JSON]]:
+    """The rows of a data source at ``commit``: (id, record), oldest first."""
+    try:
+        folder = commit.tree[stem]
+    except KeyError:
+        return []
+    rows = []
+    for entry in folder:
+        if entry.type_str != "blob" or not entry.name.endswith(".json"):
+            continue
+        record = json.loads(bytes(entry.data))
+        page = record.get("page") if isinstance(record, dict) else None
+        if isinstance(page, dict) and (page.get("parent") or {}).get("data_source_id") == source_id:
+            rows.append((str(page.get("created_time", "")), dashed_id(str(page["id"])), record))
+    return [(row_id, record) for _, row_id, record in sorted(rows, key=lambda row: row[:2])]
+
+
 def load_records(mirror: _Mirror, commit: Any, root: str, recursive: bool) -> dict[str, JSON]:
-    """The stored records to restore at ``commit``: the page and, recursively, its sub-pages."""
+    """The stored records to restore at ``commit``: the page and, recursively, its subtree.
+
+    A database's record is its data source record (``{"database", "data_source"}``) with
+    ``"rows"``: the ids of its rows, whose page records are loaded too.
+    """
     records: dict[str, JSON] = {}
     pending = [root]
     while pending:
-        page_id = pending.pop()
-        record = _record(mirror, commit, page_id)
-        if record is None:
-            if page_id == root:
+        object_id = pending.pop()
+        found = _record(mirror, commit, object_id)
+        if found is None or object_id in records:
+            if object_id == root:
                 raise errors.UsageError(f"commit {str(commit.id)[:12]} has no page {root}")
             continue
-        records[page_id] = record
+        stem, record = found
+        if "data_source" in record:
+            if object_id == root:
+                raise errors.UsageError(f"{root} is a database: restore the page that holds it")
+            source_id = str(record["data_source"]["id"])
+            rows = _rows(mirror, commit, stem, source_id)
+            records[object_id] = {**record, "rows": [row_id for row_id, _ in rows]}
+            for row_id, row in rows:
+                records[row_id] = row
+                pending.extend(_children(row.get("blocks") or []))
+            continue
+        if "page" not in record:
+            continue
+        records[object_id] = record
         if recursive:
-            pending.extend(_child_pages(record.get("blocks") or []))
+            pending.extend(_children(record.get("blocks") or []))
     return records
 
 

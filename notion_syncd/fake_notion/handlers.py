@@ -27,7 +27,7 @@ from notion_syncd.fake_notion.responses import (
 from notion_syncd.fake_notion.serialize import Serializer, synced_original_id
 from notion_syncd.fake_notion.uploads import Uploads
 from notion_syncd.fake_notion.workspace import Workspace
-from notion_syncd.fake_notion.writes import append_children, create_page
+from notion_syncd.fake_notion.writes import append_children, create_database, create_page
 
 JSON = dict[str, Any]
 PAGINATED_PROPERTY_TYPES = frozenset({"title", "rich_text", "relation", "people", "rollup"})
@@ -322,6 +322,9 @@ class Endpoints:
     def _blocks_append(self, request: ApiRequest, s: Serializer, limits: Limits) -> ApiResponse:
         block_id = self._path_id(request, "block_id", "block")
         return ApiResponse(append_children(self.ws, s, block_id, self.uploads.attach(request.body)))
+
+    def _databases_create(self, request: ApiRequest, s: Serializer, limits: Limits) -> ApiResponse:
+        return ApiResponse(create_database(self.ws, s, self.uploads.attach(request.body)))
 
     def _file_uploads_create(
         self, request: ApiRequest, s: Serializer, limits: Limits

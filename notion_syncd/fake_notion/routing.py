@@ -30,6 +30,7 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", "/v1/blocks/{block_id}", "blocks.retrieve"),
     _route("GET", "/v1/blocks/{block_id}/children", "blocks.children"),
     _route("PATCH", "/v1/blocks/{block_id}/children", "blocks.append"),
+    _route("POST", "/v1/databases", "databases.create"),
     _route("GET", "/v1/databases/{database_id}", "databases.retrieve"),
     _route("GET", "/v1/data_sources/{data_source_id}", "data_sources.retrieve"),
     _route("POST", "/v1/data_sources/{data_source_id}/query", "data_sources.query"),

@@ -25,7 +25,13 @@ from notion_syncd.fake_notion.workspace import Workspace
 JSON = dict[str, Any]
 READ_ONLY_PROPERTY_TYPES = COMPUTED_TYPES | {"formula", "rollup", "button", "verification"}
 INSERT_CONTENT_ENDPOINTS = frozenset(
-    {"pages.create", "blocks.append", "file_uploads.create", "file_uploads.send"}
+    {
+        "pages.create",
+        "blocks.append",
+        "databases.create",
+        "file_uploads.create",
+        "file_uploads.send",
+    }
 )
 
 
@@ -107,6 +113,34 @@ def create_page(ws: Workspace, s: Serializer, body: JSON) -> JSON:
         values[name] = _row_value(entry, name, given if isinstance(given, dict) else {})
     page_id = ws.add_row(source.id, values, children or [], icon=icon, cover=cover)
     return s.page(ws.pages[page_id])
+
+
+def create_database(ws: Workspace, s: Serializer, body: JSON) -> JSON:
+    """``POST /v1/databases``: a database under a page, with its first data source's schema."""
+    kind, parent_id = _parent_of(ws, body)
+    if kind != "page" or parent_id not in ws.pages or not ws.is_shared(parent_id):
+        raise _missing("page", parent_id)
+    check_payload(body, None)
+    title = body.get("title") or []
+    check_rich_text(title, "body.title")
+    requested = (body.get("initial_data_source") or {}).get("properties") or {}
+    schema: JSON = {}
+    for name, spec in requested.items():
+        kinds = [key for key in spec if key not in ("type", "description", "name")]
+        property_type = str(spec.get("type") or (kinds[0] if kinds else ""))
+        if not property_type:
+            raise validation_error(f"body failed validation: {name} should name a type.")
+        schema[name] = {
+            "type": property_type,
+            property_type: copy.deepcopy(spec.get(property_type)),
+        }
+    if sum(1 for entry in schema.values() if entry["type"] == "title") != 1:
+        raise validation_error("Title is not provided or more than one title property given.")
+    database_id, _ = ws.add_database(
+        parent_id, "", schema, bool(body.get("is_inline")), icon=body.get("icon")
+    )
+    ws.databases[database_id].title = normalize_rich_text(title)
+    return s.database(ws.databases[database_id])
 
 
 def append_children(ws: Workspace, s: Serializer, block_id: str, body: JSON) -> JSON:

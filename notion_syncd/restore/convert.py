@@ -196,8 +196,9 @@ class Converter:
         stored = block.get(kind)
         payload: JSON = stored if isinstance(stored, dict) else {}
         children = self.nodes(block.get("children") or [])
-        if kind == "child_page":
-            return [Node(block_id, {"title": str(payload.get("title", ""))}, [], page=block_id)]
+        if kind in ("child_page", "child_database"):
+            title = {"title": str(payload.get("title", "")), "kind": kind}
+            return [Node(block_id, title, [], page=block_id)]
         if kind == "synced_block" and payload.get("synced_from"):
             self.degrade(block_id, "synced block copy → a new synced block with the same content")
             payload = {"synced_from": None}
@@ -248,22 +249,18 @@ class Converter:
             url = str(payload.get("url", ""))
             self.degrade(block_id, f"{kind} → paragraph with a link")
             return Node(block_id, _paragraph(self._text(url, url, {})), children)
-        if kind == "child_database":
-            title = str(payload.get("title", ""))
-            self.degrade(block_id, "child_database → paragraph with a link to the original")
-            url = f"https://www.notion.so/{compact_id(block_id)}"
-            return Node(block_id, _paragraph(self._text(f"🗂 {title}", url, {})), children)
         text = self.rich_text(payload.get("rich_text") or [], block_id)
         inner = payload.get("block_type") if kind == "unsupported" else None
         label = f"{kind} ({inner})" if inner else kind
         self.degrade(block_id, f"{label} cannot be created through the API → paragraph")
         return Node(block_id, _paragraph(text or [_run(f"[{label}]")]), children)
 
-    def child_page_link(self, block_id: str, title: str) -> Node:
-        """A sub-page that is not restored: a paragraph linking to the original."""
-        self.degrade(block_id, "child_page not restored (no --recursive) → link to the original")
+    def child_link(self, block_id: str, title: str, kind: str) -> Node:
+        """A sub-page or database that is not restored: a paragraph linking to the original."""
+        self.degrade(block_id, f"{kind} not restored (no --recursive) → link to the original")
         url = f"https://www.notion.so/{compact_id(block_id)}"
-        return Node(block_id, _paragraph(self._text(f"📄 {title}", url, {})))
+        icon = "🗂" if kind == "child_database" else "📄"
+        return Node(block_id, _paragraph(self._text(f"{icon} {title}", url, {})))
 
 
 def _run(content: str) -> JSON:

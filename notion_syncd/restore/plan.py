@@ -32,7 +32,7 @@ from notion_syncd.restore.convert import (
     _paragraph,
     _run,
 )
-from notion_syncd.restore.properties import page_looks, page_properties
+from notion_syncd.restore.properties import page_looks, page_properties, schema_for_create
 from notion_syncd.terms import page_title
 
 JSON = dict[str, Any]
@@ -41,6 +41,7 @@ MAX_ELEMENTS = 1000
 MAX_BYTES = 400_000  # Notion allows 500 KB; the margin covers the envelope and encoding
 MAX_LEVEL = 2
 NEEDS_CHILDREN = frozenset({"table", "column_list"})
+SOURCE_PREFIX = "ds:"  # key of a restored data source: ds:<original data source id>
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class Sent:
 class Step:
     """One write request."""
 
-    action: Literal["create_page", "append", "upload"]
+    action: Literal["create_page", "create_database", "append", "upload"]
     target: str  # key of the page (create) or block (append) the request goes to; "" = parent
     body: JSON  # request body; for a create, ``parent`` is filled in when the step runs
     sent: tuple[Sent, ...]  # the first-level blocks it creates, in order
@@ -87,6 +88,7 @@ class Plan:
     degradations: tuple[Degradation, ...]
     parent: JSON
     uploads: tuple[tuple[str, int], ...] = ()  # mirror path of each file to upload, its size
+    sources: Mapping[str, str] = field(default_factory=dict)  # database → its data source
 
     def needed(self) -> frozenset[str]:
         """Keys whose new id a later step needs."""
@@ -140,6 +142,7 @@ class _Planner:
         self.files = files
         self.max_upload = max_upload
         self.steps: list[Step] = []
+        self.sources: dict[str, str] = {}
         self.pages: list[PagePlan] = []
         self.degradations: list[Degradation] = []
 
@@ -152,7 +155,10 @@ class _Planner:
         nodes = [self._page_or_link(conv, node) for node in nodes]
         body: JSON = {
             "properties": page_properties(
-                conv, page, under_data_source=parent_kind == "data_source"
+                conv,
+                page,
+                under_data_source=parent_kind == "data_source",
+                status_as_select=target.startswith(SOURCE_PREFIX),
             ),
             **page_looks(conv, page),
         }
@@ -173,12 +179,38 @@ class _Planner:
 
     def _page_or_link(self, conv: Converter, node: Node) -> Node:
         if node.page and not (self.recursive and node.page in self.records):
-            return conv.child_page_link(node.key, str(node.block.get("title", "")))
+            title, kind = str(node.block.get("title", "")), str(node.block.get("kind", ""))
+            return conv.child_link(node.key, title, kind)
         node.children = [self._page_or_link(conv, child) for child in node.children]
         return node
 
     def _child_page(self, node: Node, page_key: str) -> None:
-        self.page(node.key, page_key, "page")
+        if "data_source" in self.records[node.key]:
+            self.database(node.key, page_key)
+        else:
+            self.page(node.key, page_key, "page")
+
+    def database(self, database_id: str, page_key: str) -> None:
+        """Plan a database: its creation with the schema, then each row as a page."""
+        record = self.records[database_id]
+        conv = Converter(database_id, self.files, self.max_upload)
+        source = record["data_source"]
+        database = record.get("database") or {}
+        body: JSON = {
+            "title": conv.rich_text(database.get("title") or source.get("title") or [], ""),
+            "is_inline": bool(database.get("is_inline")),
+            "initial_data_source": {"properties": schema_for_create(conv, source)},
+        }
+        icon = page_looks(conv, database).get("icon")
+        if icon is not None:
+            body["icon"] = icon
+        self.steps.append(Step("create_database", page_key, body, (), database_id))
+        self.degradations.extend(conv.degradations)
+        self.pages.append(PagePlan(database_id, plain_title(body["title"]), 0))
+        self.sources[database_id] = str(source["id"])
+        source_key = SOURCE_PREFIX + str(source["id"])
+        for row in record.get("rows") or []:
+            self.page(row, source_key, "data_source")
 
     def _batch(
         self,
@@ -230,6 +262,11 @@ def _with_count(step: Step, count: int) -> Step:
     return Step(step.action, step.target, step.body, step.sent, step.page, count)
 
 
+def plain_title(runs: list[JSON]) -> str:
+    """The text of request rich text."""
+    return "".join(str((run.get("text") or {}).get("content", "")) for run in runs)
+
+
 def _uploads_in(value: Any, found: list[str]) -> None:
     if isinstance(value, list):
         for item in value:
@@ -279,5 +316,10 @@ def plan_restore(
     steps = _with_uploads(planner.steps)
     uploads = tuple((step.page, files[step.page]) for step in steps if step.action == "upload")
     return Plan(
-        tuple(steps), tuple(planner.pages), tuple(planner.degradations), dict(parent), uploads
+        tuple(steps),
+        tuple(planner.pages),
+        tuple(planner.degradations),
+        dict(parent),
+        uploads,
+        planner.sources,
     )

@@ -55,8 +55,10 @@ def _value(conv: Converter, page_id: str, name: str, value: JSON) -> JSON | None
     return {kind: copy.deepcopy(inner)}
 
 
-def page_properties(conv: Converter, page: JSON, *, under_data_source: bool) -> JSON:
-    """The properties to send when creating the page."""
+def page_properties(
+    conv: Converter, page: JSON, *, under_data_source: bool, status_as_select: bool = False
+) -> JSON:
+    """The properties to send when creating the page (``status_as_select``: recreated schema)."""
     page_id = str(page.get("id", ""))
     result: JSON = {}
     for name, value in sorted((page.get("properties") or {}).items()):
@@ -70,9 +72,9 @@ def page_properties(conv: Converter, page: JSON, *, under_data_source: bool) -> 
             conv.degrade(page_id, f"property {name!r} left out (the new parent is a page)")
             continue
         converted = _value(conv, page_id, name, value)
-        if converted is None:
-            conv.degrade(page_id, f"property {name!r} is computed by Notion (not written)")
-        else:
+        if status_as_select and converted is not None and "status" in converted:
+            converted = {"select": converted["status"]}
+        if converted is not None:  # None: computed by Notion from the schema, not written
             result[name] = converted
     return result
 
@@ -93,4 +95,74 @@ def page_looks(conv: Converter, page: JSON) -> JSON:
             result["cover"] = {"type": "external", "external": copy.deepcopy(cover["external"])}
         elif (upload := conv.upload_of(cover, page_id, "page cover")) is not None:
             result["cover"] = upload
+    return result
+
+
+SCHEMA_CONFIG_KEYS: dict[str, tuple[str, ...]] = {
+    "number": ("format",),
+    "select": ("options",),
+    "multi_select": ("options",),
+    "formula": ("expression",),
+    "rollup": ("relation_property_name", "rollup_property_name", "function"),
+    "unique_id": ("prefix",),
+}
+SCHEMA_PLAIN = frozenset(
+    {
+        "title",
+        "rich_text",
+        "checkbox",
+        "date",
+        "people",
+        "files",
+        "url",
+        "email",
+        "phone_number",
+        "created_time",
+        "created_by",
+        "last_edited_time",
+        "last_edited_by",
+    }
+)
+
+
+def _options(config: JSON) -> list[JSON]:
+    return [
+        {key: option[key] for key in ("name", "color") if key in option}
+        for option in config.get("options") or []
+    ]
+
+
+def schema_for_create(conv: Converter, data_source: JSON) -> JSON:
+    """A stored data source's schema as ``POST /v1/databases`` takes it.
+
+    Relations keep their original target data source (single property); a status
+    property becomes a select with the same options (the API cannot create status
+    options); types the API cannot create are left out and listed.
+    """
+    source_id = str(data_source.get("id", ""))
+    result: JSON = {}
+    for name, entry in sorted((data_source.get("properties") or {}).items()):
+        kind = str(entry.get("type"))
+        config = entry.get(kind) or {}
+        if kind in SCHEMA_PLAIN:
+            result[name] = {kind: {}}
+        elif kind in ("select", "multi_select"):
+            result[name] = {kind: {"options": _options(config)}}
+        elif kind == "status":
+            conv.degrade(source_id, f"status property {name!r} → select with the same options")
+            result[name] = {"select": {"options": _options(config)}}
+        elif kind in SCHEMA_CONFIG_KEYS:
+            keys = SCHEMA_CONFIG_KEYS[kind]
+            result[name] = {kind: {key: config[key] for key in keys if key in config}}
+        elif kind == "relation":
+            target = config.get("data_source_id") or config.get("database_id")
+            result[name] = {
+                "relation": {
+                    "data_source_id": target,
+                    "type": "single_property",
+                    "single_property": {},
+                }
+            }
+        else:
+            conv.degrade(source_id, f"{kind} property {name!r} cannot be created (left out)")
     return result

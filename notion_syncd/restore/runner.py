@@ -16,7 +16,7 @@ from notion_syncd import errors
 from notion_syncd.notion.client import NotionClient
 from notion_syncd.restore.convert import UPLOAD_PREFIX
 from notion_syncd.restore.journal import Journal
-from notion_syncd.restore.plan import Plan, Sent, Step
+from notion_syncd.restore.plan import SOURCE_PREFIX, Plan, Sent, Step
 from notion_syncd.terms import plain_text
 
 JSON = dict[str, Any]
@@ -40,9 +40,9 @@ def _counts(step: Step) -> dict[str, int]:
                 walk(item.children)
 
     walk(step.sent)
-    if step.action == "create_page":
+    if step.action.startswith("create"):
         counts[step.page] = counts.get(step.page, 0) + len(step.sent)
-        if step.target:
+        if step.target and not step.target.startswith(SOURCE_PREFIX):
             counts[step.target] = counts.get(step.target, 0) + 1
     elif step.target:
         counts[step.target] = counts.get(step.target, 0) + len(step.sent)
@@ -84,6 +84,10 @@ class RestoreRunner:
                 ids[step.page] = landed[0]
             elif step.action == "upload":
                 ids[UPLOAD_PREFIX + step.page] = landed[0]
+            elif step.action == "create_database":
+                database_id, source_id = landed[0], landed[1][0]
+                ids[step.page] = database_id
+                ids[SOURCE_PREFIX + self._source_of(step.page)] = source_id
             self.journal.complete(index, ids, _counts(step))
             if self.progress is not None:
                 self.progress(index + 1, total)
@@ -97,6 +101,8 @@ class RestoreRunner:
     def _parent(self, step: Step) -> JSON:
         if not step.target:
             return dict(self.plan.parent)
+        if step.target.startswith(SOURCE_PREFIX):
+            return {"type": "data_source_id", "data_source_id": self._target_id(step)}
         return {"type": "page_id", "page_id": self._target_id(step)}
 
     def _write(self, method: str, path: str, body: JSON) -> JSON:
@@ -114,6 +120,10 @@ class RestoreRunner:
         if step.action == "upload":
             return self._upload(step.page), []
         body = self._attached(step.body)
+        if step.action == "create_database":
+            database = self._write("POST", "/v1/databases", {"parent": self._parent(step), **body})
+            sources = [str(item["id"]) for item in database.get("data_sources") or []]
+            return str(database["id"]), sources[:1]
         if step.action == "create_page":
             page = self._write("POST", "/v1/pages", {"parent": self._parent(step), **body})
             page_id = str(page["id"])
@@ -170,8 +180,13 @@ class RestoreRunner:
 
     # ------------------------------------------------------------------ resuming
 
+    def _source_of(self, database_key: str) -> str:
+        return self.plan.sources[database_key]
+
     def _container(self, step: Step) -> str | None:
         """The id whose children a step adds to (None: a new row, not listable)."""
+        if step.target.startswith(SOURCE_PREFIX):
+            return None
         if step.target:
             return self._target_id(step)
         if self.plan.parent.get("type") == "page_id":
@@ -202,8 +217,15 @@ class RestoreRunner:
             return None
         children = list(self.client.block_children(container))
         added = len(children) - int(before)
-        expected = 1 if step.action == "create_page" else len(step.sent)
+        expected = 1 if step.action.startswith("create") else len(step.sent)
         if added == 0:
+            return None
+        if step.action == "create_database" and added >= 1:
+            last = children[-1]
+            if last.get("type") == "child_database":
+                database = self.client.database(str(last["id"]))
+                sources = [str(item["id"]) for item in database.get("data_sources") or []]
+                return str(last["id"]), sources[:1]
             return None
         if step.action == "create_page" and added >= 1:
             last = children[-1]
