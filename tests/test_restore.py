@@ -442,3 +442,40 @@ def _names(value: Any) -> Any:
     if isinstance(value, list):
         return [_names(item) for item in value]
     return value
+
+
+@pytest.mark.slow
+def test_restore_remaps_relations_to_restored_rows(world: World) -> None:
+    """Relations to rows restored earlier in the same run point at the restored rows."""
+    _, projects = world.ws.add_database(world.doc, "Projects", {"Name": {"type": "title"}})
+    targets = [world.ws.add_row(projects, {"Name": f"p{n}"}) for n in range(3)]
+    relation = {"type": "relation", "relation": {"data_source_id": projects}}
+    outside = world.ws.add_page(world.home, "Outside")
+    _, tasks = world.ws.add_database(
+        world.doc, "Tasks", {"Name": {"type": "title"}, "Project": relation}
+    )
+    world.ws.add_row(tasks, {"Name": "t", "Project": targets[1:]})
+    world.ws.append_blocks(world.doc, [rt.paragraph(rt.mention_page(targets[0], "p0"))])
+    world.ws.append_blocks(world.doc, [rt.paragraph(rt.mention_page(outside, "Outside"))])
+    world.sync()
+    world.ws.trash(world.doc)
+    before_sources = set(world.ws.data_sources)
+    world.restore(RestoreRequest(world.doc, recursive=True))
+    new_sources = set(world.ws.data_sources) - before_sources
+    (new_tasks,) = [s for s in new_sources if world.ws.data_sources[s].name == "Tasks"]
+    (new_projects,) = [s for s in new_sources if world.ws.data_sources[s].name == "Projects"]
+    schema = world.ws.data_sources[new_tasks].properties["Project"]["relation"]
+    assert schema["data_source_id"] == new_projects
+    (row,) = world.ws.data_sources[new_tasks].rows
+    related = [item["id"] for item in world.ws.pages[row].properties["Project"]["relation"]]
+    by_title = {world.ws.title_of(r): r for r in world.ws.data_sources[new_projects].rows}
+    assert related == [by_title["p1"], by_title["p2"]]
+    (new_doc,) = [p for p in world.ws.pages if world.ws.title_of(p) == "Doc" and p != world.doc]
+    mentioned = [
+        run["mention"]["page"]["id"]
+        for child in world.ws.children_of(new_doc)
+        if child in world.ws.blocks and world.ws.blocks[child].type == "paragraph"
+        for run in world.ws.blocks[child].payload["rich_text"]
+        if run["type"] == "mention"
+    ]
+    assert mentioned == [by_title["p0"], outside]

@@ -17,7 +17,7 @@ from typing import Any
 from notion_syncd.fake_notion.ids import dashed
 from notion_syncd.fake_notion.properties import COMPUTED_TYPES
 from notion_syncd.fake_notion.responses import ApiError, list_body, validation_error
-from notion_syncd.fake_notion.richtext import normalize_rich_text
+from notion_syncd.fake_notion.richtext import normalize_rich_text, plain_text
 from notion_syncd.fake_notion.serialize import Serializer
 from notion_syncd.fake_notion.validation import check_payload, check_rich_text
 from notion_syncd.fake_notion.workspace import Workspace
@@ -136,10 +136,15 @@ def create_database(ws: Workspace, s: Serializer, body: JSON) -> JSON:
         }
     if sum(1 for entry in schema.values() if entry["type"] == "title") != 1:
         raise validation_error("Title is not provided or more than one title property given.")
+    rich_title = normalize_rich_text(title)
     database_id, _ = ws.add_database(
-        parent_id, "", schema, bool(body.get("is_inline")), icon=body.get("icon")
+        parent_id,
+        plain_text(rich_title),
+        schema,
+        bool(body.get("is_inline")),
+        icon=body.get("icon"),
     )
-    ws.databases[database_id].title = normalize_rich_text(title)
+    ws.databases[database_id].title = rich_title
     return s.database(ws.databases[database_id])
 
 

@@ -20,6 +20,7 @@ from notion_syncd.restore.plan import SOURCE_PREFIX, Plan, Sent, Step
 from notion_syncd.terms import plain_text
 
 JSON = dict[str, Any]
+REFERENCE_KEYS = ("id", "page_id", "database_id", "data_source_id")
 CAPABILITY_HINT = (
     "give the integration the 'Insert content' capability "
     "(notion.so/my-integrations → Capabilities)"
@@ -66,6 +67,9 @@ class RestoreRunner:
         self.plan = plan
         self.journal = journal
         self.needed = plan.needed()
+        self.objects = frozenset(page.key for page in plan.pages) | {
+            SOURCE_PREFIX + source for source in plan.sources.values()
+        }
         self.progress = progress
 
     def run(self) -> dict[str, str]:
@@ -152,7 +156,12 @@ class RestoreRunner:
         return upload_id
 
     def _attached(self, value: Any) -> Any:
-        """``value`` with each planned upload replaced by its file upload's id."""
+        """``value`` with planned uploads replaced by their ids, and references remapped.
+
+        A reference (relation value, page mention, link to page, relation target) to a
+        page, database or data source this restore already created points at the new
+        object; references to anything else keep the original id.
+        """
         if isinstance(value, list):
             return [self._attached(item) for item in value]
         if not isinstance(value, dict):
@@ -160,7 +169,14 @@ class RestoreRunner:
         if value.get("type") == "file_upload":
             key = str(value["file_upload"]["id"])
             return {**value, "file_upload": {"id": self.journal.ids[key]}}
-        return {key: self._attached(item) for key, item in value.items()}
+        result = {key: self._attached(item) for key, item in value.items()}
+        for key in REFERENCE_KEYS:
+            original = result.get(key)
+            if isinstance(original, str):
+                lookup = SOURCE_PREFIX + original if key == "data_source_id" else original
+                if lookup in self.objects and lookup in self.journal.ids:
+                    result[key] = self.journal.ids[lookup]
+        return result
 
     def _first_level(self, page_id: str, step: Step) -> list[str]:
         """Ids of the blocks a page was created with, when a later step needs them."""
