@@ -479,3 +479,25 @@ def test_restore_remaps_relations_to_restored_rows(world: World) -> None:
         if run["type"] == "mention"
     ]
     assert mentioned == [by_title["p0"], outside]
+
+
+@pytest.mark.slow
+# Requests: 3 reads, create Doc, 2 listings, 2 appends, create database (9), rows (10-13)
+@pytest.mark.parametrize("instant", [8, 9, 10, 11, 12])
+def test_restore_killed_while_creating_rows_resumes_without_duplicates(
+    world: World, instant: int
+) -> None:
+    """A row whose answer was lost is found in the recreated data source, not created again."""
+    _, source = world.ws.add_database(world.doc, "Tasks", {"Name": {"type": "title"}})
+    for n in range(4):
+        world.ws.add_row(source, {"Name": "same" if n < 2 else f"row {n}"})
+    world.sync()
+    world.ws.trash(world.doc)
+    before_sources = set(world.ws.data_sources)
+    inner = httpx.MockTransport(world.fake.handle)
+    with pytest.raises(Killed):
+        world.restore(RestoreRequest(world.doc, recursive=True), LoseAnswerAfter(inner, instant))
+    world.restore(RestoreRequest(world.doc, recursive=True))
+    (new_source,) = set(world.ws.data_sources) - before_sources
+    titles = sorted(world.ws.title_of(row) for row in world.ws.data_sources[new_source].rows)
+    assert titles == ["row 2", "row 3", "same", "same"]

@@ -209,6 +209,28 @@ class RestoreRunner:
             return str(self.plan.parent["page_id"])
         return None
 
+    def _landed_row(self, step: Step) -> tuple[str, list[str]] | None:
+        """A row created under a recreated data source before the kill, found by title.
+
+        Every row of a data source this restore created is this restore's: one with the
+        row's title that the journal does not know is the one whose answer was lost.
+        """
+        properties = step.body.get("properties") or {}
+        for name, value in properties.items():
+            if "title" in value:
+                title = plain_text(
+                    [{"plain_text": run["text"]["content"]} for run in value["title"]]
+                )
+                condition = {"property": name, "title": {"equals": title}}
+                break
+        else:
+            return None
+        known = set(self.journal.ids.values())
+        for row in self.client.query_data_source(self._target_id(step), filter=condition):
+            if str(row["id"]) not in known:
+                return str(row["id"]), self._first_level(str(row["id"]), step)
+        return None
+
     def _before(self, step: Step) -> int | None:
         if step.action == "upload":
             return None
@@ -229,6 +251,8 @@ class RestoreRunner:
                 "the restore journal does not match this plan (was the mirror rewritten?)",
                 hint=f"remove {self.journal.path} to start over",
             )
+        if step.action == "create_page" and step.target.startswith(SOURCE_PREFIX):
+            return self._landed_row(step)
         if before is None or container is None:
             return None
         children = list(self.client.block_children(container))
