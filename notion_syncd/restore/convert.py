@@ -215,8 +215,8 @@ class Converter:
             url = str((payload.get(str(payload.get("type"))) or {}).get("url", ""))
             self.degrade(block_id, f"{kind} hosted by Notion ({url}) → paragraph naming the file")
             caption = self.rich_text(payload.get("caption") or [], block_id)
-            label = _run(f"📎 {payload.get('name') or url.rsplit('/', 1)[-1]}")
-            return [Node(block_id, _paragraph([label, *caption]), children)]
+            label = text_run(f"📎 {payload.get('name') or url.rsplit('/', 1)[-1]}")
+            return [Node(block_id, paragraph_block([label, *caption]), children)]
         if kind == "callout" and (body.get("icon") or {}).get("type") not in KEEPS_ICON:
             if body.get("icon"):
                 self.degrade(block_id, "callout icon hosted by Notion → no icon")
@@ -238,7 +238,7 @@ class Converter:
         body["rich_text"] = runs[:MAX_RUNS]
         first = Node(block_id, {"type": kind, kind: body}, children)
         rest = [
-            Node(f"{block_id}#{n}", _paragraph(runs[start : start + MAX_RUNS]))
+            Node(f"{block_id}#{n}", paragraph_block(runs[start : start + MAX_RUNS]))
             for n, start in enumerate(range(MAX_RUNS, len(runs), MAX_RUNS), start=1)
         ]
         return [first, *rest]
@@ -248,24 +248,24 @@ class Converter:
         if kind in ("link_preview", "embed_preview"):
             url = str(payload.get("url", ""))
             self.degrade(block_id, f"{kind} → paragraph with a link")
-            return Node(block_id, _paragraph(self._text(url, url, {})), children)
+            return Node(block_id, paragraph_block(self._text(url, url, {})), children)
         text = self.rich_text(payload.get("rich_text") or [], block_id)
         inner = payload.get("block_type") if kind == "unsupported" else None
         label = f"{kind} ({inner})" if inner else kind
         self.degrade(block_id, f"{label} cannot be created through the API → paragraph")
-        return Node(block_id, _paragraph(text or [_run(f"[{label}]")]), children)
+        return Node(block_id, paragraph_block(text or [text_run(f"[{label}]")]), children)
 
     def child_link(self, block_id: str, title: str, kind: str) -> Node:
         """A sub-page or database that is not restored: a paragraph linking to the original."""
         self.degrade(block_id, f"{kind} not restored (no --recursive) → link to the original")
         url = f"https://www.notion.so/{compact_id(block_id)}"
         icon = "🗂" if kind == "child_database" else "📄"
-        return Node(block_id, _paragraph(self._text(f"{icon} {title}", url, {})))
+        return Node(block_id, paragraph_block(self._text(f"{icon} {title}", url, {})))
 
 
-def _run(content: str) -> JSON:
+def text_run(content: str) -> JSON:
     return {"type": "text", "text": {"content": content, "link": None}, "annotations": {}}
 
 
-def _paragraph(runs: list[JSON]) -> JSON:
+def paragraph_block(runs: list[JSON]) -> JSON:
     return {"type": "paragraph", "paragraph": {"rich_text": runs, "color": "default"}}

@@ -29,8 +29,8 @@ from notion_syncd.restore.convert import (
     Converter,
     Degradation,
     Node,
-    _paragraph,
-    _run,
+    paragraph_block,
+    text_run,
 )
 from notion_syncd.restore.properties import page_looks, page_properties, schema_for_create
 from notion_syncd.terms import page_title
@@ -119,7 +119,7 @@ def _pack(node: Node, level: int, page_key: str, late: list[Node]) -> _Packed:
         inline.append(child)
     rest = node.children[len(inline) :]
     if kind == "column" and not inline:
-        inline = [Node(f"{node.key}#placeholder", _paragraph([_run("")]))]
+        inline = [Node(f"{node.key}#placeholder", paragraph_block([text_run("")]))]
     packed = [_pack(child, child_level, page_key, late) for child in inline]
     block[kind]["children"] = [item.block for item in packed]
     deferred = [entry for item in packed for entry in item.deferred]
