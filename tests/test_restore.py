@@ -501,3 +501,22 @@ def test_restore_killed_while_creating_rows_resumes_without_duplicates(
     (new_source,) = set(world.ws.data_sources) - before_sources
     titles = sorted(world.ws.title_of(row) for row in world.ws.data_sources[new_source].rows)
     assert titles == ["row 2", "row 3", "same", "same"]
+
+
+def test_restore_at_picks_the_version_of_that_date(world: World) -> None:
+    """--at DATE takes the newest version at or before it; before the first one is an error."""
+    world.sync()
+    before = set(world.ws.pages)
+    report = world.restore(RestoreRequest(world.doc, at="2999-01-01", dry_run=True))
+    assert "pages to create: 1" in report
+    assert set(world.ws.pages) == before
+    with pytest.raises(errors.UsageError, match="holds no version"), world.client() as client:
+        restore(
+            world.settings,
+            RestoreRequest(world.doc, at="2000-01-01"),
+            out=io.StringIO(),
+            client=client,
+        )
+    with pytest.raises(errors.UsageError, match="not both"), world.client() as client:
+        both = RestoreRequest(world.doc, at="2999-01-01", commit="HEAD")
+        restore(world.settings, both, out=io.StringIO(), client=client)
