@@ -143,6 +143,16 @@ def cmd_show(args: argparse.Namespace) -> int:
     return print_page_at(_settings(args), args.page, args.at, out=sys.stdout)
 
 
+def cmd_restore(args: argparse.Namespace) -> int:
+    from notion_syncd.commands.restore import RestoreRequest, restore
+
+    settings = _settings(args)
+    _setup_logging(settings, sys.stderr)
+    register_secret(resolve_token(settings.notion).get_secret_value())
+    request = RestoreRequest(args.page, args.at, args.commit, args.to, args.recursive, args.dry_run)
+    return restore(settings, request, out=sys.stdout)
+
+
 def cmd_fake_server(args: argparse.Namespace) -> int:
     from notion_syncd.commands.demo import serve_fake
 
@@ -213,6 +223,19 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("page", metavar="PAGE", help="page id, Notion URL or path in the mirror")
     show.add_argument(
         "--at", metavar="DATE", required=True, help="ISO date or datetime (naive = UTC)"
+    )
+    restore = verb("restore", cmd_restore, "recreate a page as it was, as a new page in Notion")
+    restore.add_argument("page", metavar="PAGE", help="page id, Notion URL or path in the mirror")
+    restore.add_argument("--at", metavar="DATE", help="the version at this ISO date or datetime")
+    restore.add_argument("--commit", metavar="REV", help="the version in this mirror commit")
+    restore.add_argument(
+        "--to", metavar="PARENT", help="page to restore under (default: the original parent)"
+    )
+    restore.add_argument(
+        "--recursive", action="store_true", help="also restore its sub-pages as they were"
+    )
+    restore.add_argument(
+        "--dry-run", action="store_true", help="print the plan; send no write request"
     )
     demo = verb(
         "demo",

@@ -28,6 +28,7 @@ boundary where they happen; everything above the boundary only sees these classe
     │   ├── MassDeletionRefused         a sweep would delete too much
     │   ├── NothingShared               a first sync listed nothing: no page is shared
     │   └── SyncInterrupted             stop was requested; the sync is redone next time
+    ├── RestoreError                    a restore into Notion cannot go on (capability, journal)
     └── PushError                       pushing to a remote failed
         ├── PushRejected                non-fast-forward or refused by a server hook
         ├── HostKeyError                unknown or changed SSH host key
@@ -173,6 +174,10 @@ class NothingShared(SyncError):
 
 class SyncInterrupted(SyncError):
     """A stop was requested during a sync; the next sync redoes the rest."""
+
+
+class RestoreError(NotionSyncdError):
+    """A restore into Notion cannot go on; re-running the same command resumes it."""
 
 
 class PushError(NotionSyncdError):

@@ -35,6 +35,7 @@ from notion_syncd.fake_notion.request_log import RequestLog, RequestLogEntry
 from notion_syncd.fake_notion.responses import ApiError, ApiResponse, invalid_request_url
 from notion_syncd.fake_notion.routing import FILE_ROUTE, FILES_ENDPOINT, endpoint_of, match_route
 from notion_syncd.fake_notion.workspace import Workspace
+from notion_syncd.fake_notion.writes import INSERT_CONTENT_ENDPOINTS
 
 JSON = dict[str, Any]
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
@@ -46,6 +47,7 @@ BAD_GATEWAY_HTML = (
 )
 STATUS_LOG_NO_RESPONSE = 0  # stalled or reset: nothing was sent
 DEFAULT_VERSIONS = ("2025-09-03", "2026-03-11")
+ALL_CAPABILITIES = frozenset({"read_content", "insert_content", "update_content"})
 
 
 class RequestStalled(httpx.ReadTimeout):
@@ -73,8 +75,11 @@ class FakeNotion:
         file_url_lifetime: float = 3600.0,
         search_lag: float = 0.0,
         seed: int = 0,
+        capabilities: frozenset[str] = ALL_CAPABILITIES,
     ) -> None:
         self.workspace = workspace
+        self.capabilities = capabilities
+        """The integration's content capabilities; a write without ``insert_content`` is a 403."""
         self.token = token
         self.integration_name = integration_name
         self.version_allowed = tuple(version_allowed)
@@ -177,6 +182,10 @@ class FakeNotion:
         if matched is None:
             raise invalid_request_url()
         endpoint, params = matched
+        if endpoint in INSERT_CONTENT_ENDPOINTS and "insert_content" not in self.capabilities:
+            raise ApiError(
+                403, "restricted_resource", "Insufficient permissions for this endpoint."
+            )
         request = ApiRequest(
             method=method,
             path=split.path,
@@ -185,9 +194,11 @@ class FakeNotion:
                 for key, value in params.items()
             },
             query=parse_qs(split.query, keep_blank_values=True),
-            body=_json_body(raw_body),
+            body={} if endpoint == "file_uploads.send" else _json_body(raw_body),
             version=version,
             base_url=base_url,
+            raw=raw_body,
+            content_type=headers.get("Content-Type", ""),
         )
         response = self.endpoints.handle(endpoint, request, self.limits)
         response.body = sign_urls(response.body, self.files, base_url)

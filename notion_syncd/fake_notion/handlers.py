@@ -26,7 +26,9 @@ from notion_syncd.fake_notion.responses import (
     validation_error,
 )
 from notion_syncd.fake_notion.serialize import Serializer, synced_original_id
+from notion_syncd.fake_notion.uploads import Uploads
 from notion_syncd.fake_notion.workspace import Workspace
+from notion_syncd.fake_notion.writes import append_children, create_database, create_page
 
 JSON = dict[str, Any]
 PAGINATED_PROPERTY_TYPES = frozenset({"title", "rich_text", "relation", "people", "rollup"})
@@ -44,6 +46,8 @@ class ApiRequest:
     body: JSON
     version: str
     base_url: str
+    raw: bytes = b""
+    content_type: str = ""
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,7 @@ class Endpoints:
     def __init__(self, workspace: Workspace, integration_name: str) -> None:
         self.ws = workspace
         self.integration_name = integration_name
+        self.uploads = Uploads(workspace)
 
     def handle(self, endpoint: str, request: ApiRequest, limits: Limits) -> ApiResponse:
         """Dispatch to the handler for ``endpoint``."""
@@ -309,6 +314,29 @@ class Endpoints:
         next_cursor = keys[start + size] if start + size < len(keys) else None
         results = [s.block(child) for child in window]
         return ApiResponse(list_body(results, next_cursor, "block"))
+
+    # ------------------------------------------------------------------ writes
+
+    def _pages_create(self, request: ApiRequest, s: Serializer, limits: Limits) -> ApiResponse:
+        return ApiResponse(create_page(self.ws, s, self.uploads.attach(request.body)))
+
+    def _blocks_append(self, request: ApiRequest, s: Serializer, limits: Limits) -> ApiResponse:
+        block_id = self._path_id(request, "block_id", "block")
+        return ApiResponse(append_children(self.ws, s, block_id, self.uploads.attach(request.body)))
+
+    def _databases_create(self, request: ApiRequest, s: Serializer, limits: Limits) -> ApiResponse:
+        return ApiResponse(create_database(self.ws, s, self.uploads.attach(request.body)))
+
+    def _file_uploads_create(
+        self, request: ApiRequest, s: Serializer, limits: Limits
+    ) -> ApiResponse:
+        return ApiResponse(self.uploads.create(request.body, request.base_url))
+
+    def _file_uploads_send(self, request: ApiRequest, s: Serializer, limits: Limits) -> ApiResponse:
+        upload_id = self._path_id(request, "file_upload_id", "file_upload")
+        return ApiResponse(
+            self.uploads.send(upload_id, request.raw, request.content_type, request.base_url)
+        )
 
     # ------------------------------------------------------------------ databases
 

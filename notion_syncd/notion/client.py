@@ -327,13 +327,19 @@ class NotionClient:
         *,
         params: Mapping[str, Any] | None = None,
         json: JSONObject | None = None,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
     ) -> JSONObject:
-        """Send one API request (paced, with retries) and return the JSON object answered."""
+        """Send one API request (paced, with retries) and return the JSON object answered.
+
+        ``files`` sends a multipart form instead of JSON (the File Upload API's ``send``).
+        """
         api_path = _api_path(path)
         group = endpoint_group(api_path)
 
         def attempt() -> JSONObject | _Failure:
-            request = self._api.build_request(method, api_path, params=params, json=json)
+            request = self._api.build_request(
+                method, api_path, params=params, json=json, files=files
+            )
             return self._api_attempt(method, api_path, group, request)
 
         def give_up(reason: str, last: _Failure | None) -> errors.NotionError:
