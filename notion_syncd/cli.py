@@ -17,6 +17,7 @@ from notion_syncd import __version__
 from notion_syncd.config import Settings, load_settings, resolve_token
 from notion_syncd.errors import ConfigError, NotionSyncdError, UsageError
 from notion_syncd.logs import configure_logging, register_secret, scrub
+from notion_syncd.memory import limit_malloc_arenas
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -171,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    limit_malloc_arenas()  # before any thread exists (see memory.py)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
