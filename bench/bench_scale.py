@@ -96,12 +96,19 @@ def run_measured(command: list[str], env: dict[str, str]) -> dict[str, Any]:
             curve.append((int(written), _rss_mb(process.pid)))
             last = event
     peak = max(peak, _rss_mb(process.pid, "VmHWM"))
-    code = process.wait()
     done.set()
     sampler.join()
+    _pid, status, usage = os.wait4(process.pid, 0)  # the child's own CPU time and peak RSS
+    code = process.returncode = os.waitstatus_to_exitcode(status)
     if code != 0:
         raise SystemExit(f"{command} failed with {code}")
-    return {"seconds": time.monotonic() - started, "peak_mb": peak, "curve": curve, "last": last}
+    return {
+        "seconds": time.monotonic() - started,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "peak_mb": max(peak, usage.ru_maxrss / 1024),
+        "curve": curve,
+        "last": last,
+    }
 
 
 def slope_per_1000(curve: list[tuple[int, float]]) -> float | None:
@@ -184,6 +191,7 @@ def bench_size(pages: int, args: argparse.Namespace, work: Path) -> dict[str, An
         objects = int(first["last"].get("added") or 0)
         row.update(
             export_s=first["seconds"],
+            cpu_ms_per_object=1000 * first["cpu_s"] / max(objects, 1),
             objects=objects,
             objects_per_s=objects / first["seconds"],
             export_peak_mb=first["peak_mb"],
@@ -198,7 +206,11 @@ def bench_size(pages: int, args: argparse.Namespace, work: Path) -> dict[str, An
         row.update(disk(repo))
         row["one_page_commit_s"] = one_page_commit_seconds(repo)
         render = run_measured([*sync[:3], "render", "--config", str(config)], env)
-        row.update(render_s=render["seconds"], render_peak_mb=render["peak_mb"])
+        row.update(
+            render_s=render["seconds"],
+            render_cpu_s=render["cpu_s"],
+            render_peak_mb=render["peak_mb"],
+        )
         if args.inflate > 1:
             inflate(repo, args.inflate - 1)
             row.update({f"inflated_{k}": v for k, v in disk(repo).items()})
@@ -225,17 +237,19 @@ def table(rows: list[dict[str, Any]]) -> str:
         )
 
     lines = [
-        "| pages | objects | first export | objects/s | peak RSS | RSS slope /1k obj "
-        "| one-page sync (peak RSS) | git per one-page commit | loose / packs / .git | render |",
+        "| pages | objects | first export | objects/s (CPU per object) | peak RSS "
+        "| RSS slope /1k obj | one-page sync (peak RSS) | git per one-page commit "
+        "| loose / packs / .git | render |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
         lines.append(
             f"| {r['pages']:,} | {r['objects']:,} | {f(r['export_s'])} s | {f(r['objects_per_s'])}"
-            f" | {f(r['export_peak_mb'])} MB | {f(r['slope_mb_per_1000'], 2)} MB"
+            f" ({f(r['cpu_ms_per_object'], 0)} ms) | {f(r['export_peak_mb'])} MB"
+            f" | {f(r['slope_mb_per_1000'], 2)} MB"
             f" | {f(r['one_page_sync_s'], 2)} s ({f(r['one_page_sync_peak_mb'])} MB)"
             f" | {f(r['one_page_commit_s'], 3)} s | {r['loose']:,} / {r['packs']} / "
-            f"{f(r['git_mb'])} MB | {f(r['render_s'])} s |"
+            f"{f(r['git_mb'])} MB | {f(r['render_s'])} s ({f(r['render_cpu_s'])} s CPU) |"
         )
         if "inflated_tracked" in r:
             lines.append(
