@@ -50,8 +50,10 @@ UNCOMMITTED_MARKER = "notion-syncd/uncommitted"
 """In the git directory: the working tree may differ from HEAD (reset it on open)."""
 OBJECT_CACHE_BYTES = 8 * 1024 * 1024
 """libgit2's object cache (default 256 MiB): a commit reads only the trees on its paths."""
-MAPPED_PACK_BYTES = 64 * 1024 * 1024
+MAPPED_PACK_BYTES = 16 * 1024 * 1024
 """libgit2's pack windows mapped at once (default 8 GiB): mapped pages count in RSS."""
+PACK_WINDOW_BYTES = 4 * 1024 * 1024
+"""One pack window (default 1 GiB, a whole pack): small, so the mapped limit can hold."""
 
 
 @dataclass(frozen=True)
@@ -407,6 +409,7 @@ def _limit_libgit2_memory() -> None:
     pygit2.settings.enable_fsync_gitdir(False)  # one _flush per commit instead
     pygit2.settings.cache_max_size(OBJECT_CACHE_BYTES)
     pygit2.settings.mwindow_mapped_limit = MAPPED_PACK_BYTES
+    pygit2.settings.mwindow_size = PACK_WINDOW_BYTES
 
 
 def open_mirror(path: Path, *, branch: str = "main") -> Mirror:
