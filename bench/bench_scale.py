@@ -170,6 +170,41 @@ def inflate(repo: Path, copies: int) -> None:
         mirror.commit("bench: inflate", Author("bench", "bench@example.invalid"))
 
 
+def inflate_by_tree(repo: Path, copies: int) -> None:
+    """K copies of HEAD's tree as folders of the root tree, and an index of every file.
+
+    The copies share the tree objects (no file is written to the working tree), so a
+    mirror of 200,000+ tracked files is made in seconds; what a one-page commit costs in
+    git (the trees along the path, the index) is then measured as in a real mirror.
+    """
+    import pygit2
+
+    from notion_syncd import gittree
+
+    git = pygit2.Repository(str(repo))
+    head = git.head.peel(pygit2.Commit)
+    builder = git.TreeBuilder(head.tree)
+    for copy in range(copies):
+        builder.insert(f"inflated-{copy}", head.tree.id, gittree.TREE_MODE)
+    signature = pygit2.Signature("bench", "bench@example.invalid")
+    git.create_commit("HEAD", signature, signature, "bench: inflate", builder.write(), [head.id])
+    index = git.index
+    index.read_tree(git.head.peel(pygit2.Commit).tree)
+    index.write()
+
+
+def measure_commit_in(repo: Path) -> dict[str, Any]:
+    """One-page commit in its own process: seconds and peak RSS."""
+    code = (
+        "import json, sys; from pathlib import Path; sys.path.insert(0, sys.argv[2]);"
+        "from bench_scale import one_page_commit_seconds;"
+        "print(json.dumps(one_page_commit_seconds(Path(sys.argv[1]))))"
+    )
+    command = [sys.executable, "-c", code, str(repo), str(Path(__file__).parent)]
+    result = run_measured(command, dict(os.environ))
+    return {"seconds": result["seconds"], "peak_mb": result["peak_mb"]}
+
+
 def bench_size(pages: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     env = {**os.environ, "NOTION_TOKEN": TOKEN, "PYTHONPATH": str(Path(__file__).parents[1])}
     code = SERVER.format(pages=pages, databases=max(3, pages // 500))

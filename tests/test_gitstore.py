@@ -154,3 +154,20 @@ def test_mirror_open_without_marker_keeps_local_files(tmp_path: Path) -> None:
         mirror.write("b.md", b"b\n")
         mirror.commit("more", AUTHOR)
     assert _git_status(path) == "?? local.txt\n"
+
+
+def test_mirror_without_git_index_commits_and_leaves_index(tmp_path: Path) -> None:
+    """With keep_git_index off, commits land and .git/index is not touched."""
+    path = tmp_path / "m"
+    with open_mirror(path) as mirror:
+        mirror.write("a.md", b"a\n")
+        mirror.commit("base", AUTHOR)
+    index_before = (path / ".git" / "index").read_bytes()
+    with open_mirror(path, keep_git_index=False) as mirror:
+        mirror.write("b.md", b"b\n")
+        assert mirror.commit("more", AUTHOR)
+    assert (path / ".git" / "index").read_bytes() == index_before
+    repo = pygit2.Repository(str(path))
+    assert sorted(e.name for e in repo.head.peel(pygit2.Commit).tree) == ["a.md", "b.md"]
+    subprocess.run(["git", "-C", str(path), "reset", "-q"], check=True)
+    assert _git_status(path) == ""
