@@ -47,12 +47,14 @@ server.stop()
 TOKEN = "secret_bench"
 
 
-def _config(folder: Path, base_url: str, repo: Path, workers: int) -> Path:
+def _config(folder: Path, base_url: str, repo: Path, args: argparse.Namespace) -> Path:
     config = folder / "config.toml"
     config.write_text(
         f'[notion]\nbase_url = "{base_url}"\nrequests_per_second = 1000\n'
-        f"concurrency = {workers}\n"
+        f"concurrency = {args.workers}\n"
         f'[export]\nrepo = "{repo}"\nformats = ["markdown", "json", "csv", "html"]\n'
+        f"keep_git_index = {'false' if args.no_git_index else 'true'}\n"
+        f"[sync]\ncheckpoint_pages = {args.checkpoint}\n"
     )
     return config
 
@@ -223,7 +225,7 @@ def bench_size(pages: int, args: argparse.Namespace, work: Path) -> dict[str, An
     assert server.stdout is not None and server.stdin is not None
     base_url = server.stdout.readline().strip()
     repo = work / f"mirror-{pages}"
-    config = _config(work, base_url, repo, args.workers)
+    config = _config(work, base_url, repo, args)
     sync = [sys.executable, "-m", "notion_syncd", "sync", "--config", str(config)]
     row: dict[str, Any] = {"pages": pages}
     try:
@@ -307,6 +309,8 @@ def main() -> None:
     parser.add_argument("--pages", type=int, action="append")
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--inflate", type=int, default=1)
+    parser.add_argument("--checkpoint", type=int, default=500, help="sync.checkpoint_pages")
+    parser.add_argument("--no-git-index", action="store_true", help="keep_git_index = false")
     parser.add_argument("--keep", type=Path, help="keep mirrors in this folder")
     args = parser.parse_args()
     rows = []
