@@ -141,7 +141,8 @@ def disk(repo: Path) -> dict[str, Any]:
     tracked = subprocess.run(
         ["git", "-C", str(repo), "ls-files"], capture_output=True, text=True, check=True
     ).stdout.count("\n")
-    index = (repo / ".git" / "index").stat().st_size
+    index_file = repo / ".git" / "index"  # none when export.keep_git_index is false
+    index = index_file.stat().st_size if index_file.exists() else 0
     return {
         "loose": loose,
         "packs": len(packs),
