@@ -19,6 +19,7 @@ from notion_syncd.config import Settings, load_settings, resolve_token
 from notion_syncd.configlocation import locate_config
 from notion_syncd.errors import ConfigError, NotionSyncdError
 from notion_syncd.logs import configure_logging, register_secret, scrub
+from notion_syncd.memory import limit_malloc_arenas
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -262,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    limit_malloc_arenas()  # before any thread exists (see memory.py)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -116,6 +116,7 @@ class ExportSettings(_Section):
     max_file_size: ByteSize = Field(default=100_000_000, ge=0)
     comments: Literal["off", "page", "blocks"] = "page"
     branch: str = "main"
+    keep_git_index: bool = True
 
     @field_validator("formats")
     @classmethod

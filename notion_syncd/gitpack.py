@@ -14,8 +14,9 @@ do and otherwise:
    to what was added since, and memory stays bounded by it.
 
 Crash safety: nothing is removed before the pack that replaces it is complete on disk
-(libgit2 writes packs to a temporary name, fsyncs them when ``enable_fsync_gitdir`` is on,
-and renames them into place). A kill at any instant leaves every object reachable, at
+(libgit2 writes packs to a temporary name and renames them into place; the new pack's
+files and its folder are fsynced here before anything is removed, as the mirror leaves
+libgit2's per-object fsync off). A kill at any instant leaves every object reachable, at
 worst stored twice; the next run finishes the job. The caller holds the mirror lock.
 """
 
@@ -136,6 +137,9 @@ def _write_pack(repo: Any, objects: Path, oids: list[pygit2.Oid]) -> Path | None
     if len(written) != 1 or not _holds(repo, written, oids):
         log.warning("git.pack_unverified", written=[pack.name for pack in written])
         return None
+    for suffix in (".pack", ".idx", ".rev"):
+        with contextlib.suppress(FileNotFoundError):
+            _fsync_file(written[0].with_suffix(suffix))
     _fsync_folder(objects / "pack")
     return written[0]
 
@@ -168,6 +172,14 @@ def _pack_only_odb(repo: Any, packs: list[Path]) -> pygit2.Odb:
     odb = pygit2.Odb()
     odb.add_backend(pygit2.OdbBackendPack(str(scratch)), 1)
     return odb
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -3,15 +3,26 @@
 One process writes a mirror at a time (``flock`` on ``.git/notion-syncd.lock``).
 Opening a mirror first checks that the folder is one notion-syncd may write (see
 :mod:`notion_syncd.mirrorguard`: a repository of someone else's is refused, never
-reset). It then recovers from any earlier crash: stale ``*.lock`` files left by a
-killed process are removed (we hold the lock, so nobody else is writing), and a working
-tree or index that differs from HEAD is reset to HEAD, because everything not yet
-committed is redone by the next sync. After every commit the working tree and the index
-equal HEAD, so ``git status`` is clean.
+reset). Stale ``*.lock`` files left by a killed process are removed (we hold the lock,
+so nobody else is writing).
 
-Files are written atomically (temporary file + rename) and only when their bytes
-change; every write or delete is staged in the index at once, so the cost of a commit
-follows the number of changed files, not the size of the mirror. After each commit the
+Cost follows the change, not the mirror (issue 10). A write puts the file in the
+working tree (temporary file + rename, only when its bytes change) and its blob
+straight into the object database; the mirror remembers the changed paths. A commit
+builds its tree from the previous commit's tree plus those paths (``gittree``), then
+updates the on-disk index for those paths only, so ``git status`` stays clean for
+people who browse the checkout (unless ``export.keep_git_index`` is false: loading the
+index is the one cost that still grows with the mirror). Nothing scans the working
+tree on open.
+
+Crash safety: before the first change after a commit, an *uncommitted* marker is made
+durable in the git directory; it is removed once a commit (or a reset) made the working
+tree equal HEAD again. Opening a mirror that has the marker resets the working tree and
+the index to HEAD, because everything not yet committed is redone by the next sync.
+Durability costs one filesystem flush per commit instead of one fsync per object
+(``gitdurable``): objects and working-tree files are flushed before the branch moves,
+and the branch before the marker goes, so a crash at any instant leaves either the old
+commit with the marker (reset on open) or the new one complete. After each commit the
 repository is kept packed (``gitpack``).
 """
 
@@ -31,14 +42,23 @@ from typing import IO, Any
 import pygit2
 import structlog
 
-from notion_syncd import gitpack, localedits, mirrorguard
+from notion_syncd import gitpack, gittree, localedits, mirrorguard
 from notion_syncd.errors import GitStoreError, MirrorUnusable, RepositoryLocked
+from notion_syncd.gitdurable import flush_filesystem, fsync_folder
 from notion_syncd.mirrorguard import LOCK_NAME
 
 log = structlog.get_logger(__name__)
 
 WRITABLE_HINT = "make it writable by the user notion-syncd runs as, or point export.repo elsewhere"
 DISK_FULL_HINT = "free disk space; the mirror is reset to its last commit on the next start"
+UNCOMMITTED_MARKER = "notion-syncd/uncommitted"
+"""In the git directory: the working tree may differ from HEAD (reset it on open)."""
+OBJECT_CACHE_BYTES = 8 * 1024 * 1024
+"""libgit2's object cache (default 256 MiB): a commit reads only the trees on its paths."""
+MAPPED_PACK_BYTES = 16 * 1024 * 1024
+"""libgit2's pack windows mapped at once (default 8 GiB): mapped pages count in RSS."""
+PACK_WINDOW_BYTES = 4 * 1024 * 1024
+"""One pack window (default 1 GiB, a whole pack): small, so the mapped limit can hold."""
 
 
 @dataclass(frozen=True)
@@ -58,24 +78,48 @@ def _check_relative(rel: str) -> None:
 class Mirror:
     """An open, locked mirror repository with a working tree."""
 
-    def __init__(self, path: Path, repo: Any, lock_file: IO[bytes], branch: str) -> None:
+    def __init__(
+        self,
+        path: Path,
+        repo: Any,
+        lock_file: IO[bytes],
+        branch: str,
+        *,
+        keep_git_index: bool = True,
+    ) -> None:
         self.path = path
+        self.keep_git_index = keep_git_index
+        """Update ``.git/index`` at each commit (``export.keep_git_index``)."""
         self.repo = repo
         self.branch = branch
         self._lock_file = lock_file
-        self._index = repo.index
-        self._staged = 0
+        self._git_dir = Path(repo.path)
+        self._changes: dict[str, pygit2.Oid | None] = {}
+        """Paths changed since the last commit: new blob id, or None when deleted."""
+        self._tree_id: pygit2.Oid | None = None
+        """The tree of HEAD plus ``_changes``, built once per batch of changes."""
+        self._marked = (self._git_dir / UNCOMMITTED_MARKER).exists()
+        self._inside: set[str] = set()
+        """Folders (repo-relative) whose real path was checked to be in the mirror."""
+        self._local_edits = localedits.LocalEditKeeper(repo, path, lambda: datetime.now(UTC))
+        """Keeps a person's version of a file before a sync replaces it (a side ref)."""
 
     # -- reading -------------------------------------------------------------------
 
     def _full(self, rel: str) -> Path:
         _check_relative(rel)
         full = self.path / rel
-        parent = full.parent
-        # Never follow a symlink out of the mirror.
-        real_parent = Path(os.path.realpath(parent))
+        folder = rel.rpartition("/")[0]
+        if folder in self._inside:
+            return full
+        # Never follow a symlink out of the mirror. Resolving a path costs an lstat per
+        # component (16 % of an export's CPU), so a folder found inside is remembered
+        # until the next commit: only this process writes the mirror, and it makes
+        # folders, never symlinks.
+        real_parent = Path(os.path.realpath(full.parent))
         if real_parent != self.path and self.path not in real_parent.parents:
             raise GitStoreError(f"refusing to write outside the mirror: {rel!r}")
+        self._inside.add(folder)
         return full
 
     def read(self, rel: str) -> bytes | None:
@@ -113,51 +157,79 @@ class Mirror:
         """Write a file atomically and stage it; False if it already had these bytes."""
         full = self._full(rel)
         try:
-            if full.read_bytes() == data:
-                return False
+            current: bytes | None = full.read_bytes()
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-            pass
+            current = None
+        if current == data:
+            return False
+        self._keep_local_edit(rel, current)
         try:
             full.parent.mkdir(parents=True, exist_ok=True)
             temporary = full.parent / f".{full.name[:200]}.{os.getpid()}.tmp"
             fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
-            os.replace(temporary, full)
         except OSError as exc:
             raise _os_error("write", rel, exc) from None
-        self._index.add(rel)
-        self._staged += 1
+        self._mark_uncommitted()
+        try:
+            os.replace(temporary, full)
+            self._changed(rel, self.repo.create_blob(data))
+        except OSError as exc:
+            raise _os_error("write", rel, exc) from None
+        except pygit2.GitError as exc:
+            raise GitStoreError(f"cannot store {rel!r} in the mirror: {exc}") from None
         return True
 
     def delete(self, rel: str) -> bool:
         """Remove a file (and folders left empty) and stage it; False if absent."""
         full = self._full(rel)
+        if not full.exists():
+            return False
+        if rel not in self._changes:
+            with contextlib.suppress(OSError):
+                self._keep_local_edit(rel, full.read_bytes())
+        self._mark_uncommitted()
         try:
             full.unlink()
         except FileNotFoundError:
             return False
         except OSError as exc:
             raise _os_error("delete", rel, exc) from None
-        with contextlib.suppress(KeyError, OSError, pygit2.GitError):
-            self._index.remove(rel)
-        self._staged += 1
+        self._changed(rel, None)
         self._prune_empty_parents(full)
         return True
 
     def move(self, old: str, new: str) -> None:
         """Rename a file within the mirror and stage both sides."""
         source, target = self._full(old), self._full(new)
+        if old not in self._changes:
+            with contextlib.suppress(OSError):
+                self._keep_local_edit(old, source.read_bytes())
+        self._mark_uncommitted()
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(source, target)
+            blob = self._blob_of(old) or self.repo.create_blob_fromdisk(str(target))
         except OSError as exc:
             raise _os_error("move", old, exc) from None
-        with contextlib.suppress(KeyError, OSError, pygit2.GitError):
-            self._index.remove(old)
-        self._index.add(new)
-        self._staged += 1
+        except pygit2.GitError as exc:
+            raise GitStoreError(f"cannot store {new!r} in the mirror: {exc}") from None
+        self._changed(old, None)
+        self._changed(new, blob)
         self._prune_empty_parents(source)
+
+    def _keep_local_edit(self, rel: str, current: bytes | None) -> None:
+        """Before the first change of ``rel`` since the last commit: is it a person's edit?
+
+        Only the paths a sync touches are looked at, so this costs what the change costs.
+        """
+        if rel in self._changes:
+            return
+        try:
+            self._local_edits.check(rel, self.head_commit(), current)
+        except (OSError, pygit2.GitError) as exc:
+            raise GitStoreError(f"cannot keep the local edit of {rel!r}: {exc}") from None
 
     def _prune_empty_parents(self, removed: Path) -> None:
         """Remove the folders a removed file leaves empty, up to the mirror's root."""
@@ -169,6 +241,34 @@ class Mirror:
                 break
             parent = parent.parent
 
+    def _changed(self, rel: str, blob: pygit2.Oid | None) -> None:
+        self._changes[rel] = blob
+        self._tree_id = None
+
+    def _blob_of(self, rel: str) -> pygit2.Oid | None:
+        """The blob of ``rel`` as the next commit would have it (before this change)."""
+        if rel in self._changes:
+            return self._changes[rel]
+        head = self.head_commit()
+        return gittree.blob_at(head.tree if head is not None else None, rel)
+
+    def _mark_uncommitted(self) -> None:
+        """Make the marker durable before the working tree first differs from HEAD."""
+        if self._marked:
+            return
+        marker = self._git_dir / UNCOMMITTED_MARKER
+        try:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            fsync_folder(marker.parent)
+        except OSError as exc:
+            raise _os_error("write", ".git", exc) from None
+        self._marked = True
+
     # -- committing ----------------------------------------------------------------
 
     def head_commit(self) -> Any | None:
@@ -177,29 +277,41 @@ class Mirror:
         except (KeyError, pygit2.GitError):
             return None
 
+    def _next_tree(self, head: Any | None) -> pygit2.Oid:
+        if self._tree_id is None:
+            base = head.tree if head is not None else None
+            self._tree_id = gittree.build_tree(self.repo, base, self._changes)
+        return self._tree_id
+
     def has_staged_changes(self) -> bool:
-        if self._staged == 0:
+        if not self._changes:
             return False
         head = self.head_commit()
-        tree_id = self._index.write_tree()
-        return head is None or head.tree_id != tree_id
+        return head is None or head.tree_id != self._next_tree(head)
 
     def commit(self, message: str, author: Author) -> str | None:
-        """Commit what is staged; None when the tree equals HEAD's (nothing changed)."""
+        """Commit the changes; None when the tree equals HEAD's (nothing changed).
+
+        Order for crash safety: objects and files flushed, then the branch moved and
+        flushed, then the marker removed (a crash before that resets to HEAD on open).
+        """
         try:
-            tree_id = self._index.write_tree()
             head = self.head_commit()
+            tree_id = self._next_tree(head)
             if head is not None and head.tree_id == tree_id:
-                self._index.write()
-                self._staged = 0
+                self._committed()
                 return None
             signature = pygit2.Signature(author.name, author.email, int(time.time()), 0)
             parents = [head.id] if head is not None else []
             commit_id = self.repo.create_commit(
-                f"refs/heads/{self.branch}", signature, signature, message, tree_id, parents
+                None, signature, signature, message, tree_id, parents
             )
-            self._index.write()
-            self._staged = 0
+            flush_filesystem(self.path)
+            self.repo.references.create(f"refs/heads/{self.branch}", commit_id, force=True)
+            if self.keep_git_index:
+                self._update_index()
+            flush_filesystem(self.path)
+            self._committed()
         except pygit2.GitError as exc:
             if "no space left" in str(exc).lower():
                 raise GitStoreError(
@@ -210,6 +322,36 @@ class Mirror:
             raise _os_error("commit", ".git", exc) from None
         self._maintain()
         return str(commit_id)
+
+    def _update_index(self) -> None:
+        """Bring the on-disk index to the new commit for the changed paths only.
+
+        Loading and writing the index still costs O(tracked files): about 5 s and
+        125 MB at 220,000 files (``bench/bench_scale.py``), everything else in a
+        one-page commit about 0.3 s. Hence ``export.keep_git_index``.
+        The index is read into a short-lived object and freed at once (the mirror never
+        keeps it); entries carry no stat data, so ``git status`` re-hashes only the
+        changed files once, and shows the checkout clean.
+        """
+        index = pygit2.Index(str(self._git_dir / "index"))  # empty when there is none
+        for rel, blob in sorted(self._changes.items()):
+            if blob is None:
+                with contextlib.suppress(KeyError, OSError, pygit2.GitError):
+                    index.remove(rel)
+            else:
+                index.add(pygit2.IndexEntry(rel, blob, pygit2.enums.FileMode.BLOB))
+        index.write()
+        del index
+
+    def _committed(self) -> None:
+        """The working tree equals HEAD: forget the changes, drop the marker."""
+        self._changes.clear()
+        self._inside.clear()
+        self._tree_id = None
+        if self._marked:
+            with contextlib.suppress(FileNotFoundError):
+                (self._git_dir / UNCOMMITTED_MARKER).unlink()
+            self._marked = False
 
     def _maintain(self) -> None:
         """Keep the repository packed (``gitpack``); a failure there never fails a commit."""
@@ -320,6 +462,14 @@ def _reset_to_head(repo: Any, path: Path, branch: str) -> bool:
     return True
 
 
+def _limit_libgit2_memory() -> None:
+    """Bound libgit2's process-wide caches (see the constants); packs are flushed by us."""
+    pygit2.settings.enable_fsync_gitdir(False)  # one _flush per commit instead
+    pygit2.settings.cache_max_size(OBJECT_CACHE_BYTES)
+    pygit2.settings.mwindow_mapped_limit = MAPPED_PACK_BYTES
+    pygit2.settings.mwindow_size = PACK_WINDOW_BYTES
+
+
 def _prepare_folder(path: Path) -> None:
     """The mirror's folder exists and is writable, or ``MirrorUnusable`` says what to fix."""
     if path.exists() and not path.is_dir():
@@ -341,9 +491,9 @@ def _prepare_folder(path: Path) -> None:
         raise MirrorUnusable(f"the mirror folder {path} is read-only", hint=WRITABLE_HINT)
 
 
-def open_mirror(path: Path, *, branch: str = "main") -> Mirror:
+def open_mirror(path: Path, *, branch: str = "main", keep_git_index: bool = True) -> Mirror:
     """Open (creating if needed) and lock the mirror at ``path``, recovering from crashes."""
-    pygit2.settings.enable_fsync_gitdir(True)
+    _limit_libgit2_memory()
     _prepare_folder(Path(os.path.abspath(path)))
     try:
         # The resolved path: the write check compares resolved paths, and a mirror reached
@@ -371,10 +521,17 @@ def open_mirror(path: Path, *, branch: str = "main") -> Mirror:
         _remove_stale_locks(git_dir)
         if not repo.head_is_unborn and repo.head.shorthand != branch:
             repo.set_head(f"refs/heads/{branch}")
-        _reset_to_head(repo, path, branch)
-        repo = mirrorguard.open_repository(path)
+        marker = git_dir / UNCOMMITTED_MARKER
+        if marker.exists():
+            # A process died between a change and its commit: back to HEAD. Only then is
+            # the working tree scanned (a status costs O(mirror) time and memory).
+            _reset_to_head(repo, path, branch)
+            flush_filesystem(path)
+            marker.unlink()
+            repo.free()  # drop the index the reset loaded
+            repo = mirrorguard.open_repository(path)
     except BaseException:
         fcntl.flock(lock, fcntl.LOCK_UN)
         lock.close()
         raise
-    return Mirror(path, repo, lock, branch)
+    return Mirror(path, repo, lock, branch, keep_git_index=keep_git_index)

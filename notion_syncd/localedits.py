@@ -1,4 +1,4 @@
-"""Local edits in a mirror's working tree are kept on a side ref before the tree is reset.
+"""Local edits in a mirror's working tree are kept on a side ref before they are replaced.
 
 A mirror's working tree must equal HEAD (every sync starts from it), so opening a mirror
 resets whatever differs. What differs may be a person's edits or files: before the reset
@@ -7,20 +7,27 @@ they are committed (HEAD's tree plus every changed, added or deleted file) to
 sync killed before its commit are kept the same way; they cost almost nothing, since
 the next sync writes the same bytes (git stores each blob once).
 
-Cheap: it looks only at the paths the caller's status already found; nothing else of
-the tree is read.
+Cheap: nothing scans the tree. After a crash (``gitstore``'s *uncommitted* marker) the
+open-time reset passes the paths its status found; between syncs, ``LocalEditKeeper``
+looks only at the paths a sync is about to overwrite, delete or move (the cost follows
+the change), so edits of files no sync touches simply stay in the working tree.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pygit2
+import structlog
+
+from notion_syncd import gittree
+
+log = structlog.get_logger(__name__)
 
 LOCAL_REFS = "refs/notion-syncd/local/"
 _AUTHOR = pygit2.Signature("notion-syncd", "notion-syncd@localhost")
@@ -90,3 +97,63 @@ def _free_ref(repo: Any, now: datetime) -> str:
 def local_refs(repo: Any) -> list[str]:
     """Every side ref of saved local changes, newest first."""
     return sorted((name for name in repo.references if name.startswith(LOCAL_REFS)), reverse=True)
+
+
+class LocalEditKeeper:
+    """Before a sync replaces a file that a person changed, keep that version on a side ref.
+
+    One ref per mirror session (``refs/notion-syncd/local/<UTC time>``), updated as more
+    such files turn up: HEAD's tree plus each kept file as it was before the sync
+    touched it (or without it, when the person had deleted it).
+    """
+
+    def __init__(self, repo: Any, path: Path, now: Callable[[], datetime]) -> None:
+        self._repo = repo
+        self._path = path
+        self._now = now
+        self._kept: dict[str, Any | None] = {}
+        self.ref: str | None = None
+
+    def check(self, rel: str, head: Any | None, current: bytes | None) -> None:
+        """``current``: the working tree's bytes at ``rel`` now (None when missing)."""
+        committed = gittree.blob_at(head.tree if head is not None else None, rel)
+        if current is None:
+            differs = committed is not None
+        else:
+            differs = committed is None or pygit2.hash(current) != committed
+        if not differs or rel in self._kept:
+            return
+        self._kept[rel] = _entry_of(self._repo, self._path, rel) if current is not None else None
+        self._save(head)
+
+    def _save(self, head: Any | None) -> None:
+        index = pygit2.Index()
+        if head is not None:
+            index.read_tree(head.tree)
+        for rel, entry in sorted(self._kept.items()):
+            if entry is not None:
+                index.add(entry)
+            elif rel in index:
+                index.remove(rel)
+        tree_id = index.write_tree(self._repo)
+        now = self._now()
+        if self.ref is None:
+            self.ref = _free_ref(self._repo, now)
+        names = sorted(self._kept)
+        message = (
+            f"Local changes found in the mirror's working tree ({len(names)} paths)\n\n"
+            "Kept here before the sync replaced them:\n"
+            + "\n".join(f"- {rel}" for rel in names[:200])
+            + "\n"
+        )
+        signature = pygit2.Signature(_AUTHOR.name, _AUTHOR.email, int(now.timestamp()), 0)
+        parents = [head.id] if head is not None else []
+        commit_id = self._repo.create_commit(None, signature, signature, message, tree_id, parents)
+        self._repo.references.create(self.ref, commit_id, force=True)
+        log.warning(
+            "mirror.local_changes_saved",
+            ref=self.ref,
+            paths=len(names),
+            hint=f"a file you changed in the mirror was replaced by the sync; get it back with "
+            f"git -C {self._path} checkout {self.ref} -- PATH",
+        )

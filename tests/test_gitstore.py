@@ -9,7 +9,7 @@ import pygit2
 import pytest
 
 from notion_syncd.errors import GitStoreError, RepositoryLocked
-from notion_syncd.gitstore import Author, open_mirror
+from notion_syncd.gitstore import UNCOMMITTED_MARKER, Author, open_mirror
 
 AUTHOR = Author("test", "test@example.invalid")
 
@@ -53,6 +53,8 @@ def test_mirror_recovers_dirty_tree_and_stale_locks(tmp_path: Path) -> None:
     with open_mirror(path) as mirror:
         mirror.write("keep.md", b"kept\n")
         mirror.commit("base", AUTHOR)
+        mirror.write("keep.md", b"written, never committed\n")  # then the process dies
+    assert (path / ".git" / UNCOMMITTED_MARKER).exists()
     (path / "keep.md").write_bytes(b"torn write")
     (path / "new folder").mkdir()
     (path / "new folder" / "half.md").write_bytes(b"half")
@@ -63,6 +65,7 @@ def test_mirror_recovers_dirty_tree_and_stale_locks(tmp_path: Path) -> None:
         mirror.write("more.md", b"more\n")
         assert mirror.commit("after recovery", AUTHOR)
     assert not (path / "new folder").exists()
+    assert not (path / ".git" / UNCOMMITTED_MARKER).exists()
     assert _git_status(path) == ""
     subprocess.run(
         ["git", "-C", str(path), "fsck", "--full", "--strict"], check=True, capture_output=True
@@ -115,3 +118,56 @@ def test_mirror_move_keeps_history_as_rename(tmp_path: Path) -> None:
     diff = head.parents[0].tree.diff_to_tree(head.tree)
     diff.find_similar()
     assert [d.status_char() for d in diff.deltas] == ["R"]
+
+
+def test_mirror_commit_follows_changed_paths(tmp_path: Path) -> None:
+    """A commit shares every untouched subtree with its parent and keeps git status clean."""
+    path = tmp_path / "m"
+    with open_mirror(path) as mirror:
+        for folder in ("a", "b", "c/d"):
+            mirror.write(f"{folder}/page.md", f"{folder}\n".encode())
+        mirror.commit("base", AUTHOR)
+        mirror.write("c/d/page.md", b"changed\n")
+        mirror.write("c/new.md", b"new\n")
+        mirror.delete("b/page.md")
+        mirror.commit("change", AUTHOR)
+    repo = pygit2.Repository(str(path))
+    head = repo.head.peel(pygit2.Commit)
+    before = head.parents[0].tree
+    assert head.tree["a"].id == before["a"].id
+    assert "b" not in head.tree
+    assert head.tree["c/d/page.md"].data == b"changed\n"
+    assert head.tree["c/new.md"].data == b"new\n"
+    assert not (path / ".git" / UNCOMMITTED_MARKER).exists()
+    assert _git_status(path) == ""
+
+
+def test_mirror_open_without_marker_keeps_local_files(tmp_path: Path) -> None:
+    """A mirror closed after a commit is not scanned on open: no reset, no status."""
+    path = tmp_path / "m"
+    with open_mirror(path) as mirror:
+        mirror.write("a.md", b"a\n")
+        mirror.commit("base", AUTHOR)
+    (path / "local.txt").write_bytes(b"someone's file\n")
+    with open_mirror(path) as mirror:
+        assert mirror.read("local.txt") == b"someone's file\n"
+        mirror.write("b.md", b"b\n")
+        mirror.commit("more", AUTHOR)
+    assert _git_status(path) == "?? local.txt\n"
+
+
+def test_mirror_without_git_index_commits_and_leaves_index(tmp_path: Path) -> None:
+    """With keep_git_index off, commits land and .git/index is not touched."""
+    path = tmp_path / "m"
+    with open_mirror(path) as mirror:
+        mirror.write("a.md", b"a\n")
+        mirror.commit("base", AUTHOR)
+    index_before = (path / ".git" / "index").read_bytes()
+    with open_mirror(path, keep_git_index=False) as mirror:
+        mirror.write("b.md", b"b\n")
+        assert mirror.commit("more", AUTHOR)
+    assert (path / ".git" / "index").read_bytes() == index_before
+    repo = pygit2.Repository(str(path))
+    assert sorted(e.name for e in repo.head.peel(pygit2.Commit).tree) == ["a.md", "b.md"]
+    subprocess.run(["git", "-C", str(path), "reset", "-q"], check=True)
+    assert _git_status(path) == ""

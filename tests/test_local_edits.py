@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from structlog.testing import capture_logs
@@ -9,6 +10,8 @@ from synchelpers import TestClock, git, make_settings, serve
 
 from notion_syncd.commands.status import mirror_status
 from notion_syncd.fake_notion import Workspace, generate_workspace
+from notion_syncd.fake_notion import richtext as rt
+from notion_syncd.gitstore import UNCOMMITTED_MARKER
 from notion_syncd.sync.runner import run_sync
 
 
@@ -19,32 +22,63 @@ def _workspace(clock: TestClock) -> Workspace:
     return workspace
 
 
-def test_local_edits_are_kept_on_a_side_ref_before_the_reset(tmp_path: Path) -> None:
-    """An edited, an added and a deleted file are reachable from the named ref afterwards."""
+def _page_id(markdown: Path) -> str:
+    record = json.loads(markdown.with_suffix(".json").read_text(encoding="utf-8"))
+    return str(record["page"]["id"])
+
+
+def test_local_edits_are_kept_on_a_side_ref_before_a_sync_replaces_them(tmp_path: Path) -> None:
+    """A person's edit of a file the sync rewrites, and of one it deletes, are on the named
+    ref afterwards; an edit of a file the sync does not touch and an added file stay put."""
+    clock = TestClock()
+    repo = tmp_path / "m"
+    workspace = _workspace(clock)
+    with serve(workspace) as server:
+        settings = make_settings(server, repo)
+        run_sync(settings, now=clock)
+        head = git(repo, "rev-parse", "HEAD").strip()
+        renamed, edited, untouched = sorted(repo.glob("*.md"))[:3]
+        renamed.write_text("my notes on a page that is renamed\n")
+        edited.write_text("my own notes\n")
+        untouched.write_text("notes nobody syncs over\n")
+        (repo / "ideas.txt").write_text("an idea\n")
+        workspace.set_title(_page_id(renamed), "Renamed in Notion")
+        workspace.append_blocks(_page_id(edited), [rt.paragraph("new in Notion")])
+        clock.advance(minutes=5)
+        with capture_logs() as logs:
+            run_sync(settings, now=clock)
+    saved = [event for event in logs if event["event"] == "mirror.local_changes_saved"]
+    ref = saved[-1]["ref"]
+    assert {event["ref"] for event in saved} == {ref} and saved[-1]["paths"] == 2
+    assert ref.startswith("refs/notion-syncd/local/")
+    assert git(repo, "rev-parse", f"{ref}^").strip() == head
+    assert git(repo, "show", f"{ref}:{edited.name}") == "my own notes\n"
+    assert git(repo, "show", f"{ref}:{renamed.name}") == "my notes on a page that is renamed\n"
+    assert "new in Notion" in edited.read_text() and not renamed.exists()
+    assert untouched.read_text() == "notes nobody syncs over\n"
+    assert (repo / "ideas.txt").read_text() == "an idea\n"
+    assert ref in mirror_status(settings)
+
+
+def test_local_edits_left_by_a_killed_sync_are_kept_at_open(tmp_path: Path) -> None:
+    """After a crash (the uncommitted marker), the open-time reset keeps what differed."""
     clock = TestClock()
     repo = tmp_path / "m"
     with serve(_workspace(clock)) as server:
         settings = make_settings(server, repo)
         run_sync(settings, now=clock)
         head = git(repo, "rev-parse", "HEAD").strip()
-        edited, removed = sorted(repo.glob("*.md"))[:2]
-        edited.write_text("my own notes\n")
-        removed.unlink()
-        (repo / "ideas.txt").write_text("an idea\n")
+        edited = sorted(repo.glob("*.md"))[0]
+        edited.write_text("half-written\n")
+        (repo / ".git" / UNCOMMITTED_MARKER).parent.mkdir(exist_ok=True)
+        (repo / ".git" / UNCOMMITTED_MARKER).write_bytes(b"")
         with capture_logs() as logs:
             run_sync(settings, now=clock)
     saved = [event for event in logs if event["event"] == "mirror.local_changes_saved"]
-    assert len(saved) == 1 and saved[0]["paths"] == 3
-    ref = saved[0]["ref"]
-    assert ref.startswith("refs/notion-syncd/local/")
-    assert git(repo, "rev-parse", f"{ref}^").strip() == head
-    assert git(repo, "show", f"{ref}:{edited.name}") == "my own notes\n"
-    assert git(repo, "show", f"{ref}:ideas.txt") == "an idea\n"
-    assert removed.name not in git(repo, "ls-tree", "--name-only", ref)
+    assert len(saved) == 1
+    assert git(repo, "rev-parse", f"{saved[0]['ref']}^").strip() == head
+    assert git(repo, "show", f"{saved[0]['ref']}:{edited.name}") == "half-written\n"
     assert git(repo, "status", "--porcelain") == ""
-    assert edited.read_text() != "my own notes\n" and removed.exists()
-    assert not (repo / "ideas.txt").exists()
-    assert ref in mirror_status(settings)
 
 
 def test_local_edits_none_means_no_side_ref(tmp_path: Path) -> None:

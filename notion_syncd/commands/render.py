@@ -11,7 +11,11 @@ from notion_syncd.sync.state import Index
 def render_mirror(settings: Settings) -> str:
     """Rewrite Markdown/HTML/CSV from the stored JSON and commit; a line for a person."""
     formats = tuple(settings.export.formats)
-    with open_mirror(settings.export.repo, branch=settings.export.branch) as mirror:
+    with open_mirror(
+        settings.export.repo,
+        branch=settings.export.branch,
+        keep_git_index=settings.export.keep_git_index,
+    ) as mirror:
         count = rebuild_views(mirror, Index(mirror), formats)
         commit = mirror.commit(
             "Render: rebuild views from the stored JSON\n",

@@ -61,9 +61,18 @@ class Views:
 
         return factory
 
-    def write_page(self, record: dict[str, Any], stem: str, owner_id: str) -> None:
+    def write_page(
+        self, record: dict[str, Any], stem: str, owner_id: str, *, stored: bool = False
+    ) -> None:
+        """Write a page's files; ``stored``: the record is its stored JSON, left as it is.
+
+        Encoding a record again (sorted, indented: Python's slow encoder) was a third of
+        the CPU of ``render``, for bytes that cannot differ from the stored ones.
+        """
         self.unresolved.pop(owner_id, None)
-        for path, data in page_views(record, stem, self.formats, self.context(owner_id)).items():
+        context = self.context(owner_id)
+        files = page_views(record, stem, self.formats, context, with_json=not stored)
+        for path, data in files.items():
             self.mirror.write(path, data)
 
     def write_data_source(self, data_source_id: str) -> None:
@@ -73,7 +82,8 @@ class Views:
             return
         self.unresolved.pop(data_source_id, None)
         rows = self.rows_on_disk(stem, data_source_id)
-        files = data_source_views(record, rows, stem, self.formats, self.context(data_source_id))
+        context = self.context(data_source_id)
+        files = data_source_views(record, rows, stem, self.formats, context, with_json=False)
         for path, data in files.items():
             self.mirror.write(path, data)
 
@@ -116,7 +126,7 @@ class Views:
         stem = self.index.path_of(object_id)
         record = self.stored(stem)
         if stem is not None and record is not None:
-            self.write_page(record, stem, entry.id)
+            self.write_page(record, stem, entry.id, stored=True)
             # A row's titles and links also show in its data source's tables.
             parent = (record.get("page") or {}).get("parent") or {}
             if parent.get("type") == "data_source_id":

@@ -89,7 +89,11 @@ def run_sync(
     report = SyncReport()
     requests = _RequestCounter(client, report)
     try:
-        with open_mirror(settings.export.repo, branch=settings.export.branch) as mirror:
+        with open_mirror(
+            settings.export.repo,
+            branch=settings.export.branch,
+            keep_git_index=settings.export.keep_git_index,
+        ) as mirror:
             try:
                 _sync(
                     settings,

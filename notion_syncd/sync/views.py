@@ -27,9 +27,15 @@ def record_json(record: dict[str, Any]) -> bytes:
 
 
 def page_views(
-    record: dict[str, Any], stem: str, formats: Sequence[str], context: ContextFactory
+    record: dict[str, Any],
+    stem: str,
+    formats: Sequence[str],
+    context: ContextFactory,
+    *,
+    with_json: bool = True,
 ) -> dict[str, bytes]:
-    files = {f"{stem}.json": record_json(record)}
+    """A page's files; ``with_json=False`` when ``record`` was read from its stored JSON."""
+    files = {f"{stem}.json": record_json(record)} if with_json else {}
     if "markdown" in formats:
         path = f"{stem}.md"
         files[path] = render_page_markdown(record, context(path)).encode()
@@ -45,8 +51,11 @@ def data_source_views(
     stem: str,
     formats: Sequence[str],
     context: ContextFactory,
+    *,
+    with_json: bool = True,
 ) -> dict[str, bytes]:
-    files = {f"{stem}.json": record_json(record)}
+    """A data source's files; ``with_json=False`` when ``record`` is its stored JSON."""
+    files = {f"{stem}.json": record_json(record)} if with_json else {}
     if "markdown" in formats:
         path = f"{stem}.md"
         files[path] = render_data_source_markdown(record, rows, context(path)).encode()

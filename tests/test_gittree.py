@@ -1,0 +1,57 @@
+"""Commit trees built from the previous tree plus the changed paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pygit2
+
+from notion_syncd.gittree import blob_at, build_tree
+
+
+def _files(repo: Any, tree_id: pygit2.Oid) -> dict[str, bytes]:
+    found: dict[str, bytes] = {}
+
+    def walk(tree: Any, prefix: str) -> None:
+        for entry in tree:
+            if entry.type_str == "tree":
+                walk(entry, f"{prefix}{entry.name}/")
+            else:
+                found[prefix + entry.name] = entry.data
+
+    walk(repo[tree_id], "")
+    return found
+
+
+def test_gittree_applies_writes_and_deletes(tmp_path: Path) -> None:
+    """Written paths get their blobs, deleted ones vanish, folders left empty go too."""
+    repo = pygit2.init_repository(str(tmp_path / "r"), bare=True)
+    a, b = repo.create_blob(b"a\n"), repo.create_blob(b"b\n")
+    base = build_tree(repo, None, {"x/y/a.md": a, "x/b.md": b, "top.md": a})
+    changed = build_tree(repo, repo[base], {"x/y/a.md": None, "x/c.md": a, "top.md": b})
+    assert _files(repo, changed) == {"x/b.md": b"b\n", "x/c.md": b"a\n", "top.md": b"b\n"}
+    assert blob_at(repo[changed], "x/c.md") == a
+    assert blob_at(repo[changed], "x/y/a.md") is None
+    assert blob_at(repo[changed], "x") is None
+
+
+def test_gittree_shares_untouched_subtrees(tmp_path: Path) -> None:
+    """A change in one folder leaves the ids of every other folder as they were."""
+    repo = pygit2.init_repository(str(tmp_path / "r"), bare=True)
+    a, b = repo.create_blob(b"a\n"), repo.create_blob(b"b\n")
+    base = repo[build_tree(repo, None, {"one/a.md": a, "two/deep/a.md": a})]
+    changed = repo[build_tree(repo, base, {"one/a.md": b})]
+    assert changed["two"].id == base["two"].id
+    assert changed["one"].id != base["one"].id
+
+
+def test_gittree_replaces_a_file_by_a_folder_and_empties(tmp_path: Path) -> None:
+    """A path that was a file can become a folder; deleting everything gives the empty tree."""
+    repo = pygit2.init_repository(str(tmp_path / "r"), bare=True)
+    a = repo.create_blob(b"a\n")
+    base = build_tree(repo, None, {"name": a})
+    folder = build_tree(repo, repo[base], {"name/inner.md": a})
+    assert _files(repo, folder) == {"name/inner.md": b"a\n"}
+    empty = build_tree(repo, repo[folder], {"name/inner.md": None})
+    assert len(repo[empty]) == 0
