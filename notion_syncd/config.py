@@ -115,6 +115,7 @@ class ExportSettings(_Section):
     download_files: bool = True
     max_file_size: ByteSize = Field(default=100_000_000, ge=0)
     comments: Literal["off", "page", "blocks"] = "page"
+    comments_per_sweep: int = Field(default=500, ge=0)
     branch: str = "main"
     keep_git_index: bool = True
 

@@ -165,3 +165,26 @@ def test_comments_sweep_asks_every_page_once_in_batches(tmp_path: Path) -> None:
     repo = Path(settings.export.repo)
     noted = [p for p in repo.glob("Page *.json") if "late note" in p.read_text(encoding="utf-8")]
     assert len(noted) == 2
+
+
+def test_comments_sweep_reads_a_bounded_share_in_turn(tmp_path: Path) -> None:
+    """comments_per_sweep = 4 of 10 pages: each sweep asks 4, and 3 sweeps reach all 10."""
+    clock = TestClock()
+    ws = Workspace(clock)
+    pages = [ws.add_page(None, f"Page {n}", [rt.paragraph("x")]) for n in range(10)]
+    clock.advance(minutes=10)
+    with serve(ws) as server:
+        settings = make_settings(server, tmp_path / "mirror", export={"comments_per_sweep": 4})
+        run_sync(settings, now=clock)
+        for page in pages:
+            ws.add_comment(page, "late note")
+        asked = []
+        for _ in range(3):
+            server.request_log.clear()
+            run_sync(settings, now=clock, sweep=True)
+            asked.append(server.request_log.count("comments.list"))
+        _assert_fresh_export_equal(server, settings, tmp_path, clock)
+    assert asked == [4, 4, 4]
+    repo = Path(settings.export.repo)
+    noted = [p for p in repo.glob("Page *.json") if "late note" in p.read_text(encoding="utf-8")]
+    assert len(noted) == 10

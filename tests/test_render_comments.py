@@ -24,6 +24,7 @@ from notion_syncd.sync.comments import (
     CommentFetcher,
     discussion_holders,
     stable_comment,
+    sweep_share,
     with_comments,
 )
 
@@ -188,3 +189,15 @@ def test_comments_fetcher_skips_blocks_notion_refuses() -> None:
     assert fetcher.fetch("page", blocks) is None and not fetcher.enabled
     assert client.asked[-1] == "b403"
     assert fetcher.fetch("page", blocks) is None and client.asked[-1] == "b403"
+
+
+def test_comments_sweep_share_turns_round_every_page() -> None:
+    """The share starts past the last page read, wraps, and is everything when it fits."""
+    pages = ["a", "b", "c", "d", "e"]
+    assert sweep_share(pages, None, 0) == pages
+    assert sweep_share(pages, "c", 5) == pages
+    assert sweep_share(pages, None, 2) == ["a", "b"]
+    assert sweep_share(pages, "b", 2) == ["c", "d"]
+    assert sweep_share(pages, "d", 2) == ["e", "a"]
+    assert sweep_share(pages, "e", 2) == ["a", "b"]
+    assert sweep_share(pages, "bb", 2) == ["c", "d"]  # the last page read is gone

@@ -21,6 +21,7 @@ absent when there are none. Attachment URLs lose their volatile query and expiry
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections.abc import Iterator
 from typing import Any, Literal, Protocol
@@ -97,9 +98,11 @@ def with_comments(record: Record, comments: list[Record]) -> Record | None:
 class CommentFetcher:
     """Fetches discussions through the shared client; remembers a 403 for the whole sync."""
 
-    def __init__(self, client: CommentClient, mode: CommentMode) -> None:
+    def __init__(self, client: CommentClient, mode: CommentMode, per_sweep: int = 0) -> None:
         self.client = client
         self.mode: CommentMode = mode
+        self.per_sweep = per_sweep
+        """Pages whose comments a sweep reads again (0: all), in turn (``sweep_share``)."""
         self._forbidden = threading.Event()
 
     @property
@@ -146,3 +149,17 @@ class CommentFetcher:
         comments = self.fetch(page_id, record.get("blocks") or [])
         if comments:
             record["comments"] = comments
+
+
+def sweep_share(pages: list[str], after: str | None, limit: int) -> list[str]:
+    """The pages (sorted ids) whose comments this sweep reads again, in turn.
+
+    Up to ``limit`` pages (all when ``limit`` is 0 or covers them) from the first id past
+    ``after`` (the last one the previous sweep read), wrapping around at the end, so
+    every page comes round once per ``ceil(len(pages) / limit)`` sweeps.
+    """
+    if limit <= 0 or len(pages) <= limit:
+        return list(pages)
+    start = bisect.bisect_right(pages, after) if after is not None else 0
+    share = pages[start : start + limit]
+    return share + pages[: limit - len(share)]

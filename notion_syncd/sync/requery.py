@@ -9,9 +9,11 @@ values, moved or renamed databases; and hosted files no record refers to any mor
   per database; a database moved to the top level or renamed does not move its data
   source's ``last_edited_time``), and when its schema has formula or rollup properties,
   its rows are queried again and rows whose values Notion recomputed are rewritten.
-- In the sweep, for every mirrored page not fetched by this sync: its comments are read
+- In the sweep, for mirrored pages not fetched by this sync: their comments are read
   again (``comments.py``: a comment moves no ``last_edited_time``; one request per page,
   plus one per block in ``blocks`` mode) and records whose comments changed are rewritten.
+  At most ``export.comments_per_sweep`` pages per sweep, in turn (``sweep_share``), so a
+  sweep's cost does not grow with the workspace.
 - At the end of the sweep, files under ``_files/`` that no mirrored record refers to are
   deleted (the history keeps them).
 """
@@ -19,15 +21,17 @@ values, moved or renamed databases; and hosted files no record refers to any mor
 from __future__ import annotations
 
 import json
+import os
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
+from pathlib import Path
 
 import structlog
 
 from notion_syncd.errors import NotionError, NotionUnauthorized
 from notion_syncd.notion.client import NotionClient
 from notion_syncd.sync import derived
-from notion_syncd.sync.comments import CHANGED, CommentFetcher, with_comments
+from notion_syncd.sync.comments import CHANGED, CommentFetcher, sweep_share, with_comments
 from notion_syncd.sync.fetch import (
     FILES_DIR,
     FetchReport,
@@ -48,6 +52,26 @@ log = structlog.get_logger()
 RECOMPUTED = "formula or rollup recomputed by Notion"
 COMMENT_BATCH = 64
 """Pages whose stored records are held at once while their comments are asked again."""
+COMMENT_CURSOR = "notion-syncd/comments-cursor"
+"""In the git dir (host-local, never committed): the last page whose comments a sweep read."""
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Best effort: a lost cursor only makes the next sweep start from the first page."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(text + "\n", encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as exc:
+        log.warning("sweep.comments_cursor_not_saved", error=str(exc))
 
 
 class Requery:
@@ -60,6 +84,7 @@ class Requery:
         self.views = writer.views
         self.fetched = writer.written
         self.files = files
+        self._git_dir = Path(writer.mirror.repo.path)
 
     def _rewrite(self, object_id: str, transform: Transform) -> bool:
         return rewrite(self.mirror, self.index, self.views, object_id, transform)
@@ -168,10 +193,14 @@ class Requery:
             for entry in map(self.index.get, sorted(self.index.all_ids()))
             if entry is not None and entry.kind == "page" and entry.id not in self.fetched
         ]
+        cursor = self._git_dir / COMMENT_CURSOR
+        pages = sweep_share(pages, _read_text(cursor), fetcher.per_sweep)
         changed = 0
         for start in range(0, len(pages), COMMENT_BATCH):
             batch = pages[start : start + COMMENT_BATCH]
             changed += self._comments_of(batch, fetcher, pool, report)
+        if pages:
+            _write_text(cursor, pages[-1])
         return changed
 
     def _comments_of(

@@ -188,7 +188,9 @@ def _sync(
         checkpoint=committer.checkpoint,
         progress=progress,
         stop=signals.stop,
-        comments=CommentFetcher(client, settings.export.comments),
+        comments=CommentFetcher(
+            client, settings.export.comments, settings.export.comments_per_sweep
+        ),
         gaps=gaps,
     )
     refused: SyncError | None = None
