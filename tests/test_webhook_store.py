@@ -5,6 +5,10 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
+import pygit2
+import pytest
+
+from notion_syncd.cli import main
 from notion_syncd.webhooks.store import Journal, read_stored_token, store_token, token_path
 from notion_syncd.webhooks.verify import Event
 
@@ -38,3 +42,19 @@ def test_journal_skips_torn_last_line(tmp_path: Path) -> None:
     with journal.path.open("ab") as handle:
         handle.write(b'{"id":"e2","ty')
     assert [event.id for event in journal.events()] == ["e1"]
+
+
+def test_cli_webhooks_token_prints_stored_token(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`notion-syncd webhooks token` prints the handshake token, or exits 1 before one."""
+    repo = tmp_path / "mirror"
+    pygit2.init_repository(str(repo))
+    config = tmp_path / "config.toml"
+    config.write_text(f'[export]\nrepo = "{repo}"\n')
+    monkeypatch.delenv("NOTION_SYNCD_CONFIG", raising=False)
+    assert main(["--config", str(config), "webhooks", "token"]) == 1
+    assert "no verification token" in capsys.readouterr().err
+    store_token(repo / ".git", "tok-from-notion")
+    assert main(["--config", str(config), "webhooks", "token"]) == 0
+    assert capsys.readouterr().out == "tok-from-notion\n"
