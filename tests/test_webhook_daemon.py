@@ -193,3 +193,20 @@ def test_webhook_daemon_lost_event_caught_by_poll(tmp_path: Path) -> None:
         workspace.set_title(pages[1], "Caught by the poll 5e2")
         wait_until("the poll", lambda: mirrored(repo, "Caught by the poll 5e2"))
         assert daemon.webhooks is not None and daemon.webhooks.worker.syncs == 0
+
+
+def test_webhook_daemon_deleted_event_sweeps(tmp_path: Path) -> None:
+    """A page.deleted event runs the sweep, which removes the trashed page from the mirror."""
+    workspace = Workspace()
+    pages = generate_workspace(workspace, pages=6, databases=0, depth=2)
+    repo = tmp_path / "mirror"
+    with serve(workspace) as server, running_daemon(tmp_path, server) as daemon:
+        workspace.set_title(pages[4], "Doomed page 4ab")
+        workspace.touch(pages[4])
+        body = event(1, pages[4])
+        assert post(url(daemon), body, sign(body, SECRET)) == 200
+        wait_until("the title", lambda: mirrored(repo, "Doomed page 4ab"))
+        workspace.trash(pages[4])
+        body = event(2, pages[4], "page.deleted")
+        assert post(url(daemon), body, sign(body, SECRET)) == 200
+        wait_until("the removal", lambda: not mirrored(repo, "Doomed page 4ab"))
