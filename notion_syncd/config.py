@@ -190,7 +190,7 @@ class WebhookSettings(_Section):
     listen: HostPort = "127.0.0.1:9185"
     path: str = Field(default="/notion/webhook", pattern=r"^/[A-Za-z0-9._~/-]*$")
     verification_token_file: Path | None = None
-    debounce: Duration = Field(default=3.0, ge=0, le=600)
+    debounce: Duration = Field(default=1.0, ge=0, le=600)
 
 
 class LogSettings(_Section):
