@@ -58,3 +58,23 @@ def test_cli_webhooks_token_prints_stored_token(
     store_token(repo / ".git", "tok-from-notion")
     assert main(["--config", str(config), "webhooks", "token"]) == 0
     assert capsys.readouterr().out == "tok-from-notion\n"
+
+
+def test_status_shows_webhook_health(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`status` says whether a token was received and how many events wait; never the token."""
+    repo = tmp_path / "mirror"
+    pygit2.init_repository(str(repo))
+    config = tmp_path / "config.toml"
+    config.write_text(f'[export]\nrepo = "{repo}"\n[webhooks]\nenabled = true\n')
+    monkeypatch.delenv("NOTION_SYNCD_CONFIG", raising=False)
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
+    main(["--config", str(config), "status"])
+    assert "webhooks: no verification token yet, 0 event(s)" in capsys.readouterr().out
+    store_token(repo / ".git", "tok-secret-value")
+    Journal(repo / ".git").append(_event(1))
+    main(["--config", str(config), "status"])
+    out = capsys.readouterr().out
+    assert "webhooks: token received, 1 event(s) awaiting a sync" in out
+    assert "tok-secret-value" not in out
