@@ -132,6 +132,14 @@ def cmd_push(args: argparse.Namespace) -> int:
     return push_now(settings, out=sys.stdout)
 
 
+def cmd_webhooks(args: argparse.Namespace) -> int:
+    from notion_syncd.commands.webhooks import print_token
+
+    settings = _settings(args)
+    _setup_logging(settings, sys.stderr)
+    return print_token(settings, out=sys.stdout, err=sys.stderr)
+
+
 def cmd_history(args: argparse.Namespace) -> int:
     from notion_syncd.commands.history import print_history
 
@@ -217,6 +225,10 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     verb("render", cmd_render, "rebuild Markdown/HTML/CSV from the stored JSON (offline)")
     verb("push", cmd_push, "push the mirror to every configured remote now")
+    webhooks = verb("webhooks", cmd_webhooks, "webhook subscription helpers")
+    webhooks.add_argument(
+        "action", choices=("token",), help="token: print the verification token Notion sent"
+    )
     verb("check", cmd_check, "check the config, token, API, mirror and remotes, then exit")
     history = verb("history", cmd_history, "list a page's versions (across renames and moves)")
     history.add_argument("page", metavar="PAGE", help="page id, Notion URL or path in the mirror")

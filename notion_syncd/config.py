@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -168,17 +169,29 @@ class GitSettings(_Section):
         return value
 
 
+def _check_host_port(value: str) -> str:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise ValueError("must be HOST:PORT, like 127.0.0.1:9184")
+    return value
+
+
+HostPort = Annotated[str, AfterValidator(_check_host_port)]
+
+
 class ServerSettings(_Section):
-    listen: str = "127.0.0.1:9184"
+    listen: HostPort = "127.0.0.1:9184"
     enabled: bool = True
 
-    @field_validator("listen")
-    @classmethod
-    def _host_port(cls, value: str) -> str:
-        host, sep, port = value.rpartition(":")
-        if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
-            raise ValueError("must be HOST:PORT, like 127.0.0.1:9184")
-        return value
+
+class WebhookSettings(_Section):
+    """The Notion webhook receiver of ``run``, on its own listener (off by default)."""
+
+    enabled: bool = False
+    listen: HostPort = "127.0.0.1:9185"
+    path: str = Field(default="/notion/webhook", pattern=r"^/[A-Za-z0-9._~/-]*$")
+    verification_token_file: Path | None = None
+    debounce: Duration = Field(default=1.0, ge=0, le=600)
 
 
 class LogSettings(_Section):
@@ -202,6 +215,7 @@ class Settings(BaseSettings):
     sync: SyncSettings = SyncSettings()
     git: GitSettings = GitSettings()
     server: ServerSettings = ServerSettings()
+    webhooks: WebhookSettings = WebhookSettings()
     log: LogSettings = LogSettings()
 
     @classmethod

@@ -251,3 +251,69 @@ for _result in ("ok", "error"):
 for _status in ("429", "529"):
     NOTION_RATE_LIMITED.labels(_status)
 CONFIG_RELOAD_SUCCESSFUL.set(1)
+
+# -- webhooks ---------------------------------------------------------------------------
+
+#: Event types counted under their own label; any other type counts as "other".
+WEBHOOK_EVENT_TYPES = frozenset(
+    {
+        "page.created",
+        "page.content_updated",
+        "page.properties_updated",
+        "page.moved",
+        "page.deleted",
+        "page.undeleted",
+        "page.locked",
+        "page.unlocked",
+        "comment.created",
+        "comment.updated",
+        "comment.deleted",
+        "database.created",
+        "database.content_updated",
+        "database.schema_updated",
+        "database.moved",
+        "database.deleted",
+        "database.undeleted",
+        "data_source.created",
+        "data_source.content_updated",
+        "data_source.schema_updated",
+        "data_source.moved",
+        "data_source.deleted",
+        "data_source.undeleted",
+    }
+)
+WEBHOOK_EVENTS = Counter(
+    "notion_syncd_webhook_events_total",
+    "Webhook requests by event type (none before verification) and outcome: accepted, "
+    "duplicate, handshake, bad_signature, bad_json, too_large.",
+    ["type", "outcome"],
+    registry=REGISTRY,
+)
+WEBHOOK_QUEUE_DEPTH = Gauge(
+    "notion_syncd_webhook_queue_depth",
+    "Entities with webhook events waiting for a sync.",
+    registry=REGISTRY,
+)
+WEBHOOK_LAST_EVENT = Gauge(
+    "notion_syncd_webhook_last_event_timestamp_seconds",
+    "When the last verified webhook event was received (0: never).",
+    registry=REGISTRY,
+)
+WEBHOOK_VERIFIED = Gauge(
+    "notion_syncd_webhook_token_known",
+    "1 when a verification token is known (configured or received at the handshake).",
+    registry=REGISTRY,
+)
+WEBHOOK_EVENT_TO_SYNC = Histogram(
+    "notion_syncd_webhook_event_to_sync_seconds",
+    "From a webhook event's receipt to the end of the sync that covered it.",
+    buckets=(0.5, 1, 2, 3, 5, 10, 30, 60, 300, 3600),
+    registry=REGISTRY,
+)
+
+
+def webhook_type_label(event_type: str | None) -> str:
+    """A bounded label value for an event type."""
+    if event_type is None:
+        return "none"
+    return event_type if event_type in WEBHOOK_EVENT_TYPES else "other"

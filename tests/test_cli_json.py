@@ -23,7 +23,7 @@ SYNC_KEYS = [
 STATUS_KEYS = [
     "mirror", "exists", "branch", "health", "last_sync", "last_success",
     "consecutive_failures", "last_change", "watermark", "pages", "data_sources",
-    "failed_objects", "missing", "local_edits", "remotes",
+    "failed_objects", "missing", "local_edits", "remotes", "webhooks",
 ]  # fmt: skip
 
 

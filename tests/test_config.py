@@ -156,3 +156,19 @@ def test_load_settings_unreadable_files_are_config_errors(tmp_path: Path) -> Non
     (tmp_path / "t").write_text("  \n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"notion\.token_file .* is empty"):
         resolve_token(settings.notion, environ={})
+
+
+def test_webhooks_defaults_off_on_loopback(tmp_path: Path) -> None:
+    """[webhooks] is off by default, listens on loopback and has Notion's usual path."""
+    settings = load_settings(None, overrides={"export": {"repo": str(tmp_path)}}, environ={})
+    assert settings.webhooks.enabled is False
+    assert settings.webhooks.listen == "127.0.0.1:9185"
+    assert settings.webhooks.path == "/notion/webhook"
+    assert settings.webhooks.verification_token_file is None
+
+
+def test_webhooks_bad_listen_is_named(tmp_path: Path) -> None:
+    """A webhooks.listen that is not HOST:PORT is a ConfigError naming the key."""
+    overrides = {"export": {"repo": str(tmp_path)}, "webhooks": {"listen": "nope"}}
+    with pytest.raises(ConfigError, match=r"webhooks\.listen"):
+        load_settings(None, overrides=overrides, environ={})

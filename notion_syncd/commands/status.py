@@ -15,13 +15,15 @@ from typing import Any
 
 import pygit2
 
-from notion_syncd.config import Settings
+from notion_syncd.config import Settings, credential_path
 from notion_syncd.gitremote import RemoteState, format_remote_state, read_push_state
 from notion_syncd.gitremote.state import iso_time
 from notion_syncd.localedits import local_refs
 from notion_syncd.sync import runlog
 from notion_syncd.sync.gaps import GAPS_FILE, REPAIR_HINT, parse_gaps
 from notion_syncd.sync.state import INDEX_DIR, LEDGER_FILE, STATE_FILE
+from notion_syncd.webhooks.receiver import CREDENTIAL
+from notion_syncd.webhooks.store import Journal, read_stored_token
 
 SHOWN_FAILURES = 20
 
@@ -109,7 +111,21 @@ def collect_status(settings: Settings, *, now: datetime | None = None) -> dict[s
         "remotes": [
             _remote_json(remote.name, states.get(remote.name)) for remote in settings.git.remotes
         ],
+        "webhooks": _webhooks(settings, Path(pygit2.Repository(str(repo_path)).path)),
     }
+
+
+def _webhooks(settings: Settings, git_dir: Path) -> dict[str, Any] | None:
+    """Whether a verification token is known and how many events await a sync (no secret)."""
+    if not settings.webhooks.enabled:
+        return None
+    if settings.webhooks.verification_token_file is not None or credential_path(CREDENTIAL):
+        token = "configured"
+    elif read_stored_token(git_dir) is not None:
+        token = "received"
+    else:
+        token = "none"
+    return {"token": token, "pending_events": len(Journal(git_dir).events())}
 
 
 def _attempt_text(attempt: dict[str, Any]) -> str:
@@ -162,6 +178,13 @@ def format_status(status: dict[str, Any]) -> str:
     for remote in status["remotes"]:
         fields = {key: value for key, value in remote.items() if key not in ("name", "state")}
         lines.append(format_remote_state(remote["name"], RemoteState(**fields)))
+    hooks = status.get("webhooks")
+    if hooks:
+        word = {"none": "no verification token yet", "configured": "token configured"}
+        lines.append(
+            f"webhooks: {word.get(hooks['token'], 'token received')}, "
+            f"{hooks['pending_events']} event(s) awaiting a sync"
+        )
     return "\n".join(lines)
 
 

@@ -58,6 +58,7 @@ from notion_syncd.service.reload import ConfigWatcher
 from notion_syncd.service.schedule import Schedule
 from notion_syncd.service.state import SyncStatus
 from notion_syncd.service.watchdog import WatchdogPinger, loop_is_healthy
+from notion_syncd.webhooks.service import WebhookService
 
 log = structlog.get_logger(__name__)
 
@@ -133,6 +134,8 @@ class Daemon:
         self._instance_lock: DaemonLock | None = None
         self._mirror = MirrorWatch()
         self._exit_code = EX_OK
+        self._git_dir: Path | None = None
+        self.webhooks: WebhookService | None = None
         CONFIG_RELOAD_SUCCESSFUL.set(1)
         CONFIG_RELOAD_SUCCESS.set_to_current_time()
         tick_seconds = TICK_SECONDS
@@ -148,8 +151,9 @@ class Daemon:
             notifier=self._notifier,
             homedir=Path(home) if home else settings.export.repo.parent,
             after_commit=lambda: self._schedule.push_now(),
-            before_sync=self._mirror.check,
+            before_sync=self._before_sync,
             after_failure=self._after_failure,
+            after_success=self._after_success,
         )
         self._schedule = Schedule(self._jobs, self._tick.beat, tick_seconds)
 
@@ -180,6 +184,32 @@ class Daemon:
             sync_progress_age=self._sync_heartbeat.age(),
             watchdog_seconds=self._watchdog_seconds or float("inf"),
         )
+
+    # -- webhooks -------------------------------------------------------------------
+
+    def _before_sync(self) -> None:
+        self._mirror.check()
+        if self.webhooks is not None:
+            self.webhooks.sync_started()
+
+    def _after_success(self) -> None:
+        if self.webhooks is not None:
+            self.webhooks.sync_succeeded()
+
+    def _start_webhooks(self, settings: Settings) -> bool:
+        """Start the receiver when enabled; False when its address cannot be bound."""
+        if not settings.webhooks.enabled or self._git_dir is None:
+            return True
+        self.webhooks = WebhookService(
+            settings.webhooks, self._git_dir, environ=self._environ, sync=self._jobs.sync
+        )
+        try:
+            self.webhooks.start()
+        except OSError as error:
+            log.error("webhook.bind_failed", listen=settings.webhooks.listen, error=error.strerror)
+            self.webhooks = None
+            return False
+        return True
 
     # -- failing honestly ----------------------------------------------------------
 
@@ -225,6 +255,10 @@ class Daemon:
             except OSError as error:
                 log.error("health.bind_failed", listen=settings.server.listen, error=error.strerror)
                 return EX_FAILURE
+        if not self._start_webhooks(settings):
+            if health is not None:
+                health.stop()
+            return EX_FAILURE
         pinger = None
         if self._watchdog_seconds is not None:
             pinger = WatchdogPinger(self._notifier, self._watchdog_seconds, self.making_progress)
@@ -257,6 +291,7 @@ class Daemon:
                 self._instance_lock = acquire_daemon_lock(existing / ".git", existing)
             with open_mirror(settings.export.repo, branch=settings.export.branch) as mirror:
                 git_dir, path = Path(mirror.repo.path), mirror.path
+            self._git_dir = git_dir
             if self._instance_lock is None:
                 self._instance_lock = acquire_daemon_lock(git_dir, path)
             self._mirror.opened(git_dir)
@@ -285,6 +320,8 @@ class Daemon:
         self._stop.set()
         watcher.stop()
         self._schedule.shutdown()
+        if self.webhooks is not None:
+            self.webhooks.stop(STOP_TIMEOUT)
         if not self._schedule.join_sync(STOP_TIMEOUT):
             log.warning("sync.abandoned", detail="did not stop in time; redone at the next start")
         if pinger is not None:
@@ -327,8 +364,9 @@ class Daemon:
         changed = sorted(
             name for name in type(new).model_fields if getattr(new, name) != getattr(old, name)
         )
-        if new.server != old.server:
-            log.warning("config.restart_required", keys=["server"])
+        restart = [key for key in ("server", "webhooks") if getattr(new, key) != getattr(old, key)]
+        if restart:
+            log.warning("config.restart_required", keys=restart)
         self._notifier.ready(status=self._status.status_line())
         log.info("config.reloaded", source=reason, changed=changed, rescheduled=rescheduled)
 

@@ -76,6 +76,7 @@ class SyncJobs:
         after_commit: Callable[[], None] = lambda: None,
         before_sync: Callable[[], None] = lambda: None,
         after_failure: Callable[[], None] = lambda: None,
+        after_success: Callable[[], None] = lambda: None,
     ) -> None:
         self._settings = settings
         self._status = status
@@ -86,22 +87,27 @@ class SyncJobs:
         self._after_commit = after_commit
         self._before_sync = before_sync
         self._after_failure = after_failure
+        self._after_success = after_success
         self._sync_lock = threading.Lock()
         self._pages = PagesGauge()
         metrics.SYNC_PERMANENT_FAILURE_LIMIT.set(GIVE_UP_AFTER)
         self._last_status = 0.0
 
-    def sync(self, sweep: bool | None = None) -> None:
-        """One sync; ``sweep=True`` also looks for deleted and moved pages."""
+    def sync(self, sweep: bool | None = None) -> bool:
+        """One sync; ``sweep=True`` also looks for deleted and moved pages.
+
+        False when it did not run (stopping, or another sync holds the mirror).
+        """
         if self._stop.is_set():
-            return
+            return False
         if not self._sync_lock.acquire(blocking=False):
             log.info("sync.skipped", reason="another sync is running")
-            return
+            return False
         try:
             self._sync(sweep)
         finally:
             self._sync_lock.release()
+        return True
 
     def _sync(self, sweep: bool | None) -> None:
         settings = self._settings()
@@ -149,6 +155,7 @@ class SyncJobs:
             metrics.SYNC_FAILURES_IN_A_ROW.set(0)
             metrics.SYNC_PERMANENT_FAILURES_IN_A_ROW.set(0)
             metrics.LAST_SYNC_FAILURE.clear()
+            self._after_success()
             if report.commit:
                 self._after_commit()
         finally:

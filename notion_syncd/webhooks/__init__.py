@@ -1,0 +1,1 @@
+"""Notion integration webhooks: verify, journal, debounce, and trigger an early sync."""

@@ -1,0 +1,69 @@
+"""The webhook pieces as the daemon runs them: listener, worker, journal bookkeeping.
+
+The early sync is the poll's own path (``SyncJobs.sync``: incremental listing, fetch,
+write, commit; a sweep when a deletion or move was announced). The journal is cleared
+through the length it had when a sync started, once that sync succeeded, so an event
+received during a sync stays until a later one covers it. At start, events left in the
+journal (a crash between the 200 and the commit) are offered again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import structlog
+
+from notion_syncd.config import WebhookSettings
+from notion_syncd.webhooks.receiver import WebhookReceiver, WebhookServer
+from notion_syncd.webhooks.worker import WebhookWorker
+
+log = structlog.get_logger(__name__)
+
+#: A busy entity is synced at the latest this many debounce windows after its first event.
+MAX_WAIT_WINDOWS = 5
+
+
+class WebhookService:
+    def __init__(
+        self,
+        settings: WebhookSettings,
+        git_dir: Path,
+        *,
+        environ: Mapping[str, str],
+        sync: Callable[[bool | None], bool],
+    ) -> None:
+        self.worker = WebhookWorker(
+            lambda sweep: sync(True if sweep else None),
+            window=settings.debounce,
+            max_wait=max(settings.debounce * MAX_WAIT_WINDOWS, 1.0),
+        )
+        self.receiver = WebhookReceiver(
+            settings, git_dir, environ=environ, on_event=self.worker.offer
+        )
+        self.server = WebhookServer(settings.listen, self.receiver)
+        self.journal = self.receiver.journal
+        self._mark = 0
+
+    def start(self) -> None:
+        """Bind (OSError when the address is taken), replay the journal, start the worker."""
+        self.server.start()
+        pending = self.journal.events()
+        if pending:
+            log.info("webhook.replaying", events=len(pending))
+        now = time.time()
+        for event in pending:
+            self.worker.offer(event, now)
+        self.worker.start()
+
+    def sync_started(self) -> None:
+        self._mark = self.journal.mark()
+
+    def sync_succeeded(self) -> None:
+        mark, self._mark = self._mark, 0
+        self.journal.clear_through(mark)
+
+    def stop(self, timeout: float) -> None:
+        self.server.stop()
+        self.worker.stop(timeout)
