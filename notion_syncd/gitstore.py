@@ -98,6 +98,8 @@ class Mirror:
         """Paths changed since the last commit: new blob id, or None when deleted."""
         self._tree_id: pygit2.Oid | None = None
         """The tree of HEAD plus ``_changes``, built once per batch of changes."""
+        self._origins: dict[str, str] = {}
+        """Paths files were moved to since the last commit -> their paths in HEAD."""
         self._marked = (self._git_dir / UNCOMMITTED_MARKER).exists()
         self._inside: set[str] = set()
         """Folders (repo-relative) whose real path was checked to be in the mirror."""
@@ -197,6 +199,7 @@ class Mirror:
         except OSError as exc:
             raise _os_error("delete", rel, exc) from None
         self._changed(rel, None)
+        self._origins.pop(rel, None)
         self._prune_empty_parents(full)
         return True
 
@@ -217,6 +220,7 @@ class Mirror:
             raise GitStoreError(f"cannot store {new!r} in the mirror: {exc}") from None
         self._changed(old, None)
         self._changed(new, blob)
+        self._origins[new] = self._origins.pop(old, old)
         self._prune_empty_parents(source)
 
     def _keep_local_edit(self, rel: str, current: bytes | None) -> None:
@@ -292,8 +296,11 @@ class Mirror:
     def commit(self, message: str, author: Author) -> str | None:
         """Commit the changes; None when the tree equals HEAD's (nothing changed).
 
-        Order for crash safety: objects and files flushed, then the branch moved and
-        flushed, then the marker removed (a crash before that resets to HEAD on open).
+        When a moved file also changed, a moves-only commit comes first
+        (``gittree.moves_first``) and the changes second, chained: the branch moves once,
+        to the second. Order for crash safety: objects and files flushed, then the branch
+        moved and flushed, then the marker removed (a crash before that resets to HEAD
+        on open).
         """
         try:
             head = self.head_commit()
@@ -303,6 +310,14 @@ class Mirror:
                 return None
             signature = pygit2.Signature(author.name, author.email, int(time.time()), 0)
             parents = [head.id] if head is not None else []
+            base = head.tree if head is not None else None
+            moves = gittree.moves_first(base, self._origins, self._changes)
+            if moves is not None:
+                moved_tree = gittree.build_tree(self.repo, base, moves)
+                moved = self.repo.create_commit(
+                    None, signature, signature, moves_message(moves), moved_tree, parents
+                )
+                parents = [moved]
             commit_id = self.repo.create_commit(
                 None, signature, signature, message, tree_id, parents
             )
@@ -346,6 +361,7 @@ class Mirror:
     def _committed(self) -> None:
         """The working tree equals HEAD: forget the changes, drop the marker."""
         self._changes.clear()
+        self._origins.clear()
         self._inside.clear()
         self._tree_id = None
         if self._marked:
@@ -371,6 +387,17 @@ class Mirror:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def moves_message(moves: gittree.Changes) -> str:
+    """The message of a moves-only commit: how many files, and the trailer history skips."""
+    count = sum(1 for blob in moves.values() if blob is not None)
+    noun = "file" if count == 1 else "files"
+    return (
+        f"Move {count} {noun} before their edits\n\n"
+        "Renames and moves alone, so git follows them; the next commit has the edits.\n\n"
+        f"{gittree.MOVES_TRAILER}\n"
+    )
 
 
 def _os_error(action: str, rel: str, exc: OSError) -> GitStoreError:
