@@ -293,8 +293,18 @@ class Mirror:
         head = self.head_commit()
         return head is None or head.tree_id != self._next_tree(head)
 
-    def commit(self, message: str, author: Author) -> str | None:
+    def commit(
+        self,
+        message: str,
+        author: Author,
+        *,
+        committer: Author | None = None,
+        author_time: int | None = None,
+    ) -> str | None:
         """Commit the changes; None when the tree equals HEAD's (nothing changed).
+
+        ``committer`` (default: ``author``) commits now; ``author_time`` (default: now)
+        dates the authorship, e.g. the Notion edit's time.
 
         When a moved file also changed, a moves-only commit comes first
         (``gittree.moves_first``) and the changes second, chained: the branch moves once,
@@ -308,7 +318,10 @@ class Mirror:
             if head is not None and head.tree_id == tree_id:
                 self._committed()
                 return None
-            signature = pygit2.Signature(author.name, author.email, int(time.time()), 0)
+            now = int(time.time())
+            by = committer or author
+            signature = pygit2.Signature(by.name, by.email, now, 0)
+            written_by = pygit2.Signature(author.name, author.email, author_time or now, 0)
             parents = [head.id] if head is not None else []
             base = head.tree if head is not None else None
             moves = gittree.moves_first(base, self._origins, self._changes)
@@ -319,7 +332,7 @@ class Mirror:
                 )
                 parents = [moved]
             commit_id = self.repo.create_commit(
-                None, signature, signature, message, tree_id, parents
+                None, written_by, signature, message, tree_id, parents
             )
             flush_filesystem(self.path)
             self.repo.references.create(f"refs/heads/{self.branch}", commit_id, force=True)

@@ -5,17 +5,21 @@ listing showed (``window``: the newest ``last_edited_time``, the search lag), no
 else. A checkpoint commits what is written so far with the old watermark (a crash loses
 minutes, not the run); only the final commit moves the watermark, as far as
 ``planner.next_watermark`` allows, and updates the caller's pages gauge.
+
+Each commit is authored by the Notion editors of the objects it writes
+(``sync.authors``) when ``people`` names them; the daemon commits.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import structlog
 
 from notion_syncd import metrics
 from notion_syncd.gitstore import Author, Mirror
 from notion_syncd.sync import lag, planner
+from notion_syncd.sync.authors import Authorship, Edit, authorship
 from notion_syncd.sync.gaps import Gap, carry_gaps, write_gaps
 from notion_syncd.sync.report import SyncReport
 from notion_syncd.sync.rerender import rebuild_views
@@ -42,6 +46,7 @@ class Committer:
         count_requests: Callable[[], None],
         pages: metrics.PagesGauge,
         gaps: Mapping[str, Gap] | None = None,
+        people: Callable[[str], Author] | None = None,
     ) -> None:
         self._mirror = mirror
         self._writer = writer
@@ -53,6 +58,10 @@ class Committer:
         self._count_requests = count_requests
         self._pages = pages
         self._previous_gaps: Mapping[str, Gap] = gaps or {}
+        self._people = people
+        """Notion user id -> identity; None: every commit by the daemon (old shape)."""
+        self._authored: set[str] = set()
+        """Ids whose edits an earlier commit of this sync was authored by."""
 
     def checkpoint(self) -> None:
         """Commit what is written so far, keeping the old watermark."""
@@ -113,8 +122,22 @@ class Committer:
             ledger["complete"] = False
         self._mirror.write(LEDGER_FILE, dump_json(ledger))
         message = self._report.commit_message(checkpoint=not complete)
-        commit = self._mirror.commit(message, self._author)
+        edits = {i: e for i, e in self._writer.edits.items() if i not in self._authored}
+        by = self._authorship(edits.values())
+        if by.trailers:
+            message = message.rstrip("\n") + "\n\n" + "\n".join(by.trailers) + "\n"
+        commit = self._mirror.commit(
+            message, by.author, committer=self._author, author_time=by.when
+        )
+        self._authored.update(edits)
         if commit:
             self._report.commit = commit
             metrics.GIT_COMMITS.labels("ok").inc()
         return commit
+
+    def _authorship(self, edits: Iterable[Edit]) -> Authorship:
+        if self._people is None:
+            return Authorship(self._author, None)
+        edits = list(edits)
+        names = {edit.user_id: self._people(edit.user_id) for edit in edits}
+        return authorship(edits, names, self._author)

@@ -23,6 +23,7 @@ import structlog
 from notion_syncd import terms
 from notion_syncd.gitstore import Mirror
 from notion_syncd.sync import backlinks, planner
+from notion_syncd.sync.authors import Edit, edit_of
 from notion_syncd.sync.fetch import FetchedRecord, known_files
 from notion_syncd.sync.placement import (
     Placement,
@@ -61,6 +62,8 @@ class MirrorWriter:
         self.structure_changed = False
         """An object was added, moved or removed (index.html and the pages gauge follow)."""
         self.written: dict[str, str] = {}
+        self.edits: dict[str, Edit] = {}
+        """Written object id -> its last edit (who, when), for commit authors."""
         """Objects written by this sync, with the ``last_edited_time`` written."""
         self.derived = DerivedRefresh(mirror, self.index, self.views, self.written)
         """Content of other records that depends on what is written (``refresh.py``)."""
@@ -209,6 +212,8 @@ class MirrorWriter:
             )
         )
         self.written[object_id] = edited
+        if (last_edit := edit_of(obj)) is not None:
+            self.edits[object_id] = last_edit
 
     def _after_write(
         self,

@@ -1,0 +1,84 @@
+"""Who a commit is by: the Notion editors of what it writes (pure decisions).
+
+Every written page and data source carries ``last_edited_by`` (a user id) and
+``last_edited_time``. A commit whose written objects share one editor is authored by
+that editor, dated by the newest of their edits; a commit with several editors is
+authored by the daemon, with a ``Co-authored-by:`` trailer for each editor. The
+committer is always the daemon at the time of the commit (never backdated).
+
+Identities: the user's name from the users endpoints when the integration may read
+them, else the user id; the e-mail is ``<user id>@users.noreply.notion.invalid``
+(``.invalid`` can neither reach anyone nor collide) unless the operator opted into
+real addresses (``git.author_emails``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from notion_syncd.gitstore import Author
+
+NOREPLY_DOMAIN = "users.noreply.notion.invalid"
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One written object's last edit: who, and when (ISO 8601 as Notion gives it)."""
+
+    user_id: str
+    edited: str
+
+
+@dataclass(frozen=True)
+class Authorship:
+    """The author of one commit, the author date (None: now) and the message trailers."""
+
+    author: Author
+    when: int | None
+    trailers: tuple[str, ...] = ()
+
+
+def edit_of(obj: Mapping[str, Any]) -> Edit | None:
+    """The last edit of a page or data source object, or None when it names no user."""
+    editor = obj.get("last_edited_by")
+    user_id = editor.get("id") if isinstance(editor, Mapping) else None
+    if not user_id:
+        return None
+    return Edit(str(user_id), str(obj.get("last_edited_time") or ""))
+
+
+def identity(user_id: str, user: Mapping[str, Any] | None, *, real_emails: bool) -> Author:
+    """``Name <e-mail>`` of a Notion user; the fallback when the user could not be read."""
+    name = str((user or {}).get("name") or "").strip() or user_id
+    person = (user or {}).get("person")
+    email = person.get("email") if isinstance(person, Mapping) else None
+    if real_emails and isinstance(email, str) and "@" in email:
+        return Author(name, email)
+    return Author(name, f"{user_id}@{NOREPLY_DOMAIN}")
+
+
+def authorship(
+    edits: Iterable[Edit], identities: Mapping[str, Author], daemon: Author
+) -> Authorship:
+    """One editor: that editor, at their newest edit. Several: the daemon, with trailers."""
+    newest: dict[str, str] = {}
+    for edit in edits:
+        newest[edit.user_id] = max(newest.get(edit.user_id, ""), edit.edited)
+    if not newest:
+        return Authorship(daemon, None)
+    if len(newest) == 1:
+        [(user_id, edited)] = newest.items()
+        return Authorship(identities[user_id], _epoch(edited))
+    people = sorted({identities[user_id] for user_id in newest}, key=lambda a: (a.name, a.email))
+    trailers = tuple(f"Co-authored-by: {a.name} <{a.email}>" for a in people)
+    return Authorship(daemon, None, trailers)
+
+
+def _epoch(edited: str) -> int | None:
+    try:
+        return int(datetime.fromisoformat(edited.replace("Z", "+00:00")).timestamp())
+    except ValueError:
+        return None

@@ -1,0 +1,118 @@
+"""Commit authors from Notion's last_edited_by: identities, one editor, several, no names."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from synchelpers import TestClock, git, make_settings, serve
+
+from notion_syncd.fake_notion import Workspace
+from notion_syncd.fake_notion import richtext as rt
+from notion_syncd.gitstore import Author
+from notion_syncd.sync.authors import Edit, authorship, identity
+from notion_syncd.sync.runner import run_sync
+
+DAEMON = Author("notion-syncd", "notion-syncd@localhost")
+ADA = Author("Ada", "a@users.noreply.notion.invalid")
+GRACE = Author("Grace", "g@users.noreply.notion.invalid")
+
+
+def test_authors_identity_falls_back_to_id_and_noreply() -> None:
+    """No user object: the id and a .invalid address; real e-mails only when opted in."""
+    user = {"name": "Ada Lovelace", "person": {"email": "ada@example.com"}}
+    assert identity("u1", None, real_emails=True) == Author("u1", "u1@users.noreply.notion.invalid")
+    assert identity("u1", user, real_emails=False) == Author(
+        "Ada Lovelace", "u1@users.noreply.notion.invalid"
+    )
+    assert identity("u1", user, real_emails=True) == Author("Ada Lovelace", "ada@example.com")
+
+
+def test_authors_one_editor_authors_at_newest_edit() -> None:
+    """All edits by one user: that user, dated by the newest edit; none: the daemon, now."""
+    edits = [Edit("a", "2026-03-02T08:00:00.000Z"), Edit("a", "2026-03-02T08:05:00.000Z")]
+    result = authorship(edits, {"a": ADA}, DAEMON)
+    assert (result.author, result.when, result.trailers) == (ADA, 1772438700, ())
+    assert authorship([], {}, DAEMON).author == DAEMON
+
+
+def test_authors_several_editors_daemon_with_trailers() -> None:
+    """Two editors in one commit: the daemon authors, each editor in a trailer (sorted)."""
+    edits = [Edit("g", "2026-03-02T08:00:00.000Z"), Edit("a", "2026-03-02T08:01:00.000Z")]
+    result = authorship(edits, {"a": ADA, "g": GRACE}, DAEMON)
+    assert result.author == DAEMON and result.when is None
+    assert result.trailers == (
+        "Co-authored-by: Ada <a@users.noreply.notion.invalid>",
+        "Co-authored-by: Grace <g@users.noreply.notion.invalid>",
+    )
+
+
+def _two_syncs(
+    tmp_path: Path, editors: list[str], *, readable: bool = True, **git_settings: object
+) -> tuple[Path, dict[str, str], Workspace]:
+    """First sync as the bot; then each named editor edits their own page; second sync."""
+    clock = TestClock()
+    ws = Workspace(clock)
+    clock.tick = timedelta(seconds=7)
+    ws.users_readable = readable
+    users = {name: ws.add_user(name) for name in ("Ada Lovelace", "Grace Hopper")}
+    pages = {name: ws.add_page(None, f"Page of {name}", [rt.paragraph("v1")]) for name in users}
+    clock.tick = timedelta(0)
+    clock.advance(minutes=10)
+    with serve(ws) as server:
+        settings = make_settings(server, tmp_path / "mirror", git=dict(git_settings))
+        run_sync(settings, now=clock)
+        for name in editors:
+            clock.advance(minutes=1)
+            ws.editor = users[name]
+            ws.append_blocks(pages[name], [rt.paragraph(f"{name} was here")])
+        ws.editor = None
+        clock.advance(minutes=10)
+        run_sync(settings, now=clock)
+    return settings.export.repo, users, ws
+
+
+def test_authors_sync_by_one_editor_names_them(tmp_path: Path) -> None:
+    """One editor: author name and Notion edit time; committer notion-syncd; blame names them."""
+    repo, users, ws = _two_syncs(tmp_path, ["Grace Hopper"])
+    shown = git(repo, "log", "-1", "--format=%an|%ae|%aI|%cn", "HEAD").strip()
+    grace = users["Grace Hopper"]
+    page = next(page for page in ws.pages.values() if page.last_edited_by == grace)
+    edited = page.last_edited_time.strftime("%Y-%m-%dT%H:%M:00+00:00")  # Notion's minutes
+    assert shown == f"Grace Hopper|{grace}@users.noreply.notion.invalid|{edited}|notion-syncd"
+    md = next(repo.glob("Page of Grace Hopper*.md")).name
+    blame = git(repo, "blame", "--line-porcelain", "--", md)
+    lines = blame.split("\nauthor ")
+    assert any(chunk.startswith("Grace Hopper\n") and "was here" in chunk for chunk in lines)
+
+
+def test_authors_two_editors_daemon_with_co_authors(tmp_path: Path) -> None:
+    """Two editors in one sync: the daemon authors, both named in Co-authored-by trailers."""
+    repo, users, _ = _two_syncs(tmp_path, ["Ada Lovelace", "Grace Hopper"])
+    assert git(repo, "log", "-1", "--format=%an", "HEAD").strip() == "notion-syncd"
+    trailers = git(repo, "log", "-1", "--format=%(trailers:key=Co-authored-by,valueonly)", "HEAD")
+    assert trailers.split("\n")[:2] == [
+        f"Ada Lovelace <{users['Ada Lovelace']}@users.noreply.notion.invalid>",
+        f"Grace Hopper <{users['Grace Hopper']}@users.noreply.notion.invalid>",
+    ]
+
+
+def test_authors_without_user_information_fallback_and_one_log_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Users answer 403: syncs succeed, the author is the user id, one line a sync says why."""
+    repo, users, _ = _two_syncs(tmp_path, ["Grace Hopper"], readable=False)
+    grace = users["Grace Hopper"]
+    shown = git(repo, "log", "-1", "--format=%an <%ae>", "HEAD").strip()
+    assert shown == f"{grace} <{grace}@users.noreply.notion.invalid>"
+    assert capsys.readouterr().out.count("authors.names_unavailable") == 2  # once per sync
+
+
+def test_authors_off_keeps_the_daemon_as_author(tmp_path: Path) -> None:
+    """git.commit_authors = false: the old shape, every commit by notion-syncd."""
+    repo, _, _ = _two_syncs(tmp_path, ["Grace Hopper"], commit_authors=False)
+    assert (
+        git(repo, "log", "--format=%an %ae", "HEAD").splitlines()
+        == ["notion-syncd notion-syncd@localhost"] * 2
+    )
