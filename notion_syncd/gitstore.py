@@ -67,6 +67,16 @@ class Author:
     email: str
 
 
+@dataclass(frozen=True)
+class CommitStep:
+    """A commit of some changed paths before the rest: one editor's pages, say."""
+
+    paths: frozenset[str]
+    author: Author
+    when: int | None
+    message: str
+
+
 def _check_relative(rel: str) -> None:
     parts = rel.split("/")
     if rel.startswith("/") or any(part in {"", ".", ".."} for part in parts):
@@ -300,11 +310,14 @@ class Mirror:
         *,
         committer: Author | None = None,
         author_time: int | None = None,
+        steps: tuple[CommitStep, ...] = (),
     ) -> str | None:
         """Commit the changes; None when the tree equals HEAD's (nothing changed).
 
         ``committer`` (default: ``author``) commits now; ``author_time`` (default: now)
-        dates the authorship, e.g. the Notion edit's time.
+        dates the authorship, e.g. the Notion edit's time. ``steps`` commit some of the
+        changed paths first, in order, each with its own author (the committer commits
+        them all); this commit has what remains.
 
         When a moved file also changed, a moves-only commit comes first
         (``gittree.moves_first``) and the changes second, chained: the branch moves once,
@@ -331,9 +344,14 @@ class Mirror:
                     None, signature, signature, moves_message(moves), moved_tree, parents
                 )
                 parents = [moved]
-            commit_id = self.repo.create_commit(
-                None, written_by, signature, message, tree_id, parents
-            )
+                base = self.repo[moved_tree]
+            parents = self._commit_steps(steps, base, parents, signature)
+            if parents and self.repo[parents[0]].tree_id == tree_id:
+                commit_id = parents[0]  # the steps left nothing for a last commit
+            else:
+                commit_id = self.repo.create_commit(
+                    None, written_by, signature, message, tree_id, parents
+                )
             flush_filesystem(self.path)
             self.repo.references.create(f"refs/heads/{self.branch}", commit_id, force=True)
             if self.keep_git_index:
@@ -350,6 +368,22 @@ class Mirror:
             raise _os_error("commit", ".git", exc) from None
         self._maintain()
         return str(commit_id)
+
+    def _commit_steps(
+        self, steps: tuple[CommitStep, ...], base: Any | None, parents: list[Any], by: Any
+    ) -> list[Any]:
+        """Chain a commit per step (its paths on top of the earlier steps'); the new parents."""
+        applied: dict[str, pygit2.Oid | None] = {}
+        last_tree = base.id if base is not None else None
+        for step in steps:
+            applied.update((rel, self._changes[rel]) for rel in step.paths if rel in self._changes)
+            tree = gittree.build_tree(self.repo, base, applied)
+            if tree == last_tree:
+                continue
+            author = pygit2.Signature(step.author.name, step.author.email, step.when or by.time, 0)
+            parents = [self.repo.create_commit(None, author, by, step.message, tree, parents)]
+            last_tree = tree
+        return parents
 
     def _update_index(self) -> None:
         """Bring the on-disk index to the new commit for the changed paths only.

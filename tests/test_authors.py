@@ -11,7 +11,7 @@ from synchelpers import TestClock, git, make_settings, serve
 from notion_syncd.fake_notion import Workspace
 from notion_syncd.fake_notion import richtext as rt
 from notion_syncd.gitstore import Author
-from notion_syncd.sync.authors import Edit, authorship, identity
+from notion_syncd.sync.authors import Edit, authorship, by_editor, identity
 from notion_syncd.sync.runner import run_sync
 
 DAEMON = Author("notion-syncd", "notion-syncd@localhost")
@@ -38,7 +38,7 @@ def test_authors_one_editor_authors_at_newest_edit() -> None:
 
 
 def test_authors_several_editors_daemon_with_trailers() -> None:
-    """Two editors in one commit: the daemon authors, each editor in a trailer (sorted)."""
+    """Two editors in one commit: the daemon authors the rest, each editor in a trailer."""
     edits = [Edit("g", "2026-03-02T08:00:00.000Z"), Edit("a", "2026-03-02T08:01:00.000Z")]
     result = authorship(edits, {"a": ADA, "g": GRACE}, DAEMON)
     assert result.author == DAEMON and result.when is None
@@ -56,7 +56,8 @@ def _two_syncs(
     ws = Workspace(clock)
     clock.tick = timedelta(seconds=7)
     ws.users_readable = readable
-    users = {name: ws.add_user(name) for name in ("Ada Lovelace", "Grace Hopper")}
+    names = ("Ada Lovelace", "Grace Hopper", "Alan Turing")
+    users = {name: ws.add_user(name) for name in names}
     pages = {name: ws.add_page(None, f"Page of {name}", [rt.paragraph("v1")]) for name in users}
     clock.tick = timedelta(0)
     clock.advance(minutes=10)
@@ -87,15 +88,27 @@ def test_authors_sync_by_one_editor_names_them(tmp_path: Path) -> None:
     assert any(chunk.startswith("Grace Hopper\n") and "was here" in chunk for chunk in lines)
 
 
-def test_authors_two_editors_daemon_with_co_authors(tmp_path: Path) -> None:
-    """Two editors in one sync: the daemon authors, both named in Co-authored-by trailers."""
-    repo, users, _ = _two_syncs(tmp_path, ["Ada Lovelace", "Grace Hopper"])
-    assert git(repo, "log", "-1", "--format=%an", "HEAD").strip() == "notion-syncd"
-    trailers = git(repo, "log", "-1", "--format=%(trailers:key=Co-authored-by,valueonly)", "HEAD")
-    assert trailers.split("\n")[:2] == [
-        f"Ada Lovelace <{users['Ada Lovelace']}@users.noreply.notion.invalid>",
-        f"Grace Hopper <{users['Grace Hopper']}@users.noreply.notion.invalid>",
+def test_authors_three_editors_one_commit_each_branch_moved_once(tmp_path: Path) -> None:
+    """Three editors in one sync: a commit each (oldest edit first), then the daemon's rest."""
+    repo, users, _ = _two_syncs(tmp_path, ["Ada Lovelace", "Grace Hopper", "Alan Turing"])
+    shown = git(repo, "log", "-4", "--format=%an|%cn", "HEAD").splitlines()
+    assert shown == [
+        "notion-syncd|notion-syncd",
+        "Alan Turing|notion-syncd",
+        "Grace Hopper|notion-syncd",
+        "Ada Lovelace|notion-syncd",
     ]
+    trailers = git(repo, "log", "-1", "--format=%(trailers:key=Co-authored-by,valueonly)", "HEAD")
+    assert [line for line in trailers.splitlines() if line] == [
+        f"{name} <{users[name]}@users.noreply.notion.invalid>"
+        for name in ("Ada Lovelace", "Alan Turing", "Grace Hopper")
+    ]
+    reflog = git(repo, "reflog", "show", "--format=%H", "main").split()
+    assert len(reflog) == 2, "the branch moved once a sync"
+    for name in users:
+        md = next(repo.glob(f"Page of {name}*.md")).name
+        blame = git(repo, "blame", "--line-porcelain", "--", md).split("\nauthor ")
+        assert any(chunk.startswith(f"{name}\n") and "was here" in chunk for chunk in blame)
 
 
 def test_authors_without_user_information_fallback_and_one_log_line(
@@ -116,3 +129,19 @@ def test_authors_off_keeps_the_daemon_as_author(tmp_path: Path) -> None:
         git(repo, "log", "--format=%an %ae", "HEAD").splitlines()
         == ["notion-syncd notion-syncd@localhost"] * 2
     )
+
+
+def test_authors_by_editor_groups_oldest_edit_first() -> None:
+    """Objects grouped by editor; the group whose newest edit is oldest comes first."""
+    edits = {
+        "p1": Edit("g", "2026-03-02T08:03:00.000Z"),
+        "p2": Edit("a", "2026-03-02T08:01:00.000Z"),
+        "p3": Edit("g", "2026-03-02T08:00:00.000Z"),
+        "p4": Edit("a", "2026-03-02T08:04:00.000Z"),
+        "p5": Edit("t", "2026-03-02T08:02:00.000Z"),
+    }
+    assert [(g.user_id, g.ids, g.newest[11:16]) for g in by_editor(edits)] == [
+        ("t", ("p5",), "08:02"),
+        ("g", ("p1", "p3"), "08:03"),
+        ("a", ("p2", "p4"), "08:04"),
+    ]

@@ -2,9 +2,12 @@
 
 Every written page and data source carries ``last_edited_by`` (a user id) and
 ``last_edited_time``. A commit whose written objects share one editor is authored by
-that editor, dated by the newest of their edits; a commit with several editors is
-authored by the daemon, with a ``Co-authored-by:`` trailer for each editor. The
-committer is always the daemon at the time of the commit (never backdated).
+that editor, dated by the newest of their edits. With several editors, each editor's
+objects are committed first, one chained commit per editor (``by_editor``: the
+earliest edit first), and what remains (index of other objects, state, re-rendered
+links, deletions) is committed by the daemon, with a ``Co-authored-by:`` trailer for
+each editor. The committer is always the daemon at the time of the commit (never
+backdated).
 
 Identities: the user's name from the users endpoints when the integration may read
 them, else the user id; the e-mail is ``<user id>@users.noreply.notion.invalid``
@@ -71,13 +74,35 @@ def authorship(
         return Authorship(daemon, None)
     if len(newest) == 1:
         [(user_id, edited)] = newest.items()
-        return Authorship(identities[user_id], _epoch(edited))
+        return Authorship(identities[user_id], epoch(edited))
     people = sorted({identities[user_id] for user_id in newest}, key=lambda a: (a.name, a.email))
     trailers = tuple(f"Co-authored-by: {a.name} <{a.email}>" for a in people)
     return Authorship(daemon, None, trailers)
 
 
-def _epoch(edited: str) -> int | None:
+@dataclass(frozen=True)
+class EditorGroup:
+    """The objects one editor last edited, and their newest edit."""
+
+    user_id: str
+    ids: tuple[str, ...]
+    newest: str
+
+
+def by_editor(edits: Mapping[str, Edit]) -> list[EditorGroup]:
+    """Written objects (id -> edit) grouped by editor; earliest newest-edit first, ties by id."""
+    grouped: dict[str, list[str]] = {}
+    for object_id, edit in sorted(edits.items()):
+        grouped.setdefault(edit.user_id, []).append(object_id)
+    groups = [
+        EditorGroup(user_id, tuple(ids), max(edits[i].edited for i in ids))
+        for user_id, ids in grouped.items()
+    ]
+    return sorted(groups, key=lambda group: (group.newest, group.user_id))
+
+
+def epoch(edited: str) -> int | None:
+    """Seconds since the epoch of a Notion time; None when it is not one."""
     try:
         return int(datetime.fromisoformat(edited.replace("Z", "+00:00")).timestamp())
     except ValueError:

@@ -7,7 +7,9 @@ minutes, not the run); only the final commit moves the watermark, as far as
 ``planner.next_watermark`` allows, and updates the caller's pages gauge.
 
 Each commit is authored by the Notion editors of the objects it writes
-(``sync.authors``) when ``people`` names them; the daemon commits.
+(``sync.authors``) when ``people`` names them; the daemon commits. Several editors:
+one chained commit per editor first (``CommitStep``), the rest last; the branch moves
+once.
 """
 
 from __future__ import annotations
@@ -17,15 +19,16 @@ from collections.abc import Callable, Iterable, Mapping
 import structlog
 
 from notion_syncd import metrics
-from notion_syncd.gitstore import Author, Mirror
+from notion_syncd.gitstore import Author, CommitStep, Mirror
 from notion_syncd.sync import lag, planner
-from notion_syncd.sync.authors import Authorship, Edit, authorship
+from notion_syncd.sync.authors import Authorship, Edit, authorship, by_editor, epoch
 from notion_syncd.sync.gaps import Gap, carry_gaps, write_gaps
-from notion_syncd.sync.report import SyncReport
+from notion_syncd.sync.report import LIST_LIMIT, SyncReport
 from notion_syncd.sync.rerender import rebuild_views
-from notion_syncd.sync.state import LEDGER_FILE, STATE_FILE, SyncState, dump_json
+from notion_syncd.sync.state import LEDGER_FILE, STATE_FILE, SyncState, dump_json, index_path
 from notion_syncd.sync.window import ListingWindow
-from notion_syncd.sync.writer import MirrorWriter
+from notion_syncd.sync.writer import SUFFIXES, MirrorWriter
+from notion_syncd.terms import display_title
 
 log = structlog.get_logger()
 
@@ -124,16 +127,41 @@ class Committer:
         message = self._report.commit_message(checkpoint=not complete)
         edits = {i: e for i, e in self._writer.edits.items() if i not in self._authored}
         by = self._authorship(edits.values())
+        steps: tuple[CommitStep, ...] = ()
         if by.trailers:
             message = message.rstrip("\n") + "\n\n" + "\n".join(by.trailers) + "\n"
+            steps = self._steps(edits)
         commit = self._mirror.commit(
-            message, by.author, committer=self._author, author_time=by.when
+            message, by.author, committer=self._author, author_time=by.when, steps=steps
         )
         self._authored.update(edits)
         if commit:
             self._report.commit = commit
             metrics.GIT_COMMITS.labels("ok").inc()
         return commit
+
+    def _steps(self, edits: Mapping[str, Edit]) -> tuple[CommitStep, ...]:
+        """One commit per editor: the files and index entries of the objects they edited."""
+        assert self._people is not None
+        index = self._writer.index
+        steps = []
+        for group in by_editor(edits):
+            who = self._people(group.user_id)
+            paths: set[str] = set()
+            lines = []
+            for object_id in group.ids:
+                paths.add(index_path(object_id))
+                entry, stem = index.get(object_id), index.path_of(object_id)
+                if stem is not None:
+                    paths.update(stem + suffix for suffix in SUFFIXES)
+                    title = display_title(entry.title if entry else "")
+                    lines.append(f"- {title} ({stem})")
+            count = len(group.ids)
+            noun = "object" if count == 1 else "objects"
+            subject = f"Edited by {who.name}: {count} {noun}"
+            message = "\n".join([subject, "", *lines[:LIST_LIMIT]]) + "\n"
+            steps.append(CommitStep(frozenset(paths), who, epoch(group.newest), message))
+        return tuple(steps)
 
     def _authorship(self, edits: Iterable[Edit]) -> Authorship:
         if self._people is None:
