@@ -11,7 +11,7 @@ from synchelpers import TestClock, git, make_settings, serve
 from notion_syncd.fake_notion import Workspace
 from notion_syncd.fake_notion import richtext as rt
 from notion_syncd.gitstore import Author
-from notion_syncd.sync.authors import Edit, authorship, by_editor, identity
+from notion_syncd.sync.authors import Edit, authorship, by_editor, identity, page_edit
 from notion_syncd.sync.runner import run_sync
 
 DAEMON = Author("notion-syncd", "notion-syncd@localhost")
@@ -51,7 +51,7 @@ def test_authors_several_editors_daemon_with_trailers() -> None:
 def _two_syncs(
     tmp_path: Path, editors: list[str], *, readable: bool = True, **git_settings: object
 ) -> tuple[Path, dict[str, str], Workspace]:
-    """First sync as the bot; then each named editor edits their own page; second sync."""
+    """First sync as the bot; each editor edits their page (or "X on Y": Y's); second sync."""
     clock = TestClock()
     ws = Workspace(clock)
     clock.tick = timedelta(seconds=7)
@@ -64,10 +64,11 @@ def _two_syncs(
     with serve(ws) as server:
         settings = make_settings(server, tmp_path / "mirror", git=dict(git_settings))
         run_sync(settings, now=clock)
-        for name in editors:
+        for edit in editors:
+            name, _, owner = edit.partition(" on ")  # "Ada Lovelace on Grace Hopper"
             clock.advance(minutes=1)
             ws.editor = users[name]
-            ws.append_blocks(pages[name], [rt.paragraph(f"{name} was here")])
+            ws.append_blocks(pages[owner or name], [rt.paragraph(f"{name} was here")])
         ws.editor = None
         clock.advance(minutes=10)
         run_sync(settings, now=clock)
@@ -145,3 +146,34 @@ def test_authors_by_editor_groups_oldest_edit_first() -> None:
         ("g", ("p1", "p3"), "08:03"),
         ("a", ("p2", "p4"), "08:04"),
     ]
+
+
+def test_authors_page_edited_by_two_last_editor_authors_other_co_authors(tmp_path: Path) -> None:
+    """Ada then Grace edit Grace's page: Grace authors, Ada in Co-authored-by; blame names both."""
+    repo, users, _ = _two_syncs(tmp_path, ["Ada Lovelace on Grace Hopper", "Grace Hopper"])
+    ada, grace = users["Ada Lovelace"], users["Grace Hopper"]
+    assert git(repo, "log", "-1", "--format=%an", "HEAD").strip() == "Grace Hopper"
+    trailers = git(repo, "log", "-1", "--format=%(trailers:key=Co-authored-by,valueonly)", "HEAD")
+    assert [line for line in trailers.splitlines() if line] == [
+        f"Ada Lovelace <{ada}@users.noreply.notion.invalid>"
+    ]
+    md = next(repo.glob("Page of Grace Hopper*.md")).name
+    blame = git(repo, "blame", "--line-porcelain", "--", md)
+    assert f"author-mail <{grace}@users.noreply.notion.invalid>" in blame
+
+
+def test_authors_page_edit_counts_block_editors_since_last_sync() -> None:
+    """Blocks edited after the previous sync name co-editors; older ones and the author do not."""
+
+    def block(user: str, when: str, children: list[object] | None = None) -> dict[str, object]:
+        edited = f"2026-03-02T08:{when}:00.000Z"
+        return {"last_edited_by": {"id": user}, "last_edited_time": edited, "children": children}
+
+    record = {
+        "page": {"last_edited_by": {"id": "g"}, "last_edited_time": "2026-03-02T08:09:00.000Z"},
+        "blocks": [block("old", "01"), block("g", "09", [block("a", "05")]), block("t", "06")],
+    }
+    assert page_edit(record, "2026-03-02T08:03:00.000Z") == Edit(
+        "g", "2026-03-02T08:09:00.000Z", ("a", "t")
+    )
+    assert page_edit(record, None) == Edit("g", "2026-03-02T08:09:00.000Z", ("a", "old", "t"))

@@ -330,7 +330,7 @@ class Workspace:
                 created_time=now,
                 last_edited_time=now,
                 created_by=self.bot_id,
-                last_edited_by=self.bot_id,
+                last_edited_by=self.editor or self.bot_id,
                 icon=copy.deepcopy(icon),
                 cover=copy.deepcopy(cover),
             )
@@ -365,7 +365,7 @@ class Workspace:
                 created_time=now,
                 last_edited_time=now,
                 created_by=self.bot_id,
-                last_edited_by=self.bot_id,
+                last_edited_by=self.editor or self.bot_id,
                 icon=copy.deepcopy(icon),
                 cover=copy.deepcopy(cover),
                 unique_number=source.next_unique_number,
@@ -517,7 +517,7 @@ class Workspace:
                 created_time=now,
                 last_edited_time=now,
                 created_by=self.bot_id,
-                last_edited_by=self.bot_id,
+                last_edited_by=self.editor or self.bot_id,
             )
             database.data_source_ids.append(source_id)
             self.searchable_since[source_id] = now
@@ -710,7 +710,7 @@ class Workspace:
                 created_time=now,
                 last_edited_time=now,
                 created_by=self.bot_id,
-                last_edited_by=self.bot_id,
+                last_edited_by=self.editor or self.bot_id,
                 owner_page=owner,
             )
             self.children_of(parent).append(block_id)

@@ -17,7 +17,7 @@ real addresses (``git.author_emails``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,10 +29,12 @@ NOREPLY_DOMAIN = "users.noreply.notion.invalid"
 
 @dataclass(frozen=True)
 class Edit:
-    """One written object's last edit: who, and when (ISO 8601 as Notion gives it)."""
+    """One written object's last edit: who, when (ISO 8601 as Notion gives it), and the
+    others who edited its blocks since the previous sync (``page_edit``)."""
 
     user_id: str
     edited: str
+    co_editors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,27 @@ def edit_of(obj: Mapping[str, Any]) -> Edit | None:
     return Edit(str(user_id), str(obj.get("last_edited_time") or ""))
 
 
+def page_edit(record: Mapping[str, Any], since: str | None) -> Edit | None:
+    """A page record's last edit, with the editors of blocks edited after ``since``.
+
+    ``since`` is the page's ``last_edited_time`` at the previous sync (None: a new page,
+    every block's editor counts). The page's last editor is not their own co-editor.
+    """
+    edit = edit_of(record.get("page") or {})
+    if edit is None:
+        return None
+    others = set(_block_editors(record.get("blocks") or [], since)) - {edit.user_id}
+    return Edit(edit.user_id, edit.edited, tuple(sorted(others)))
+
+
+def _block_editors(blocks: Iterable[Mapping[str, Any]], since: str | None) -> Iterator[str]:
+    for block in blocks:
+        edit = edit_of(block)
+        if edit is not None and (since is None or edit.edited > since):
+            yield edit.user_id
+        yield from _block_editors(block.get("children") or [], since)
+
+
 def identity(user_id: str, user: Mapping[str, Any] | None, *, real_emails: bool) -> Author:
     """``Name <e-mail>`` of a Notion user; the fallback when the user could not be read."""
     name = str((user or {}).get("name") or "").strip() or user_id
@@ -68,16 +91,24 @@ def authorship(
 ) -> Authorship:
     """One editor: that editor, at their newest edit. Several: the daemon, with trailers."""
     newest: dict[str, str] = {}
+    helpers: set[str] = set()
     for edit in edits:
         newest[edit.user_id] = max(newest.get(edit.user_id, ""), edit.edited)
+        helpers.update(edit.co_editors)
     if not newest:
         return Authorship(daemon, None)
     if len(newest) == 1:
         [(user_id, edited)] = newest.items()
-        return Authorship(identities[user_id], epoch(edited))
-    people = sorted({identities[user_id] for user_id in newest}, key=lambda a: (a.name, a.email))
-    trailers = tuple(f"Co-authored-by: {a.name} <{a.email}>" for a in people)
-    return Authorship(daemon, None, trailers)
+        return Authorship(
+            identities[user_id], epoch(edited), co_authored(helpers - {user_id}, identities)
+        )
+    return Authorship(daemon, None, co_authored(helpers | set(newest), identities))
+
+
+def co_authored(user_ids: Iterable[str], identities: Mapping[str, Author]) -> tuple[str, ...]:
+    """``Co-authored-by:`` trailers, one per identity, sorted."""
+    people = sorted({identities[user_id] for user_id in user_ids}, key=lambda a: (a.name, a.email))
+    return tuple(f"Co-authored-by: {a.name} <{a.email}>" for a in people)
 
 
 @dataclass(frozen=True)

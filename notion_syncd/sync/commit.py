@@ -21,7 +21,14 @@ import structlog
 from notion_syncd import metrics
 from notion_syncd.gitstore import Author, CommitStep, Mirror
 from notion_syncd.sync import lag, planner
-from notion_syncd.sync.authors import Authorship, Edit, authorship, by_editor, epoch
+from notion_syncd.sync.authors import (
+    Authorship,
+    Edit,
+    authorship,
+    by_editor,
+    co_authored,
+    epoch,
+)
 from notion_syncd.sync.gaps import Gap, carry_gaps, write_gaps
 from notion_syncd.sync.report import LIST_LIMIT, SyncReport
 from notion_syncd.sync.rerender import rebuild_views
@@ -130,6 +137,7 @@ class Committer:
         steps: tuple[CommitStep, ...] = ()
         if by.trailers:
             message = message.rstrip("\n") + "\n\n" + "\n".join(by.trailers) + "\n"
+        if self._people is not None and len({edit.user_id for edit in edits.values()}) > 1:
             steps = self._steps(edits)
         commit = self._mirror.commit(
             message, by.author, committer=self._author, author_time=by.when, steps=steps
@@ -159,7 +167,12 @@ class Committer:
             count = len(group.ids)
             noun = "object" if count == 1 else "objects"
             subject = f"Edited by {who.name}: {count} {noun}"
-            message = "\n".join([subject, "", *lines[:LIST_LIMIT]]) + "\n"
+            helpers = {user for i in group.ids for user in edits[i].co_editors} - {group.user_id}
+            trailers = co_authored(helpers, {user: self._people(user) for user in helpers})
+            paragraphs = [subject, "", *lines[:LIST_LIMIT]]
+            if trailers:
+                paragraphs += ["", *trailers]
+            message = "\n".join(paragraphs) + "\n"
             steps.append(CommitStep(frozenset(paths), who, epoch(group.newest), message))
         return tuple(steps)
 
@@ -167,5 +180,6 @@ class Committer:
         if self._people is None:
             return Authorship(self._author, None)
         edits = list(edits)
-        names = {edit.user_id: self._people(edit.user_id) for edit in edits}
+        users = {user for edit in edits for user in (edit.user_id, *edit.co_editors)}
+        names = {user: self._people(user) for user in users}
         return authorship(edits, names, self._author)

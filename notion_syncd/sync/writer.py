@@ -23,7 +23,7 @@ import structlog
 from notion_syncd import terms
 from notion_syncd.gitstore import Mirror
 from notion_syncd.sync import backlinks, planner
-from notion_syncd.sync.authors import Edit, edit_of
+from notion_syncd.sync.authors import Edit, edit_of, page_edit
 from notion_syncd.sync.fetch import FetchedRecord, known_files
 from notion_syncd.sync.placement import (
     Placement,
@@ -119,6 +119,9 @@ class MirrorWriter:
         title = terms.page_title(page)
         placement, old_stem, previous = self._place(object_id, title, parent_id)
         self._index(object_id, "page", title, parent_id, placement.name, page)
+        since = previous.last_edited_time if previous else None
+        if (last_edit := page_edit(record, since)) is not None:
+            self.edits[object_id] = last_edit  # with the editors of its blocks
         stem = self.index.path_of(object_id) or placement.name
         self._relocate(old_stem, stem)
         backlinks.update(self.mirror, object_id, links_before, backlinks.link_targets(record))
