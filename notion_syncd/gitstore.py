@@ -311,6 +311,7 @@ class Mirror:
         committer: Author | None = None,
         author_time: int | None = None,
         steps: tuple[CommitStep, ...] = (),
+        moves_first: bool = True,
     ) -> str | None:
         """Commit the changes; None when the tree equals HEAD's (nothing changed).
 
@@ -320,10 +321,10 @@ class Mirror:
         them all); this commit has what remains.
 
         When a moved file also changed, a moves-only commit comes first
-        (``gittree.moves_first``) and the changes second, chained: the branch moves once,
-        to the second. Order for crash safety: objects and files flushed, then the branch
-        moved and flushed, then the marker removed (a crash before that resets to HEAD
-        on open).
+        (``gittree.moves_first``; not with ``moves_first=False``), the rest after it,
+        chained: the branch moves once, to the last. Order for crash safety: objects and
+        files flushed, then the branch moved and flushed, then the marker removed (a
+        crash before that resets to HEAD on open).
         """
         try:
             head = self.head_commit()
@@ -338,7 +339,7 @@ class Mirror:
             parents = [head.id] if head is not None else []
             base = head.tree if head is not None else None
             moves = gittree.moves_first(base, self._origins, self._changes)
-            if moves is not None:
+            if moves is not None and moves_first:
                 moved_tree = gittree.build_tree(self.repo, base, moves)
                 moved = self.repo.create_commit(
                     None, signature, signature, moves_message(moves), moved_tree, parents

@@ -199,3 +199,19 @@ def test_mirror_commit_steps_chain_with_one_branch_move(tmp_path: Path) -> None:
         mirror.write("last.md", b"l\n")
         only = CommitStep(frozenset({"last.md"}), ada, None, "all of it\n")
         assert repo[mirror.commit("unused", AUTHOR, steps=(only,))].message == "all of it\n"
+
+
+def test_mirror_commit_moves_first_unless_told_not_to(tmp_path: Path) -> None:
+    """A moved and edited file: moves commit, then edits; moves_first=False: one commit."""
+    with open_mirror(tmp_path / "m") as mirror:
+        mirror.write("a/p.md", b"old\n")
+        first = mirror.commit("base", AUTHOR)
+        mirror.move("a/p.md", "b/p.md")
+        mirror.write("b/p.md", b"new\n")
+        split = mirror.repo[mirror.commit("split", AUTHOR)]
+        assert str(split.parents[0].parents[0].id) == first
+        assert split.parents[0].tree["b/p.md"].data == b"old\n"
+        mirror.move("b/p.md", "c/p.md")
+        mirror.write("c/p.md", b"newer\n")
+        single = mirror.repo[mirror.commit("single", AUTHOR, moves_first=False)]
+        assert single.parents[0].id == split.id

@@ -140,7 +140,12 @@ class Committer:
         if self._people is not None and len({edit.user_id for edit in edits.values()}) > 1:
             steps = self._steps(edits)
         commit = self._mirror.commit(
-            message, by.author, committer=self._author, author_time=by.when, steps=steps
+            message,
+            by.author,
+            committer=self._author,
+            author_time=by.when,
+            steps=steps,
+            moves_first=self._people is not None,  # git.commit_authors = false: one commit
         )
         self._authored.update(edits)
         if commit:
