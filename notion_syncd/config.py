@@ -157,6 +157,10 @@ class RemoteSettings(_Section):
 class GitSettings(_Section):
     author_name: str = "notion-syncd"
     author_email: str = "notion-syncd@localhost"
+    commit_authors: bool = True
+    """Author commits by the Notion editors (false: every commit by the daemon)."""
+    author_emails: bool = False
+    """Editors' real e-mail addresses in commits (else ``<id>@users.noreply.notion.invalid``)."""
     remotes: tuple[RemoteSettings, ...] = ()
     push_timeout: Duration = Field(default=120.0, gt=0)
 

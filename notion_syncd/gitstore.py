@@ -67,6 +67,16 @@ class Author:
     email: str
 
 
+@dataclass(frozen=True)
+class CommitStep:
+    """A commit of some changed paths before the rest: one editor's pages, say."""
+
+    paths: frozenset[str]
+    author: Author
+    when: int | None
+    message: str
+
+
 def _check_relative(rel: str) -> None:
     parts = rel.split("/")
     if rel.startswith("/") or any(part in {"", ".", ".."} for part in parts):
@@ -98,6 +108,8 @@ class Mirror:
         """Paths changed since the last commit: new blob id, or None when deleted."""
         self._tree_id: pygit2.Oid | None = None
         """The tree of HEAD plus ``_changes``, built once per batch of changes."""
+        self._origins: dict[str, str] = {}
+        """Paths files were moved to since the last commit -> their paths in HEAD."""
         self._marked = (self._git_dir / UNCOMMITTED_MARKER).exists()
         self._inside: set[str] = set()
         """Folders (repo-relative) whose real path was checked to be in the mirror."""
@@ -197,6 +209,7 @@ class Mirror:
         except OSError as exc:
             raise _os_error("delete", rel, exc) from None
         self._changed(rel, None)
+        self._origins.pop(rel, None)
         self._prune_empty_parents(full)
         return True
 
@@ -217,6 +230,7 @@ class Mirror:
             raise GitStoreError(f"cannot store {new!r} in the mirror: {exc}") from None
         self._changed(old, None)
         self._changed(new, blob)
+        self._origins[new] = self._origins.pop(old, old)
         self._prune_empty_parents(source)
 
     def _keep_local_edit(self, rel: str, current: bytes | None) -> None:
@@ -289,11 +303,28 @@ class Mirror:
         head = self.head_commit()
         return head is None or head.tree_id != self._next_tree(head)
 
-    def commit(self, message: str, author: Author) -> str | None:
+    def commit(
+        self,
+        message: str,
+        author: Author,
+        *,
+        committer: Author | None = None,
+        author_time: int | None = None,
+        steps: tuple[CommitStep, ...] = (),
+        moves_first: bool = True,
+    ) -> str | None:
         """Commit the changes; None when the tree equals HEAD's (nothing changed).
 
-        Order for crash safety: objects and files flushed, then the branch moved and
-        flushed, then the marker removed (a crash before that resets to HEAD on open).
+        ``committer`` (default: ``author``) commits now; ``author_time`` (default: now)
+        dates the authorship, e.g. the Notion edit's time. ``steps`` commit some of the
+        changed paths first, in order, each with its own author (the committer commits
+        them all); this commit has what remains.
+
+        When a moved file also changed, a moves-only commit comes first
+        (``gittree.moves_first``; not with ``moves_first=False``), the rest after it,
+        chained: the branch moves once, to the last. Order for crash safety: objects and
+        files flushed, then the branch moved and flushed, then the marker removed (a
+        crash before that resets to HEAD on open).
         """
         try:
             head = self.head_commit()
@@ -301,11 +332,27 @@ class Mirror:
             if head is not None and head.tree_id == tree_id:
                 self._committed()
                 return None
-            signature = pygit2.Signature(author.name, author.email, int(time.time()), 0)
+            now = int(time.time())
+            by = committer or author
+            signature = pygit2.Signature(by.name, by.email, now, 0)
+            written_by = pygit2.Signature(author.name, author.email, author_time or now, 0)
             parents = [head.id] if head is not None else []
-            commit_id = self.repo.create_commit(
-                None, signature, signature, message, tree_id, parents
-            )
+            base = head.tree if head is not None else None
+            moves = gittree.moves_first(base, self._origins, self._changes)
+            if moves is not None and moves_first:
+                moved_tree = gittree.build_tree(self.repo, base, moves)
+                moved = self.repo.create_commit(
+                    None, signature, signature, moves_message(moves), moved_tree, parents
+                )
+                parents = [moved]
+                base = self.repo[moved_tree]
+            parents = self._commit_steps(steps, base, parents, signature)
+            if parents and self.repo[parents[0]].tree_id == tree_id:
+                commit_id = parents[0]  # the steps left nothing for a last commit
+            else:
+                commit_id = self.repo.create_commit(
+                    None, written_by, signature, message, tree_id, parents
+                )
             flush_filesystem(self.path)
             self.repo.references.create(f"refs/heads/{self.branch}", commit_id, force=True)
             if self.keep_git_index:
@@ -322,6 +369,22 @@ class Mirror:
             raise _os_error("commit", ".git", exc) from None
         self._maintain()
         return str(commit_id)
+
+    def _commit_steps(
+        self, steps: tuple[CommitStep, ...], base: Any | None, parents: list[Any], by: Any
+    ) -> list[Any]:
+        """Chain a commit per step (its paths on top of the earlier steps'); the new parents."""
+        applied: dict[str, pygit2.Oid | None] = {}
+        last_tree = base.id if base is not None else None
+        for step in steps:
+            applied.update((rel, self._changes[rel]) for rel in step.paths if rel in self._changes)
+            tree = gittree.build_tree(self.repo, base, applied)
+            if tree == last_tree:
+                continue
+            author = pygit2.Signature(step.author.name, step.author.email, step.when or by.time, 0)
+            parents = [self.repo.create_commit(None, author, by, step.message, tree, parents)]
+            last_tree = tree
+        return parents
 
     def _update_index(self) -> None:
         """Bring the on-disk index to the new commit for the changed paths only.
@@ -346,6 +409,7 @@ class Mirror:
     def _committed(self) -> None:
         """The working tree equals HEAD: forget the changes, drop the marker."""
         self._changes.clear()
+        self._origins.clear()
         self._inside.clear()
         self._tree_id = None
         if self._marked:
@@ -371,6 +435,17 @@ class Mirror:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def moves_message(moves: gittree.Changes) -> str:
+    """The message of a moves-only commit: how many files, and the trailer history skips."""
+    count = sum(1 for blob in moves.values() if blob is not None)
+    noun = "file" if count == 1 else "files"
+    return (
+        f"Move {count} {noun} before their edits\n\n"
+        "Renames and moves alone, so git follows them; the next commit has the edits.\n\n"
+        f"{gittree.MOVES_TRAILER}\n"
+    )
 
 
 def _os_error(action: str, rel: str, exc: OSError) -> GitStoreError:

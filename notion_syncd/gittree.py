@@ -89,3 +89,32 @@ def _entry(tree: Any | None, name: str) -> Any | None:
         return tree[name]
     except KeyError:
         return None
+
+
+MOVES_TRAILER = "Notion-Syncd-Step: moves"
+"""Ends the message of a moves-only commit (``moves_first``); ``history`` skips those."""
+
+
+def moves_first(base: Any | None, origins: Mapping[str, str], changes: Changes) -> Changes | None:
+    """The moves alone, when a moved file also changed: files at their new paths, old bytes.
+
+    ``origins`` maps a path a file was moved to onto the path it had in ``base`` (the
+    previous commit's tree). When any moved file's new bytes differ from its old ones,
+    the answer is the changes of a commit that only moves (each file keeps the blob it
+    had in ``base``), to be committed before ``changes``: git then sees an exact rename,
+    and ``git log --follow`` crosses it whatever the edit. None when no moved file
+    changed (one commit shows the renames) or nothing was moved.
+    """
+    moves: dict[str, pygit2.Oid] = {}
+    edited = False
+    for new, old in sorted(origins.items()):
+        before, after = blob_at(base, old), changes.get(new)
+        if before is None or after is None or new == old:
+            continue
+        moves[new] = before
+        edited = edited or after != before
+    if not edited:
+        return None
+    step: dict[str, pygit2.Oid | None] = {old: None for new, old in origins.items() if new in moves}
+    step.update(moves)
+    return step

@@ -104,7 +104,11 @@ def test_derived_rename_updates_mentions_and_relation_cells(tmp_path: Path) -> N
         run_sync(settings, now=clock)
         assert _untouched(server, *mentioning, *rows)
         _assert_fresh_export_equal(server, settings, tmp_path, clock)
-    assert git(repo, "rev-list", "--count", f"{head}..HEAD").strip() == "1"
+    sync_commits = git(
+        repo, "rev-list", "--count", "--invert-grep", "--grep=Notion-Syncd-Step: moves", "HEAD"
+    )
+    assert git(repo, "rev-list", "--count", f"{head}..HEAD").strip() == "2"  # moves, then edits
+    assert sync_commits.strip() == "2"
     paths = _record_paths(repo)
     for page in mentioning:
         record = paths[page].read_text(encoding="utf-8")

@@ -9,7 +9,7 @@ import pygit2
 import pytest
 
 from notion_syncd.errors import GitStoreError, RepositoryLocked
-from notion_syncd.gitstore import UNCOMMITTED_MARKER, Author, open_mirror
+from notion_syncd.gitstore import UNCOMMITTED_MARKER, Author, CommitStep, open_mirror
 
 AUTHOR = Author("test", "test@example.invalid")
 
@@ -171,3 +171,47 @@ def test_mirror_without_git_index_commits_and_leaves_index(tmp_path: Path) -> No
     assert sorted(e.name for e in repo.head.peel(pygit2.Commit).tree) == ["a.md", "b.md"]
     subprocess.run(["git", "-C", str(path), "reset", "-q"], check=True)
     assert _git_status(path) == ""
+
+
+def test_mirror_commit_steps_chain_with_one_branch_move(tmp_path: Path) -> None:
+    """Steps commit their paths first, each by its author; an empty step is no commit."""
+    ada, grace = Author("Ada", "a@x.invalid"), Author("Grace", "g@x.invalid")
+    with open_mirror(tmp_path / "m") as mirror:
+        mirror.write("base.md", b"base\n")
+        base = mirror.commit("base", AUTHOR)
+        mirror.write("a.md", b"a\n")
+        mirror.write("g.md", b"g\n")
+        mirror.write("state.json", b"{}\n")
+        steps = (
+            CommitStep(frozenset({"a.md"}), ada, 1_700_000_000, "by Ada\n"),
+            CommitStep(frozenset({"gone.md"}), grace, None, "nothing\n"),
+            CommitStep(frozenset({"g.md"}), grace, None, "by Grace\n"),
+        )
+        tip = mirror.commit("rest", AUTHOR, steps=steps)
+        repo = mirror.repo
+        chain = [repo[tip], repo[tip].parents[0], repo[tip].parents[0].parents[0]]
+        assert [c.author.name for c in chain] == ["test", "Grace", "Ada"]
+        assert [c.committer.name for c in chain] == ["test"] * 3
+        assert chain[2].author.time == 1_700_000_000
+        assert str(chain[2].parents[0].id) == base
+        assert sorted(e.name for e in chain[2].tree) == ["a.md", "base.md"]
+        assert len(list(repo.references["refs/heads/main"].log())) == 2
+        mirror.write("last.md", b"l\n")
+        only = CommitStep(frozenset({"last.md"}), ada, None, "all of it\n")
+        assert repo[mirror.commit("unused", AUTHOR, steps=(only,))].message == "all of it\n"
+
+
+def test_mirror_commit_moves_first_unless_told_not_to(tmp_path: Path) -> None:
+    """A moved and edited file: moves commit, then edits; moves_first=False: one commit."""
+    with open_mirror(tmp_path / "m") as mirror:
+        mirror.write("a/p.md", b"old\n")
+        first = mirror.commit("base", AUTHOR)
+        mirror.move("a/p.md", "b/p.md")
+        mirror.write("b/p.md", b"new\n")
+        split = mirror.repo[mirror.commit("split", AUTHOR)]
+        assert str(split.parents[0].parents[0].id) == first
+        assert split.parents[0].tree["b/p.md"].data == b"old\n"
+        mirror.move("b/p.md", "c/p.md")
+        mirror.write("c/p.md", b"newer\n")
+        single = mirror.repo[mirror.commit("single", AUTHOR, moves_first=False)]
+        assert single.parents[0].id == split.id

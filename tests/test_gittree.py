@@ -7,7 +7,7 @@ from typing import Any
 
 import pygit2
 
-from notion_syncd.gittree import blob_at, build_tree
+from notion_syncd.gittree import blob_at, build_tree, moves_first
 
 
 def _files(repo: Any, tree_id: pygit2.Oid) -> dict[str, bytes]:
@@ -55,3 +55,26 @@ def test_gittree_replaces_a_file_by_a_folder_and_empties(tmp_path: Path) -> None
     assert _files(repo, folder) == {"name/inner.md": b"a\n"}
     empty = build_tree(repo, repo[folder], {"name/inner.md": None})
     assert len(repo[empty]) == 0
+
+
+def test_gittree_moves_first_when_a_moved_file_changed(tmp_path: Path) -> None:
+    """A moved and edited file: a moves-only step with every moved file's old blob."""
+    repo = pygit2.init_repository(str(tmp_path / "r"), bare=True)
+    old, new, kept = repo.create_blob(b"old\n"), repo.create_blob(b"new\n"), repo.create_blob(b"k")
+    base = repo[build_tree(repo, None, {"a/p.md": old, "a/q.md": kept})]
+    changes = {"a/p.md": None, "a/q.md": None, "b/p.md": new, "b/q.md": kept}
+    origins = {"b/p.md": "a/p.md", "b/q.md": "a/q.md"}
+    step = moves_first(base, origins, changes)
+    assert step is not None
+    assert _files(repo, build_tree(repo, base, step)) == {"b/p.md": b"old\n", "b/q.md": b"k"}
+
+
+def test_gittree_moves_first_none_when_moves_kept_their_bytes(tmp_path: Path) -> None:
+    """Moves whose bytes did not change (and files moved back) need no step of their own."""
+    repo = pygit2.init_repository(str(tmp_path / "r"), bare=True)
+    blob, edited = repo.create_blob(b"same\n"), repo.create_blob(b"edited\n")
+    base = repo[build_tree(repo, None, {"a.md": blob, "c.md": blob})]
+    moved = {"a.md": None, "b.md": blob, "c.md": edited}
+    assert moves_first(base, {"b.md": "a.md", "c.md": "c.md"}, moved) is None
+    assert moves_first(base, {}, moved) is None
+    assert moves_first(base, {"x.md": "gone.md"}, {"x.md": edited}) is None

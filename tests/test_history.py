@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pygit2
 import pytest
-from synchelpers import TestClock, make_settings, serve
+from synchelpers import TestClock, git, make_settings, serve
 
 from notion_syncd.cli import main
 from notion_syncd.commands.history import page_history, parse_when, show_page
@@ -65,6 +65,8 @@ def renamed(tmp_path_factory: pytest.TempPathFactory) -> Renamed:
 def test_history_lists_versions_across_renames_and_moves(renamed: Renamed) -> None:
     """Three versions, newest first, each with the title and path it had then."""
     versions = page_history(renamed.settings, renamed.page)
+    chain = git(renamed.settings.export.repo, "rev-list", "--count", "HEAD").strip()
+    assert chain == "5", "each rename with an edit committed its move first (not a version)"
     assert [v.commit for v in versions] == list(reversed(renamed.commits))
     assert [v.title for v in versions] == ["Final", "Plan", "Draft"]
     assert versions[0].path.startswith("Archive ")

@@ -50,8 +50,8 @@ def _paragraphs(count: int, topic: str) -> list[dict[str, object]]:
     ]
 
 
-def test_moves_rename_and_move_in_one_commit(tmp_path: Path) -> None:
-    """Rename a page with 3 descendants and move another: one commit, links fixed, no API call."""
+def test_moves_rename_and_move_in_one_sync(tmp_path: Path) -> None:
+    """Rename a page with 3 descendants and move another: moves, then edits; no API call."""
     clock, ws = _workspace()
     handbook = ws.add_page(None, "Handbook", _paragraphs(3, "handbook"))
     first = ws.add_page(handbook, "Onboarding", _paragraphs(20, "onboarding"))
@@ -76,19 +76,20 @@ def test_moves_rename_and_move_in_one_commit(tmp_path: Path) -> None:
         server.request_log.clear()
         report = run_sync(settings, now=clock)
         requested = [entry.path for entry in server.request_log.entries()]
-    assert git(repo, "rev-list", "--count", f"{head}..HEAD").strip() == "1"
+    assert git(repo, "rev-list", "--count", f"{head}..HEAD").strip() == "2"
+    assert "Notion-Syncd-Step: moves" in git(repo, "log", "-1", "--format=%B", "HEAD~1")
     assert report.count("moved") == 2
     after = {key: path.relative_to(repo) for key, path in _records(repo).items()}
     for page in (first, nested, second):
         assert after[page].parts[0].startswith("Company guide ")
         assert after[page].parts[1:] == before[page].parts[1:]
     assert after[loose].parent == after[target].with_suffix("")
-    renames = git(repo, "show", "-M", "--name-status", "--format=", "HEAD").splitlines()
+    renames = git(repo, "show", "-M", "--name-status", "--format=", "HEAD~1").splitlines()
     moved_md = {line.split("\t")[2] for line in renames if line.startswith("R")}
     for page in (first, nested, second, loose):
         assert after[page].with_suffix(".md").as_posix() in moved_md
     follow = git(repo, "log", "--follow", "--format=%H", "--", after[loose].with_suffix(".md"))
-    assert len(follow.split()) == 2
+    assert follow.split()[-1] == head
     linker_md = (repo / after[linker]).with_suffix(".md")
     links = [unquote(link) for link in MARKDOWN_LINK.findall(linker_md.read_text())]
     assert links, "the linking page links to the renamed page's child"
@@ -97,6 +98,33 @@ def test_moves_rename_and_move_in_one_commit(tmp_path: Path) -> None:
     assert after[first].with_suffix(".md").name in " ".join(links)
     compact = linker.replace("-", "")
     assert not any(linker in path or compact in path for path in requested)
+
+
+def test_moves_small_page_renamed_and_edited_followed_by_git(tmp_path: Path) -> None:
+    """A small page renamed and edited in one sync: git log --follow reaches its first version."""
+    clock, ws = _workspace()
+    page = ws.add_page(None, "Tiny", [rt.paragraph("one line")])
+    _settle(clock)
+    with serve(ws) as server:
+        settings = make_settings(server, tmp_path / "mirror")
+        run_sync(settings, now=clock)
+        repo = settings.export.repo
+        first = git(repo, "rev-parse", "HEAD").strip()
+        reflog_before = git(repo, "reflog", "show", "--format=%H", "main").split()
+        clock.advance(minutes=3)
+        ws.set_title(page, "Small")
+        ws.append_blocks(page, [rt.paragraph("a second, different line of text")])
+        _settle(clock)
+        run_sync(settings, now=clock)
+    new_md = _records(repo)[page].with_suffix(".md").relative_to(repo).as_posix()
+    assert new_md.startswith("Small")
+    follow = git(repo, "log", "--follow", "--format=%H", "--", new_md).split()
+    assert follow[-1] == first
+    assert git(repo, "rev-parse", "HEAD~2").strip() == first
+    moved = git(repo, "show", "-M", "--name-status", "--format=", "HEAD~1").splitlines()
+    assert [line.split("\t")[0] for line in moved] == ["R100"] * len(moved)
+    reflog_after = git(repo, "reflog", "show", "--format=%H", "main").split()
+    assert len(reflog_after) == len(reflog_before) + 1, "the branch moved once"
 
 
 HOSTILE = [

@@ -27,6 +27,7 @@ import pygit2
 
 from notion_syncd.config import Settings
 from notion_syncd.errors import GitStoreError, UsageError
+from notion_syncd.gittree import MOVES_TRAILER
 from notion_syncd.sync.state import index_path
 from notion_syncd.terms import compact_id, dashed_id
 
@@ -75,11 +76,16 @@ class _Mirror:
             return None
 
     def commits(self) -> list[Any]:
-        """First-parent chain of the branch, newest first."""
+        """First-parent chain of the branch, newest first; moves-only commits left out.
+
+        A sync whose moved files also changed commits the moves first (``gittree``):
+        that step is part of the sync's version, not a version of its own.
+        """
         commits = []
         commit = self.head()
         while commit is not None:
-            commits.append(commit)
+            if not commit.message.rstrip().endswith(MOVES_TRAILER):
+                commits.append(commit)
             commit = commit.parents[0] if commit.parents else None
         return commits
 

@@ -443,7 +443,13 @@ class Endpoints:
 
     # ------------------------------------------------------------------ users
 
+    def _users_readable(self) -> None:
+        if not self.ws.users_readable:
+            message = "Insufficient permissions for this endpoint."
+            raise ApiError(403, "restricted_resource", message)
+
     def _users_list(self, request: ApiRequest, s: Serializer, limits: Limits) -> ApiResponse:
+        self._users_readable()
         keys = list(self.ws.users)
         cursor = self._query_value(request, "start_cursor")
         start = self._start_index(dashed(cursor) or cursor if cursor else None, keys)
@@ -470,6 +476,7 @@ class Endpoints:
 
     def _users_retrieve(self, request: ApiRequest, s: Serializer, limits: Limits) -> ApiResponse:
         user_id = self._path_id(request, "user_id", "user")
+        self._users_readable()
         if user_id not in self.ws.users:
             raise self._not_found("user", user_id)
         return ApiResponse(self._full_user(user_id))

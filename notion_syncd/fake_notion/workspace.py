@@ -95,6 +95,10 @@ class Workspace:
         self.comments: list[CommentRecord] = []
         self.comments_readable = True
         """False: the integration lacks read-comments (``GET /v1/comments`` answers 403)."""
+        self.users_readable = True
+        """False: the integration lacks user information (``/v1/users*`` answer 403)."""
+        self.editor: str | None = None
+        """The user whose edits these are (``last_edited_by``); None: the integration's bot."""
         self.top_level: list[str] = []
         self.searchable_since: dict[str, datetime] = {}
         self.bot_id = self._ids.new_uuid()
@@ -326,7 +330,7 @@ class Workspace:
                 created_time=now,
                 last_edited_time=now,
                 created_by=self.bot_id,
-                last_edited_by=self.bot_id,
+                last_edited_by=self.editor or self.bot_id,
                 icon=copy.deepcopy(icon),
                 cover=copy.deepcopy(cover),
             )
@@ -361,7 +365,7 @@ class Workspace:
                 created_time=now,
                 last_edited_time=now,
                 created_by=self.bot_id,
-                last_edited_by=self.bot_id,
+                last_edited_by=self.editor or self.bot_id,
                 icon=copy.deepcopy(icon),
                 cover=copy.deepcopy(cover),
                 unique_number=source.next_unique_number,
@@ -513,7 +517,7 @@ class Workspace:
                 created_time=now,
                 last_edited_time=now,
                 created_by=self.bot_id,
-                last_edited_by=self.bot_id,
+                last_edited_by=self.editor or self.bot_id,
             )
             database.data_source_ids.append(source_id)
             self.searchable_since[source_id] = now
@@ -706,7 +710,7 @@ class Workspace:
                 created_time=now,
                 last_edited_time=now,
                 created_by=self.bot_id,
-                last_edited_by=self.bot_id,
+                last_edited_by=self.editor or self.bot_id,
                 owner_page=owner,
             )
             self.children_of(parent).append(block_id)
@@ -730,11 +734,11 @@ class Workspace:
         record = self._record(object_id)
         record.last_edited_time = now
         if hasattr(record, "last_edited_by"):
-            record.last_edited_by = self.bot_id
+            record.last_edited_by = self.editor or self.bot_id
         if isinstance(record, BlockRecord) and record.owner_page in self.pages:
             owner = self.pages[record.owner_page]
             owner.last_edited_time = now
-            owner.last_edited_by = self.bot_id
+            owner.last_edited_by = self.editor or self.bot_id
 
     def _content_changed(self, container_id: str) -> None:
         """A child was added to, removed from or changed in a page or block."""

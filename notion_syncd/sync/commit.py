@@ -5,23 +5,37 @@ listing showed (``window``: the newest ``last_edited_time``, the search lag), no
 else. A checkpoint commits what is written so far with the old watermark (a crash loses
 minutes, not the run); only the final commit moves the watermark, as far as
 ``planner.next_watermark`` allows, and updates the caller's pages gauge.
+
+Each commit is authored by the Notion editors of the objects it writes
+(``sync.authors``) when ``people`` names them; the daemon commits. Several editors:
+one chained commit per editor first (``CommitStep``), the rest last; the branch moves
+once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import structlog
 
 from notion_syncd import metrics
-from notion_syncd.gitstore import Author, Mirror
+from notion_syncd.gitstore import Author, CommitStep, Mirror
 from notion_syncd.sync import lag, planner
+from notion_syncd.sync.authors import (
+    Authorship,
+    Edit,
+    authorship,
+    by_editor,
+    co_authored,
+    epoch,
+)
 from notion_syncd.sync.gaps import Gap, carry_gaps, write_gaps
-from notion_syncd.sync.report import SyncReport
+from notion_syncd.sync.report import LIST_LIMIT, SyncReport
 from notion_syncd.sync.rerender import rebuild_views
-from notion_syncd.sync.state import LEDGER_FILE, STATE_FILE, SyncState, dump_json
+from notion_syncd.sync.state import LEDGER_FILE, STATE_FILE, SyncState, dump_json, index_path
 from notion_syncd.sync.window import ListingWindow
-from notion_syncd.sync.writer import MirrorWriter
+from notion_syncd.sync.writer import SUFFIXES, MirrorWriter
+from notion_syncd.terms import display_title
 
 log = structlog.get_logger()
 
@@ -42,6 +56,7 @@ class Committer:
         count_requests: Callable[[], None],
         pages: metrics.PagesGauge,
         gaps: Mapping[str, Gap] | None = None,
+        people: Callable[[str], Author] | None = None,
     ) -> None:
         self._mirror = mirror
         self._writer = writer
@@ -53,6 +68,10 @@ class Committer:
         self._count_requests = count_requests
         self._pages = pages
         self._previous_gaps: Mapping[str, Gap] = gaps or {}
+        self._people = people
+        """Notion user id -> identity; None: every commit by the daemon (old shape)."""
+        self._authored: set[str] = set()
+        """Ids whose edits an earlier commit of this sync was authored by."""
 
     def checkpoint(self) -> None:
         """Commit what is written so far, keeping the old watermark."""
@@ -113,8 +132,59 @@ class Committer:
             ledger["complete"] = False
         self._mirror.write(LEDGER_FILE, dump_json(ledger))
         message = self._report.commit_message(checkpoint=not complete)
-        commit = self._mirror.commit(message, self._author)
+        edits = {i: e for i, e in self._writer.edits.items() if i not in self._authored}
+        by = self._authorship(edits.values())
+        steps: tuple[CommitStep, ...] = ()
+        if by.trailers:
+            message = message.rstrip("\n") + "\n\n" + "\n".join(by.trailers) + "\n"
+        if self._people is not None and len({edit.user_id for edit in edits.values()}) > 1:
+            steps = self._steps(edits)
+        commit = self._mirror.commit(
+            message,
+            by.author,
+            committer=self._author,
+            author_time=by.when,
+            steps=steps,
+            moves_first=self._people is not None,  # git.commit_authors = false: one commit
+        )
+        self._authored.update(edits)
         if commit:
             self._report.commit = commit
             metrics.GIT_COMMITS.labels("ok").inc()
         return commit
+
+    def _steps(self, edits: Mapping[str, Edit]) -> tuple[CommitStep, ...]:
+        """One commit per editor: the files and index entries of the objects they edited."""
+        assert self._people is not None
+        index = self._writer.index
+        steps = []
+        for group in by_editor(edits):
+            who = self._people(group.user_id)
+            paths: set[str] = set()
+            lines = []
+            for object_id in group.ids:
+                paths.add(index_path(object_id))
+                entry, stem = index.get(object_id), index.path_of(object_id)
+                if stem is not None:
+                    paths.update(stem + suffix for suffix in SUFFIXES)
+                    title = display_title(entry.title if entry else "")
+                    lines.append(f"- {title} ({stem})")
+            count = len(group.ids)
+            noun = "object" if count == 1 else "objects"
+            subject = f"Edited by {who.name}: {count} {noun}"
+            helpers = {user for i in group.ids for user in edits[i].co_editors} - {group.user_id}
+            trailers = co_authored(helpers, {user: self._people(user) for user in helpers})
+            paragraphs = [subject, "", *lines[:LIST_LIMIT]]
+            if trailers:
+                paragraphs += ["", *trailers]
+            message = "\n".join(paragraphs) + "\n"
+            steps.append(CommitStep(frozenset(paths), who, epoch(group.newest), message))
+        return tuple(steps)
+
+    def _authorship(self, edits: Iterable[Edit]) -> Authorship:
+        if self._people is None:
+            return Authorship(self._author, None)
+        edits = list(edits)
+        users = {user for edit in edits for user in (edit.user_id, *edit.co_editors)}
+        names = {user: self._people(user) for user in users}
+        return authorship(edits, names, self._author)

@@ -45,6 +45,7 @@ from notion_syncd.sync.comments import CommentFetcher
 from notion_syncd.sync.commit import Committer
 from notion_syncd.sync.exporter import Exporter, listing
 from notion_syncd.sync.gaps import read_gaps
+from notion_syncd.sync.people import People
 from notion_syncd.sync.report import Change, Progress, SyncReport
 from notion_syncd.sync.state import read_state
 from notion_syncd.sync.sweep import run_sweep
@@ -172,6 +173,9 @@ def _sync(
         count_requests=requests.count,
         pages=pages,
         gaps=gaps,
+        people=People(client, real_emails=settings.git.author_emails).identity
+        if settings.git.commit_authors
+        else None,
     )
     files = FileRules(settings.export.max_file_size, settings.export.download_files, mirror.exists)
     progress = signals.reporter(writer, report, window)

@@ -23,6 +23,7 @@ import structlog
 from notion_syncd import terms
 from notion_syncd.gitstore import Mirror
 from notion_syncd.sync import backlinks, planner
+from notion_syncd.sync.authors import Edit, edit_of, page_edit
 from notion_syncd.sync.fetch import FetchedRecord, known_files
 from notion_syncd.sync.placement import (
     Placement,
@@ -61,6 +62,8 @@ class MirrorWriter:
         self.structure_changed = False
         """An object was added, moved or removed (index.html and the pages gauge follow)."""
         self.written: dict[str, str] = {}
+        self.edits: dict[str, Edit] = {}
+        """Written object id -> its last edit (who, when), for commit authors."""
         """Objects written by this sync, with the ``last_edited_time`` written."""
         self.derived = DerivedRefresh(mirror, self.index, self.views, self.written)
         """Content of other records that depends on what is written (``refresh.py``)."""
@@ -116,6 +119,9 @@ class MirrorWriter:
         title = terms.page_title(page)
         placement, old_stem, previous = self._place(object_id, title, parent_id)
         self._index(object_id, "page", title, parent_id, placement.name, page)
+        since = previous.last_edited_time if previous else None
+        if (last_edit := page_edit(record, since)) is not None:
+            self.edits[object_id] = last_edit  # with the editors of its blocks
         stem = self.index.path_of(object_id) or placement.name
         self._relocate(old_stem, stem)
         backlinks.update(self.mirror, object_id, links_before, backlinks.link_targets(record))
@@ -209,6 +215,8 @@ class MirrorWriter:
             )
         )
         self.written[object_id] = edited
+        if (last_edit := edit_of(obj)) is not None:
+            self.edits[object_id] = last_edit
 
     def _after_write(
         self,
