@@ -95,7 +95,13 @@ class Runner:
         git_dir = self.repo / ".git"
         assert not [p for p in git_dir.rglob("*.lock") if p.name != "notion-syncd.lock"]
         assert git(self.repo, "status", "--porcelain") == ""
-        if git(self.repo, "rev-parse", "--verify", "-q", "HEAD").strip():
+        head = subprocess.run(
+            ["git", "-C", str(self.repo), "rev-parse", "--verify", "-q", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+        if head:  # a kill before the first commit leaves no HEAD (and nothing to check)
             subprocess.run(
                 ["git", "-C", str(self.repo), "fsck", "--full", "--strict"],
                 check=True,
