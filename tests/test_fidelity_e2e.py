@@ -9,6 +9,7 @@ import shutil
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote, urlparse
 
 import pytest
 from synchelpers import TestClock, git, make_settings, serve
@@ -151,6 +152,65 @@ def test_html_copy_browses_in_chromium(mirror: dict[str, Any], tmp_path: Path) -
         finally:
             browser.close()
     assert shot.stat().st_size > 5_000
+
+
+def _local_targets_resolve(page: Any, selector: str) -> int:
+    """Every href under ``selector`` names a file that exists; returns how many were checked."""
+    hrefs = page.eval_on_selector_all(selector + " a[href]", "links => links.map(a => a.href)")
+    for href in hrefs:
+        assert href.startswith("file://"), href
+        assert Path(unquote(urlparse(href).path)).is_file(), href
+    return len(hrefs)
+
+
+def test_html_navigation_reaches_a_nested_page_and_back(mirror: dict[str, Any]) -> None:
+    """Chromium opens a sub-tree of index.html, goes two levels down, and climbs back up."""
+    chromium = shutil.which("chromium")
+    playwright = pytest.importorskip("playwright.sync_api")
+    if chromium is None:
+        pytest.skip("chromium is not installed (scripts/test installs Debian's chromium)")
+    repo: Path = mirror["repo"]
+    nested = sorted(
+        path
+        for path in repo.glob("*/*/*.html")
+        if path.with_suffix(".json").exists() and not {".git", ".notion-syncd"} & set(path.parts)
+    )[0]
+    top, middle = nested.parent.parent.name, nested.parent.name
+    requests: list[str] = []
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(
+            executable_path=chromium,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            page = browser.new_page()
+            page.on("request", lambda request: requests.append(request.url))
+            page.goto((repo / "index.html").as_uri())
+            top_link = page.locator(f'ul.tree a[href="{quote(top)}.html"]')
+            nested_href = f"{quote(top)}/{quote(middle)}/{quote(nested.name)}"
+            nested_link = page.locator(f'ul.tree a[href="{nested_href}"]')
+            assert not nested_link.is_visible()  # sub-trees start closed
+            top_link.locator("xpath=..").click()  # the <summary> opens the sub-tree
+            page.locator(f'ul.tree a[href="{quote(top)}/{quote(middle)}.html"]').locator(
+                "xpath=.."
+            ).click()
+            nested_link.click()
+            page.wait_for_load_state()
+            assert Path(unquote(urlparse(page.url).path)) == nested
+            crumbs = page.locator("nav.breadcrumb a")
+            assert crumbs.count() == 3  # Index › top › middle
+            assert _local_targets_resolve(page, "nav.breadcrumb") == 3
+            _local_targets_resolve(page, "nav.children")
+            crumbs.nth(2).click()
+            page.wait_for_load_state()
+            assert Path(unquote(urlparse(page.url).path)) == nested.parent.with_suffix(".html")
+            assert _local_targets_resolve(page, "nav.children") >= 1
+            page.locator("nav.breadcrumb a").first.click()
+            page.wait_for_load_state()
+            assert Path(unquote(urlparse(page.url).path)) == repo / "index.html"
+        finally:
+            browser.close()
+    assert requests and all(url.startswith("file://") for url in requests), requests
 
 
 def test_changed_formats_rebuild_views_without_fetching(tmp_path: Path) -> None:

@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from notion_syncd.export import pictures
 from notion_syncd.export.comments import comments_html
 from notion_syncd.export.frontmatter import parent_id
+from notion_syncd.export.htmlnav import (
+    IndexItem,
+    ancestor_crumbs,
+    child_links_html,
+    index_tree_html,
+)
 from notion_syncd.export.links import (
     RenderContext,
     clickable,
@@ -44,16 +49,7 @@ from notion_syncd.terms import data_source_title, display_title, page_title, pla
 Block = dict[str, Any]
 STYLESHEET = "_assets/style.css"
 INDEX = "index.html"
-
-
-@dataclass(frozen=True)
-class IndexItem:
-    """One line of index.html: an exported object at ``depth`` in the hierarchy (0 = top)."""
-
-    path_stem: str
-    title: str
-    depth: int
-    kind: str  # "page", "data_source", "database", …
+__all__ = ["IndexItem", "render_data_source_html", "render_index_html", "render_page_html"]
 
 
 def esc(text: str) -> str:
@@ -399,10 +395,10 @@ def _toc(blocks: list[Block]) -> str:
     return "<ul>\n" + "\n".join(items) + "\n</ul>" if items else "<p>No headings.</p>"
 
 
-def document(title: str, body: str, ctx: RenderContext, crumbs: list[tuple[str, str]]) -> str:
-    """A complete HTML document with the stylesheet and a breadcrumb back to the index."""
+def document(title: str, body: str, ctx: RenderContext) -> str:
+    """A complete HTML document with the stylesheet and breadcrumbs to its ancestors."""
     nav = [f'<a href="{esc(relative_link(ctx.path, INDEX))}">Index</a>']
-    nav += [f'<a href="{esc(link)}">{esc(label)}</a>' for label, link in crumbs]
+    nav += [f'<a href="{esc(link)}">{esc(label)}</a>' for label, link in ancestor_crumbs(ctx.path)]
     return (
         "\n".join(
             [
@@ -464,9 +460,10 @@ def render_page_html(record: dict[str, Any], ctx: RenderContext) -> str:
     main = _join(
         f"<header>\n{header}\n{properties}\n</header>".replace("\n\n", "\n"),
         f"<article>\n{body}\n</article>",
+        child_links_html(blocks, ctx),
         comments_html(record, ctx),
     )
-    return document(title, main, ctx, crumbs)
+    return document(title, main, ctx)
 
 
 def render_data_source_html(
@@ -507,7 +504,7 @@ def render_data_source_html(
         *table_rows,
         "</table>",
     )
-    return document(title, body, ctx, _parent_crumbs(database.get("parent"), ctx))
+    return document(title, body, ctx)
 
 
 def _row_cell(row: dict[str, Any], name: str, ctx: RenderContext) -> str:
@@ -524,29 +521,6 @@ def _row_cell(row: dict[str, Any], name: str, ctx: RenderContext) -> str:
 
 
 def render_index_html(entries: list[IndexItem], ctx: RenderContext) -> str:
-    """index.html: the hierarchy as nested lists, entries given in tree order."""
-    lines = ["<h1>Notion workspace</h1>", '<ul class="tree">']
-    depth = 0
-    for number, entry in enumerate(entries):
-        target = max(0, min(entry.depth, depth + 1 if number else 0))
-        if number and target > depth:
-            lines.append("<ul>")
-            depth = target
-        elif number:
-            lines.append("</li>")
-            while depth > target:
-                lines.append("</ul>\n</li>")
-                depth -= 1
-        link = esc(relative_link(ctx.path, entry.path_stem + ".html"))
-        icon = "🗃️" if entry.kind in ("data_source", "database") else "📄"
-        lines.append(
-            f'<li class="{esc(entry.kind)}">{icon} <a href="{link}">'
-            f"{esc(entry.title or 'Untitled')}</a>"
-        )
-    if entries:
-        lines.append("</li>")
-    while depth > 0:
-        lines.append("</ul>\n</li>")
-        depth -= 1
-    lines.append("</ul>")
-    return document("Notion workspace", "\n".join(lines), ctx, [])
+    """index.html: the top of the hierarchy, collapsible (:mod:`notion_syncd.export.htmlnav`)."""
+    tree = index_tree_html(entries, lambda stem: relative_link(ctx.path, stem + ".html"))
+    return document("Notion workspace", _join("<h1>Notion workspace</h1>", tree), ctx)
