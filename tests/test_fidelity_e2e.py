@@ -213,6 +213,38 @@ def test_html_navigation_reaches_a_nested_page_and_back(mirror: dict[str, Any]) 
     assert requests and all(url.startswith("file://") for url in requests), requests
 
 
+def test_html_pages_with_external_media_make_no_remote_request(mirror: dict[str, Any]) -> None:
+    """Opening pages that show an external image, file, bookmark and embed stays on file://."""
+    chromium = shutil.which("chromium")
+    playwright = pytest.importorskip("playwright.sync_api")
+    if chromium is None:
+        pytest.skip("chromium is not installed (scripts/test installs Debian's chromium)")
+    repo: Path = mirror["repo"]
+    pages = [
+        path
+        for path in sorted(repo.rglob("*.html"))
+        if "https://example.com/photo.jpg" in path.read_text(encoding="utf-8")
+    ][:5]
+    assert pages
+    requests: list[str] = []
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(
+            executable_path=chromium,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            page = browser.new_page()
+            page.on("request", lambda request: requests.append(request.url))
+            for path in pages:
+                page.goto(path.as_uri())
+                page.wait_for_load_state("load")
+                assert page.locator('a[href="https://example.com/photo.jpg"]').count() == 1
+        finally:
+            browser.close()
+    assert len(requests) >= len(pages)
+    assert [url for url in requests if not url.startswith("file://")] == []
+
+
 def test_changed_formats_rebuild_views_without_fetching(tmp_path: Path) -> None:
     """Switching export.formats re-renders locally: new views appear, disabled ones go."""
     clock = TestClock()

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from html.parser import HTMLParser
+from pathlib import Path
 
-from test_render_markdown import block, ctx
+from test_render_markdown import block, ctx, text
 
+from notion_syncd.export import htmlnav
 from notion_syncd.export.html import render_index_html, render_page_html
+from notion_syncd.export.htmlcode import code_stylesheet
 from notion_syncd.export.htmlnav import (
     INDEX_CHILDREN,
     INDEX_DEPTH,
@@ -103,3 +106,39 @@ def test_index_html_nests_under_nearest_view_when_a_folder_has_none() -> None:
     ]
     out = _index(entries)
     assert out.index("<details>") < out.index("Top%2011111111.html") < out.index("Source")
+
+
+def test_callout_and_toggle_colours_become_shared_classes() -> None:
+    """A yellow callout and a red toggle carry Notion's colour as a class the stylesheet knows."""
+    record = {
+        "page": {"id": "2" * 32, "properties": {}},
+        "blocks": [
+            block("callout", rich_text=[], color="yellow_background", icon=None),
+            block("toggle", rich_text=[], color="red"),
+            block("callout", rich_text=[], color="default", icon=None),
+        ],
+    }
+    out = render_page_html(record, ctx("Notes 5e6f7a8b.html"))
+    assert '<aside class="callout color-yellow_background">' in out
+    assert '<details class="color-red">' in out
+    assert '<aside class="callout">' in out
+    assert "style=" not in out
+    css = (Path(htmlnav.__file__).parent / "style.css").read_text(encoding="utf-8")
+    assert ".color-yellow_background {" in css and ".color-red {" in css
+
+
+def test_code_is_highlighted_with_its_language_shown() -> None:
+    """Python code gets token spans and its language; an unknown language stays plain text."""
+    record = {
+        "page": {"id": "2" * 32, "properties": {}},
+        "blocks": [
+            block("code", rich_text=[text("def f(x):\n    return x < 1\n")], language="python"),
+            block("code", rich_text=[text("a <b>")], language="no such language"),
+        ],
+    }
+    out = render_page_html(record, ctx("Notes 5e6f7a8b.html"))
+    assert '<pre class="code" data-language="python"><code class="language-python">' in out
+    assert '<span class="k">def</span>' in out and "&lt;" in out
+    assert "a &lt;b&gt;</code>" in out
+    sheet = code_stylesheet()
+    assert ".code .k {" in sheet and "prefers-color-scheme: dark" in sheet

@@ -9,12 +9,14 @@ point at ``.html`` files; stored files are linked relatively; the stylesheet is
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 from typing import Any
 
 from notion_syncd.export import pictures
 from notion_syncd.export.comments import comments_html
 from notion_syncd.export.frontmatter import parent_id
+from notion_syncd.export.htmlcode import CODE_CLASS, highlight_html
 from notion_syncd.export.htmlnav import (
     IndexItem,
     ancestor_crumbs,
@@ -47,6 +49,8 @@ from notion_syncd.export.richtext import code_language, has_links, icon_text, ri
 from notion_syncd.terms import data_source_title, display_title, page_title, plain_text
 
 Block = dict[str, Any]
+_REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|//)", re.IGNORECASE)
+"""A URL the browser would fetch from elsewhere: pages embed only files of the mirror."""
 STYLESHEET = "_assets/style.css"
 INDEX = "index.html"
 __all__ = ["IndexItem", "render_data_source_html", "render_index_html", "render_page_html"]
@@ -119,7 +123,8 @@ def _list_item(block: Block, ctx: RenderContext) -> str:
 
 
 def _toggle(block: Block, ctx: RenderContext) -> str:
-    return f"<details>\n<summary>{_rich(block, ctx)}</summary>\n{_children(block, ctx)}\n</details>"
+    summary = f"<summary>{_rich(block, ctx)}</summary>"
+    return f"<details{_color_class(block)}>\n{summary}\n{_children(block, ctx)}\n</details>"
 
 
 def _quote(block: Block, ctx: RenderContext) -> str:
@@ -132,14 +137,20 @@ def _callout(block: Block, ctx: RenderContext) -> str:
     icon = icon_text(_payload(block).get("icon"))
     icon_html = f'<span class="icon">{esc(icon)}</span> ' if icon else ""
     body = _join(f"<p>{icon_html}{_rich(block, ctx)}</p>", _children(block, ctx))
-    return f'<aside class="callout">\n{body}\n</aside>'
+    color = str(_payload(block).get("color") or "default")
+    classes = "callout" if color == "default" else f"callout color-{esc(color)}"
+    return f'<aside class="{classes}">\n{body}\n</aside>'
 
 
 def _code(block: Block, ctx: RenderContext) -> str:
     language = code_language(_payload(block).get("language"))
-    code = esc(plain_text(_payload(block).get("rich_text")))
+    code = highlight_html(plain_text(_payload(block).get("rich_text")), language)
     caption = _rich(block, ctx, "caption")
-    pre = f'<pre><code class="language-{esc(language)}">{code}</code></pre>'
+    label = esc(language or "plain text")
+    pre = (
+        f'<pre class="{CODE_CLASS}" data-language="{label}">'
+        f'<code class="language-{esc(language)}">{code}</code></pre>'
+    )
     return f"<figure>\n{pre}\n<figcaption>{caption}</figcaption>\n</figure>" if caption else pre
 
 
@@ -252,10 +263,11 @@ def _media(block: Block, ctx: RenderContext) -> str:
     url = esc(shown or "")
     if target.url and not shown:
         caption = _join(caption, f'<span class="link-text">{esc(target.url)}</span>')
-    if kind == "image" and shown:
+    local = shown is not None and not _REMOTE.match(shown)
+    if kind == "image" and shown and local:
         alt = esc(plain_text(payload.get("caption")))
         body = f'<img src="{url}" alt="{alt}">'
-    elif kind in ("video", "audio") and shown and shown.startswith(("_files", ".")):
+    elif kind in ("video", "audio") and shown and local:
         body = f'<{kind} controls src="{url}"></{kind}>'
     else:
         by_name = kind == "file" or has_links(payload.get("caption"), ctx)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from notion_syncd.export.html import IndexItem, render_index_html
+from notion_syncd.export.htmlcode import code_stylesheet
 from notion_syncd.export.links import RenderContext
 from notion_syncd.gitstore import Mirror
 from notion_syncd.sync.state import Index
@@ -169,7 +170,7 @@ class Views:
         from importlib.resources import files
 
         css = files("notion_syncd.export").joinpath("style.css").read_bytes()
-        self.mirror.write(STYLESHEET, css)
+        self.mirror.write(STYLESHEET, css + code_stylesheet().encode())
 
 
 VIEW_SUFFIXES = {"markdown": ".md", "html": ".html", "csv": ".csv"}
