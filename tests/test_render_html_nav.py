@@ -68,7 +68,7 @@ def test_page_html_has_breadcrumbs_and_nested_child_links() -> None:
     assert _hrefs(nav)[:1] == ["Other%20page%2011111111.html"]
     assert "Not mirrored" not in nav
     breadcrumb = out[out.index('<nav class="breadcrumb">') : out.index("<main>")]
-    assert _hrefs(breadcrumb) == ["../index.html", "../Team%201a2b3c4d.html"]
+    assert _hrefs(breadcrumb) == ["../index.html", "../Team%201a2b3c4d.html", "../search.html"]
 
 
 def _index(entries: list[IndexItem]) -> str:

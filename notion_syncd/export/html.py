@@ -46,6 +46,7 @@ from notion_syncd.export.properties import (
     schema_order,
 )
 from notion_syncd.export.richtext import code_language, has_links, icon_text, rich_text_html
+from notion_syncd.export.search import SEARCH_PAGE
 from notion_syncd.terms import data_source_title, display_title, page_title, plain_text
 
 Block = dict[str, Any]
@@ -411,6 +412,9 @@ def document(title: str, body: str, ctx: RenderContext) -> str:
     """A complete HTML document with the stylesheet and breadcrumbs to its ancestors."""
     nav = [f'<a href="{esc(relative_link(ctx.path, INDEX))}">Index</a>']
     nav += [f'<a href="{esc(link)}">{esc(label)}</a>' for label, link in ancestor_crumbs(ctx.path)]
+    search_link = (
+        f' <a class="search" href="{esc(relative_link(ctx.path, SEARCH_PAGE))}">Search</a>'
+    )
     return (
         "\n".join(
             [
@@ -423,7 +427,7 @@ def document(title: str, body: str, ctx: RenderContext) -> str:
                 f'<link rel="stylesheet" href="{esc(relative_link(ctx.path, STYLESHEET))}">',
                 "</head>",
                 "<body>",
-                '<nav class="breadcrumb">' + " › ".join(nav) + "</nav>",
+                '<nav class="breadcrumb">' + " › ".join(nav) + search_link + "</nav>",
                 "<main>",
                 body,
                 "</main>",
