@@ -142,3 +142,24 @@ def test_code_is_highlighted_with_its_language_shown() -> None:
     assert "a &lt;b&gt;</code>" in out
     sheet = code_stylesheet()
     assert ".code .k {" in sheet and "prefers-color-scheme: dark" in sheet
+
+
+def test_index_html_stays_under_a_megabyte_at_10000_pages() -> None:
+    """20 top pages x 25 children x 20 grandchildren: the budget keeps index.html small."""
+    entries = []
+    for top in range(20):
+        stem = f"Top {top} {top:08x}"
+        entries.append(IndexItem(stem, f"Top {top}", 0, "page"))
+        for child in range(25):
+            middle = f"{stem}/Child {child} {top * 100 + child:08x}"
+            entries.append(IndexItem(middle, f"Child {child}", 1, "page"))
+            entries += [
+                IndexItem(f"{middle}/Leaf {n} {top * 10**5 + child * 1000 + n:08x}", "L", 2, "page")
+                for n in range(20)
+            ]
+    entries.sort(key=lambda entry: entry.path_stem.split("/"))
+    out = _index(entries)
+    assert len(entries) == 10_520
+    assert len(out.encode()) < 1_000_000
+    assert out.count('class="page"') == 20 + 500 + (htmlnav.INDEX_BUDGET - 500) // 20 * 20
+    assert "20 inside" in out

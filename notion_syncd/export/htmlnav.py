@@ -11,9 +11,10 @@ one-page edit rewrites one page (plus ``index.html``):
 - **child links** come from the page's own ``child_page``/``child_database`` blocks
   (wherever they are nested), which Notion keeps for every sub-page.
 - **index.html** shows the top of the tree (:data:`INDEX_DEPTH` levels) in native
-  ``<details>``, at most :data:`INDEX_CHILDREN` children per entry, with a link to the
-  entry's own page for the rest; deeper levels are reached through each page's child
-  links. Its size grows with the number of top-level pages only, not with the workspace.
+  ``<details>``, at most :data:`INDEX_CHILDREN` children per entry and
+  :data:`INDEX_BUDGET` entries below the top level (filled level by level), with a link
+  to the entry's own page for the rest; deeper levels are reached through each page's
+  child links. Its size grows with the number of top-level pages only.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ INDEX_DEPTH = 3
 """Levels of the hierarchy shown in index.html (top-level pages are level 1)."""
 INDEX_CHILDREN = 50
 """Children listed under one entry of index.html; the rest are on the entry's page."""
+INDEX_BUDGET = 3000
+"""Entries below the top level in index.html, filled level by level (about 400 KB)."""
 
 _ID_SUFFIX = re.compile(r" (?:[0-9a-f]{8}|[0-9a-f]{32})$")
 _CHILD_TYPES = {"child_page": "📄", "child_database": "🗃️"}
@@ -96,6 +99,27 @@ def _parent_stem(stem: str) -> str:
     return stem.rpartition("/")[0]
 
 
+def _shown_breadth_first(children: dict[str, list[IndexItem]]) -> set[str]:
+    """Stems index.html lists: every top-level entry, then level by level while the budget lasts.
+
+    A level is shown for an entry entirely (up to :data:`INDEX_CHILDREN`) or not at all.
+    """
+    level = children.get("") or []
+    shown = {entry.path_stem for entry in level}
+    budget = INDEX_BUDGET
+    for _ in range(INDEX_DEPTH - 1):
+        below: list[IndexItem] = []
+        for entry in level:
+            first = (children.get(entry.path_stem) or [])[:INDEX_CHILDREN]
+            if len(first) > budget:
+                return shown
+            budget -= len(first)
+            shown.update(child.path_stem for child in first)
+            below += first
+        level = below
+    return shown
+
+
 def index_tree_html(entries: list[IndexItem], link: Callable[[str], str]) -> str:
     """The top of the hierarchy as nested lists with ``<details>`` (see module docstring).
 
@@ -110,6 +134,8 @@ def index_tree_html(entries: list[IndexItem], link: Callable[[str], str]) -> str
             parent = _parent_stem(parent)
         children.setdefault(parent, []).append(entry)
 
+    shown = _shown_breadth_first(children)
+
     def item(entry: IndexItem, level: int) -> str:
         icon = "🗃️" if entry.kind in ("data_source", "database") else "📄"
         href = _esc(link(entry.path_stem))
@@ -117,7 +143,7 @@ def index_tree_html(entries: list[IndexItem], link: Callable[[str], str]) -> str
         below = children.get(entry.path_stem) or []
         if not below:
             return f'<li class="{_esc(entry.kind)}">{label}</li>'
-        if level >= INDEX_DEPTH:
+        if below[0].path_stem not in shown:
             more = f'<a class="more" href="{href}">{len(below)} inside</a>'
             return f'<li class="{_esc(entry.kind)}">{label} · {more}</li>'
         return (
@@ -127,10 +153,10 @@ def index_tree_html(entries: list[IndexItem], link: Callable[[str], str]) -> str
         )
 
     def branch(items: list[IndexItem], level: int, parent_href: str) -> str:
-        shown = items if level == 1 else items[:INDEX_CHILDREN]
-        lines = [item(entry, level) for entry in shown]
-        if len(items) > len(shown):
-            rest = len(items) - len(shown)
+        visible = [entry for entry in items if entry.path_stem in shown]
+        lines = [item(entry, level) for entry in visible]
+        if len(items) > len(visible):
+            rest = len(items) - len(visible)
             lines.append(f'<li class="more"><a href="{parent_href}">… {rest} more</a></li>')
         return "<ul>\n" + "\n".join(lines) + "\n</ul>"
 
