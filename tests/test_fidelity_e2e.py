@@ -6,15 +6,18 @@ import csv
 import io
 import json
 import shutil
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote, urlparse
 
 import pytest
 from synchelpers import TestClock, git, make_settings, serve
 
 from notion_syncd.commands.render import render_mirror
 from notion_syncd.config import Settings
+from notion_syncd.export.search import SHARD_DIR, parse_shard
 from notion_syncd.fake_notion import Workspace, generate_workspace
 from notion_syncd.sync.runner import run_sync
 
@@ -153,6 +156,148 @@ def test_html_copy_browses_in_chromium(mirror: dict[str, Any], tmp_path: Path) -
         finally:
             browser.close()
     assert shot.stat().st_size > 5_000
+
+
+def _local_targets_resolve(page: Any, selector: str) -> int:
+    """Every href under ``selector`` names a file that exists; returns how many were checked."""
+    hrefs = page.eval_on_selector_all(selector + " a[href]", "links => links.map(a => a.href)")
+    for href in hrefs:
+        assert href.startswith("file://"), href
+        assert Path(unquote(urlparse(href).path)).is_file(), href
+    return len(hrefs)
+
+
+def test_html_navigation_reaches_a_nested_page_and_back(mirror: dict[str, Any]) -> None:
+    """Chromium opens a sub-tree of index.html, goes two levels down, and climbs back up."""
+    chromium = shutil.which("chromium")
+    playwright = pytest.importorskip("playwright.sync_api")
+    if chromium is None:
+        pytest.skip("chromium is not installed (scripts/test installs Debian's chromium)")
+    repo: Path = mirror["repo"]
+    nested = sorted(
+        path
+        for path in repo.glob("*/*/*.html")
+        if path.with_suffix(".json").exists() and not {".git", ".notion-syncd"} & set(path.parts)
+    )[0]
+    top, middle = nested.parent.parent.name, nested.parent.name
+    requests: list[str] = []
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(
+            executable_path=chromium,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            page = browser.new_page()
+            page.on("request", lambda request: requests.append(request.url))
+            page.goto((repo / "index.html").as_uri())
+            top_link = page.locator(f'ul.tree a[href="{quote(top)}.html"]')
+            nested_href = f"{quote(top)}/{quote(middle)}/{quote(nested.name)}"
+            nested_link = page.locator(f'ul.tree a[href="{nested_href}"]')
+            assert not nested_link.is_visible()  # sub-trees start closed
+            top_link.locator("xpath=..").click()  # the <summary> opens the sub-tree
+            page.locator(f'ul.tree a[href="{quote(top)}/{quote(middle)}.html"]').locator(
+                "xpath=.."
+            ).click()
+            nested_link.click()
+            page.wait_for_load_state()
+            assert Path(unquote(urlparse(page.url).path)) == nested
+            crumbs = page.locator("nav.breadcrumb a:not(.search)")
+            assert crumbs.count() == 3  # Index › top › middle
+            assert _local_targets_resolve(page, "nav.breadcrumb") == 4  # and Search
+            _local_targets_resolve(page, "nav.children")
+            crumbs.nth(2).click()
+            page.wait_for_load_state()
+            assert Path(unquote(urlparse(page.url).path)) == nested.parent.with_suffix(".html")
+            assert _local_targets_resolve(page, "nav.children") >= 1
+            page.locator("nav.breadcrumb a").first.click()
+            page.wait_for_load_state()
+            assert Path(unquote(urlparse(page.url).path)) == repo / "index.html"
+        finally:
+            browser.close()
+    assert requests and all(url.startswith("file://") for url in requests), requests
+
+
+def test_html_pages_with_external_media_make_no_remote_request(mirror: dict[str, Any]) -> None:
+    """Opening pages that show an external image, file, bookmark and embed stays on file://."""
+    chromium = shutil.which("chromium")
+    playwright = pytest.importorskip("playwright.sync_api")
+    if chromium is None:
+        pytest.skip("chromium is not installed (scripts/test installs Debian's chromium)")
+    repo: Path = mirror["repo"]
+    pages = [
+        path
+        for path in sorted(repo.rglob("*.html"))
+        if "https://example.com/photo.jpg" in path.read_text(encoding="utf-8")
+    ][:5]
+    assert pages
+    requests: list[str] = []
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(
+            executable_path=chromium,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            page = browser.new_page()
+            page.on("request", lambda request: requests.append(request.url))
+            for path in pages:
+                page.goto(path.as_uri())
+                page.wait_for_load_state("load")
+                assert page.locator('a[href="https://example.com/photo.jpg"]').count() == 1
+        finally:
+            browser.close()
+    assert len(requests) >= len(pages)
+    assert [url for url in requests if not url.startswith("file://")] == []
+
+
+def _unique_deep_query(repo: Path) -> tuple[str, str]:
+    """A deep page's title whose words, together, occur in no other entry of the index."""
+    entries = [
+        entry
+        for shard in sorted((repo / SHARD_DIR).glob("*.js"))
+        for entry in parse_shard(shard.read_text(encoding="utf-8")).values()
+    ]
+    texts = [f"{entry.title} {entry.excerpt}".lower() for entry in entries]
+    for entry in sorted(entries, key=lambda entry: entry.stem):
+        words = entry.title.lower().split()
+        matches = [text for text in texts if all(word in text for word in words)]
+        if entry.stem.count("/") >= 2 and words and len(matches) == 1:
+            return entry.title, entry.stem
+    raise AssertionError("no deep page has a title unique in the index")
+
+
+def test_html_search_finds_a_deep_page_offline(mirror: dict[str, Any], tmp_path: Path) -> None:
+    """The search page, from file://, finds the one page holding some words and opens it."""
+    chromium = shutil.which("chromium")
+    playwright = pytest.importorskip("playwright.sync_api")
+    if chromium is None:
+        pytest.skip("chromium is not installed (scripts/test installs Debian's chromium)")
+    repo: Path = mirror["repo"]
+    query, stem = _unique_deep_query(repo)
+    requests: list[str] = []
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(
+            executable_path=chromium,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            page = browser.new_page()
+            page.on("request", lambda request: requests.append(request.url))
+            page.goto((repo / "index.html").as_uri())
+            page.locator("nav.breadcrumb a.search").click()
+            page.wait_for_selector('form#search[data-ready="true"]')
+            started = time.monotonic()
+            page.locator("#q").fill(query.upper())
+            page.wait_for_selector("#results li")
+            elapsed = time.monotonic() - started
+            assert page.locator("#results li").count() == 1
+            page.screenshot(path=str(tmp_path / "search.png"))
+            page.locator("#results li a").click()
+            page.wait_for_load_state()
+            assert Path(unquote(urlparse(page.url).path)) == repo / f"{stem}.html"
+        finally:
+            browser.close()
+    assert elapsed < 1.0
+    assert [url for url in requests if not url.startswith("file://")] == []
 
 
 def test_changed_formats_rebuild_views_without_fetching(tmp_path: Path) -> None:

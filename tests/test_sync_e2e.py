@@ -19,6 +19,7 @@ from synchelpers import (
     without_files,
 )
 
+from notion_syncd.export.search import shard_of, shard_path
 from notion_syncd.fake_notion import Workspace, generate_workspace
 from notion_syncd.fake_notion import richtext as rt
 from notion_syncd.sync.runner import run_sync
@@ -164,10 +165,14 @@ def test_sync_after_edits_touches_only_changed_pages(big_mirror: dict[str, Any])
         allowed |= {path + suffix for suffix in (".json", ".md", ".html", ".csv")}
     # A sub-page's block in its parent carries the sub-page's last edit (Notion does not
     # move the parent): the parents' JSON follows, without a request.
+    rendered = touched | {source_id}
     for page_id in (*edited, parent):
         holder = workspace.owner_page_of(page_id)
         if holder is not None:
             allowed.add(records[holder][0].relative_to(repo).as_posix())
+            rendered.add(holder)
+    # The search index: one shard per object whose views were written, at most.
+    allowed |= {shard_path(shard_of(object_id)) for object_id in rendered}
     changed = {path for path in changed_files(repo) if not path.startswith(".notion-syncd/")}
     assert changed - {"index.html"} <= allowed
     assert {p for p in changed if p.endswith(".md")} >= {

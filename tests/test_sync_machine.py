@@ -422,10 +422,12 @@ class SyncMachine(RuleBasedStateMachine):
             fresh = exported_tree(fresh_repo)
         except NothingShared:
             # A first sync that lists nothing refuses to export; the mirror of an empty
-            # workspace may keep only its (empty) index page and assets.
+            # workspace may keep only its (empty) index and search pages and assets.
             event("fresh export refused: nothing shared")
             fresh = {
-                p: d for p, d in mirror.items() if p == "index.html" or p.startswith("_assets/")
+                p: d
+                for p, d in mirror.items()
+                if p in ("index.html", "search.html") or p.startswith("_assets/")
             }
         shutil.rmtree(fresh_repo, ignore_errors=True)
         event(f"compared with a fresh export: {len(mirror) // 10 * 10}+ files")

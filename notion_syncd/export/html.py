@@ -9,13 +9,20 @@ point at ``.html`` files; stored files are linked relatively; the stylesheet is
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from notion_syncd.export import pictures
 from notion_syncd.export.comments import comments_html
 from notion_syncd.export.frontmatter import parent_id
+from notion_syncd.export.htmlcode import CODE_CLASS, highlight_html
+from notion_syncd.export.htmlnav import (
+    IndexItem,
+    ancestor_crumbs,
+    child_links_html,
+    index_tree_html,
+)
 from notion_syncd.export.links import (
     RenderContext,
     clickable,
@@ -39,21 +46,15 @@ from notion_syncd.export.properties import (
     schema_order,
 )
 from notion_syncd.export.richtext import code_language, has_links, icon_text, rich_text_html
+from notion_syncd.export.search import SEARCH_PAGE
 from notion_syncd.terms import data_source_title, display_title, page_title, plain_text
 
 Block = dict[str, Any]
+_REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|//)", re.IGNORECASE)
+"""A URL the browser would fetch from elsewhere: pages embed only files of the mirror."""
 STYLESHEET = "_assets/style.css"
 INDEX = "index.html"
-
-
-@dataclass(frozen=True)
-class IndexItem:
-    """One line of index.html: an exported object at ``depth`` in the hierarchy (0 = top)."""
-
-    path_stem: str
-    title: str
-    depth: int
-    kind: str  # "page", "data_source", "database", …
+__all__ = ["IndexItem", "render_data_source_html", "render_index_html", "render_page_html"]
 
 
 def esc(text: str) -> str:
@@ -123,7 +124,8 @@ def _list_item(block: Block, ctx: RenderContext) -> str:
 
 
 def _toggle(block: Block, ctx: RenderContext) -> str:
-    return f"<details>\n<summary>{_rich(block, ctx)}</summary>\n{_children(block, ctx)}\n</details>"
+    summary = f"<summary>{_rich(block, ctx)}</summary>"
+    return f"<details{_color_class(block)}>\n{summary}\n{_children(block, ctx)}\n</details>"
 
 
 def _quote(block: Block, ctx: RenderContext) -> str:
@@ -136,14 +138,20 @@ def _callout(block: Block, ctx: RenderContext) -> str:
     icon = icon_text(_payload(block).get("icon"))
     icon_html = f'<span class="icon">{esc(icon)}</span> ' if icon else ""
     body = _join(f"<p>{icon_html}{_rich(block, ctx)}</p>", _children(block, ctx))
-    return f'<aside class="callout">\n{body}\n</aside>'
+    color = str(_payload(block).get("color") or "default")
+    classes = "callout" if color == "default" else f"callout color-{esc(color)}"
+    return f'<aside class="{classes}">\n{body}\n</aside>'
 
 
 def _code(block: Block, ctx: RenderContext) -> str:
     language = code_language(_payload(block).get("language"))
-    code = esc(plain_text(_payload(block).get("rich_text")))
+    code = highlight_html(plain_text(_payload(block).get("rich_text")), language)
     caption = _rich(block, ctx, "caption")
-    pre = f'<pre><code class="language-{esc(language)}">{code}</code></pre>'
+    label = esc(language or "plain text")
+    pre = (
+        f'<pre class="{CODE_CLASS}" data-language="{label}">'
+        f'<code class="language-{esc(language)}">{code}</code></pre>'
+    )
     return f"<figure>\n{pre}\n<figcaption>{caption}</figcaption>\n</figure>" if caption else pre
 
 
@@ -256,10 +264,11 @@ def _media(block: Block, ctx: RenderContext) -> str:
     url = esc(shown or "")
     if target.url and not shown:
         caption = _join(caption, f'<span class="link-text">{esc(target.url)}</span>')
-    if kind == "image" and shown:
+    local = shown is not None and not _REMOTE.match(shown)
+    if kind == "image" and shown and local:
         alt = esc(plain_text(payload.get("caption")))
         body = f'<img src="{url}" alt="{alt}">'
-    elif kind in ("video", "audio") and shown and shown.startswith(("_files", ".")):
+    elif kind in ("video", "audio") and shown and local:
         body = f'<{kind} controls src="{url}"></{kind}>'
     else:
         by_name = kind == "file" or has_links(payload.get("caption"), ctx)
@@ -399,10 +408,13 @@ def _toc(blocks: list[Block]) -> str:
     return "<ul>\n" + "\n".join(items) + "\n</ul>" if items else "<p>No headings.</p>"
 
 
-def document(title: str, body: str, ctx: RenderContext, crumbs: list[tuple[str, str]]) -> str:
-    """A complete HTML document with the stylesheet and a breadcrumb back to the index."""
+def document(title: str, body: str, ctx: RenderContext) -> str:
+    """A complete HTML document with the stylesheet and breadcrumbs to its ancestors."""
     nav = [f'<a href="{esc(relative_link(ctx.path, INDEX))}">Index</a>']
-    nav += [f'<a href="{esc(link)}">{esc(label)}</a>' for label, link in crumbs]
+    nav += [f'<a href="{esc(link)}">{esc(label)}</a>' for label, link in ancestor_crumbs(ctx.path)]
+    search_link = (
+        f' <a class="search" href="{esc(relative_link(ctx.path, SEARCH_PAGE))}">Search</a>'
+    )
     return (
         "\n".join(
             [
@@ -415,7 +427,7 @@ def document(title: str, body: str, ctx: RenderContext, crumbs: list[tuple[str, 
                 f'<link rel="stylesheet" href="{esc(relative_link(ctx.path, STYLESHEET))}">',
                 "</head>",
                 "<body>",
-                '<nav class="breadcrumb">' + " › ".join(nav) + "</nav>",
+                '<nav class="breadcrumb">' + " › ".join(nav) + search_link + "</nav>",
                 "<main>",
                 body,
                 "</main>",
@@ -464,9 +476,10 @@ def render_page_html(record: dict[str, Any], ctx: RenderContext) -> str:
     main = _join(
         f"<header>\n{header}\n{properties}\n</header>".replace("\n\n", "\n"),
         f"<article>\n{body}\n</article>",
+        child_links_html(blocks, ctx),
         comments_html(record, ctx),
     )
-    return document(title, main, ctx, crumbs)
+    return document(title, main, ctx)
 
 
 def render_data_source_html(
@@ -507,7 +520,7 @@ def render_data_source_html(
         *table_rows,
         "</table>",
     )
-    return document(title, body, ctx, _parent_crumbs(database.get("parent"), ctx))
+    return document(title, body, ctx)
 
 
 def _row_cell(row: dict[str, Any], name: str, ctx: RenderContext) -> str:
@@ -524,29 +537,6 @@ def _row_cell(row: dict[str, Any], name: str, ctx: RenderContext) -> str:
 
 
 def render_index_html(entries: list[IndexItem], ctx: RenderContext) -> str:
-    """index.html: the hierarchy as nested lists, entries given in tree order."""
-    lines = ["<h1>Notion workspace</h1>", '<ul class="tree">']
-    depth = 0
-    for number, entry in enumerate(entries):
-        target = max(0, min(entry.depth, depth + 1 if number else 0))
-        if number and target > depth:
-            lines.append("<ul>")
-            depth = target
-        elif number:
-            lines.append("</li>")
-            while depth > target:
-                lines.append("</ul>\n</li>")
-                depth -= 1
-        link = esc(relative_link(ctx.path, entry.path_stem + ".html"))
-        icon = "🗃️" if entry.kind in ("data_source", "database") else "📄"
-        lines.append(
-            f'<li class="{esc(entry.kind)}">{icon} <a href="{link}">'
-            f"{esc(entry.title or 'Untitled')}</a>"
-        )
-    if entries:
-        lines.append("</li>")
-    while depth > 0:
-        lines.append("</ul>\n</li>")
-        depth -= 1
-    lines.append("</ul>")
-    return document("Notion workspace", "\n".join(lines), ctx, [])
+    """index.html: the top of the hierarchy, collapsible (:mod:`notion_syncd.export.htmlnav`)."""
+    tree = index_tree_html(entries, lambda stem: relative_link(ctx.path, stem + ".html"))
+    return document("Notion workspace", _join("<h1>Notion workspace</h1>", tree), ctx)

@@ -13,12 +13,14 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from notion_syncd.export.html import IndexItem, render_index_html
+from notion_syncd.export import search
+from notion_syncd.export.html import IndexItem, document, render_index_html
+from notion_syncd.export.htmlcode import code_stylesheet
 from notion_syncd.export.links import RenderContext
 from notion_syncd.gitstore import Mirror
 from notion_syncd.sync.state import Index
 from notion_syncd.sync.views import data_source_views, page_views
-from notion_syncd.terms import dashed_id
+from notion_syncd.terms import dashed_id, data_source_title, display_title, page_title
 
 STYLESHEET = "_assets/style.css"
 
@@ -33,6 +35,8 @@ class Views:
         self.unresolved: dict[str, set[str]] = {}
         self.pending: set[str] = set()
         self.data_sources: set[str] = set()
+        self.search_changes: dict[str, search.SearchEntry | None] = {}
+        """Search entries to write (None: remove) at the next flush, by object id."""
         self.before_flush: list[Callable[[], None]] = []
         """Called at the start of every flush (records to rewrite before views are redone)."""
 
@@ -74,6 +78,10 @@ class Views:
         files = page_views(record, stem, self.formats, context, with_json=not stored)
         for path, data in files.items():
             self.mirror.write(path, data)
+        if "html" in self.formats:
+            title = display_title(page_title(record.get("page") or {}))
+            excerpt = search.excerpt(record.get("blocks") or [])
+            self.search_changes[owner_id] = search.SearchEntry(owner_id, stem, title, excerpt)
 
     def write_data_source(self, data_source_id: str) -> None:
         stem = self.index.path_of(data_source_id)
@@ -86,6 +94,11 @@ class Views:
         files = data_source_views(record, rows, stem, self.formats, context, with_json=False)
         for path, data in files.items():
             self.mirror.write(path, data)
+        if "html" in self.formats:
+            source = record.get("data_source") or record.get("database") or {}
+            title = display_title(data_source_title(source, record.get("database") or {}))
+            entry = search.SearchEntry(data_source_id, stem, title, "")
+            self.search_changes[data_source_id] = entry
 
     def stored(self, stem: str | None) -> dict[str, Any] | None:
         if stem is None:
@@ -145,6 +158,28 @@ class Views:
         for data_source_id in sorted(self.data_sources):
             self.write_data_source(data_source_id)
         self.data_sources.clear()
+        self.write_search_shards()
+
+    def write_search_shards(self) -> None:
+        """Rewrite the search shards holding changed entries (one per changed object at most)."""
+        by_shard: dict[int, list[str]] = {}
+        for object_id in self.search_changes:
+            by_shard.setdefault(search.shard_of(object_id), []).append(object_id)
+        for number, ids in sorted(by_shard.items()):
+            path = search.shard_path(number)
+            raw = self.mirror.read(path)
+            entries = search.parse_shard(raw.decode("utf-8", "replace")) if raw else {}
+            for object_id in ids:
+                entry = self.search_changes[object_id]
+                if entry is None:
+                    entries.pop(object_id, None)
+                else:
+                    entries[object_id] = entry
+            if entries:
+                self.mirror.write(path, search.render_shard(entries).encode())
+            else:
+                self.mirror.delete(path)
+        self.search_changes.clear()
 
     def write_index_html(self) -> None:
         stems = []
@@ -164,12 +199,20 @@ class Views:
         )
         self.mirror.write("index.html", render_index_html(items, context).encode())
         self.write_stylesheet()
+        page = RenderContext(
+            path=search.SEARCH_PAGE, resolve=lambda _: None, title_of=lambda _: None
+        )
+        self.mirror.write(
+            search.SEARCH_PAGE, document("Search", search.search_body(), page).encode()
+        )
 
     def write_stylesheet(self) -> None:
         from importlib.resources import files
 
         css = files("notion_syncd.export").joinpath("style.css").read_bytes()
-        self.mirror.write(STYLESHEET, css)
+        self.mirror.write(STYLESHEET, css + code_stylesheet().encode())
+        script = files("notion_syncd.export").joinpath("search.js").read_bytes()
+        self.mirror.write(search.SEARCH_SCRIPT, script)
 
 
 VIEW_SUFFIXES = {"markdown": ".md", "html": ".html", "csv": ".csv"}
@@ -182,6 +225,8 @@ def rebuild_views(mirror: Mirror, index: Index, formats: tuple[str, ...]) -> int
     that finds ``export.formats`` changed since the mirror was written.
     """
     views = Views(mirror, index, formats)
+    for rel in list(mirror.walk_files(search.SHARD_DIR)):
+        mirror.delete(rel)  # rebuilt from every object below
     count = 0
     for object_id in index.all_ids():
         views.rerender(object_id)
@@ -198,4 +243,6 @@ def rebuild_views(mirror: Mirror, index: Index, formats: tuple[str, ...]) -> int
     else:
         mirror.delete("index.html")
         mirror.delete(STYLESHEET)
+        mirror.delete(search.SEARCH_PAGE)
+        mirror.delete(search.SEARCH_SCRIPT)
     return count

@@ -301,6 +301,7 @@ class MirrorWriter:
             if stem is not None:
                 for suffix in SUFFIXES:
                     self.mirror.delete(stem + suffix)
+            self.views.search_changes[removal.id] = None
             title = terms.display_title(entry.title if entry else "")
             self._note(Change("deleted", removal.id, title, stem or "", reason=removal.reason))
             log.info("sweep.removed", id=removal.id, path=stem, reason=removal.reason)

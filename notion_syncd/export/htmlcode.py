@@ -1,0 +1,59 @@
+"""Code blocks highlighted at export time (Pygments), with colours in the shared stylesheet.
+
+Pages carry only short class names (``<span class="k">``); the colours are rules of
+``_assets/style.css`` (:func:`code_stylesheet`, a light and a dark scheme), so a page's
+HTML does not repeat them and needs no script. A language Pygments does not know is shown
+as plain, escaped text.
+"""
+
+from __future__ import annotations
+
+import html
+
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexer import Lexer
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+CODE_CLASS = "code"
+_LIGHT_STYLE = "default"
+_DARK_STYLE = "github-dark"
+_PLAIN = frozenset({"", "plain", "plain-text", "text", "txt"})
+
+
+def _lexer(language: str) -> Lexer | None:
+    if language in _PLAIN:
+        return None
+    try:
+        return get_lexer_by_name(language, stripnl=False, ensurenl=False)
+    except ClassNotFound:
+        return None
+
+
+def highlight_html(code: str, language: str) -> str:
+    """``code`` as escaped HTML with token ``<span>``s when ``language`` is known."""
+    lexer = _lexer(language)
+    if lexer is None:
+        return html.escape(code, quote=True)
+    out = str(highlight(code, lexer, HtmlFormatter(nowrap=True)))
+    return out[:-1] if out.endswith("\n") and not code.endswith("\n") else out
+
+
+def _rules(style: str) -> list[str]:
+    formatter: HtmlFormatter[str] = HtmlFormatter(style=style)
+    defs = str(formatter.get_style_defs(f".{CODE_CLASS}"))  # type: ignore[no-untyped-call]
+    return [line for line in defs.splitlines() if line.startswith(f".{CODE_CLASS} ")]
+
+
+def code_stylesheet() -> str:
+    """The token colours of highlighted code: light, then dark under ``prefers-color-scheme``."""
+    dark = "\n".join("  " + rule for rule in _rules(_DARK_STYLE))
+    return (
+        "/* Code colours (Pygments styles "
+        f"{_LIGHT_STYLE!r} and {_DARK_STYLE!r}, BSD-2-Clause). */\n"
+        + "\n".join(_rules(_LIGHT_STYLE))
+        + "\n@media (prefers-color-scheme: dark) {\n"
+        + dark
+        + "\n}\n"
+    )

@@ -1,0 +1,164 @@
+"""Navigation of the HTML copy that stays small at 50,000 pages.
+
+Every page's HTML must be bounded by the page itself, never by the workspace, so a
+one-page edit rewrites one page (plus ``index.html``):
+
+- **breadcrumbs** come from the page's own path: each folder of ``A 1a2b3c4d/B 5e6f7a8b``
+  is an ancestor whose view sits beside the folder (``A 1a2b3c4d.html``). A path changes
+  exactly when an ancestor is renamed or moved, and then the files move anyway, so the
+  breadcrumbs cost no extra rewrite. The label is the folder name without its id suffix
+  (the cleaned title).
+- **child links** come from the page's own ``child_page``/``child_database`` blocks
+  (wherever they are nested), which Notion keeps for every sub-page.
+- **index.html** shows the top of the tree (:data:`INDEX_DEPTH` levels) in native
+  ``<details>``, at most :data:`INDEX_CHILDREN` children per entry and
+  :data:`INDEX_BUDGET` entries below the top level (filled level by level), with a link
+  to the entry's own page for the rest; deeper levels are reached through each page's
+  child links. Its size grows with the number of top-level pages only.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from notion_syncd.export.links import RenderContext, object_link, relative_link
+from notion_syncd.terms import display_title
+
+INDEX_DEPTH = 3
+"""Levels of the hierarchy shown in index.html (top-level pages are level 1)."""
+INDEX_CHILDREN = 50
+"""Children listed under one entry of index.html; the rest are on the entry's page."""
+INDEX_BUDGET = 3000
+"""Entries below the top level in index.html, filled level by level (about 400 KB)."""
+
+_ID_SUFFIX = re.compile(r" (?:[0-9a-f]{8}|[0-9a-f]{32})$")
+_CHILD_TYPES = {"child_page": "📄", "child_database": "🗃️"}
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+@dataclass(frozen=True)
+class IndexItem:
+    """One line of index.html: an exported object at ``depth`` in the hierarchy (0 = top)."""
+
+    path_stem: str
+    title: str
+    depth: int
+    kind: str  # "page", "data_source", "database", …
+
+
+def folder_label(folder: str) -> str:
+    """The readable part of a ``<clean title> <id8>`` folder name."""
+    return _ID_SUFFIX.sub("", folder) or folder
+
+
+def ancestor_crumbs(path: str) -> list[tuple[str, str]]:
+    """(label, relative link) of every ancestor of the file at repo-relative ``path``."""
+    folders = path.strip("/").split("/")[:-1]
+    crumbs = []
+    for depth in range(len(folders)):
+        stem = "/".join(folders[: depth + 1])
+        crumbs.append((folder_label(folders[depth]), relative_link(path, stem + ".html")))
+    return crumbs
+
+
+def _child_blocks(blocks: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
+    for block in blocks:
+        if block.get("type") in _CHILD_TYPES:
+            yield block
+        yield from _child_blocks(block.get("children") or [])
+
+
+def child_links_html(blocks: list[dict[str, Any]], ctx: RenderContext) -> str:
+    """A ``<nav class="children">`` of the page's mirrored sub-pages, or ``""``."""
+    items = []
+    for block in _child_blocks(blocks):
+        kind = str(block.get("type"))
+        link = object_link(ctx, str(block.get("id") or ""), ".html")
+        if link is None:
+            continue
+        payload = block.get(kind) or {}
+        title = display_title(str(payload.get("title") or "") if isinstance(payload, dict) else "")
+        items.append(f'<li>{_CHILD_TYPES[kind]} <a href="{_esc(link)}">{_esc(title)}</a></li>')
+    if not items:
+        return ""
+    return (
+        '<nav class="children">\n<h2>Pages inside</h2>\n<ul>\n'
+        + "\n".join(items)
+        + "\n</ul>\n</nav>"
+    )
+
+
+def _parent_stem(stem: str) -> str:
+    return stem.rpartition("/")[0]
+
+
+def _shown_breadth_first(children: dict[str, list[IndexItem]]) -> set[str]:
+    """Stems index.html lists: every top-level entry, then level by level while the budget lasts.
+
+    A level is shown for an entry entirely (up to :data:`INDEX_CHILDREN`) or not at all.
+    """
+    level = children.get("") or []
+    shown = {entry.path_stem for entry in level}
+    budget = INDEX_BUDGET
+    for _ in range(INDEX_DEPTH - 1):
+        below: list[IndexItem] = []
+        for entry in level:
+            first = (children.get(entry.path_stem) or [])[:INDEX_CHILDREN]
+            if len(first) > budget:
+                return shown
+            budget -= len(first)
+            shown.update(child.path_stem for child in first)
+            below += first
+        level = below
+    return shown
+
+
+def index_tree_html(entries: list[IndexItem], link: Callable[[str], str]) -> str:
+    """The top of the hierarchy as nested lists with ``<details>`` (see module docstring).
+
+    ``entries`` are in tree order (a parent before its descendants); ``link`` turns a path
+    stem into the href of its ``.html`` view.
+    """
+    children: dict[str, list[IndexItem]] = {}
+    stems = {entry.path_stem for entry in entries}
+    for entry in entries:
+        parent = _parent_stem(entry.path_stem)
+        while parent and parent not in stems:  # a folder without its own view
+            parent = _parent_stem(parent)
+        children.setdefault(parent, []).append(entry)
+
+    shown = _shown_breadth_first(children)
+
+    def item(entry: IndexItem, level: int) -> str:
+        icon = "🗃️" if entry.kind in ("data_source", "database") else "📄"
+        href = _esc(link(entry.path_stem))
+        label = f'{icon} <a href="{href}">{_esc(display_title(entry.title))}</a>'
+        below = children.get(entry.path_stem) or []
+        if not below:
+            return f'<li class="{_esc(entry.kind)}">{label}</li>'
+        if below[0].path_stem not in shown:
+            more = f'<a class="more" href="{href}">{len(below)} inside</a>'
+            return f'<li class="{_esc(entry.kind)}">{label} · {more}</li>'
+        return (
+            f'<li class="{_esc(entry.kind)}"><details>\n<summary>{label}</summary>\n'
+            + branch(below, level + 1, href)
+            + "\n</details></li>"
+        )
+
+    def branch(items: list[IndexItem], level: int, parent_href: str) -> str:
+        visible = [entry for entry in items if entry.path_stem in shown]
+        lines = [item(entry, level) for entry in visible]
+        if len(items) > len(visible):
+            rest = len(items) - len(visible)
+            lines.append(f'<li class="more"><a href="{parent_href}">… {rest} more</a></li>')
+        return "<ul>\n" + "\n".join(lines) + "\n</ul>"
+
+    top = children.get("") or []
+    return branch(top, 1, "").replace("<ul>", '<ul class="tree">', 1) if top else ""
