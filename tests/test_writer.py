@@ -101,6 +101,6 @@ def test_writer_remove_deletes_files_and_entries(tmp_path: Path) -> None:
         writer.write(_page(CHILD, "Child"), SMALL)
         plan = RemovalPlan((Removal(CHILD, TRASHED), Removal(SMALL, TRASHED)), total=2)
         writer.remove(plan)
-        assert writer.mirrored() == []
+        assert writer.index.mirrored() == []
     assert _files(tmp_path) == set()
     assert [(c.kind, c.reason) for c in changes[2:]] == [("deleted", TRASHED)] * 2

@@ -19,11 +19,12 @@ from typing import Any, TextIO
 
 from notion_syncd import errors
 from notion_syncd.commands.history import _Mirror, _versions, page_id_of, parse_when
-from notion_syncd.config import Settings, resolve_token
+from notion_syncd.config import Settings
 from notion_syncd.notion.client import NotionClient
 from notion_syncd.restore.journal import Journal
 from notion_syncd.restore.plan import Plan, plan_restore
 from notion_syncd.restore.runner import RestoreRunner
+from notion_syncd.sync.runner import notion_client
 from notion_syncd.terms import compact_id, dashed_id, display_title
 
 JSON = dict[str, Any]
@@ -218,7 +219,7 @@ def restore(
     commit = _version_commit(mirror, page_id, request)
     records = load_records(mirror, commit, page_id, request.recursive)
     own = client is None
-    client = client or _client(settings)
+    client = client or notion_client(settings, None, None)
     try:
         parent = _parent_to_use(client, records[page_id], request.to)
         files = _mirror_files(commit.tree)
@@ -261,16 +262,3 @@ def restore(
     for item in plan.degradations:
         out.write(f"  degraded {item.block}: {item.what}\n")
     return 0
-
-
-def _client(settings: Settings) -> NotionClient:
-    notion = settings.notion
-    return NotionClient(
-        resolve_token(notion),
-        base_url=notion.base_url,
-        version=notion.version,
-        requests_per_second=notion.requests_per_second,
-        burst=notion.burst,
-        timeout=notion.timeout,
-        max_retry_time=notion.max_retry_time,
-    )

@@ -35,7 +35,7 @@ from notion_syncd.sync import lag, planner, sweep
 from notion_syncd.sync.exporter import listing
 from notion_syncd.sync.parents import ParentResolver, parent_of
 from notion_syncd.sync.placement import displaced_name, keeps_name, place, short_name
-from notion_syncd.sync.removals import OVERRIDE, Mirrored, plan_removals, unlisted
+from notion_syncd.sync.removals import OVERRIDE, plan_removals, unlisted
 from notion_syncd.sync.report import Change, SyncReport
 from notion_syncd.sync.snapshot import CommittedTree
 from notion_syncd.sync.state import Index, read_state
@@ -109,7 +109,7 @@ class DryRun:
         except NotionError as exc:
             self.report.complete = False
             return f"the listing of the workspace ended early ({exc.message}); nothing is deleted"
-        mirrored = self._mirrored()
+        mirrored = self.index.mirrored()
         confirmed = {
             object_id: sweep.confirm_gone(self._client, object_id, self._is_data_source(object_id))
             for object_id in unlisted(mirrored, listed)
@@ -228,16 +228,6 @@ class DryRun:
             return dashed_id(str(holder["id"]))
         except (ValueError, AttributeError, KeyError, TypeError):
             return None
-
-    def _mirrored(self) -> list[Mirrored]:
-        entries = []
-        for object_id in self.index.all_ids():
-            entry = self.index.get(object_id)
-            if entry is not None:
-                parent = dashed_id(entry.parent) if entry.parent else None
-                alias = dashed_id(entry.alias_of) if entry.alias_of else None
-                entries.append(Mirrored(entry.id, parent, alias))
-        return entries
 
 
 def preview_sync(

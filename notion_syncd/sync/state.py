@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from notion_syncd.errors import MirrorUnusable
+from notion_syncd.sync.removals import Mirrored
 from notion_syncd.terms import compact_id, dashed_id
 
 STATE_DIR = ".notion-syncd"
@@ -240,6 +241,17 @@ class Index:
             if name.endswith(".json"):
                 ids.append(name[: -len(".json")])
         return ids
+
+    def mirrored(self) -> list[Mirrored]:
+        """Every entry as ``removals`` sees it: id, parent and alias target."""
+        entries = []
+        for object_id in self.all_ids():
+            entry = self.get(object_id)
+            if entry is not None:
+                parent = dashed_id(entry.parent) if entry.parent else None
+                alias = dashed_id(entry.alias_of) if entry.alias_of else None
+                entries.append(Mirrored(entry.id, parent, alias))
+        return entries
 
     def count(self) -> int:
         """How many objects the index holds (a listing of its folder)."""

@@ -78,7 +78,7 @@ def run_sweep(
             f"objects ({exc.message}); nothing was deleted",
             hint="the next sweep tries again; everything else this sync did is committed",
         )
-    mirrored = writer.mirrored()
+    mirrored = writer.index.mirrored()
     missing = unlisted(mirrored, listed)
     data_sources = {oid for oid in missing if writer.kind_of(oid) == "data_source"}
     answers = pool.map(lambda oid: confirm_gone(client, oid, oid in data_sources), missing)

@@ -34,7 +34,7 @@ from notion_syncd.sync.placement import (
     short_name,
 )
 from notion_syncd.sync.refresh import DerivedRefresh
-from notion_syncd.sync.removals import UNSHARED, Mirrored, RemovalPlan
+from notion_syncd.sync.removals import UNSHARED, RemovalPlan
 from notion_syncd.sync.report import Change
 from notion_syncd.sync.rerender import Views
 from notion_syncd.sync.state import Index, IndexEntry, Kind
@@ -87,17 +87,6 @@ class MirrorWriter:
 
     def already_written(self, object_id: str, edited: str) -> bool:
         return self.written.get(object_id) == edited
-
-    def mirrored(self) -> list[Mirrored]:
-        """Every index entry as the sweep sees it."""
-        entries = []
-        for object_id in self.index.all_ids():
-            entry = self.index.get(object_id)
-            if entry is not None:
-                parent = dashed_id(entry.parent) if entry.parent else None
-                alias = dashed_id(entry.alias_of) if entry.alias_of else None
-                entries.append(Mirrored(entry.id, parent, alias))
-        return entries
 
     # -- writing ---------------------------------------------------------------------
 
