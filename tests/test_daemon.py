@@ -251,6 +251,17 @@ def spawn(tmp_path: Path) -> Iterator[Callable[..., Daemon]]:
         daemon.close()
 
 
+def branch_moves(repo: Path) -> int:
+    """How many times the mirror's branch moved (its reflog)."""
+    result = subprocess.run(
+        ["git", "-C", str(repo), "reflog", "show", "--format=%H", "main"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return len(result.stdout.split())
+
+
 def commit_count(repo: Path) -> int:
     result = subprocess.run(
         ["git", "-C", str(repo), "rev-list", "--count", "HEAD"],
@@ -380,6 +391,7 @@ def test_daemon_full_lifecycle(
     assert daemon.get("/healthz") == (200, "ok\n")
     daemon.wait_http("/readyz", 200, timeout=10)
     initial_commits = commit_count(repo)
+    initial_moves = branch_moves(repo)
     assert initial_commits >= 1
 
     # An edit in Notion becomes a commit within one interval (plus the sync itself).
@@ -389,7 +401,9 @@ def test_daemon_full_lifecycle(
     deadline = edited + 6
     while commit_count(repo) <= initial_commits and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert commit_count(repo) == initial_commits + 1
+    # One sync moves the branch once (it may chain a move step and one commit per editor).
+    assert commit_count(repo) > initial_commits
+    assert branch_moves(repo) == initial_moves + 1
     daemon.notify.wait_for(lambda m: f"latest: Notes {EMOJI_TITLE}" in m, timeout=5)
 
     # Metrics: sync runs and Notion requests are counted.

@@ -60,8 +60,10 @@ def post(url: str, body: bytes, signature: str | None) -> int:
 
 
 def commits(repo: Path) -> int:
+    """How many syncs committed: moves of the branch (a sync may chain several commits,
+    one per editor and a move step, and moves the branch once)."""
     try:
-        return int(git(repo, "rev-list", "--count", "HEAD").strip())
+        return len(git(repo, "reflog", "show", "--format=%H", "main").split())
     except Exception:
         return 0
 
