@@ -499,7 +499,7 @@ def test_daemon_hung_sync_stops_watchdog_and_stop_still_exits(
     config = tmp_path / "config.toml"
     write_config(config, server.base_url, repo)
     daemon = spawn(config, watchdog_usec=1_000_000)
-    daemon.wait_http("/readyz", 200, timeout=20)
+    daemon.wait_log("sync.finished", timeout=20)  # /readyz is 200 during a first export
     daemon.notify.wait_for(lambda m: m == "WATCHDOG=1", timeout=5)
     server.faults.stall(True)
     stalled = time.monotonic()
