@@ -521,6 +521,31 @@ def test_daemon_hung_sync_stops_watchdog_and_stop_still_exits(
     assert again.stop()[0] == 0
 
 
+def test_daemon_sigterm_while_first_export_hangs_exits_in_time(
+    tmp_path: Path,
+    server: FakeNotionServer,
+    workspace: tuple[Workspace, FakeClock, dict[str, str]],
+    spawn: Callable[..., Daemon],
+) -> None:
+    """SIGTERM while the first export's requests hang on a stalled server still exits 0 fast."""
+    ws, _, _ = workspace
+    generate_workspace(ws, pages=40, databases=0, seed=5)
+    server.faults.latency = 0.05
+    repo = tmp_path / "mirror"
+    config = tmp_path / "config.toml"
+    write_config(config, server.base_url, repo)
+    daemon = spawn(config)
+    daemon.notify.wait_for(lambda m: bool(re.search(r"STATUS=syncing: [1-9]", m)), timeout=20)
+    server.faults.stall(True)
+    time.sleep(1)  # every fetcher is now waiting on an answer that never comes
+    code, took = daemon.stop(timeout=20)
+    server.faults.stall(False)
+    assert code == 0
+    assert took < 12
+    assert daemon.count("sync.finished") == 0
+    assert_fsck_clean(repo)
+
+
 def test_daemon_sigterm_mid_sync_resumes_next_start(
     tmp_path: Path,
     server: FakeNotionServer,

@@ -83,7 +83,24 @@ def run_daemon(config_path: Path, *, environ: Mapping[str, str] = os.environ) ->
         print(f"notion-syncd: {one_line(message, limit=4000)}", file=sys.stderr, flush=True)
         return EX_CONFIG
     configure_logging(settings.log.level, settings.log.format)
-    return Daemon(config_path, settings, environ).run()
+    daemon = Daemon(config_path, settings, environ)
+    code = daemon.run()
+    if daemon.abandoned_sync:
+        _exit_now(code)
+    return code
+
+
+def _exit_now(code: int) -> None:
+    """Exit without joining the abandoned sync's threads.
+
+    Python joins the worker threads of every ``concurrent.futures`` pool at exit, and a
+    fetcher blocked on a stalled answer holds that join until its read timeout, far past
+    systemd's stop timeout. Leaving now is what a SIGKILL would do, which the mirror is
+    built to survive: the interrupted sync is redone at the next start.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _load(config_path: Path, environ: Mapping[str, str]) -> Settings:
@@ -125,6 +142,8 @@ class Daemon:
         self._config_digest = _digest(config_path)
         self._stop = threading.Event()
         self._wake = threading.Event()
+        #: The running sync did not stop within STOP_TIMEOUT; the process must not wait.
+        self.abandoned_sync = False
         self._reload_reason: str | None = None
         self._notifier = Notifier(environ)
         self._watchdog_seconds = watchdog_interval(environ)
@@ -323,6 +342,7 @@ class Daemon:
         if self.webhooks is not None:
             self.webhooks.stop(STOP_TIMEOUT)
         if not self._schedule.join_sync(STOP_TIMEOUT):
+            self.abandoned_sync = True
             log.warning("sync.abandoned", detail="did not stop in time; redone at the next start")
         if pinger is not None:
             pinger.stop()
