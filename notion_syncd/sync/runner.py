@@ -45,7 +45,7 @@ from notion_syncd.sync.comments import CommentFetcher
 from notion_syncd.sync.commit import Committer
 from notion_syncd.sync.exporter import Exporter, listing
 from notion_syncd.sync.gaps import read_gaps
-from notion_syncd.sync.people import People
+from notion_syncd.sync.people import people_of
 from notion_syncd.sync.report import Change, Progress, SyncReport
 from notion_syncd.sync.state import read_state
 from notion_syncd.sync.sweep import run_sweep
@@ -173,7 +173,7 @@ def _sync(
         count_requests=requests.count,
         pages=pages,
         gaps=gaps,
-        people=People(client, real_emails=settings.git.author_emails).identity
+        people=people_of(mirror, client, settings.git.author_emails)
         if settings.git.commit_authors
         else None,
     )
