@@ -6,8 +6,9 @@ that editor, dated by the newest of their edits. With several editors, each edit
 objects are committed first, one chained commit per editor (``by_editor``: the
 earliest edit first), and what remains (index of other objects, state, re-rendered
 links, deletions) is committed by the daemon, with a ``Co-authored-by:`` trailer for
-each editor. The committer is always the daemon at the time of the commit (never
-backdated).
+each editor. Co-editors of a page come from its blocks' ``last_edited_by`` and from the
+``authors`` of the webhook events about it (``with_event_authors``). The committer is
+always the daemon at the time of the commit (never backdated).
 
 Identities: the user's name from the users endpoints when the integration may read
 them, else the user id; the e-mail is ``<user id>@users.noreply.notion.invalid``
@@ -66,6 +67,19 @@ def page_edit(record: Mapping[str, Any], since: str | None) -> Edit | None:
         return None
     others = set(_block_editors(record.get("blocks") or [], since)) - {edit.user_id}
     return Edit(edit.user_id, edit.edited, tuple(sorted(others)))
+
+
+def with_event_authors(
+    edits: Mapping[str, Edit], authors: Mapping[str, Iterable[str]]
+) -> dict[str, Edit]:
+    """Edits (object id -> edit) with the webhook events' authors of each object as
+    co-editors; the last editor is not their own co-editor."""
+    merged = {}
+    for object_id, edit in edits.items():
+        others = set(edit.co_editors) | set(authors.get(object_id, ()))
+        others.discard(edit.user_id)
+        merged[object_id] = Edit(edit.user_id, edit.edited, tuple(sorted(others)))
+    return merged
 
 
 def _block_editors(blocks: Iterable[Mapping[str, Any]], since: str | None) -> Iterator[str]:

@@ -29,6 +29,7 @@ from notion_syncd.sync.authors import (
     by_editor,
     co_authored,
     epoch,
+    with_event_authors,
 )
 from notion_syncd.sync.authorsmap import AUTHORS_FILE, with_learned
 from notion_syncd.sync.gaps import Gap, carry_gaps, write_gaps
@@ -60,6 +61,7 @@ class Committer:
         pages: metrics.PagesGauge,
         gaps: Mapping[str, Gap] | None = None,
         people: People | None = None,
+        event_authors: Mapping[str, frozenset[str]] | None = None,
     ) -> None:
         self._mirror = mirror
         self._writer = writer
@@ -73,6 +75,8 @@ class Committer:
         self._previous_gaps: Mapping[str, Gap] = gaps or {}
         self._people = people
         """Notion user ids -> identities; None: every commit by the daemon (old shape)."""
+        self._event_authors: Mapping[str, frozenset[str]] = event_authors or {}
+        """Object id -> users the webhook events since the last sync name as its authors."""
         self._authored: set[str] = set()
         """Ids whose edits an earlier commit of this sync was authored by."""
 
@@ -135,7 +139,10 @@ class Committer:
             ledger["complete"] = False
         self._mirror.write(LEDGER_FILE, dump_json(ledger))
         message = self._report.commit_message(checkpoint=not complete)
-        edits = {i: e for i, e in self._writer.edits.items() if i not in self._authored}
+        edits = with_event_authors(
+            {i: e for i, e in self._writer.edits.items() if i not in self._authored},
+            self._event_authors,
+        )
         by = self._authorship(edits.values())
         steps: tuple[CommitStep, ...] = ()
         if by.trailers:
