@@ -177,3 +177,36 @@ def test_authors_page_edit_counts_block_editors_since_last_sync() -> None:
         "g", "2026-03-02T08:09:00.000Z", ("a", "t")
     )
     assert page_edit(record, None) == Edit("g", "2026-03-02T08:09:00.000Z", ("a", "old", "t"))
+
+
+def test_authors_deletion_with_one_editor_is_committed_by_the_daemon(tmp_path: Path) -> None:
+    """One editor and a deletion in one sync: the editor's commit, then the daemon's."""
+    clock = TestClock()
+    ws = Workspace(clock)
+    clock.tick = timedelta(seconds=7)
+    grace = ws.add_user("Grace Hopper")
+    kept = ws.add_page(None, "Kept", [rt.paragraph("v1")])
+    gone = ws.add_page(None, "Gone", [rt.paragraph("v1")])
+    ws.add_page(None, "Other", [rt.paragraph("v1")])
+    clock.tick = timedelta(0)
+    clock.advance(minutes=10)
+    with serve(ws) as server:
+        settings = make_settings(server, tmp_path / "mirror")
+        run_sync(settings, now=clock)
+        clock.advance(minutes=1)
+        ws.editor = grace
+        ws.append_blocks(kept, [rt.paragraph("grace was here")])
+        ws.editor = None
+        ws.trash(gone)
+        clock.advance(minutes=10)
+        run_sync(settings, now=clock, sweep=True, allow_mass_delete=True)
+    repo = settings.export.repo
+    assert git(repo, "log", "-2", "--format=%an", "HEAD").splitlines() == [
+        "notion-syncd",
+        "Grace Hopper",
+    ]
+    removed = git(repo, "show", "--diff-filter=D", "--name-only", "--format=", "HEAD")
+    assert any(name.startswith("Gone ") for name in removed.splitlines())
+    trailers = git(repo, "log", "-1", "--format=%(trailers:key=Co-authored-by,valueonly)")
+    assert trailers.strip() == f"Grace Hopper <{grace}@users.noreply.notion.invalid>"
+    assert len(git(repo, "reflog", "show", "--format=%H", "main").split()) == 2

@@ -88,7 +88,7 @@ def test_log_page_lists_versions_with_author_date_and_what_changed(story: Story)
     first_sync = git(story.settings.export.repo, "rev-list", "--first-parent", story.commits[0])
     assert lines[3][:12] in first_sync, "two editors in the first sync: Ada's own commit"
     removed, moved, renamed, created = lines
-    assert removed.endswith("  removed")
+    assert removed.endswith("notion-syncd  removed"), "a deletion is the daemon's"
     assert "Ada Lovelace  renamed 'Plan' → 'Final', moved Home" in moved
     assert "+1 -0 lines" not in moved and "lines" in moved and "(Archive " in moved
     assert "Grace Hopper  renamed 'Draft' → 'Plan', +" in renamed

@@ -6,9 +6,11 @@ that editor, dated by the newest of their edits. With several editors, each edit
 objects are committed first, one chained commit per editor (``by_editor``: the
 earliest edit first), and what remains (index of other objects, state, re-rendered
 links, deletions) is committed by the daemon, with a ``Co-authored-by:`` trailer for
-each editor. Co-editors of a page come from its blocks' ``last_edited_by`` and from the
-``authors`` of the webhook events about it (``with_event_authors``). The committer is
-always the daemon at the time of the commit (never backdated).
+each editor. A sync that deletes is shaped the same way even with one editor, so a
+deletion is never authored by an editor. Co-editors of a page come from its blocks'
+``last_edited_by`` and from the ``authors`` of the webhook events about it
+(``with_event_authors``). The committer is always the daemon at the time of the
+commit (never backdated).
 
 Identities: the user's name from the users endpoints when the integration may read
 them, else the user id; the e-mail is ``<user id>@users.noreply.notion.invalid``
@@ -101,9 +103,14 @@ def identity(user_id: str, user: Mapping[str, Any] | None, *, real_emails: bool)
 
 
 def authorship(
-    edits: Iterable[Edit], identities: Mapping[str, Author], daemon: Author
+    edits: Iterable[Edit],
+    identities: Mapping[str, Author],
+    daemon: Author,
+    *,
+    by_daemon: bool = False,
 ) -> Authorship:
-    """One editor: that editor, at their newest edit. Several: the daemon, with trailers."""
+    """One editor: that editor, at their newest edit. Several (or ``by_daemon``: the
+    editors had commits of their own): the daemon, with trailers."""
     newest: dict[str, str] = {}
     helpers: set[str] = set()
     for edit in edits:
@@ -111,7 +118,7 @@ def authorship(
         helpers.update(edit.co_editors)
     if not newest:
         return Authorship(daemon, None)
-    if len(newest) == 1:
+    if len(newest) == 1 and not by_daemon:
         [(user_id, edited)] = newest.items()
         return Authorship(
             identities[user_id], epoch(edited), co_authored(helpers - {user_id}, identities)

@@ -143,11 +143,17 @@ class Committer:
             {i: e for i, e in self._writer.edits.items() if i not in self._authored},
             self._event_authors,
         )
-        by = self._authorship(edits.values())
+        editors = {edit.user_id for edit in edits.values()}
+        # Deletions are nobody's edit: with them, even one editor gets a commit of their
+        # own and the daemon commits the rest.
+        split = self._people is not None and (
+            len(editors) > 1 or (len(editors) == 1 and self._report.count("deleted") > 0)
+        )
+        by = self._authorship(edits.values(), by_daemon=split)
         steps: tuple[CommitStep, ...] = ()
         if by.trailers:
             message = message.rstrip("\n") + "\n\n" + "\n".join(by.trailers) + "\n"
-        if self._people is not None and len({edit.user_id for edit in edits.values()}) > 1:
+        if split:
             steps = self._steps(edits)
         self._write_authors()
         commit = self._mirror.commit(
@@ -202,10 +208,10 @@ class Committer:
             steps.append(CommitStep(frozenset(paths), who, epoch(group.newest), message))
         return tuple(steps)
 
-    def _authorship(self, edits: Iterable[Edit]) -> Authorship:
+    def _authorship(self, edits: Iterable[Edit], *, by_daemon: bool) -> Authorship:
         if self._people is None:
             return Authorship(self._author, None)
         edits = list(edits)
         users = {user for edit in edits for user in (edit.user_id, *edit.co_editors)}
         names = {user: self._people.identity(user) for user in users}
-        return authorship(edits, names, self._author)
+        return authorship(edits, names, self._author, by_daemon=by_daemon)
