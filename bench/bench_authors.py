@@ -6,7 +6,8 @@ A workspace of ``--pages`` top-level pages (one paragraph each) in the fake Noti
 over loopback; after the first export, each sync three editors edit a page each (one
 page by two of them), and the third renames and edits one more page. The same edits
 run twice, with ``git.commit_authors`` true and false; printed: commits on the branch
-and the size of ``.git`` (bytes, after the mirror's own packing) for both.
+and the size of ``.git`` (bytes, after the mirror's own packing) for both, and the
+seconds each run took.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import argparse
 import random
 import subprocess
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -80,10 +82,16 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         for authors in (False, True):
+            started = time.perf_counter()
             commits, size = run(
                 args.pages, args.syncs, authors=authors, folder=Path(tmp) / str(authors)
             )
-            print(f"commit_authors={str(authors).lower():5} commits={commits} git_bytes={size}")
+            seconds = time.perf_counter() - started
+            print(
+                f"commit_authors={str(authors).lower():5} commits={commits} git_bytes={size} "
+                f"seconds={seconds:.0f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -152,6 +152,20 @@ def cmd_show(args: argparse.Namespace) -> int:
     return print_page_at(_settings(args), args.page, args.at, out=sys.stdout)
 
 
+def cmd_log(args: argparse.Namespace) -> int:
+    from notion_syncd.commands.log import print_log
+
+    return print_log(_settings(args), args.page, out=sys.stdout)
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from notion_syncd.commands.diff import print_diff
+
+    return print_diff(
+        _settings(args), args.page, start=args.start, end=args.end, at=args.at, out=sys.stdout
+    )
+
+
 def cmd_restore(args: argparse.Namespace) -> int:
     from notion_syncd.commands.restore import RestoreRequest, restore
 
@@ -174,6 +188,8 @@ CONFIG_HELP = (
     "$XDG_CONFIG_HOME/notion-syncd/config.toml, /etc/notion-syncd/config.toml"
 )
 
+
+WHEN_HELP = "a mirror commit or an ISO date or datetime (naive = UTC)"
 
 JSON_HELP = "print the summary as one JSON object on stdout (logs go to stderr)"
 
@@ -236,6 +252,19 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("page", metavar="PAGE", help="page id, Notion URL or path in the mirror")
     show.add_argument(
         "--at", metavar="DATE", required=True, help="ISO date or datetime (naive = UTC)"
+    )
+    log = verb("log", cmd_log, "list who changed a page (or the mirror) when, and what")
+    log.add_argument(
+        "page", metavar="PAGE", nargs="?", help="page id, Notion URL or path in the mirror"
+    )
+    diff = verb("diff", cmd_diff, "show a page's Markdown changes between two versions")
+    diff.add_argument("page", metavar="PAGE", help="page id, Notion URL or path in the mirror")
+    diff.add_argument(
+        "--from", dest="start", metavar="WHEN", help=WHEN_HELP + " (default: the version before)"
+    )
+    diff.add_argument("--to", dest="end", metavar="WHEN", help=WHEN_HELP + " (default: now)")
+    diff.add_argument(
+        "--at", metavar="WHEN", help="the change that made the version current at WHEN"
     )
     restore = verb("restore", cmd_restore, "recreate a page as it was, as a new page in Notion")
     restore.add_argument("page", metavar="PAGE", help="page id, Notion URL or path in the mirror")

@@ -193,6 +193,22 @@ class Mirror:
             raise GitStoreError(f"cannot store {rel!r} in the mirror: {exc}") from None
         return True
 
+    def adopt(self, rel: str) -> bool:
+        """Stage a working-tree file as it is (a person's edit of a file the sync reads).
+
+        The next commit carries it, and a later ``write`` of the same path builds on it
+        instead of keeping it on a side ref. False when it equals HEAD's (or is absent).
+        The working tree is not changed, so no uncommitted marker is needed.
+        """
+        data = self.read(rel)
+        if data is None:
+            return False
+        blob = self.repo.create_blob(data)
+        if blob == self._blob_of(rel):
+            return False
+        self._changed(rel, blob)
+        return True
+
     def delete(self, rel: str) -> bool:
         """Remove a file (and folders left empty) and stage it; False if absent."""
         full = self._full(rel)

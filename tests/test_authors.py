@@ -177,3 +177,67 @@ def test_authors_page_edit_counts_block_editors_since_last_sync() -> None:
         "g", "2026-03-02T08:09:00.000Z", ("a", "t")
     )
     assert page_edit(record, None) == Edit("g", "2026-03-02T08:09:00.000Z", ("a", "old", "t"))
+
+
+def test_authors_deletion_with_one_editor_is_committed_by_the_daemon(tmp_path: Path) -> None:
+    """One editor and a deletion in one sync: the editor's commit, then the daemon's."""
+    clock = TestClock()
+    ws = Workspace(clock)
+    clock.tick = timedelta(seconds=7)
+    grace = ws.add_user("Grace Hopper")
+    kept = ws.add_page(None, "Kept", [rt.paragraph("v1")])
+    gone = ws.add_page(None, "Gone", [rt.paragraph("v1")])
+    ws.add_page(None, "Other", [rt.paragraph("v1")])
+    clock.tick = timedelta(0)
+    clock.advance(minutes=10)
+    with serve(ws) as server:
+        settings = make_settings(server, tmp_path / "mirror")
+        run_sync(settings, now=clock)
+        clock.advance(minutes=1)
+        ws.editor = grace
+        ws.append_blocks(kept, [rt.paragraph("grace was here")])
+        ws.editor = None
+        ws.trash(gone)
+        clock.advance(minutes=10)
+        run_sync(settings, now=clock, sweep=True, allow_mass_delete=True)
+    repo = settings.export.repo
+    assert git(repo, "log", "-2", "--format=%an", "HEAD").splitlines() == [
+        "notion-syncd",
+        "Grace Hopper",
+    ]
+    removed = git(repo, "show", "--diff-filter=D", "--name-only", "--format=", "HEAD")
+    assert any(name.startswith("Gone ") for name in removed.splitlines())
+    trailers = git(repo, "log", "-1", "--format=%(trailers:key=Co-authored-by,valueonly)")
+    assert trailers.strip() == f"Grace Hopper <{grace}@users.noreply.notion.invalid>"
+    assert len(git(repo, "reflog", "show", "--format=%H", "main").split()) == 2
+
+
+def test_authors_acceptance_three_editors_and_a_shared_page(tmp_path: Path) -> None:
+    """Issue 16's scene: three editors on their pages, Ada also on Grace's; one sync."""
+    editors = ["Ada Lovelace on Grace Hopper", "Ada Lovelace", "Grace Hopper", "Alan Turing"]
+    repo, users, ws = _two_syncs(tmp_path, editors)
+    shown = git(repo, "log", "-4", "--format=%an|%aI|%cn", "HEAD").splitlines()
+    assert [line.split("|")[0] for line in shown] == [
+        "notion-syncd",
+        "Alan Turing",
+        "Grace Hopper",
+        "Ada Lovelace",
+    ]
+    for line in shown[1:]:
+        name, date, committer = line.split("|")
+        page = next(p for p in ws.pages.values() if p.last_edited_by == users[name])
+        assert date == page.last_edited_time.strftime("%Y-%m-%dT%H:%M:00+00:00"), name
+        assert committer == "notion-syncd"
+    grace_commit = git(
+        repo, "log", "-1", "--format=%(trailers:key=Co-authored-by,valueonly)", "HEAD~2"
+    )
+    assert (
+        grace_commit.strip()
+        == f"Ada Lovelace <{users['Ada Lovelace']}@users.noreply.notion.invalid>"
+    )
+    assert len(git(repo, "reflog", "show", "--format=%H", "main").split()) == 2, "moved once"
+    for name in users:
+        md = next(repo.glob(f"Page of {name}*.md")).name
+        blame = git(repo, "blame", "--line-porcelain", "--", md).split("\nauthor ")
+        mine = [chunk for chunk in blame if f"{name} was here" in chunk]
+        assert mine and all(chunk.startswith(f"{name}\n") for chunk in mine), name

@@ -12,11 +12,12 @@ import pytest
 from synchelpers import TestClock, git, make_settings, serve
 
 from notion_syncd.cli import main
-from notion_syncd.commands.history import page_history, parse_when, show_page
+from notion_syncd.commands.history import page_history, show_page
 from notion_syncd.config import Settings, load_settings
 from notion_syncd.errors import GitStoreError, UsageError
 from notion_syncd.fake_notion import Workspace
 from notion_syncd.fake_notion import richtext as rt
+from notion_syncd.mirrorhistory import parse_when
 from notion_syncd.sync.runner import run_sync
 
 

@@ -1,6 +1,6 @@
 """``notion-syncd restore PAGE``: bring a page (or a subtree) back into Notion as a new page.
 
-The version comes from the mirror's history (:mod:`notion_syncd.commands.history`):
+The version comes from the mirror's history (:mod:`notion_syncd.mirrorhistory`):
 ``--commit REV``, else the newest version at or before ``--at DATE``, else the newest
 version the mirror holds (also when the page was deleted since). Nothing existing is
 overwritten: the page is created anew under ``--to PARENT``, by default under its
@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from notion_syncd import errors
-from notion_syncd.commands.history import _Mirror, _versions, page_id_of, parse_when
 from notion_syncd.config import Settings
+from notion_syncd.mirrorhistory import MirrorHistory, page_id_of, parse_when, versions_of
 from notion_syncd.notion.client import NotionClient
 from notion_syncd.restore.journal import Journal
 from notion_syncd.restore.plan import Plan, plan_restore
@@ -44,14 +44,14 @@ class RestoreRequest:
     dry_run: bool = False
 
 
-def _version_commit(mirror: _Mirror, page_id: str, request: RestoreRequest) -> Any:
+def _version_commit(mirror: MirrorHistory, page_id: str, request: RestoreRequest) -> Any:
     if request.commit:
         try:
             return mirror.repo.revparse_single(request.commit).peel(1)  # 1 = GIT_OBJECT_COMMIT
         except (KeyError, ValueError) as error:
             raise errors.UsageError(f"--commit {request.commit}: no such commit") from error
     at = parse_when(request.at) if request.at else None
-    for version in _versions(mirror, page_id):
+    for version in versions_of(mirror, page_id):
         if version.removed or (at is not None and version.time > at):
             continue
         return mirror.repo[version.commit]
@@ -59,7 +59,7 @@ def _version_commit(mirror: _Mirror, page_id: str, request: RestoreRequest) -> A
     raise errors.UsageError(f"the mirror holds no version of page {page_id}{when}")
 
 
-def _record(mirror: _Mirror, commit: Any, object_id: str) -> tuple[str, JSON] | None:
+def _record(mirror: MirrorHistory, commit: Any, object_id: str) -> tuple[str, JSON] | None:
     """(path stem, stored record) of a page or database at ``commit``."""
     state = mirror.state(commit, object_id)
     if state is None:
@@ -81,7 +81,7 @@ def _children(blocks: list[JSON]) -> list[str]:
     return found
 
 
-def _rows(mirror: _Mirror, commit: Any, stem: str, source_id: str) -> list[tuple[str, JSON]]:
+def _rows(mirror: MirrorHistory, commit: Any, stem: str, source_id: str) -> list[tuple[str, JSON]]:
     """The rows of a data source at ``commit``: (id, record), oldest first."""
     try:
         folder = commit.tree[stem]
@@ -98,7 +98,7 @@ def _rows(mirror: _Mirror, commit: Any, stem: str, source_id: str) -> list[tuple
     return [(row_id, record) for _, row_id, record in sorted(rows, key=lambda row: row[:2])]
 
 
-def load_records(mirror: _Mirror, commit: Any, root: str, recursive: bool) -> dict[str, JSON]:
+def load_records(mirror: MirrorHistory, commit: Any, root: str, recursive: bool) -> dict[str, JSON]:
     """The stored records to restore at ``commit``: the page and, recursively, its subtree.
 
     A database's record is its data source record (``{"database", "data_source"}``) with
@@ -214,7 +214,7 @@ def restore(
     """Run ``notion-syncd restore``; returns the exit status."""
     if request.at and request.commit:
         raise errors.UsageError("give --at DATE or --commit REV, not both")
-    mirror = _Mirror(settings)
+    mirror = MirrorHistory(settings)
     page_id = page_id_of(mirror, request.page)
     commit = _version_commit(mirror, page_id, request)
     records = load_records(mirror, commit, page_id, request.recursive)

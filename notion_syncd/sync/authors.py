@@ -6,8 +6,11 @@ that editor, dated by the newest of their edits. With several editors, each edit
 objects are committed first, one chained commit per editor (``by_editor``: the
 earliest edit first), and what remains (index of other objects, state, re-rendered
 links, deletions) is committed by the daemon, with a ``Co-authored-by:`` trailer for
-each editor. The committer is always the daemon at the time of the commit (never
-backdated).
+each editor. A sync that deletes is shaped the same way even with one editor, so a
+deletion is never authored by an editor. Co-editors of a page come from its blocks'
+``last_edited_by`` and from the ``authors`` of the webhook events about it
+(``with_event_authors``). The committer is always the daemon at the time of the
+commit (never backdated).
 
 Identities: the user's name from the users endpoints when the integration may read
 them, else the user id; the e-mail is ``<user id>@users.noreply.notion.invalid``
@@ -68,6 +71,19 @@ def page_edit(record: Mapping[str, Any], since: str | None) -> Edit | None:
     return Edit(edit.user_id, edit.edited, tuple(sorted(others)))
 
 
+def with_event_authors(
+    edits: Mapping[str, Edit], authors: Mapping[str, Iterable[str]]
+) -> dict[str, Edit]:
+    """Edits (object id -> edit) with the webhook events' authors of each object as
+    co-editors; the last editor is not their own co-editor."""
+    merged = {}
+    for object_id, edit in edits.items():
+        others = set(edit.co_editors) | set(authors.get(object_id, ()))
+        others.discard(edit.user_id)
+        merged[object_id] = Edit(edit.user_id, edit.edited, tuple(sorted(others)))
+    return merged
+
+
 def _block_editors(blocks: Iterable[Mapping[str, Any]], since: str | None) -> Iterator[str]:
     for block in blocks:
         edit = edit_of(block)
@@ -87,9 +103,14 @@ def identity(user_id: str, user: Mapping[str, Any] | None, *, real_emails: bool)
 
 
 def authorship(
-    edits: Iterable[Edit], identities: Mapping[str, Author], daemon: Author
+    edits: Iterable[Edit],
+    identities: Mapping[str, Author],
+    daemon: Author,
+    *,
+    by_daemon: bool = False,
 ) -> Authorship:
-    """One editor: that editor, at their newest edit. Several: the daemon, with trailers."""
+    """One editor: that editor, at their newest edit. Several (or ``by_daemon``: the
+    editors had commits of their own): the daemon, with trailers."""
     newest: dict[str, str] = {}
     helpers: set[str] = set()
     for edit in edits:
@@ -97,7 +118,7 @@ def authorship(
         helpers.update(edit.co_editors)
     if not newest:
         return Authorship(daemon, None)
-    if len(newest) == 1:
+    if len(newest) == 1 and not by_daemon:
         [(user_id, edited)] = newest.items()
         return Authorship(
             identities[user_id], epoch(edited), co_authored(helpers - {user_id}, identities)

@@ -9,7 +9,8 @@ minutes, not the run); only the final commit moves the watermark, as far as
 Each commit is authored by the Notion editors of the objects it writes
 (``sync.authors``) when ``people`` names them; the daemon commits. Several editors:
 one chained commit per editor first (``CommitStep``), the rest last; the branch moves
-once.
+once. Users ``people`` learned from Notion are added to the authors map
+(``sync.authorsmap``) in the commit that first needs them.
 """
 
 from __future__ import annotations
@@ -28,8 +29,11 @@ from notion_syncd.sync.authors import (
     by_editor,
     co_authored,
     epoch,
+    with_event_authors,
 )
+from notion_syncd.sync.authorsmap import AUTHORS_FILE, with_learned
 from notion_syncd.sync.gaps import Gap, carry_gaps, write_gaps
+from notion_syncd.sync.people import People
 from notion_syncd.sync.report import LIST_LIMIT, SyncReport
 from notion_syncd.sync.rerender import rebuild_views
 from notion_syncd.sync.state import LEDGER_FILE, STATE_FILE, SyncState, dump_json, index_path
@@ -56,7 +60,8 @@ class Committer:
         count_requests: Callable[[], None],
         pages: metrics.PagesGauge,
         gaps: Mapping[str, Gap] | None = None,
-        people: Callable[[str], Author] | None = None,
+        people: People | None = None,
+        event_authors: Mapping[str, frozenset[str]] | None = None,
     ) -> None:
         self._mirror = mirror
         self._writer = writer
@@ -69,7 +74,9 @@ class Committer:
         self._pages = pages
         self._previous_gaps: Mapping[str, Gap] = gaps or {}
         self._people = people
-        """Notion user id -> identity; None: every commit by the daemon (old shape)."""
+        """Notion user ids -> identities; None: every commit by the daemon (old shape)."""
+        self._event_authors: Mapping[str, frozenset[str]] = event_authors or {}
+        """Object id -> users the webhook events since the last sync name as its authors."""
         self._authored: set[str] = set()
         """Ids whose edits an earlier commit of this sync was authored by."""
 
@@ -132,13 +139,23 @@ class Committer:
             ledger["complete"] = False
         self._mirror.write(LEDGER_FILE, dump_json(ledger))
         message = self._report.commit_message(checkpoint=not complete)
-        edits = {i: e for i, e in self._writer.edits.items() if i not in self._authored}
-        by = self._authorship(edits.values())
+        edits = with_event_authors(
+            {i: e for i, e in self._writer.edits.items() if i not in self._authored},
+            self._event_authors,
+        )
+        editors = {edit.user_id for edit in edits.values()}
+        # Deletions are nobody's edit: with them, even one editor gets a commit of their
+        # own and the daemon commits the rest.
+        split = self._people is not None and (
+            len(editors) > 1 or (len(editors) == 1 and self._report.count("deleted") > 0)
+        )
+        by = self._authorship(edits.values(), by_daemon=split)
         steps: tuple[CommitStep, ...] = ()
         if by.trailers:
             message = message.rstrip("\n") + "\n\n" + "\n".join(by.trailers) + "\n"
-        if self._people is not None and len({edit.user_id for edit in edits.values()}) > 1:
+        if split:
             steps = self._steps(edits)
+        self._write_authors()
         commit = self._mirror.commit(
             message,
             by.author,
@@ -153,13 +170,23 @@ class Committer:
             metrics.GIT_COMMITS.labels("ok").inc()
         return commit
 
+    def _write_authors(self) -> None:
+        """Add the users learned so far to the authors map (no change: no write)."""
+        if self._people is None or not self._people.learned:
+            return
+        current = self._mirror.read(AUTHORS_FILE)
+        text = with_learned(
+            current.decode("utf-8", errors="replace") if current else None, self._people.learned
+        )
+        self._mirror.write(AUTHORS_FILE, text.encode())
+
     def _steps(self, edits: Mapping[str, Edit]) -> tuple[CommitStep, ...]:
         """One commit per editor: the files and index entries of the objects they edited."""
         assert self._people is not None
         index = self._writer.index
         steps = []
         for group in by_editor(edits):
-            who = self._people(group.user_id)
+            who = self._people.identity(group.user_id)
             paths: set[str] = set()
             lines = []
             for object_id in group.ids:
@@ -173,7 +200,7 @@ class Committer:
             noun = "object" if count == 1 else "objects"
             subject = f"Edited by {who.name}: {count} {noun}"
             helpers = {user for i in group.ids for user in edits[i].co_editors} - {group.user_id}
-            trailers = co_authored(helpers, {user: self._people(user) for user in helpers})
+            trailers = co_authored(helpers, {user: self._people.identity(user) for user in helpers})
             paragraphs = [subject, "", *lines[:LIST_LIMIT]]
             if trailers:
                 paragraphs += ["", *trailers]
@@ -181,10 +208,10 @@ class Committer:
             steps.append(CommitStep(frozenset(paths), who, epoch(group.newest), message))
         return tuple(steps)
 
-    def _authorship(self, edits: Iterable[Edit]) -> Authorship:
+    def _authorship(self, edits: Iterable[Edit], *, by_daemon: bool) -> Authorship:
         if self._people is None:
             return Authorship(self._author, None)
         edits = list(edits)
         users = {user for edit in edits for user in (edit.user_id, *edit.co_editors)}
-        names = {user: self._people(user) for user in users}
-        return authorship(edits, names, self._author)
+        names = {user: self._people.identity(user) for user in users}
+        return authorship(edits, names, self._author, by_daemon=by_daemon)

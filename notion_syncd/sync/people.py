@@ -1,4 +1,8 @@
-"""Names of Notion users for commit authors: ``GET /v1/users/{id}``, asked once per user.
+"""Names of Notion users for commit authors: the authors map, else ``GET /v1/users/{id}``.
+
+A user in the mirror's authors map (:mod:`notion_syncd.sync.authorsmap`) is taken from
+it and never asked for; any other is asked once per sync, and what Notion answered is
+``learned`` (the committer adds it to the map).
 
 Without the integration's user-information capability Notion answers 403: the sync
 goes on with fallback identities (the user id) and says once how to get names. A user
@@ -8,13 +12,15 @@ authorship never fails a sync.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import structlog
 
 from notion_syncd.errors import NotionError, NotionForbidden
-from notion_syncd.gitstore import Author
+from notion_syncd.gitstore import Author, Mirror
 from notion_syncd.notion.client import NotionClient
+from notion_syncd.sync import authorsmap
 from notion_syncd.sync.authors import identity
 
 log = structlog.get_logger()
@@ -28,17 +34,27 @@ NAMES_HINT = (
 class People:
     """Notion user id -> commit identity, each user asked at most once."""
 
-    def __init__(self, client: NotionClient, *, real_emails: bool) -> None:
+    def __init__(
+        self,
+        client: NotionClient,
+        *,
+        real_emails: bool,
+        known: Mapping[str, Author] | None = None,
+    ) -> None:
         self._client = client
         self._real_emails = real_emails
-        self._known: dict[str, Author] = {}
+        self._known: dict[str, Author] = dict(known or {})
+        self.learned: dict[str, Author] = {}
+        """Users Notion named during this sync (not fallbacks), for the authors map."""
         self._readable = True
 
     def identity(self, user_id: str) -> Author:
         if user_id not in self._known:
-            self._known[user_id] = identity(
-                user_id, self._lookup(user_id), real_emails=self._real_emails
-            )
+            user = self._lookup(user_id)
+            who = identity(user_id, user, real_emails=self._real_emails)
+            if user is not None:
+                self.learned[user_id] = who
+            self._known[user_id] = who
         return self._known[user_id]
 
     def _lookup(self, user_id: str) -> dict[str, Any] | None:
@@ -52,3 +68,25 @@ class People:
         except NotionError as exc:
             log.info("authors.user_unknown", user=user_id, error=str(exc))
         return None
+
+
+def people_of(mirror: Mirror, client: NotionClient, real_emails: bool) -> People:
+    """People who starts from the mirror's authors map.
+
+    A hand edit of the map not committed yet is staged as it is, so this sync's commit
+    carries it (and adding learned users builds on it rather than setting it aside).
+    """
+    raw = mirror.read(authorsmap.AUTHORS_FILE)
+    if raw is None:
+        return People(client, real_emails=real_emails)
+    if mirror.adopt(authorsmap.AUTHORS_FILE):
+        log.info("authors.map_edited", file=authorsmap.AUTHORS_FILE)
+    authors = authorsmap.parse(raw.decode("utf-8", errors="replace"))
+    if authors.unreadable:
+        log.warning(
+            "authors.map_lines_skipped",
+            file=authorsmap.AUTHORS_FILE,
+            lines=list(authors.unreadable),
+            hint="a line is: <Notion user id> = Name <e-mail>",
+        )
+    return People(client, real_emails=real_emails, known=authors.identities)

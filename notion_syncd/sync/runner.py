@@ -43,9 +43,10 @@ from notion_syncd.notion.client import NotionClient
 from notion_syncd.sync import lag, planner, runlog, visibility
 from notion_syncd.sync.comments import CommentFetcher
 from notion_syncd.sync.commit import Committer
+from notion_syncd.sync.eventauthors import event_authors
 from notion_syncd.sync.exporter import Exporter, listing
 from notion_syncd.sync.gaps import read_gaps
-from notion_syncd.sync.people import People
+from notion_syncd.sync.people import people_of
 from notion_syncd.sync.report import Change, Progress, SyncReport
 from notion_syncd.sync.state import read_state
 from notion_syncd.sync.sweep import run_sweep
@@ -173,9 +174,10 @@ def _sync(
         count_requests=requests.count,
         pages=pages,
         gaps=gaps,
-        people=People(client, real_emails=settings.git.author_emails).identity
+        people=people_of(mirror, client, settings.git.author_emails)
         if settings.git.commit_authors
         else None,
+        event_authors=event_authors(mirror.repo.path) if settings.git.commit_authors else {},
     )
     files = FileRules(settings.export.max_file_size, settings.export.download_files, mirror.exists)
     progress = signals.reporter(writer, report, window)
