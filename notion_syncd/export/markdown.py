@@ -4,11 +4,12 @@ One renderer per block type, dispatched through :data:`BLOCK_RENDERERS`; each re
 block's lines (no trailing newline). Containers render their children with
 :func:`render_blocks` and indent or quote the resulting lines. Design choices:
 
-* the page title is the only ``#`` heading; ``heading_1``..``heading_4`` become ``##``..``#####``;
+* headings keep Notion's levels (``heading_1`` → ``#`` .. ``heading_4`` → ``####``), as in
+  Notion's own export; the page title is in front matter and is the first ``#`` heading;
 * a bulleted list and a to-do list side by side are kept apart by an empty HTML comment
   (both use ``-``; CommonMark would merge them into one loose list);
 * toggles and toggleable headings are ``<details><summary>`` (the summary is inline HTML;
-  a toggleable heading's is an ``<h2>``..``<h5>`` of its level);
+  a toggleable heading's is an ``<h1>``..``<h4>`` of its level);
 * callouts are quotes whose first line starts with the icon (GitHub alerts cannot nest);
 * anything unknown becomes a visible ``> ⚠ Unsupported block type: x`` note, and its
   children are still rendered.
@@ -107,8 +108,8 @@ def _paragraph(block: Block, state: _State) -> list[str]:
 
 
 def heading_level(block: Block) -> int:
-    """The Markdown level of a heading block (heading_1 → 2: the title is level 1)."""
-    return min(int(str(block.get("type"))[-1]) + 1, 6)
+    """The Markdown level of a heading block: Notion's own (heading_1 → 1)."""
+    return min(int(str(block.get("type"))[-1]), 6)
 
 
 def _heading(block: Block, state: _State) -> list[str]:

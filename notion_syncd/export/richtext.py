@@ -62,7 +62,13 @@ class Run:
             or self.code
             or self.href
             or self.equation
+            or self.highlighted
         )
+
+    @property
+    def highlighted(self) -> bool:
+        """True for a background colour (Markdown marks it; the colour itself is lost)."""
+        return self.color.endswith("_background")
 
 
 def format_date(date: dict[str, Any] | None) -> str:
@@ -290,13 +296,45 @@ def _code_span(text: str) -> str:
     return f"{fence}{text}{fence}"
 
 
-def _inline_equation(expression: str) -> str:
-    if (
-        re.search(r"[`$*_<>\[\]|~]|\\[!-/:-@\[-`{-~]", expression)
-        or expression != expression.strip()
-    ):
-        return f"$`{expression.replace('`', '')}`$"
-    return f"${expression}$"
+_EQUATION_HAZARDS = re.compile(
+    r"[$`*~]"  # math, code and emphasis delimiters (GFM takes a single ~ too)
+    r"|\\[!-/:-@\[-`{-~]|\\$"  # a backslash escape Markdown would consume
+    r"|<[A-Za-z/?!]"  # the start of an HTML tag, comment or autolink
+    r"|&[#A-Za-z0-9]"  # a character reference
+    r"|\]\(|\]\[|www\.|://|@"  # a link, or an autolink of GFM's extension
+)
+
+
+def portable_equation(expression: str, following: str = "") -> bool:
+    """Whether ``$expression$`` means the same to GitHub and to every other renderer.
+
+    It does when CommonMark leaves the text between the dollars alone: no delimiter,
+    backslash escape, tag, entity or link inside; no ``_`` that could open emphasis;
+    balanced brackets; no space inside the dollars and no digit after them (Pandoc's rule).
+    """
+    if not expression or expression != expression.strip() or following[:1].isdigit():
+        return False
+    if _EQUATION_HAZARDS.search(expression):
+        return False
+    if expression.count("[") != expression.count("]"):
+        return False
+    for match in re.finditer(r"_+", expression):
+        before = expression[match.start() - 1] if match.start() else ""
+        after = expression[match.end()] if match.end() < len(expression) else ""
+        for symbols_are_punct in (False, True):
+            left, right = _flanking(before, after, symbols_are_punct=symbols_are_punct)
+            punct = {"punct", "symbol"} if symbols_are_punct else {"punct"}
+            if left and (not right or _kind(before) in punct):
+                return False  # an underscore run that could open emphasis
+    return True
+
+
+def _inline_equation(expression: str, following: str) -> str:
+    """``$…$`` where that is unambiguous (see :func:`portable_equation`), else GitHub's
+    ``$`…`$`` (backticks cannot occur in it, so they are dropped)."""
+    if portable_equation(expression, following):
+        return f"${expression}$"
+    return f"$`{expression.replace('`', '')}`$"
 
 
 def rich_text_markdown(
@@ -353,13 +391,15 @@ def _markdown_piece(
     trail = run.text[len(lead) + len(stripped) :]
     lead_text = escape_markdown(lead, line_start=line_start) if lead else ""
     if run.equation:
-        inner = _inline_equation(run.text)
+        inner = _inline_equation(run.text, _char_after(trail, following))
     elif run.code:
         inner = _code_span(run.text)
     else:
         inner = escape_markdown(stripped, line_start=line_start and not lead)
     if run.underline:
-        inner = f"<u>{inner}</u>"
+        inner = f"<ins>{inner}</ins>"  # GitHub strips <u> but keeps <ins>, underlined
+    if run.highlighted:
+        inner = f"<mark>{inner}</mark>"
     emphasis = run.bold or run.italic or run.strikethrough
     used_markers = False
     if emphasis:
