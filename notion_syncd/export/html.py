@@ -489,7 +489,7 @@ def render_data_source_html(
     database = record.get("database") or {}
     data_source = record.get("data_source") or database
     schema = data_source.get("properties") or {}
-    names = schema_order(schema, rows)
+    names = schema_order(schema, rows, record.get("property_order"))
     title = display_title(data_source_title(data_source, database))
     description = rich_text_html(data_source.get("description") or database.get("description"), ctx)
     schema_rows = [

@@ -584,7 +584,7 @@ def render_data_source_markdown(
     """A data source as a Markdown page: front matter, description, schema, table of rows."""
     database, data_source = _data_source_parts(record)
     schema = data_source.get("properties") or {}
-    names = schema_order(schema, rows)
+    names = schema_order(schema, rows, record.get("property_order"))
     description = rich_text_markdown(
         data_source.get("description") or database.get("description"), ctx
     )

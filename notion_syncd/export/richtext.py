@@ -83,6 +83,22 @@ def format_date(date: dict[str, Any] | None) -> str:
     return text
 
 
+def iso_date(date: dict[str, Any] | None) -> str:
+    """A Notion date value in ISO 8601: ``start``, or the interval ``start/end``.
+
+    A named time zone (Notion gives one only with local times) follows as RFC 9557's
+    ``[Area/City]`` suffix, since ISO 8601 itself has no zone names.
+    """
+    if not date:
+        return ""
+    text = str(date.get("start") or "")
+    if date.get("end"):
+        text += f"/{date['end']}"
+    if text and date.get("time_zone"):
+        text += f"[{date['time_zone']}]"
+    return text
+
+
 def code_language(language: str | None) -> str:
     """Map a Notion code language to a fence info string GitHub understands."""
     name = (language or "").strip().lower()
