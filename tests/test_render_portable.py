@@ -1,8 +1,8 @@
 """Markdown that keeps Notion's structure and reads the same beyond GitHub.
 
 Headings at Notion's levels, inline equations as ``$…$`` wherever CommonMark leaves the
-expression alone, underline and highlights in the two elements GitHub keeps. Checked with
-cmark-gfm, GitHub's own parser.
+expression alone, underline and highlights in the two elements GitHub keeps, every data
+source of a database linked. Checked with cmark-gfm, GitHub's own parser.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from test_render_markdown import block, ctx, para, text
 
 from notion_syncd.export.html import render_page_html
+from notion_syncd.export.links import RenderContext
 from notion_syncd.export.markdown import render_page_markdown
 from notion_syncd.export.richtext import portable_equation, rich_text_markdown
 
@@ -128,3 +129,34 @@ def test_portable_underline_and_highlight_survive_github() -> None:
     page_html = render_page_html(_page(block("paragraph", rich_text=rich)), ctx("G 1.html"))
     assert '<span class="color-yellow_background"><strong>marked</strong></span>' in page_html
     assert '<span class="color-red"> red</span>' in page_html
+
+
+def _sources_ctx(path: str, mirrored: dict[str, str]) -> RenderContext:
+    """A context where database ``d…`` has sources a, b, c; ``mirrored`` maps id → stem."""
+    sources = [(c * 32, f"Source {c}") for c in "abc"]
+    return RenderContext(
+        path=path,
+        resolve=lambda i: {"d" * 32: mirrored.get("a" * 32), **mirrored}.get(i),
+        title_of=lambda i: f"Source {i[0]}" if i in mirrored else None,
+        data_sources_of=lambda i: sources if i == "d" * 32 else [],
+    )
+
+
+def test_portable_database_links_every_mirrored_data_source() -> None:
+    """A database with several sources links each mirrored one, Markdown and HTML."""
+    database = block("child_database", title="Projects")
+    database["id"] = "d" * 32
+    mirrored = {"a" * 32: "Home/Source a", "c" * 32: "Home/Source c"}
+    rendered = github_html(render_page_markdown(_page(database), _sources_ctx("Home.md", mirrored)))
+    assert re.findall(r'<a href="([^"]+)">([^<]+)</a>', rendered) == [
+        ("Home/Source%20a.md", "Source a"),
+        ("Home/Source%20c.md", "Source c"),
+    ]
+    assert "<p>🗃️ Projects: <a" in rendered
+    page_html = render_page_html(_page(database), _sources_ctx("Home.html", mirrored))
+    assert (
+        '🗃️ Projects: <a href="Home/Source%20a.html">Source a</a>, '
+        '<a href="Home/Source%20c.html">Source c</a></p>'
+    ) in page_html
+    single = render_page_markdown(_page(database), _sources_ctx("Home.md", {"a" * 32: "S"}))
+    assert "🗃️ [Projects](S.md)" in single  # one mirrored source: the database's own link

@@ -26,6 +26,7 @@ from notion_syncd.export.htmlnav import (
 from notion_syncd.export.links import (
     RenderContext,
     clickable,
+    data_source_links,
     file_target,
     object_link,
     relative_link,
@@ -232,6 +233,9 @@ def _child_database(block: Block, ctx: RenderContext) -> str:
     block_id = str(block.get("id") or "")
     if object_link(ctx, block_id, ".html") is None:
         return f"<p>🗃️ {esc(title)} <em>({esc(UNREADABLE_DATABASE)})</em></p>"
+    if sources := data_source_links(ctx, block_id, ".html"):
+        links = [f'<a href="{esc(link)}">{esc(name)}</a>' for name, link in sources]
+        return f'<p class="link">🗃️ {esc(title)}: {", ".join(links)}</p>'
     return _object_link("🗃️", block_id, title, ctx)
 
 

@@ -25,7 +25,13 @@ from typing import Any
 from notion_syncd.export import pictures
 from notion_syncd.export.comments import comments_markdown
 from notion_syncd.export.frontmatter import front_matter, page_metadata, parent_id
-from notion_syncd.export.links import RenderContext, file_target, object_link, safe_url
+from notion_syncd.export.links import (
+    RenderContext,
+    data_source_links,
+    file_target,
+    object_link,
+    safe_url,
+)
 from notion_syncd.export.pictures import front_matter_value
 from notion_syncd.export.properties import property_text, schema_order
 from notion_syncd.export.richtext import (
@@ -286,6 +292,10 @@ def _child_database(block: Block, state: _State) -> list[str]:
     lines = _object_line("🗃️", block_id, title, state)
     if object_link(state.ctx, block_id, ".md") is None:
         lines[-1] += f" *({UNREADABLE_DATABASE})*"
+    elif sources := data_source_links(state.ctx, block_id, ".md"):
+        label = escape_markdown(title, line_start=False)
+        links = [f"[{escape_markdown(name, line_start=False)}]({link})" for name, link in sources]
+        lines = [f"🗃️ {label}: " + ", ".join(links)]  # every data source, in Notion's order
     return lines
 
 
