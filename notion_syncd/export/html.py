@@ -46,7 +46,7 @@ from notion_syncd.export.properties import (
     property_text,
     schema_order,
 )
-from notion_syncd.export.richtext import code_language, has_links, icon_text, rich_text_html
+from notion_syncd.export.richtext import code_language, has_links, rich_text_html
 from notion_syncd.export.search import SEARCH_PAGE
 from notion_syncd.terms import data_source_title, display_title, page_title, plain_text
 
@@ -97,9 +97,9 @@ def _join(*parts: str) -> str:
 
 
 def _paragraph(block: Block, ctx: RenderContext) -> str:
-    icon = icon_text(_payload(block).get("icon"))
+    icon = pictures.block_icon(_payload(block).get("icon"), ctx)
     text = _rich(block, ctx)
-    head = f"<p{_color_class(block)}>{esc(icon) + ' ' if icon else ''}{text}</p>"
+    head = f"<p{_color_class(block)}>{icon + ' ' if icon else ''}{text}</p>"
     children = _children(block, ctx)
     if text or icon:
         return _join(head, f'<div class="indent">\n{children}\n</div>' if children else "")
@@ -136,8 +136,8 @@ def _quote(block: Block, ctx: RenderContext) -> str:
 
 
 def _callout(block: Block, ctx: RenderContext) -> str:
-    icon = icon_text(_payload(block).get("icon"))
-    icon_html = f'<span class="icon">{esc(icon)}</span> ' if icon else ""
+    icon = pictures.block_icon(_payload(block).get("icon"), ctx)
+    icon_html = f'<span class="icon">{icon}</span> ' if icon else ""
     body = _join(f"<p>{icon_html}{_rich(block, ctx)}</p>", _children(block, ctx))
     color = str(_payload(block).get("color") or "default")
     classes = "callout" if color == "default" else f"callout color-{esc(color)}"
@@ -189,8 +189,8 @@ def _tab(block: Block, ctx: RenderContext) -> str:
     sections = []
     for child in block.get("children") or []:
         if child.get("type") == "paragraph":
-            icon = icon_text(_payload(child).get("icon"))
-            title = (esc(icon) + " " if icon else "") + (_rich(child, ctx) or "Tab")
+            icon = pictures.block_icon(_payload(child).get("icon"), ctx)
+            title = (icon + " " if icon else "") + (_rich(child, ctx) or "Tab")
             sections.append(
                 _join(
                     '<section class="tab">',

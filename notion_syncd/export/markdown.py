@@ -38,7 +38,6 @@ from notion_syncd.export.richtext import (
     code_language,
     escape_markdown,
     has_links,
-    icon_text,
     rich_text_html,
     rich_text_markdown,
 )
@@ -108,7 +107,7 @@ def _with_children(head: list[str], block: Block, state: _State) -> list[str]:
 
 def _paragraph(block: Block, state: _State) -> list[str]:
     text = _text(block, state)
-    icon = icon_text(_payload(block).get("icon"))
+    icon = pictures.block_icon(_payload(block).get("icon"), state.ctx)
     head = [f"{icon} {text}" if icon and text else text or icon] if text or icon else []
     return _with_children("\n".join(head).split("\n") if head else [], block, state)
 
@@ -172,7 +171,7 @@ def _quote(block: Block, state: _State) -> list[str]:
 
 
 def _callout(block: Block, state: _State) -> list[str]:
-    icon = icon_text(_payload(block).get("icon"))
+    icon = pictures.block_icon(_payload(block).get("icon"), state.ctx)
     text = _text(block, state)
     head = (f"{icon} {text}" if icon else text).split("\n")
     return _quote_lines(_with_children(head, block, state))
@@ -234,7 +233,7 @@ def _tab(block: Block, state: _State) -> list[str]:
     lines: list[str] = []
     for child in block.get("children") or []:
         if child.get("type") == "paragraph":
-            icon = icon_text(_payload(child).get("icon"))
+            icon = pictures.block_icon(_payload(child).get("icon"), state.ctx)
             title = _text(child, state, newline=" ") or "Tab"
             rendered = [f"**{icon} {title}**" if icon else f"**{title}**"]
             rendered = _with_children(rendered, child, state)

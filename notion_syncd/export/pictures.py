@@ -1,7 +1,8 @@
 """Icons and covers of pages and data sources, as every view shows them.
 
 - an emoji icon is its character, printed before the title;
-- a downloaded file (``_files/…``: a hosted icon or cover, a custom emoji) is an image;
+- a downloaded file (``_files/…``: a hosted icon or cover, a custom emoji, which the sync
+  downloads like a hosted file) is an image; a block's icon (a callout's) at text size;
 - anything else with a URL (an external icon or cover, a file whose download failed)
   is a plain link, so that opening a view never fetches from elsewhere;
 - Notion's own icon set (``"type": "icon"``) has no character or file: its name is
@@ -18,6 +19,7 @@ from notion_syncd.export.links import FILES_PREFIX, RenderContext, relative_link
 from notion_syncd.export.richtext import escape_markdown
 
 ICON_SIZE = 40
+BLOCK_ICON_SIZE = 20
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,22 @@ def title_prefix(icon: dict[str, Any] | None) -> str:
     """An emoji icon with a space, to print before the title; else ``""``."""
     found = picture(icon)
     return f"{found.emoji} " if found is not None and found.emoji else ""
+
+
+def block_icon(icon: Any, ctx: RenderContext) -> str:
+    """A block's icon (callout, paragraph, tab) as inline HTML, valid in Markdown too: the
+    emoji, or a downloaded image (a custom emoji, a hosted icon) at text size; else ``""``."""
+    found = picture(icon)
+    if found is None:
+        return ""
+    if found.emoji:
+        return html.escape(found.emoji)
+    if found.local:
+        source = html.escape(relative_link(ctx.path, found.local))
+        alt = html.escape(found.name or "icon")
+        size = BLOCK_ICON_SIZE
+        return f'<img src="{source}" alt="{alt}" width="{size}" height="{size}">'
+    return ""
 
 
 def markdown_lines(icon: Any, cover: Any, ctx: RenderContext) -> list[str]:

@@ -484,14 +484,6 @@ def rich_text_html(rich_text: RichText | None, ctx: RenderContext, suffix: str =
     return "".join(out)
 
 
-def icon_text(icon: dict[str, Any] | None) -> str:
-    """The character of an emoji icon; empty for anything else (a custom emoji, Notion's
-    icon set and images have no character: ``pictures.py`` shows those of pages)."""
-    if not icon or icon.get("type") != "emoji":
-        return ""
-    return str(icon.get("emoji") or "")
-
-
 def json_text(value: Any) -> str:
     """Deterministic JSON text of any value (for data without a better rendering)."""
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
