@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,7 +20,7 @@ FORMATS = {"export": {"formats": ["markdown", "json", "html"]}}
 
 
 def test_custom_emoji_icons_are_local_images_never_names(tmp_path: Path) -> None:
-    """Page and callout icons: one file in _files/, <img> in Markdown and HTML, no :name:."""
+    """Page and callout icons and an emoji in text: one file in _files/, images, no :name:."""
     clock = TestClock()
     ws = Workspace(clock)
     clock.tick = timedelta(seconds=3)
@@ -27,7 +28,8 @@ def test_custom_emoji_icons_are_local_images_never_names(tmp_path: Path) -> None
     bufo = ws.add_custom_emoji(image, "bufo-cheers")
     callout = rt.callout("Ship it")
     callout["callout"]["icon"] = bufo
-    ws.add_page(None, "Launch", [callout], icon=bufo)
+    cheer = rt.paragraph("We did it ", rt.mention_custom_emoji(bufo))
+    ws.add_page(None, "Launch", [callout, cheer], icon=bufo)
     clock.tick = timedelta(0)
     clock.advance(minutes=10)
     with serve(ws) as server:
@@ -44,10 +46,12 @@ def test_custom_emoji_icons_are_local_images_never_names(tmp_path: Path) -> None
     assert icon["url"] == local and icon["name"] == "bufo-cheers" and icon["id"]
     assert icon["source_url"].endswith("/bufo-cheers.png")
     markdown = next(repo.glob("Launch *.md")).read_text(encoding="utf-8")
-    assert f'icon: "{local}"' in markdown and ":bufo-cheers:" not in markdown
+    assert f'icon: "{local}"' in markdown
+    assert ":bufo-cheers:" not in re.sub(r'alt="[^"]*"', "", markdown)  # only as alt text
     rendered = github_html(markdown)
     assert rendered.count(f'<img src="{local}" alt="bufo-cheers"') == 2  # the page, the callout
+    assert f'We did it <img src="{local}" alt=":bufo-cheers:" width="20"' in rendered
     page_html = next(repo.glob("Launch *.html")).read_text(encoding="utf-8")
-    assert page_html.count(f'src="{local}"') == 2 and ":bufo-cheers:" not in page_html
+    assert page_html.count(f'src="{local}"') == 3 and 'alt=":bufo-cheers:"' in page_html
     differences = tree_differences(exported_tree(repo), exported_tree(Path(fresh.export.repo)))
     assert differences == [], "\n".join(differences[:40])

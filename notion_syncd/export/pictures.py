@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from notion_syncd.export.links import FILES_PREFIX, RenderContext, relative_link, safe_url
-from notion_syncd.export.richtext import escape_markdown
+from notion_syncd.export.richtext import escape_markdown, inline_image
 
 ICON_SIZE = 40
-BLOCK_ICON_SIZE = 20
 
 
 @dataclass(frozen=True)
@@ -77,10 +76,7 @@ def block_icon(icon: Any, ctx: RenderContext) -> str:
     if found.emoji:
         return html.escape(found.emoji)
     if found.local:
-        source = html.escape(relative_link(ctx.path, found.local))
-        alt = html.escape(found.name or "icon")
-        size = BLOCK_ICON_SIZE
-        return f'<img src="{source}" alt="{alt}" width="{size}" height="{size}">'
+        return inline_image(relative_link(ctx.path, found.local), found.name or "icon")
     return ""
 
 

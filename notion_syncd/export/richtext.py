@@ -17,10 +17,18 @@ import unicodedata
 from dataclasses import dataclass, replace
 from typing import Any
 
-from notion_syncd.export.links import RenderContext, clickable, object_link, safe_url
+from notion_syncd.export.links import (
+    FILES_PREFIX,
+    RenderContext,
+    clickable,
+    object_link,
+    relative_link,
+    safe_url,
+)
 
 RichText = list[dict[str, Any]]
 
+INLINE_IMAGE_SIZE = 20
 _ESCAPE_ALWAYS = frozenset("\\`*[]<>~$")
 _LINE_START_RE = re.compile(r"([#+=>-])|(\d+)([.)])")
 _CODE_LANGUAGES = {
@@ -50,6 +58,7 @@ class Run:
     color: str = "default"
     href: str | None = None
     equation: bool = False
+    image: str | None = None  # a custom emoji's local image (relative link); text is its alt
 
     @property
     def wrapped(self) -> bool:
@@ -63,6 +72,7 @@ class Run:
             or self.href
             or self.equation
             or self.highlighted
+            or self.image
         )
 
     @property
@@ -123,6 +133,13 @@ def _mention_run(item: dict[str, Any], base: Run, ctx: RenderContext, suffix: st
         return replace(base, text=f"@{name}" if name else text or "@Anonymous")
     if kind == "date":
         return replace(base, text=format_date(payload) or text)
+    if kind == "custom_emoji":
+        local = str(payload.get("url") or "")
+        name = str(payload.get("name") or "")
+        text = f":{name}:" if name else text
+        if local.startswith(FILES_PREFIX):
+            return replace(base, text=text, image=relative_link(ctx.path, local))
+        return replace(base, text=text)
     if kind == "link_preview":
         url = str(payload.get("url") or item.get("href") or "")
         return replace(base, text=text or url, href=safe_url(url) if url else None)
@@ -189,7 +206,8 @@ def _merge(runs: list[Run]) -> list[Run]:
     for run in runs:
         if not run.text:
             continue
-        if merged and not run.equation and replace(merged[-1], text="") == replace(run, text=""):
+        alone = run.equation or run.image  # one expression, one picture
+        if merged and not alone and replace(merged[-1], text="") == replace(run, text=""):
             merged[-1] = replace(merged[-1], text=merged[-1].text + run.text)
         else:
             merged.append(run)
@@ -400,6 +418,8 @@ def _markdown_piece(
     """Render one single-line run; return the text and whether it used ``*``/``~`` markers."""
     if not run.wrapped:
         return escape_markdown(run.text, line_start=line_start), False
+    if run.image:
+        return inline_image(run.image, run.text), False
     stripped = run.text.strip(" \t")
     if not stripped or run.equation or run.code:
         stripped = run.text
@@ -453,6 +473,14 @@ def _markdown_piece(
 # --- HTML -------------------------------------------------------------------------------
 
 
+def inline_image(source: str, alt: str) -> str:
+    """A custom emoji's picture at text size (inline HTML, valid in Markdown too)."""
+    return (
+        f'<img src="{html.escape(source)}" alt="{html.escape(alt)}" '
+        f'width="{INLINE_IMAGE_SIZE}" height="{INLINE_IMAGE_SIZE}">'
+    )
+
+
 def rich_text_html(rich_text: RichText | None, ctx: RenderContext, suffix: str = ".html") -> str:
     """Render rich text as escaped HTML inline content (newlines become ``<br>``).
 
@@ -460,6 +488,9 @@ def rich_text_html(rich_text: RichText | None, ctx: RenderContext, suffix: str =
     """
     out: list[str] = []
     for run in runs_of(rich_text, ctx, suffix):
+        if run.image:
+            out.append(inline_image(run.image, run.text))
+            continue
         if run.equation:
             text = f'<span class="equation">{html.escape(run.text)}</span>'
         else:
