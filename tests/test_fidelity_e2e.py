@@ -80,6 +80,11 @@ def test_csv_has_one_row_per_page_and_schema_columns(mirror: dict[str, Any]) -> 
         header, body = rows[0], rows[1:]
         assert len(body) == len(source.rows) == 60
         assert set(data["data_source"]["properties"]) <= set(header)
+        # Exactly the API's schema order, title first, although the stored JSON is sorted.
+        title = next(n for n, c in source.properties.items() if c.get("type") == "title")
+        columns = [name for name in header[2:] if not name.endswith(" (ids)")]
+        assert columns == [title, *(name for name in source.properties if name != title)]
+        assert list(data["data_source"]["properties"]) == sorted(columns)
 
 
 def test_render_rebuilds_identical_files_offline(mirror: dict[str, Any]) -> None:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from typing import Any
 
 from notion_syncd.export.csvfile import neutralise, render_data_source_csv
 from notion_syncd.export.links import RenderContext
+from notion_syncd.export.markdown import render_data_source_markdown
+from notion_syncd.sync.views import record_json
 
 CTX = RenderContext(
     path="Tasks 1a2b3c4d.csv",
@@ -120,3 +123,44 @@ def test_csv_without_schema_uses_row_property_names() -> None:
     text = render_data_source_csv({"database": {}}, [_row(1, "x")], CTX)
     header = ["id", "url", "Name", "Estimate", "Related", "Related (ids)", "Tags"]
     assert _parse(text)[0] == header
+
+
+def test_csv_columns_follow_the_recorded_schema_order() -> None:
+    """``property_order`` (the API's order) survives the stored JSON's sorted keys."""
+    record = {
+        "data_source": {"properties": dict(sorted(SCHEMA.items()))},
+        "property_order": ["Tags", "Estimate", "Name", "Related", "Gone"],
+    }
+    stored = json.loads(record_json(record))
+    header = _parse(render_data_source_csv(stored, [_row(1, "x")], CTX))[0]
+    assert header == ["id", "url", "Name", "Tags", "Estimate", "Related", "Related (ids)"]
+
+
+def _dated(**dates: dict[str, Any] | None) -> dict[str, Any]:
+    row = _row(1, "x")
+    for name, value in dates.items():
+        row["properties"][name] = {"id": name, "type": "date", "date": value}
+    return row
+
+
+def test_csv_dates_are_iso_8601_intervals() -> None:
+    """A date range is ``start/end``; a named time zone follows as ``[Area/City]``."""
+    schema = {name: {"type": "date"} for name in ("Day", "Range", "Zoned", "Empty")}
+    row = _dated(
+        Day={"start": "2024-03-01", "end": None, "time_zone": None},
+        Range={"start": "2024-03-01", "end": "2024-03-05", "time_zone": None},
+        Zoned={
+            "start": "2024-03-01T09:00:00.000",
+            "end": "2024-03-01T10:30:00.000",
+            "time_zone": "Europe/Paris",
+        },
+        Empty=None,
+    )
+    parsed = _parse(render_data_source_csv({"data_source": {"properties": schema}}, [row], CTX))
+    cells = dict(zip(parsed[0], parsed[1], strict=True))
+    assert cells["Day"] == "2024-03-01"
+    assert cells["Range"] == "2024-03-01/2024-03-05"
+    assert cells["Zoned"] == "2024-03-01T09:00:00.000/2024-03-01T10:30:00.000[Europe/Paris]"
+    assert cells["Empty"] == ""
+    markdown = render_data_source_markdown({"data_source": {"properties": schema}}, [row], CTX)
+    assert "| 2024-03-01 → 2024-03-05 |" in markdown  # for people: the arrow stays

@@ -96,7 +96,7 @@ def test_rich_text_combines_annotations() -> None:
     rendered = rich_text_markdown(
         [text("all", bold=True, italic=True, strikethrough=True, underline=True)], ctx()
     )
-    assert rendered == "***~~<u>all</u>~~***"
+    assert rendered == "***~~<ins>all</ins>~~***"
     assert rich_text_markdown([text("x`y", code=True)], ctx()) == "``x`y``"
 
 
@@ -227,7 +227,7 @@ def test_toggle_is_details_with_children() -> None:
 def test_toggleable_heading_is_details() -> None:
     """A toggleable heading renders as <details> with its children, keeping its level."""
     heading = block("heading_2", [para("x")], rich_text=[text("H")], is_toggleable=True)
-    assert page(heading) == "<details>\n<summary><h3>H</h3></summary>\n\nx\n\n</details>\n"
+    assert page(heading) == "<details>\n<summary><h2>H</h2></summary>\n\nx\n\n</details>\n"
 
 
 def test_quote_and_callout_keep_children_inside() -> None:
@@ -284,7 +284,7 @@ def test_table_of_contents_links_github_anchors() -> None:
     h2 = block("heading_2", rich_text=[text("Intro & Scope")])
     assert page(toc, h1, h2) == (
         "- [Intro & Scope](#intro--scope)\n  - [Intro & Scope](#intro--scope-1)\n\n"
-        "## Intro & Scope\n\n### Intro & Scope\n"
+        "# Intro & Scope\n\n## Intro & Scope\n"
     )
 
 

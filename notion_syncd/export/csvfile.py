@@ -2,10 +2,11 @@
 
 Named ``csvfile`` so that ``import csv`` inside the package keeps meaning the standard
 library. Columns: ``id`` (the row's dashed page id), ``url``, then the properties in the
-order of the stored schema with the title property first; after each relation column, a
-``<name> (ids)`` column with the related pages' dashed ids, so that a row can be found
-again. Cells are one line of text from :func:`~notion_syncd.export.properties.property_text`
-(multiple values joined with ", ", relations as titles, people as names).
+schema's order as the API gave it (the record's ``property_order``) with the title property
+first; after each relation column, a ``<name> (ids)`` column with the related pages' dashed
+ids, so that a row can be found again. Cells are one line of text from
+:func:`~notion_syncd.export.properties.property_text` (multiple values joined with ", ",
+relations as titles, people as names, dates in ISO 8601: ``start`` or ``start/end``).
 
 For people and for diffs: UTF-8 with a byte order mark (as Notion's own CSV export; Excel
 needs it to read non-ASCII text), ``\\n`` line ends (``\\r\\n`` shows as ``^M`` in
@@ -27,6 +28,7 @@ from typing import Any
 
 from notion_syncd.export.links import RenderContext
 from notion_syncd.export.properties import property_text, schema_order
+from notion_syncd.export.richtext import iso_date
 from notion_syncd.terms import dashed_id
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -55,7 +57,7 @@ def render_data_source_csv(
     database = record.get("database") or {}
     data_source = record.get("data_source") or database
     schema = data_source.get("properties") or {}
-    names = schema_order(schema, rows)
+    names = schema_order(schema, rows, record.get("property_order"))
     relations = {name for name in names if _is_relation(name, schema, rows)}
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -68,7 +70,7 @@ def render_data_source_csv(
         cells = [dashed_id(str(row.get("id") or "")), str(row.get("url") or "")]
         for name in names:
             prop = properties.get(name)
-            cells.append(property_text(prop, ctx) if isinstance(prop, dict) else "")
+            cells.append(property_text(prop, ctx, iso_date) if isinstance(prop, dict) else "")
             if name in relations:
                 cells.append(_relation_ids(prop))
         writer.writerow([neutralise(cell) for cell in cells])

@@ -26,6 +26,7 @@ from notion_syncd.export.htmlnav import (
 from notion_syncd.export.links import (
     RenderContext,
     clickable,
+    data_source_links,
     file_target,
     object_link,
     relative_link,
@@ -45,7 +46,7 @@ from notion_syncd.export.properties import (
     property_text,
     schema_order,
 )
-from notion_syncd.export.richtext import code_language, has_links, icon_text, rich_text_html
+from notion_syncd.export.richtext import code_language, has_links, rich_text_html
 from notion_syncd.export.search import SEARCH_PAGE
 from notion_syncd.terms import data_source_title, display_title, page_title, plain_text
 
@@ -96,9 +97,9 @@ def _join(*parts: str) -> str:
 
 
 def _paragraph(block: Block, ctx: RenderContext) -> str:
-    icon = icon_text(_payload(block).get("icon"))
+    icon = pictures.block_icon(_payload(block).get("icon"), ctx)
     text = _rich(block, ctx)
-    head = f"<p{_color_class(block)}>{esc(icon) + ' ' if icon else ''}{text}</p>"
+    head = f"<p{_color_class(block)}>{icon + ' ' if icon else ''}{text}</p>"
     children = _children(block, ctx)
     if text or icon:
         return _join(head, f'<div class="indent">\n{children}\n</div>' if children else "")
@@ -135,8 +136,8 @@ def _quote(block: Block, ctx: RenderContext) -> str:
 
 
 def _callout(block: Block, ctx: RenderContext) -> str:
-    icon = icon_text(_payload(block).get("icon"))
-    icon_html = f'<span class="icon">{esc(icon)}</span> ' if icon else ""
+    icon = pictures.block_icon(_payload(block).get("icon"), ctx)
+    icon_html = f'<span class="icon">{icon}</span> ' if icon else ""
     body = _join(f"<p>{icon_html}{_rich(block, ctx)}</p>", _children(block, ctx))
     color = str(_payload(block).get("color") or "default")
     classes = "callout" if color == "default" else f"callout color-{esc(color)}"
@@ -188,8 +189,8 @@ def _tab(block: Block, ctx: RenderContext) -> str:
     sections = []
     for child in block.get("children") or []:
         if child.get("type") == "paragraph":
-            icon = icon_text(_payload(child).get("icon"))
-            title = (esc(icon) + " " if icon else "") + (_rich(child, ctx) or "Tab")
+            icon = pictures.block_icon(_payload(child).get("icon"), ctx)
+            title = (icon + " " if icon else "") + (_rich(child, ctx) or "Tab")
             sections.append(
                 _join(
                     '<section class="tab">',
@@ -232,6 +233,9 @@ def _child_database(block: Block, ctx: RenderContext) -> str:
     block_id = str(block.get("id") or "")
     if object_link(ctx, block_id, ".html") is None:
         return f"<p>🗃️ {esc(title)} <em>({esc(UNREADABLE_DATABASE)})</em></p>"
+    if sources := data_source_links(ctx, block_id, ".html"):
+        links = [f'<a href="{esc(link)}">{esc(name)}</a>' for name, link in sources]
+        return f'<p class="link">🗃️ {esc(title)}: {", ".join(links)}</p>'
     return _object_link("🗃️", block_id, title, ctx)
 
 
@@ -489,7 +493,7 @@ def render_data_source_html(
     database = record.get("database") or {}
     data_source = record.get("data_source") or database
     schema = data_source.get("properties") or {}
-    names = schema_order(schema, rows)
+    names = schema_order(schema, rows, record.get("property_order"))
     title = display_title(data_source_title(data_source, database))
     description = rich_text_html(data_source.get("description") or database.get("description"), ctx)
     schema_rows = [

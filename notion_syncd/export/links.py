@@ -25,11 +25,14 @@ class RenderContext:
     ``resolve`` maps a Notion id (dashed or not) to the repo-relative stem of that
     object's files (append ".md", ".html", ".csv"), or None when it is not mirrored.
     ``title_of`` maps a Notion id to its title, or None when unknown.
+    ``data_sources_of`` maps a database id to its data sources, ``(id, name)`` in Notion's
+    order, as the mirror last saw the database (empty when it does not know).
     """
 
     path: str
     resolve: Callable[[str], str | None]
     title_of: Callable[[str], str | None]
+    data_sources_of: Callable[[str], list[tuple[str, str]]] = lambda database_id: []
 
 
 def relative_link(from_path: str, to_path: str) -> str:
@@ -47,6 +50,22 @@ def object_link(ctx: RenderContext, notion_id: str, suffix: str) -> str | None:
     if stem is None:
         return None
     return relative_link(ctx.path, stem + suffix)
+
+
+def data_source_links(ctx: RenderContext, database_id: str, suffix: str) -> list[tuple[str, str]]:
+    """``(name, link)`` of each mirrored data source of a database, when it has several.
+
+    Empty when fewer than two are mirrored (the database's own link reaches the one). A
+    source the mirror does not hold is left out, as a fresh export would leave it out (it
+    is unshared, removed, or comes later: asking for it makes the page render again then).
+    """
+    sources = ctx.data_sources_of(database_id) if database_id else []
+    links = [
+        (ctx.title_of(source_id) or name or "Untitled", object_link(ctx, source_id, suffix))
+        for source_id, name in sources
+    ]
+    shown = [(name, link) for name, link in links if link is not None]
+    return shown if len(shown) > 1 else []
 
 
 def safe_url(url: str) -> str:

@@ -4,11 +4,12 @@ One renderer per block type, dispatched through :data:`BLOCK_RENDERERS`; each re
 block's lines (no trailing newline). Containers render their children with
 :func:`render_blocks` and indent or quote the resulting lines. Design choices:
 
-* the page title is the only ``#`` heading; ``heading_1``..``heading_4`` become ``##``..``#####``;
+* headings keep Notion's levels (``heading_1`` → ``#`` .. ``heading_4`` → ``####``), as in
+  Notion's own export; the page title is in front matter and is the first ``#`` heading;
 * a bulleted list and a to-do list side by side are kept apart by an empty HTML comment
   (both use ``-``; CommonMark would merge them into one loose list);
 * toggles and toggleable headings are ``<details><summary>`` (the summary is inline HTML;
-  a toggleable heading's is an ``<h2>``..``<h5>`` of its level);
+  a toggleable heading's is an ``<h1>``..``<h4>`` of its level);
 * callouts are quotes whose first line starts with the icon (GitHub alerts cannot nest);
 * anything unknown becomes a visible ``> ⚠ Unsupported block type: x`` note, and its
   children are still rendered.
@@ -24,14 +25,19 @@ from typing import Any
 from notion_syncd.export import pictures
 from notion_syncd.export.comments import comments_markdown
 from notion_syncd.export.frontmatter import front_matter, page_metadata, parent_id
-from notion_syncd.export.links import RenderContext, file_target, object_link, safe_url
+from notion_syncd.export.links import (
+    RenderContext,
+    data_source_links,
+    file_target,
+    object_link,
+    safe_url,
+)
 from notion_syncd.export.pictures import front_matter_value
 from notion_syncd.export.properties import property_text, schema_order
 from notion_syncd.export.richtext import (
     code_language,
     escape_markdown,
     has_links,
-    icon_text,
     rich_text_html,
     rich_text_markdown,
 )
@@ -101,14 +107,14 @@ def _with_children(head: list[str], block: Block, state: _State) -> list[str]:
 
 def _paragraph(block: Block, state: _State) -> list[str]:
     text = _text(block, state)
-    icon = icon_text(_payload(block).get("icon"))
+    icon = pictures.block_icon(_payload(block).get("icon"), state.ctx)
     head = [f"{icon} {text}" if icon and text else text or icon] if text or icon else []
     return _with_children("\n".join(head).split("\n") if head else [], block, state)
 
 
 def heading_level(block: Block) -> int:
-    """The Markdown level of a heading block (heading_1 → 2: the title is level 1)."""
-    return min(int(str(block.get("type"))[-1]) + 1, 6)
+    """The Markdown level of a heading block: Notion's own (heading_1 → 1)."""
+    return min(int(str(block.get("type"))[-1]), 6)
 
 
 def _heading(block: Block, state: _State) -> list[str]:
@@ -165,7 +171,7 @@ def _quote(block: Block, state: _State) -> list[str]:
 
 
 def _callout(block: Block, state: _State) -> list[str]:
-    icon = icon_text(_payload(block).get("icon"))
+    icon = pictures.block_icon(_payload(block).get("icon"), state.ctx)
     text = _text(block, state)
     head = (f"{icon} {text}" if icon else text).split("\n")
     return _quote_lines(_with_children(head, block, state))
@@ -227,7 +233,7 @@ def _tab(block: Block, state: _State) -> list[str]:
     lines: list[str] = []
     for child in block.get("children") or []:
         if child.get("type") == "paragraph":
-            icon = icon_text(_payload(child).get("icon"))
+            icon = pictures.block_icon(_payload(child).get("icon"), state.ctx)
             title = _text(child, state, newline=" ") or "Tab"
             rendered = [f"**{icon} {title}**" if icon else f"**{title}**"]
             rendered = _with_children(rendered, child, state)
@@ -285,6 +291,10 @@ def _child_database(block: Block, state: _State) -> list[str]:
     lines = _object_line("🗃️", block_id, title, state)
     if object_link(state.ctx, block_id, ".md") is None:
         lines[-1] += f" *({UNREADABLE_DATABASE})*"
+    elif sources := data_source_links(state.ctx, block_id, ".md"):
+        label = escape_markdown(title, line_start=False)
+        links = [f"[{escape_markdown(name, line_start=False)}]({link})" for name, link in sources]
+        lines = [f"🗃️ {label}: " + ", ".join(links)]  # every data source, in Notion's order
     return lines
 
 
@@ -583,7 +593,7 @@ def render_data_source_markdown(
     """A data source as a Markdown page: front matter, description, schema, table of rows."""
     database, data_source = _data_source_parts(record)
     schema = data_source.get("properties") or {}
-    names = schema_order(schema, rows)
+    names = schema_order(schema, rows, record.get("property_order"))
     description = rich_text_markdown(
         data_source.get("description") or database.get("description"), ctx
     )

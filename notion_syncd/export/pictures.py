@@ -1,7 +1,8 @@
 """Icons and covers of pages and data sources, as every view shows them.
 
 - an emoji icon is its character, printed before the title;
-- a downloaded file (``_files/…``: a hosted icon or cover, a custom emoji) is an image;
+- a downloaded file (``_files/…``: a hosted icon or cover, a custom emoji, which the sync
+  downloads like a hosted file) is an image; a block's icon (a callout's) at text size;
 - anything else with a URL (an external icon or cover, a file whose download failed)
   is a plain link, so that opening a view never fetches from elsewhere;
 - Notion's own icon set (``"type": "icon"``) has no character or file: its name is
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from notion_syncd.export.links import FILES_PREFIX, RenderContext, relative_link, safe_url
-from notion_syncd.export.richtext import escape_markdown
+from notion_syncd.export.richtext import escape_markdown, inline_image
 
 ICON_SIZE = 40
 
@@ -64,6 +65,19 @@ def title_prefix(icon: dict[str, Any] | None) -> str:
     """An emoji icon with a space, to print before the title; else ``""``."""
     found = picture(icon)
     return f"{found.emoji} " if found is not None and found.emoji else ""
+
+
+def block_icon(icon: Any, ctx: RenderContext) -> str:
+    """A block's icon (callout, paragraph, tab) as inline HTML, valid in Markdown too: the
+    emoji, or a downloaded image (a custom emoji, a hosted icon) at text size; else ``""``."""
+    found = picture(icon)
+    if found is None:
+        return ""
+    if found.emoji:
+        return html.escape(found.emoji)
+    if found.local:
+        return inline_image(relative_link(ctx.path, found.local), found.name or "icon")
+    return ""
 
 
 def markdown_lines(icon: Any, cover: Any, ctx: RenderContext) -> list[str]:

@@ -9,7 +9,7 @@ select option names, and its own CSV export uses the same separator).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from notion_syncd.export.links import RenderContext, file_target
@@ -54,7 +54,7 @@ def _relation(prop: dict[str, Any], ctx: RenderContext) -> list[str]:
     return items
 
 
-def _formula(value: dict[str, Any] | None) -> Value:
+def _formula(value: dict[str, Any] | None, dates: DateFormat) -> Value:
     if not value:
         return None
     kind = value.get("type")
@@ -65,29 +65,29 @@ def _formula(value: dict[str, Any] | None) -> Value:
     if kind == "boolean":
         return None if value.get("boolean") is None else bool(value["boolean"])
     if kind == "date":
-        return format_date(value.get("date")) or None
+        return dates(value.get("date")) or None
     return None
 
 
-def _rollup(value: dict[str, Any] | None, ctx: RenderContext) -> Value:
+def _rollup(value: dict[str, Any] | None, ctx: RenderContext, dates: DateFormat) -> Value:
     if not value:
         return None
     kind = value.get("type")
     if kind == "number":
         return _number(value.get("number"))
     if kind == "date":
-        return format_date(value.get("date")) or None
+        return dates(value.get("date")) or None
     if kind == "array":
-        texts = [property_text(element, ctx) for element in value.get("array") or []]
+        texts = [property_text(element, ctx, dates) for element in value.get("array") or []]
         return [text for text in texts if text]
     return None
 
 
-def _verification(value: dict[str, Any] | None) -> Value:
+def _verification(value: dict[str, Any] | None, dates: DateFormat) -> Value:
     if not value:
         return None
     text = str(value.get("state") or "")
-    details = [format_date(value.get("date")), _user_name(value.get("verified_by"))]
+    details = [dates(value.get("date")), _user_name(value.get("verified_by"))]
     details = [detail for detail in details if detail]
     return f"{text} ({', '.join(details)})" if details else text
 
@@ -110,45 +110,52 @@ def _unique_id(value: dict[str, Any] | None) -> Value:
     return f"{prefix}-{value['number']}" if prefix else str(value["number"])
 
 
-_Handler = Callable[[Any, dict[str, Any], RenderContext], Value]
+DateFormat = Callable[[dict[str, Any] | None], str]
+_Handler = Callable[[Any, dict[str, Any], RenderContext, DateFormat], Value]
 
 _HANDLERS: dict[str, _Handler] = {
-    "title": lambda value, prop, ctx: plain_text(value),
-    "rich_text": lambda value, prop, ctx: plain_text(value),
-    "number": lambda value, prop, ctx: _number(value),
-    "select": lambda value, prop, ctx: _option_name(value),
-    "status": lambda value, prop, ctx: _option_name(value),
-    "multi_select": lambda value, prop, ctx: [str(o.get("name") or "") for o in value or []],
-    "date": lambda value, prop, ctx: format_date(value) or None,
-    "people": lambda value, prop, ctx: [_user_name(user) for user in value or []],
-    "files": lambda value, prop, ctx: _files(value or [], ctx),
-    "checkbox": lambda value, prop, ctx: bool(value),
-    "url": lambda value, prop, ctx: None if value is None else str(value),
-    "email": lambda value, prop, ctx: None if value is None else str(value),
-    "phone_number": lambda value, prop, ctx: None if value is None else str(value),
-    "formula": lambda value, prop, ctx: _formula(value),
-    "relation": lambda value, prop, ctx: _relation(prop, ctx),
-    "rollup": lambda value, prop, ctx: _rollup(value, ctx),
-    "created_time": lambda value, prop, ctx: None if value is None else str(value),
-    "last_edited_time": lambda value, prop, ctx: None if value is None else str(value),
-    "created_by": lambda value, prop, ctx: _user_name(value) or None,
-    "last_edited_by": lambda value, prop, ctx: _user_name(value) or None,
-    "unique_id": lambda value, prop, ctx: _unique_id(value),
-    "verification": lambda value, prop, ctx: _verification(value),
-    "button": lambda value, prop, ctx: None,
-    "place": lambda value, prop, ctx: _place(value),
-    "location": lambda value, prop, ctx: _place(value),
+    "title": lambda value, prop, ctx, dates: plain_text(value),
+    "rich_text": lambda value, prop, ctx, dates: plain_text(value),
+    "number": lambda value, prop, ctx, dates: _number(value),
+    "select": lambda value, prop, ctx, dates: _option_name(value),
+    "status": lambda value, prop, ctx, dates: _option_name(value),
+    "multi_select": lambda value, prop, ctx, dates: [str(o.get("name") or "") for o in value or []],
+    "date": lambda value, prop, ctx, dates: dates(value) or None,
+    "people": lambda value, prop, ctx, dates: [_user_name(user) for user in value or []],
+    "files": lambda value, prop, ctx, dates: _files(value or [], ctx),
+    "checkbox": lambda value, prop, ctx, dates: bool(value),
+    "url": lambda value, prop, ctx, dates: None if value is None else str(value),
+    "email": lambda value, prop, ctx, dates: None if value is None else str(value),
+    "phone_number": lambda value, prop, ctx, dates: None if value is None else str(value),
+    "formula": lambda value, prop, ctx, dates: _formula(value, dates),
+    "relation": lambda value, prop, ctx, dates: _relation(prop, ctx),
+    "rollup": lambda value, prop, ctx, dates: _rollup(value, ctx, dates),
+    "created_time": lambda value, prop, ctx, dates: None if value is None else str(value),
+    "last_edited_time": lambda value, prop, ctx, dates: None if value is None else str(value),
+    "created_by": lambda value, prop, ctx, dates: _user_name(value) or None,
+    "last_edited_by": lambda value, prop, ctx, dates: _user_name(value) or None,
+    "unique_id": lambda value, prop, ctx, dates: _unique_id(value),
+    "verification": lambda value, prop, ctx, dates: _verification(value, dates),
+    "button": lambda value, prop, ctx, dates: None,
+    "place": lambda value, prop, ctx, dates: _place(value),
+    "location": lambda value, prop, ctx, dates: _place(value),
 }
 
 
-def property_value(prop: dict[str, Any], ctx: RenderContext) -> Value:
-    """The value of one page property as a plain scalar or list of strings."""
+def property_value(
+    prop: dict[str, Any], ctx: RenderContext, dates: DateFormat = format_date
+) -> Value:
+    """The value of one page property as a plain scalar or list of strings.
+
+    ``dates`` writes date values: ``start → end`` for people by default, or
+    :func:`~notion_syncd.export.richtext.iso_date` (CSV).
+    """
     kind = str(prop.get("type") or "")
     handler = _HANDLERS.get(kind)
     if handler is None:
         payload = prop.get(kind, {key: v for key, v in prop.items() if key not in ("id", "type")})
         return None if payload is None else json_text(payload)
-    return handler(prop.get(kind), prop, ctx)
+    return handler(prop.get(kind), prop, ctx, dates)
 
 
 def value_text(value: Value) -> str:
@@ -164,9 +171,9 @@ def value_text(value: Value) -> str:
     return value
 
 
-def property_text(prop: dict[str, Any], ctx: RenderContext) -> str:
+def property_text(prop: dict[str, Any], ctx: RenderContext, dates: DateFormat = format_date) -> str:
     """The value of one page property as text (multiple values joined with ", ")."""
-    return value_text(property_value(prop, ctx))
+    return value_text(property_value(prop, ctx, dates))
 
 
 def is_database_row(page: dict[str, Any]) -> bool:
@@ -175,9 +182,16 @@ def is_database_row(page: dict[str, Any]) -> bool:
     return parent_type in ("data_source_id", "database_id")
 
 
-def schema_order(schema: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
-    """Property names in schema order with the title first; falls back to the rows' names."""
-    names = list(schema)
+def schema_order(
+    schema: dict[str, Any], rows: list[dict[str, Any]], order: Sequence[str] | None = None
+) -> list[str]:
+    """Property names in schema order with the title first; falls back to the rows' names.
+
+    ``order`` is the record's ``property_order`` (the API's order, which the stored JSON's
+    sorted keys lose); names it does not list follow in the schema's own order.
+    """
+    listed = [name for name in order or () if name in schema]
+    names = listed + [name for name in schema if name not in listed]
     if not names:
         found: set[str] = set()
         for row in rows:

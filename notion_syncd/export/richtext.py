@@ -17,10 +17,18 @@ import unicodedata
 from dataclasses import dataclass, replace
 from typing import Any
 
-from notion_syncd.export.links import RenderContext, clickable, object_link, safe_url
+from notion_syncd.export.links import (
+    FILES_PREFIX,
+    RenderContext,
+    clickable,
+    object_link,
+    relative_link,
+    safe_url,
+)
 
 RichText = list[dict[str, Any]]
 
+INLINE_IMAGE_SIZE = 20
 _ESCAPE_ALWAYS = frozenset("\\`*[]<>~$")
 _LINE_START_RE = re.compile(r"([#+=>-])|(\d+)([.)])")
 _CODE_LANGUAGES = {
@@ -50,6 +58,7 @@ class Run:
     color: str = "default"
     href: str | None = None
     equation: bool = False
+    image: str | None = None  # a custom emoji's local image (relative link); text is its alt
 
     @property
     def wrapped(self) -> bool:
@@ -62,7 +71,14 @@ class Run:
             or self.code
             or self.href
             or self.equation
+            or self.highlighted
+            or self.image
         )
+
+    @property
+    def highlighted(self) -> bool:
+        """True for a background colour (Markdown marks it; the colour itself is lost)."""
+        return self.color.endswith("_background")
 
 
 def format_date(date: dict[str, Any] | None) -> str:
@@ -74,6 +90,22 @@ def format_date(date: dict[str, Any] | None) -> str:
         text += f" → {date['end']}"
     if date.get("time_zone"):
         text += f" ({date['time_zone']})"
+    return text
+
+
+def iso_date(date: dict[str, Any] | None) -> str:
+    """A Notion date value in ISO 8601: ``start``, or the interval ``start/end``.
+
+    A named time zone (Notion gives one only with local times) follows as RFC 9557's
+    ``[Area/City]`` suffix, since ISO 8601 itself has no zone names.
+    """
+    if not date:
+        return ""
+    text = str(date.get("start") or "")
+    if date.get("end"):
+        text += f"/{date['end']}"
+    if text and date.get("time_zone"):
+        text += f"[{date['time_zone']}]"
     return text
 
 
@@ -101,6 +133,13 @@ def _mention_run(item: dict[str, Any], base: Run, ctx: RenderContext, suffix: st
         return replace(base, text=f"@{name}" if name else text or "@Anonymous")
     if kind == "date":
         return replace(base, text=format_date(payload) or text)
+    if kind == "custom_emoji":
+        local = str(payload.get("url") or "")
+        name = str(payload.get("name") or "")
+        text = f":{name}:" if name else text
+        if local.startswith(FILES_PREFIX):
+            return replace(base, text=text, image=relative_link(ctx.path, local))
+        return replace(base, text=text)
     if kind == "link_preview":
         url = str(payload.get("url") or item.get("href") or "")
         return replace(base, text=text or url, href=safe_url(url) if url else None)
@@ -167,7 +206,8 @@ def _merge(runs: list[Run]) -> list[Run]:
     for run in runs:
         if not run.text:
             continue
-        if merged and not run.equation and replace(merged[-1], text="") == replace(run, text=""):
+        alone = run.equation or run.image  # one expression, one picture
+        if merged and not alone and replace(merged[-1], text="") == replace(run, text=""):
             merged[-1] = replace(merged[-1], text=merged[-1].text + run.text)
         else:
             merged.append(run)
@@ -290,13 +330,45 @@ def _code_span(text: str) -> str:
     return f"{fence}{text}{fence}"
 
 
-def _inline_equation(expression: str) -> str:
-    if (
-        re.search(r"[`$*_<>\[\]|~]|\\[!-/:-@\[-`{-~]", expression)
-        or expression != expression.strip()
-    ):
-        return f"$`{expression.replace('`', '')}`$"
-    return f"${expression}$"
+_EQUATION_HAZARDS = re.compile(
+    r"[$`*~]"  # math, code and emphasis delimiters (GFM takes a single ~ too)
+    r"|\\[!-/:-@\[-`{-~]|\\$"  # a backslash escape Markdown would consume
+    r"|<[A-Za-z/?!]"  # the start of an HTML tag, comment or autolink
+    r"|&[#A-Za-z0-9]"  # a character reference
+    r"|\]\(|\]\[|www\.|://|@"  # a link, or an autolink of GFM's extension
+)
+
+
+def portable_equation(expression: str, following: str = "") -> bool:
+    """Whether ``$expression$`` means the same to GitHub and to every other renderer.
+
+    It does when CommonMark leaves the text between the dollars alone: no delimiter,
+    backslash escape, tag, entity or link inside; no ``_`` that could open emphasis;
+    balanced brackets; no space inside the dollars and no digit after them (Pandoc's rule).
+    """
+    if not expression or expression != expression.strip() or following[:1].isdigit():
+        return False
+    if _EQUATION_HAZARDS.search(expression):
+        return False
+    if expression.count("[") != expression.count("]"):
+        return False
+    for match in re.finditer(r"_+", expression):
+        before = expression[match.start() - 1] if match.start() else ""
+        after = expression[match.end()] if match.end() < len(expression) else ""
+        for symbols_are_punct in (False, True):
+            left, right = _flanking(before, after, symbols_are_punct=symbols_are_punct)
+            punct = {"punct", "symbol"} if symbols_are_punct else {"punct"}
+            if left and (not right or _kind(before) in punct):
+                return False  # an underscore run that could open emphasis
+    return True
+
+
+def _inline_equation(expression: str, following: str) -> str:
+    """``$…$`` where that is unambiguous (see :func:`portable_equation`), else GitHub's
+    ``$`…`$`` (backticks cannot occur in it, so they are dropped)."""
+    if portable_equation(expression, following):
+        return f"${expression}$"
+    return f"$`{expression.replace('`', '')}`$"
 
 
 def rich_text_markdown(
@@ -346,6 +418,8 @@ def _markdown_piece(
     """Render one single-line run; return the text and whether it used ``*``/``~`` markers."""
     if not run.wrapped:
         return escape_markdown(run.text, line_start=line_start), False
+    if run.image:
+        return inline_image(run.image, run.text), False
     stripped = run.text.strip(" \t")
     if not stripped or run.equation or run.code:
         stripped = run.text
@@ -353,13 +427,15 @@ def _markdown_piece(
     trail = run.text[len(lead) + len(stripped) :]
     lead_text = escape_markdown(lead, line_start=line_start) if lead else ""
     if run.equation:
-        inner = _inline_equation(run.text)
+        inner = _inline_equation(run.text, _char_after(trail, following))
     elif run.code:
         inner = _code_span(run.text)
     else:
         inner = escape_markdown(stripped, line_start=line_start and not lead)
     if run.underline:
-        inner = f"<u>{inner}</u>"
+        inner = f"<ins>{inner}</ins>"  # GitHub strips <u> but keeps <ins>, underlined
+    if run.highlighted:
+        inner = f"<mark>{inner}</mark>"
     emphasis = run.bold or run.italic or run.strikethrough
     used_markers = False
     if emphasis:
@@ -397,6 +473,14 @@ def _markdown_piece(
 # --- HTML -------------------------------------------------------------------------------
 
 
+def inline_image(source: str, alt: str) -> str:
+    """A custom emoji's picture at text size (inline HTML, valid in Markdown too)."""
+    return (
+        f'<img src="{html.escape(source)}" alt="{html.escape(alt)}" '
+        f'width="{INLINE_IMAGE_SIZE}" height="{INLINE_IMAGE_SIZE}">'
+    )
+
+
 def rich_text_html(rich_text: RichText | None, ctx: RenderContext, suffix: str = ".html") -> str:
     """Render rich text as escaped HTML inline content (newlines become ``<br>``).
 
@@ -404,6 +488,9 @@ def rich_text_html(rich_text: RichText | None, ctx: RenderContext, suffix: str =
     """
     out: list[str] = []
     for run in runs_of(rich_text, ctx, suffix):
+        if run.image:
+            out.append(inline_image(run.image, run.text))
+            continue
         if run.equation:
             text = f'<span class="equation">{html.escape(run.text)}</span>'
         else:
@@ -426,14 +513,6 @@ def rich_text_html(rich_text: RichText | None, ctx: RenderContext, suffix: str =
             text = f'{text} <span class="link-text">({html.escape(run.href)})</span>'
         out.append(text)
     return "".join(out)
-
-
-def icon_text(icon: dict[str, Any] | None) -> str:
-    """The character of an emoji icon; empty for anything else (a custom emoji, Notion's
-    icon set and images have no character: ``pictures.py`` shows those of pages)."""
-    if not icon or icon.get("type") != "emoji":
-        return ""
-    return str(icon.get("emoji") or "")
 
 
 def json_text(value: Any) -> str:

@@ -227,6 +227,8 @@ class FakeNotion:
             with self.workspace.lock:
                 hosted = self.workspace.files.get(found["file_id"])
             problem = self.files.check(found["file_id"], parse_qs(split.query))
+            if hosted is not None and hosted.public:
+                problem = None  # a custom emoji's image: a plain public URL
             if problem is None and expired:
                 problem = ("AccessDenied", "Request has expired")
             if problem is None and hosted is None:

@@ -90,4 +90,7 @@ def sign_urls(value: Any, signer: FileSigner, base_url: str) -> Any:
         file_id, _, name = url[len(HOSTED_FILE_SCHEME) :].partition("/")
         signed_url, expiry_time = signer.sign(base_url, file_id, name)
         return {**value, "url": signed_url, "expiry_time": expiry_time}
+    if isinstance(url, str) and url.startswith(HOSTED_FILE_SCHEME):  # public: a custom emoji
+        file_id, _, name = url[len(HOSTED_FILE_SCHEME) :].partition("/")
+        return {**value, "url": f"{base_url}/_files/{file_id}/{quote(name)}"}
     return {key: sign_urls(item, signer, base_url) for key, item in value.items()}

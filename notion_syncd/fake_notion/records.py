@@ -83,9 +83,11 @@ class DataSourceRecord:
 
 @dataclass
 class HostedFile:
-    """A file Notion hosts; served by the fake under signed, expiring URLs."""
+    """A file Notion hosts; served by the fake under signed, expiring URLs, or at a plain
+    public URL when ``public`` (custom emoji images)."""
 
     id: str
     name: str
     data: bytes
     content_type: str
+    public: bool = False

@@ -94,6 +94,14 @@ def mention_user(user_id: str, name: str = "Anonymous") -> JSON:
     return _mention({"type": "user", "user": {"object": "user", "id": user_id}}, f"@{name}", None)
 
 
+def mention_custom_emoji(emoji: JSON) -> JSON:
+    """A custom emoji in text; ``emoji`` is an icon from ``Workspace.add_custom_emoji``."""
+    inner = emoji["custom_emoji"]
+    return _mention(
+        {"type": "custom_emoji", "custom_emoji": dict(inner)}, f":{inner['name']}:", None
+    )
+
+
 def mention_date(start: str, end: str | None = None) -> JSON:
     """A date mention."""
     return _mention(

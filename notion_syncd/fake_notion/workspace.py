@@ -243,6 +243,16 @@ class Workspace:
                 "file": {"url": f"{HOSTED_FILE_SCHEME}{file_id}/{name}", "expiry_time": None},
             }
 
+    def add_custom_emoji(self, data: bytes, name: str) -> JSON:
+        """Host a custom emoji's image; returns the icon object (its URL is public, unsigned)."""
+        with self.lock:
+            emoji_id = self._ids.new_uuid()
+            content_type = mimetypes.guess_type(f"{name}.png")[0] or "image/png"
+            self.files[emoji_id] = HostedFile(emoji_id, name, bytes(data), content_type, True)
+            url = f"{HOSTED_FILE_SCHEME}{emoji_id}/{name}.png"
+            emoji = {"id": emoji_id, "name": name, "url": url}
+            return {"type": "custom_emoji", "custom_emoji": emoji}
+
     # ------------------------------------------------------------------ comments
 
     def add_comment(

@@ -23,7 +23,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from notion_syncd.sync.fetch import FILES_DIR, hosted_files
+from notion_syncd.sync.fetch import FILES_DIR, file_info, hosted_files
 from notion_syncd.terms import dashed_id, page_title, plain_text
 
 Record = dict[str, Any]
@@ -270,7 +270,7 @@ def referenced_files(record: Record) -> set[str]:
     """The ``_files/`` paths a stored record refers to."""
     paths = set()
     for holder in hosted_files(record):
-        url = holder["file"].get("url")
+        url = file_info(holder).get("url")
         if isinstance(url, str) and url.startswith(f"{FILES_DIR}/"):
             paths.add(url)
     return paths

@@ -189,10 +189,21 @@ def local_file_path(data: bytes, source_url: str) -> str:
     return f"{FILES_DIR}/{digest}{suffix}"
 
 
+HOSTED_KINDS = ("file", "custom_emoji")
+"""Objects whose ``url`` Notion hosts: files, and custom emoji (an icon or a mention)."""
+
+
 def hosted_files(node: object) -> Iterator[dict[str, Any]]:
-    """Every Notion-hosted file object (``{"type": "file", "file": {...}}``) inside a record."""
+    """Every Notion-hosted file object inside a record: ``{"type": "file", "file": {...}}``,
+    and custom emoji ``{"type": "custom_emoji", "custom_emoji": {..., "url": ...}}``."""
     for holder, _owner in _hosted_files_with_owner(node, None):
         yield holder
+
+
+def file_info(holder: dict[str, Any]) -> dict[str, Any]:
+    """The part of a hosted file object that holds its ``url`` (and ``source_url``)."""
+    inner = holder.get(str(holder.get("type")))
+    return inner if isinstance(inner, dict) else {}
 
 
 def missing_files(record: dict[str, Any]) -> list[tuple[str, str]]:
@@ -200,7 +211,7 @@ def missing_files(record: dict[str, Any]) -> list[tuple[str, str]]:
     missing = []
     for holder in hosted_files(record):
         if "download_error" in holder:
-            source = holder["file"].get("source_url") or holder["file"].get("url")
+            source = file_info(holder).get("source_url") or file_info(holder).get("url")
             missing.append((str(source), str(holder["download_error"])))
     return sorted(missing)
 
@@ -212,7 +223,9 @@ def _hosted_files_with_owner(
     if isinstance(node, dict):
         if node.get("object") in ("block", "page") and isinstance(node.get("id"), str):
             owner = node["id"]
-        if node.get("type") == "file" and isinstance(node.get("file"), dict):
+        kind = node.get("type")
+        inner = node.get(kind) if kind in HOSTED_KINDS else None
+        if isinstance(inner, dict) and (kind == "file" or inner.get("url")):
             yield node, owner
         for value in node.values():
             yield from _hosted_files_with_owner(value, owner)
@@ -230,7 +243,7 @@ def _fresh_url(client: Client, owner: str | None, source: str, is_page: bool) ->
     except NotionHTTPError:
         return None
     for holder in hosted_files(fresh):
-        url = holder["file"].get("url")
+        url = file_info(holder).get("url")
         if isinstance(url, str) and strip_query(url) == source:
             return url
     return None
@@ -242,8 +255,7 @@ def known_files(previous_record: dict[str, Any] | None) -> dict[str, str]:
         return {}
     mapping = {}
     for holder in hosted_files(previous_record):
-        file_info = holder["file"]
-        source, local = file_info.get("source_url"), file_info.get("url")
+        source, local = file_info(holder).get("source_url"), file_info(holder).get("url")
         if isinstance(source, str) and isinstance(local, str) and local.startswith(FILES_DIR):
             mapping[source] = local
     return mapping
@@ -264,18 +276,20 @@ def download_files(
     page_id = (record.get("page") or {}).get("id")
     owner_id = page_id or (record.get("data_source") or {}).get("id") or "?"
     for holder, owner in _hosted_files_with_owner(record, None):
-        file_info = holder["file"]
-        url = file_info.get("url")
+        kind = str(holder["type"])
+        url = file_info(holder).get("url")
         if not isinstance(url, str) or url.startswith(FILES_DIR):
             continue
         source = strip_query(url)
+        # A file keeps only its two URLs (the signed one expires); a custom emoji its id, name.
+        kept = {} if kind == "file" else {k: v for k, v in holder[kind].items() if k != "url"}
         known = previous.get(source)
         if known is not None and file_exists(known):
-            holder["file"] = {"source_url": source, "url": known}
+            holder[kind] = {**kept, "source_url": source, "url": known}
             report.files_reused += 1
             continue
         if not enabled:
-            holder["file"] = {"source_url": source, "url": source}
+            holder[kind] = {**kept, "source_url": source, "url": source}
             holder["download_error"] = "file downloads are disabled (export.download_files)"
             continue
         try:
@@ -287,12 +301,12 @@ def download_files(
                     raise
                 data = client.download(fresh, max_bytes=max_bytes)
         except FileDownloadError as exc:
-            holder["file"] = {"source_url": source, "url": source}
+            holder[kind] = {**kept, "source_url": source, "url": source}
             holder["download_error"] = exc.message
             report.files_failed.append(f"{owner_id}: {source}: {exc.message}")
             continue
         local = local_file_path(data, source)
         files[local] = data
-        holder["file"] = {"source_url": source, "url": local}
+        holder[kind] = {**kept, "source_url": source, "url": local}
         report.files_downloaded += 1
     return files

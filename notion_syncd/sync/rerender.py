@@ -61,7 +61,12 @@ class Views:
             return title
 
         def factory(path: str) -> RenderContext:
-            return RenderContext(path=path, resolve=resolve, title_of=title_of)
+            return RenderContext(
+                path=path,
+                resolve=resolve,
+                title_of=title_of,
+                data_sources_of=self.data_sources_of,
+            )
 
         return factory
 
@@ -99,6 +104,20 @@ class Views:
             title = display_title(data_source_title(source, record.get("database") or {}))
             entry = search.SearchEntry(data_source_id, stem, title, "")
             self.search_changes[data_source_id] = entry
+
+    def data_sources_of(self, database_id: str) -> list[tuple[str, str]]:
+        """A database's data sources as the newest written of them saw it (the database
+        id's index entry points to the data source written last)."""
+        entry = self.index.get(database_id)
+        if entry is None or not entry.alias_of:
+            return []
+        record = self.stored(self.index.path_of(entry.alias_of)) or {}
+        sources = (record.get("database") or {}).get("data_sources") or []
+        return [
+            (dashed_id(str(source["id"])), str(source.get("name") or ""))
+            for source in sources
+            if isinstance(source, dict) and source.get("id")
+        ]
 
     def stored(self, stem: str | None) -> dict[str, Any] | None:
         if stem is None:

@@ -91,4 +91,10 @@ def data_source_record(client: NotionClient, data_source: dict[str, Any]) -> dic
     database: dict[str, Any] = {}
     if database_id:
         database = without_request_id(client.database(database_id))
-    return {"database": database, "data_source": without_request_id(data_source)}
+    # The schema's order as the API gives it: the stored JSON's sorted keys would lose it.
+    order = list(data_source.get("properties") or {})
+    return {
+        "database": database,
+        "data_source": without_request_id(data_source),
+        "property_order": order,
+    }

@@ -22,7 +22,7 @@ import structlog
 
 from notion_syncd import terms
 from notion_syncd.gitstore import Mirror
-from notion_syncd.sync import backlinks, planner
+from notion_syncd.sync import backlinks, databases, planner
 from notion_syncd.sync.authors import Edit, edit_of, page_edit
 from notion_syncd.sync.fetch import FetchedRecord, known_files
 from notion_syncd.sync.placement import (
@@ -127,25 +127,50 @@ class MirrorWriter:
         title = terms.data_source_title(data_source, database)
         placement, old_stem, previous = self._place(object_id, title, parent_id)
         self._index(object_id, "data_source", title, parent_id, placement.name, data_source)
-        if database.get("id"):
-            self.index.put(
-                IndexEntry(
-                    id=dashed_id(database["id"]),
-                    kind="database",
-                    title=title,
-                    parent=parent_id,
-                    name=placement.name,
-                    last_edited_time="",
-                    alias_of=object_id,
-                )
-            )
+        retargeted = self._index_database(database, object_id)
         stem = self.index.path_of(object_id) or placement.name
         self._relocate(old_stem, stem)
         self.mirror.write(f"{stem}.json", record_json(record))
         self.views.data_sources.add(object_id)
         self.derived.written(record, previous)  # mentions, child block, rows (schema)
         self._after_write(object_id, previous, placement, old_stem, stem)
+        if database.get("id") and (previous is None or retargeted):
+            # The pages holding the database list its sources and link its first one.
+            linkers = backlinks.sources_of(self.mirror, dashed_id(database["id"]))
+            self.views.pending.update(s for s in linkers if s not in self.written)
         return previous is None
+
+    def _index_database(self, database: dict[str, Any], object_id: str) -> bool:
+        """Point the database id at its first mirrored source and give every sibling
+        source's record this newest database object; True when the target changed."""
+        if not database.get("id"):
+            return False
+        database_id = dashed_id(database["id"])
+        alias = self.index.get(database_id)
+        current = alias.alias_of if alias is not None else None
+        target = databases.alias_target(
+            database, object_id, current, lambda source: self.index.get(source) is not None
+        )
+        entry = self.index.get(target)
+        if entry is not None:
+            self.index.put(
+                IndexEntry(
+                    id=database_id,
+                    kind="database",
+                    title=entry.title,
+                    parent=entry.parent,
+                    name=entry.name,
+                    last_edited_time="",
+                    alias_of=target,
+                )
+            )
+        for sibling in databases.source_ids(database):
+            stem = self.index.path_of(sibling) if sibling != object_id else None
+            refreshed = databases.refreshed_database(self.views.stored(stem) or {}, database)
+            if stem is not None and refreshed is not None:
+                self.mirror.write(f"{stem}.json", record_json(refreshed))
+                self.views.data_sources.add(sibling)
+        return current is not None and current != target
 
     def _place(
         self, object_id: str, title: str, parent_id: str | None
