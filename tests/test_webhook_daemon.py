@@ -131,6 +131,21 @@ def test_webhook_daemon_event_is_committed_early(tmp_path: Path) -> None:
         wait_until("the journal cleared", lambda: not daemon.webhooks.journal.events())  # type: ignore[union-attr]
 
 
+def test_webhook_daemon_event_commits_page_search_does_not_list(tmp_path: Path) -> None:
+    """An edited page search leaves out (index lag) is still committed after its event."""
+    workspace = Workspace()
+    pages = generate_workspace(workspace, pages=8, databases=0, depth=2)
+    repo = tmp_path / "mirror"
+    with serve(workspace) as server, running_daemon(tmp_path, server) as daemon:
+        workspace.set_title(pages[5], "Not in search yet 3c8")
+        workspace.lag_search(pages[5])
+        body = event(1, pages[5])
+        assert post(url(daemon), body, sign(body, SECRET)) == 200
+        wait_until("the edit in the mirror", lambda: mirrored(repo, "Not in search yet 3c8"))
+        assert daemon.webhooks is not None
+        wait_until("the early sync counted", lambda: daemon.webhooks.worker.syncs == 1)  # type: ignore[union-attr]
+
+
 def test_webhook_daemon_burst_makes_few_syncs(tmp_path: Path) -> None:
     """500 events (with replays) for 50 edited pages make a handful of syncs and requests."""
     workspace = Workspace()

@@ -1,7 +1,8 @@
 """The webhook pieces as the daemon runs them: listener, worker, journal bookkeeping.
 
-The early sync is the poll's own path (``SyncJobs.sync``: incremental listing, fetch,
-write, commit; a sweep when a deletion or move was announced). The journal is cleared
+The early sync is the poll's own path (``SyncJobs.sync``: the events' pages fetched by
+id, then the incremental listing, fetch, write, commit; a sweep when a deletion or move
+was announced). The journal is cleared
 through the length it had when a sync started, once that sync succeeded, so an event
 received during a sync stays until a later one covers it. At start, events left in the
 journal (a crash between the 200 and the commit) are offered again.
@@ -10,12 +11,13 @@ journal (a crash between the 200 and the commit) are offered again.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 
 import structlog
 
 from notion_syncd.config import WebhookSettings
+from notion_syncd.sync.targets import Target
 from notion_syncd.webhooks.receiver import WebhookReceiver, WebhookServer
 from notion_syncd.webhooks.worker import WebhookWorker
 
@@ -32,10 +34,10 @@ class WebhookService:
         git_dir: Path,
         *,
         environ: Mapping[str, str],
-        sync: Callable[[bool | None], bool],
+        sync: Callable[[bool | None, Collection[Target]], bool],
     ) -> None:
         self.worker = WebhookWorker(
-            lambda sweep: sync(True if sweep else None),
+            lambda batch: sync(True if batch.sweep else None, batch.targets),
             window=settings.debounce,
             max_wait=max(settings.debounce * MAX_WAIT_WINDOWS, 1.0),
         )
