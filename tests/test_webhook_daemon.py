@@ -119,6 +119,7 @@ def test_webhook_daemon_event_is_committed_early(tmp_path: Path) -> None:
     pages = generate_workspace(workspace, pages=8, databases=0, depth=2)
     repo = tmp_path / "mirror"
     with serve(workspace) as server, running_daemon(tmp_path, server) as daemon:
+        assert "webhooks: not verified (token configured" in daemon.ready()[1]
         before = commits(repo)
         workspace.set_title(pages[3], "Edited by webhook 7f3a")
         body = event(1, pages[3])
@@ -129,6 +130,9 @@ def test_webhook_daemon_event_is_committed_early(tmp_path: Path) -> None:
         wait_until("the edit in the mirror", lambda: mirrored(repo, "Edited by webhook 7f3a"))
         assert commits(repo) == before + 1
         wait_until("the journal cleared", lambda: not daemon.webhooks.journal.events())  # type: ignore[union-attr]
+        for text in (daemon.ready()[1], daemon._status.status_line()):
+            assert "; webhooks: verified, last event " in text and text.endswith(", 0 queued")
+            assert SECRET not in text
 
 
 def test_webhook_daemon_event_commits_page_search_does_not_list(tmp_path: Path) -> None:

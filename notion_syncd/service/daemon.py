@@ -209,6 +209,8 @@ class Daemon:
             log.error("webhook.bind_failed", listen=settings.webhooks.listen, error=error.strerror)
             self.webhooks = None
             return False
+        service = self.webhooks
+        self._status.notes = lambda: service.health().text()
         return True
 
     # -- failing honestly ----------------------------------------------------------

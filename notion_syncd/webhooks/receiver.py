@@ -24,7 +24,14 @@ from notion_syncd import metrics
 from notion_syncd.config import WebhookSettings, credential_path
 from notion_syncd.logs import register_secret
 from notion_syncd.service.health import parse_listen
-from notion_syncd.webhooks.store import Journal, read_stored_token, store_token
+from notion_syncd.webhooks.health import TokenSource
+from notion_syncd.webhooks.store import (
+    Journal,
+    read_last_event,
+    read_stored_token,
+    record_last_event,
+    store_token,
+)
 from notion_syncd.webhooks.verify import MAX_BODY, SIGNATURE_HEADER, Event, Verdict, classify
 
 log = structlog.get_logger(__name__)
@@ -74,11 +81,18 @@ class WebhookReceiver:
         register_secret(stored)
         self._stored = stored
         self._on_event = on_event
-        self.last_event: float | None = None
+        self.last_event = read_last_event(git_dir)
+        """Unix time of the last verified event (this run or an earlier one)."""
         metrics.WEBHOOK_VERIFIED.set(1 if self.token() else 0)
 
     def token(self) -> str | None:
         return self._configured or self._stored
+
+    @property
+    def token_source(self) -> TokenSource:
+        if self._configured:
+            return "configured"
+        return "received" if self._stored else "none"
 
     def handle(self, path: str, signature: str | None, body: bytes) -> int:
         """The status to answer to ``POST path``; durable effects happen before it returns."""
@@ -95,6 +109,10 @@ class WebhookReceiver:
         self.journal.append(event)
         received = time.time()
         self.last_event = received
+        try:
+            record_last_event(self.git_dir, received)
+        except OSError as error:  # only informs `status`; the event itself is durable
+            log.warning("webhook.last_event_unrecorded", error=error.strerror)
         metrics.WEBHOOK_LAST_EVENT.set(received)
         metrics.WEBHOOK_EVENTS.labels(metrics.webhook_type_label(event.type), "accepted").inc()
         log.debug("webhook.event", id=event.id, type=event.type, entity=event.entity_id)

@@ -18,6 +18,7 @@ import structlog
 
 from notion_syncd.config import WebhookSettings
 from notion_syncd.sync.targets import Target
+from notion_syncd.webhooks.health import WebhookHealth
 from notion_syncd.webhooks.receiver import WebhookReceiver, WebhookServer
 from notion_syncd.webhooks.worker import WebhookWorker
 
@@ -58,6 +59,13 @@ class WebhookService:
         for event in pending:
             self.worker.offer(event, now)
         self.worker.start()
+
+    def health(self) -> WebhookHealth:
+        return WebhookHealth(
+            token=self.receiver.token_source,
+            last_event=self.receiver.last_event,
+            queue_depth=self.worker.depth,
+        )
 
     def sync_started(self) -> None:
         self._mark = self.journal.mark()

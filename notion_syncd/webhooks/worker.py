@@ -63,6 +63,12 @@ class WebhookWorker:
             metrics.WEBHOOK_QUEUE_DEPTH.set(self._debouncer.depth)
             self._condition.notify()
 
+    @property
+    def depth(self) -> int:
+        """Entities waiting for their early sync."""
+        with self._condition:
+            return self._debouncer.depth
+
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="webhook-worker", daemon=True)
         self._thread.start()
