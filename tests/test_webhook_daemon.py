@@ -77,7 +77,7 @@ def mirrored(repo: Path, text: str) -> bool:
 
 @contextmanager
 def running_daemon(
-    tmp_path: Path, fake: Any, debounce: str = "0.3s", **schedule: str
+    tmp_path: Path, fake: Any, debounce: str = "0.3s", lighter: str = "30m", **schedule: str
 ) -> Iterator[Daemon]:
     token_file = tmp_path / "webhook-token"
     token_file.write_text(SECRET + "\n")
@@ -91,6 +91,7 @@ def running_daemon(
             "enabled": True,
             "listen": "127.0.0.1:0",
             "debounce": debounce,
+            "poll_interval_when_healthy": lighter,
             "verification_token_file": str(token_file),
         },
     )
@@ -224,6 +225,27 @@ def test_webhook_daemon_lost_event_caught_by_poll(tmp_path: Path) -> None:
         workspace.set_title(pages[1], "Caught by the poll 5e2")
         wait_until("the poll", lambda: mirrored(repo, "Caught by the poll 5e2"))
         assert daemon.webhooks is not None and daemon.webhooks.worker.syncs == 0
+
+
+def test_webhook_daemon_polls_less_while_webhooks_are_healthy(tmp_path: Path) -> None:
+    """A 1 s poll keeps running until a signed event arrives; then it waits for the 1 h
+    lighter interval, since the early sync was itself a poll."""
+    workspace = Workspace()
+    pages = generate_workspace(workspace, pages=4, databases=0, depth=2)
+    with (
+        serve(workspace) as server,
+        running_daemon(tmp_path, server, interval="1s", lighter="1h") as daemon,
+    ):
+        first = daemon._status.last
+        wait_until("a poll while not healthy", lambda: daemon._status.last is not first)
+        body = event(1, pages[0])
+        assert post(url(daemon), body, sign(body, SECRET)) == 200
+        assert daemon.webhooks is not None
+        wait_until("the early sync", lambda: daemon.webhooks.worker.syncs == 1)  # type: ignore[union-attr]
+        wait_until("idle", lambda: not daemon._status.running)
+        after = daemon._status.last
+        time.sleep(3)  # three poll firings, each skipped
+        assert daemon._status.last is after
 
 
 def test_webhook_daemon_deleted_event_sweeps(tmp_path: Path) -> None:

@@ -155,7 +155,7 @@ class Daemon:
             after_failure=self._after_failure,
             after_success=self._after_success,
         )
-        self._schedule = Schedule(self._jobs, self._tick.beat, tick_seconds)
+        self._schedule = Schedule(self._jobs, self._tick.beat, tick_seconds, self._poll_due)
 
     def settings(self) -> Settings:
         with self._settings_lock:
@@ -195,6 +195,10 @@ class Daemon:
     def _after_success(self) -> None:
         if self.webhooks is not None:
             self.webhooks.sync_succeeded()
+
+    def _poll_due(self) -> bool:
+        hooks = self.webhooks
+        return hooks is None or hooks.poll_due(self.settings().schedule.interval)
 
     def _start_webhooks(self, settings: Settings) -> bool:
         """Start the receiver when enabled; False when its address cannot be bound."""

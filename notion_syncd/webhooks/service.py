@@ -19,6 +19,7 @@ import structlog
 from notion_syncd.config import WebhookSettings
 from notion_syncd.sync.targets import Target
 from notion_syncd.webhooks.health import WebhookHealth
+from notion_syncd.webhooks.lighterpoll import poll_due
 from notion_syncd.webhooks.receiver import WebhookReceiver, WebhookServer
 from notion_syncd.webhooks.worker import WebhookWorker
 
@@ -48,6 +49,8 @@ class WebhookService:
         self.server = WebhookServer(settings.listen, self.receiver)
         self.journal = self.receiver.journal
         self._mark = 0
+        self._when_healthy = settings.poll_interval_when_healthy
+        self._last_sync_started: float | None = None
 
     def start(self) -> None:
         """Bind (OSError when the address is taken), replay the journal, start the worker."""
@@ -67,7 +70,19 @@ class WebhookService:
             queue_depth=self.worker.depth,
         )
 
+    def poll_due(self, interval: float) -> bool:
+        """Whether the regular poll syncs now (``lighterpoll.py``)."""
+        now = time.time()
+        return poll_due(
+            now=now,
+            last_sync_started=self._last_sync_started,
+            interval=interval,
+            when_healthy=self._when_healthy,
+            healthy=self.health().healthy(now, self._when_healthy),
+        )
+
     def sync_started(self) -> None:
+        self._last_sync_started = time.time()
         self._mark = self.journal.mark()
 
     def sync_succeeded(self) -> None:
