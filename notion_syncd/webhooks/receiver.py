@@ -5,6 +5,9 @@ Only ``POST <webhooks.path>`` is served. The token that signs events is, in orde
 or the one Notion sent at the handshake (kept by :mod:`.store`). A verified event is
 appended to the journal and fsynced *before* the 200, then handed to ``on_event``. The
 token is registered with the log scrubber and never logged, answered or counted.
+At most :data:`MAX_CONCURRENT` requests are handled at once, each on its own thread;
+a connection beyond that is answered 503 at once by the accepting thread and closed,
+so a flood cannot pile up threads (Notion retries a 5xx).
 """
 
 from __future__ import annotations
@@ -37,6 +40,14 @@ from notion_syncd.webhooks.verify import MAX_BODY, SIGNATURE_HEADER, Event, Verd
 log = structlog.get_logger(__name__)
 
 CREDENTIAL = "notion-webhook-token"
+#: Requests handled at once; Notion delivers one event per request, a few at a time.
+MAX_CONCURRENT = 16
+#: Seconds a connection may take to send its request before it is dropped.
+REQUEST_TIMEOUT = 10
+_BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    b"Content-Length: 5\r\nRetry-After: 1\r\nConnection: close\r\n\r\nbusy\n"
+)
 _ANSWERS = {
     200: b"ok\n",
     400: b"bad request\n",
@@ -138,17 +149,49 @@ class WebhookReceiver:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], receiver: WebhookReceiver) -> None:
+    def __init__(
+        self, address: tuple[str, int], receiver: WebhookReceiver, max_concurrent: int
+    ) -> None:
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.receiver = receiver
+        self._slots = threading.BoundedSemaphore(max_concurrent)
         super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Start a handler thread if a slot is free, else answer 503 from this thread."""
+        if not self._slots.acquire(blocking=False):
+            metrics.WEBHOOK_EVENTS.labels("none", "busy").inc()
+            self._refuse(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def _refuse(self, request: socket.socket) -> None:
+        try:
+            request.settimeout(0.5)
+            request.sendall(_BUSY)
+            request.setblocking(False)
+            while request.recv(65536):  # what already arrived, so close() sends no reset
+                pass
+        except OSError:
+            pass
+        self.shutdown_request(request)
 
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     server_version = "notion-syncd"
     sys_version = ""
-    timeout = 30
+    timeout = REQUEST_TIMEOUT
 
     def do_POST(self) -> None:
         length_text = self.headers.get("Content-Length")
@@ -188,15 +231,18 @@ class _Handler(BaseHTTPRequestHandler):
 class WebhookServer:
     """Serves a :class:`WebhookReceiver` from a background thread."""
 
-    def __init__(self, listen: str, receiver: WebhookReceiver) -> None:
+    def __init__(
+        self, listen: str, receiver: WebhookReceiver, max_concurrent: int = MAX_CONCURRENT
+    ) -> None:
         self.listen = listen
         self.receiver = receiver
+        self.max_concurrent = max_concurrent
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         """Bind and serve; raises OSError when the address cannot be bound."""
-        self._server = _Server(parse_listen(self.listen), self.receiver)
+        self._server = _Server(parse_listen(self.listen), self.receiver, self.max_concurrent)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.2},
