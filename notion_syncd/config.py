@@ -196,6 +196,7 @@ class WebhookSettings(_Section):
     path: str = Field(default="/notion/webhook", pattern=r"^/[A-Za-z0-9._~/-]*$")
     verification_token_file: Path | None = None
     debounce: Duration = Field(default=1.0, ge=0, le=600)
+    poll_interval_when_healthy: Duration = Field(default=1800.0, ge=1)
 
 
 class LogSettings(_Section):

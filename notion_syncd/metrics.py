@@ -285,7 +285,7 @@ WEBHOOK_EVENT_TYPES = frozenset(
 WEBHOOK_EVENTS = Counter(
     "notion_syncd_webhook_events_total",
     "Webhook requests by event type (none before verification) and outcome: accepted, "
-    "duplicate, handshake, bad_signature, bad_json, too_large.",
+    "duplicate, handshake, bad_signature, bad_json, too_large, busy (503: too many at once).",
     ["type", "outcome"],
     registry=REGISTRY,
 )

@@ -77,7 +77,7 @@ def mirrored(repo: Path, text: str) -> bool:
 
 @contextmanager
 def running_daemon(
-    tmp_path: Path, fake: Any, debounce: str = "0.3s", **schedule: str
+    tmp_path: Path, fake: Any, debounce: str = "0.3s", lighter: str = "30m", **schedule: str
 ) -> Iterator[Daemon]:
     token_file = tmp_path / "webhook-token"
     token_file.write_text(SECRET + "\n")
@@ -91,6 +91,7 @@ def running_daemon(
             "enabled": True,
             "listen": "127.0.0.1:0",
             "debounce": debounce,
+            "poll_interval_when_healthy": lighter,
             "verification_token_file": str(token_file),
         },
     )
@@ -119,6 +120,7 @@ def test_webhook_daemon_event_is_committed_early(tmp_path: Path) -> None:
     pages = generate_workspace(workspace, pages=8, databases=0, depth=2)
     repo = tmp_path / "mirror"
     with serve(workspace) as server, running_daemon(tmp_path, server) as daemon:
+        assert "webhooks: not verified (token configured" in daemon.ready()[1]
         before = commits(repo)
         workspace.set_title(pages[3], "Edited by webhook 7f3a")
         body = event(1, pages[3])
@@ -129,6 +131,24 @@ def test_webhook_daemon_event_is_committed_early(tmp_path: Path) -> None:
         wait_until("the edit in the mirror", lambda: mirrored(repo, "Edited by webhook 7f3a"))
         assert commits(repo) == before + 1
         wait_until("the journal cleared", lambda: not daemon.webhooks.journal.events())  # type: ignore[union-attr]
+        for text in (daemon.ready()[1], daemon._status.status_line()):
+            assert "; webhooks: verified, last event " in text and text.endswith(", 0 queued")
+            assert SECRET not in text
+
+
+def test_webhook_daemon_event_commits_page_search_does_not_list(tmp_path: Path) -> None:
+    """An edited page search leaves out (index lag) is still committed after its event."""
+    workspace = Workspace()
+    pages = generate_workspace(workspace, pages=8, databases=0, depth=2)
+    repo = tmp_path / "mirror"
+    with serve(workspace) as server, running_daemon(tmp_path, server) as daemon:
+        workspace.set_title(pages[5], "Not in search yet 3c8")
+        workspace.lag_search(pages[5])
+        body = event(1, pages[5])
+        assert post(url(daemon), body, sign(body, SECRET)) == 200
+        wait_until("the edit in the mirror", lambda: mirrored(repo, "Not in search yet 3c8"))
+        assert daemon.webhooks is not None
+        wait_until("the early sync counted", lambda: daemon.webhooks.worker.syncs == 1)  # type: ignore[union-attr]
 
 
 def test_webhook_daemon_burst_makes_few_syncs(tmp_path: Path) -> None:
@@ -205,6 +225,27 @@ def test_webhook_daemon_lost_event_caught_by_poll(tmp_path: Path) -> None:
         workspace.set_title(pages[1], "Caught by the poll 5e2")
         wait_until("the poll", lambda: mirrored(repo, "Caught by the poll 5e2"))
         assert daemon.webhooks is not None and daemon.webhooks.worker.syncs == 0
+
+
+def test_webhook_daemon_polls_less_while_webhooks_are_healthy(tmp_path: Path) -> None:
+    """A 1 s poll keeps running until a signed event arrives; then it waits for the 1 h
+    lighter interval, since the early sync was itself a poll."""
+    workspace = Workspace()
+    pages = generate_workspace(workspace, pages=4, databases=0, depth=2)
+    with (
+        serve(workspace) as server,
+        running_daemon(tmp_path, server, interval="1s", lighter="1h") as daemon,
+    ):
+        first = daemon._status.last
+        wait_until("a poll while not healthy", lambda: daemon._status.last is not first)
+        body = event(1, pages[0])
+        assert post(url(daemon), body, sign(body, SECRET)) == 200
+        assert daemon.webhooks is not None
+        wait_until("the early sync", lambda: daemon.webhooks.worker.syncs == 1)  # type: ignore[union-attr]
+        wait_until("idle", lambda: not daemon._status.running)
+        after = daemon._status.last
+        time.sleep(3)  # three poll firings, each skipped
+        assert daemon._status.last is after
 
 
 def test_webhook_daemon_deleted_event_sweeps(tmp_path: Path) -> None:

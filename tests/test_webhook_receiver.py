@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -129,3 +131,44 @@ def test_receiver_token_not_in_logs_or_metrics(
     assert "webhook.verification_received" in captured.out + captured.err
     assert TOKEN not in captured.out + captured.err
     assert TOKEN.encode() not in generate_latest(REGISTRY)
+
+
+def test_receiver_busy_beyond_the_cap_gets_503(tmp_path: Path) -> None:
+    """With every slot held by a slow client, another request is answered 503 at once;
+    a freed slot serves again."""
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n")
+    receiver = WebhookReceiver(
+        WebhookSettings(enabled=True, verification_token_file=token_file),
+        tmp_path / "git",
+        environ={},
+        on_event=lambda _e, _t: None,
+    )
+    server = WebhookServer("127.0.0.1:0", receiver, max_concurrent=2)
+    server.start()
+    host, port = server.url.removeprefix("http://").split(":")
+    slow = [socket.create_connection((host, int(port))) for _ in range(2)]
+    try:
+        for connection in slow:  # a request line, then nothing: each holds a handler
+            connection.sendall(b"POST /notion/webhook HTTP/1.1\r\n")
+        body = event_body(1)
+        started = time.monotonic()
+        answer = httpx.post(
+            server.url + PATH, content=body, headers={"X-Notion-Signature": sign(body, TOKEN)}
+        )
+        assert answer.status_code == 503 and answer.headers["Retry-After"] == "1"
+        assert time.monotonic() - started < 5.0  # a slot would free only after 10 s
+        assert receiver.journal.events() == []
+        for connection in slow:
+            connection.close()
+        deadline = time.monotonic() + 10
+        status = 503
+        while status == 503 and time.monotonic() < deadline:
+            status = httpx.post(
+                server.url + PATH, content=body, headers={"X-Notion-Signature": sign(body, TOKEN)}
+            ).status_code
+        assert status == 200
+    finally:
+        for connection in slow:
+            connection.close()
+        server.stop()

@@ -9,7 +9,13 @@ import pygit2
 import pytest
 
 from notion_syncd.cli import main
-from notion_syncd.webhooks.store import Journal, read_stored_token, store_token, token_path
+from notion_syncd.webhooks.store import (
+    Journal,
+    read_stored_token,
+    record_last_event,
+    store_token,
+    token_path,
+)
 from notion_syncd.webhooks.verify import Event
 
 
@@ -71,10 +77,16 @@ def test_status_shows_webhook_health(
     monkeypatch.delenv("NOTION_SYNCD_CONFIG", raising=False)
     monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
     main(["--config", str(config), "status"])
-    assert "webhooks: no verification token yet, 0 event(s)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "webhooks: no verification token yet, not verified (no signed event yet)" in out
     store_token(repo / ".git", "tok-secret-value")
     Journal(repo / ".git").append(_event(1))
     main(["--config", str(config), "status"])
     out = capsys.readouterr().out
-    assert "webhooks: token received, 1 event(s) awaiting a sync" in out
+    assert "webhooks: token received, not verified (no signed event yet), no event yet, " in out
+    assert "1 event(s) awaiting a sync" in out
+    record_last_event(repo / ".git", 1_800_000_000.0)
+    main(["--config", str(config), "status"])
+    out = capsys.readouterr().out
+    assert "webhooks: token received, verified, last event 2027-01-15T08:00:00Z, 1 event(s)" in out
     assert "tok-secret-value" not in out

@@ -22,8 +22,9 @@ from notion_syncd.localedits import local_refs
 from notion_syncd.sync import runlog
 from notion_syncd.sync.gaps import GAPS_FILE, REPAIR_HINT, parse_gaps
 from notion_syncd.sync.state import INDEX_DIR, LEDGER_FILE, STATE_FILE
+from notion_syncd.webhooks.health import TokenSource, WebhookHealth
 from notion_syncd.webhooks.receiver import CREDENTIAL
-from notion_syncd.webhooks.store import Journal, read_stored_token
+from notion_syncd.webhooks.store import Journal, read_last_event, read_stored_token
 
 SHOWN_FAILURES = 20
 
@@ -120,12 +121,24 @@ def _webhooks(settings: Settings, git_dir: Path) -> dict[str, Any] | None:
     if not settings.webhooks.enabled:
         return None
     if settings.webhooks.verification_token_file is not None or credential_path(CREDENTIAL):
-        token = "configured"
+        token: TokenSource = "configured"
     elif read_stored_token(git_dir) is not None:
         token = "received"
     else:
         token = "none"
-    return {"token": token, "pending_events": len(Journal(git_dir).events())}
+    pending = len(Journal(git_dir).events())
+    last_event = read_last_event(git_dir)
+    health = WebhookHealth(token=token, last_event=last_event, queue_depth=pending)
+    return {
+        "token": token,
+        "pending_events": pending,
+        "verified": health.verified,
+        "last_event": None if last_event is None else _iso(last_event),
+    }
+
+
+def _iso(when: float) -> str:
+    return datetime.fromtimestamp(when, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _attempt_text(attempt: dict[str, Any]) -> str:
@@ -181,8 +194,10 @@ def format_status(status: dict[str, Any]) -> str:
     hooks = status.get("webhooks")
     if hooks:
         word = {"none": "no verification token yet", "configured": "token configured"}
+        verified = "verified" if hooks["verified"] else "not verified (no signed event yet)"
+        last = f"last event {hooks['last_event']}" if hooks["last_event"] else "no event yet"
         lines.append(
-            f"webhooks: {word.get(hooks['token'], 'token received')}, "
+            f"webhooks: {word.get(hooks['token'], 'token received')}, {verified}, {last}, "
             f"{hooks['pending_events']} event(s) awaiting a sync"
         )
     return "\n".join(lines)

@@ -139,6 +139,8 @@ class Endpoints:
         for edited, object_id, _ in candidates:
             if not self.ws.is_shared(object_id) or self.ws.is_trashed(object_id) != in_trash:
                 continue
+            if object_id in self.ws.unindexed:
+                continue
             since = self.ws.searchable_since.get(object_id)
             if since is not None and since.timestamp() > horizon:
                 continue

@@ -101,6 +101,8 @@ class Workspace:
         """The user whose edits these are (``last_edited_by``); None: the integration's bot."""
         self.top_level: list[str] = []
         self.searchable_since: dict[str, datetime] = {}
+        self.unindexed: set[str] = set()
+        """Objects search does not list (its index lags behind their last edit)."""
         self.bot_id = self._ids.new_uuid()
         self.users[self.bot_id] = {
             "object": "user",
@@ -640,6 +642,16 @@ class Workspace:
             record = self._record(self.resolve(object_id))
             record.shared = True
             self.searchable_since[record.id] = self.now()
+
+    def lag_search(self, object_id: str, lagging: bool = True) -> None:
+        """Search leaves this object out (its index has not caught up with an edit) until
+        called again with ``lagging=False``; fetching it by id is not affected."""
+        with self.lock:
+            resolved = self.resolve(object_id)
+            if lagging:
+                self.unindexed.add(resolved)
+            else:
+                self.unindexed.discard(resolved)
 
     def touch(self, object_id: str) -> None:
         """Mark an object edited now, without changing it."""

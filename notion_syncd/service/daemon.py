@@ -174,7 +174,7 @@ class Daemon:
             after_failure=self._after_failure,
             after_success=self._after_success,
         )
-        self._schedule = Schedule(self._jobs, self._tick.beat, tick_seconds)
+        self._schedule = Schedule(self._jobs, self._tick.beat, tick_seconds, self._poll_due)
 
     def settings(self) -> Settings:
         with self._settings_lock:
@@ -215,6 +215,10 @@ class Daemon:
         if self.webhooks is not None:
             self.webhooks.sync_succeeded()
 
+    def _poll_due(self) -> bool:
+        hooks = self.webhooks
+        return hooks is None or hooks.poll_due(self.settings().schedule.interval)
+
     def _start_webhooks(self, settings: Settings) -> bool:
         """Start the receiver when enabled; False when its address cannot be bound."""
         if not settings.webhooks.enabled or self._git_dir is None:
@@ -228,6 +232,8 @@ class Daemon:
             log.error("webhook.bind_failed", listen=settings.webhooks.listen, error=error.strerror)
             self.webhooks = None
             return False
+        service = self.webhooks
+        self._status.notes = lambda: service.health().text()
         return True
 
     # -- failing honestly ----------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -26,6 +26,7 @@ from notion_syncd.service.state import ProgressLike, SyncStatus
 
 if TYPE_CHECKING:
     from notion_syncd.config import Settings
+    from notion_syncd.sync.targets import Target
 
 log = structlog.get_logger(__name__)
 
@@ -93,8 +94,9 @@ class SyncJobs:
         metrics.SYNC_PERMANENT_FAILURE_LIMIT.set(GIVE_UP_AFTER)
         self._last_status = 0.0
 
-    def sync(self, sweep: bool | None = None) -> bool:
-        """One sync; ``sweep=True`` also looks for deleted and moved pages.
+    def sync(self, sweep: bool | None = None, refresh: Collection[Target] = ()) -> bool:
+        """One sync; ``sweep=True`` also looks for deleted and moved pages; ``refresh``
+        names objects to fetch by id first (webhook events, ``sync/targets.py``).
 
         False when it did not run (stopping, or another sync holds the mirror).
         """
@@ -104,12 +106,12 @@ class SyncJobs:
             log.info("sync.skipped", reason="another sync is running")
             return False
         try:
-            self._sync(sweep)
+            self._sync(sweep, refresh)
         finally:
             self._sync_lock.release()
         return True
 
-    def _sync(self, sweep: bool | None) -> None:
+    def _sync(self, sweep: bool | None, refresh: Collection[Target]) -> None:
         settings = self._settings()
         self._status.started()
         self._heartbeat.beat()
@@ -126,6 +128,7 @@ class SyncJobs:
                 stop=self._stop,
                 sweep=sweep,
                 pages=self._pages,
+                refresh=refresh,
             )
         except SyncInterrupted:
             self._status.interrupted()

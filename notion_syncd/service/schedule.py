@@ -1,7 +1,9 @@
 """When jobs run: an apscheduler ``BackgroundScheduler`` with three one-thread executors.
 
-- ``sync``: the poll (every ``schedule.interval``, first one at once) and the sweep
-  (every ``schedule.sweep_interval``) share one worker, so two syncs never overlap;
+- ``sync``: the poll (every ``schedule.interval``, first one at once; it syncs when
+  ``poll_gate`` agrees, see ``webhooks/lighterpoll.py``) and the sweep (every
+  ``schedule.sweep_interval``, never skipped) share one worker, so two syncs never
+  overlap;
 - ``push``: the push round (every ``schedule.push_interval``, and right after a sync
   that committed), on its own worker so a slow remote never delays a sync;
 - ``default``: the tick, a one-second beat that proves the scheduler loop is alive
@@ -40,8 +42,15 @@ class _DropMaxInstances(logging.Filter):
 
 
 class Schedule:
-    def __init__(self, jobs: SyncJobs, tick: Callable[[], None], tick_seconds: float) -> None:
+    def __init__(
+        self,
+        jobs: SyncJobs,
+        tick: Callable[[], None],
+        tick_seconds: float,
+        poll_gate: Callable[[], bool] = lambda: True,
+    ) -> None:
         self._jobs = jobs
+        self._poll_gate = poll_gate
         self._tick = tick
         self._tick_seconds = tick_seconds
         self._sync_executor = DaemonThreadExecutor("sync")
@@ -65,7 +74,7 @@ class Schedule:
             self._tick, IntervalTrigger(seconds=self._tick_seconds), id=TICK, next_run_time=now
         )
         self._scheduler.add_job(
-            self._jobs.sync,
+            self._poll,
             IntervalTrigger(seconds=schedule.interval),
             id=POLL,
             executor="sync",
@@ -81,6 +90,12 @@ class Schedule:
         self._intervals = {POLL: schedule.interval, SWEEP: schedule.sweep_interval}
         self._set_push(schedule.push_interval if push else None)
         self._scheduler.start()
+
+    def _poll(self) -> None:
+        if self._poll_gate():
+            self._jobs.sync()
+        else:
+            log.debug("sync.poll_skipped", reason="webhooks are healthy")
 
     def apply(self, schedule: ScheduleSettings, *, push: bool) -> list[str]:
         """Reschedule jobs whose interval changed; returns their names."""

@@ -71,6 +71,8 @@ class SyncStatus:
         self._permanent_in_a_row = 0
         self._gave_up = False
         self._config_rejected_at: float | None = None
+        self.notes: Callable[[], str] | None = None
+        """More state for STATUS and ``/readyz`` (the webhooks'), appended after ``; ``."""
 
     @property
     def running(self) -> bool:
@@ -165,7 +167,11 @@ class SyncStatus:
         """(ready, a word and its detail) for ``/readyz``; a rejected reload is noted."""
         ready, word = self._readiness(interval)
         with self._lock:
-            return ready, word + self._config_note()
+            word += self._config_note()
+        return ready, word + self._notes()
+
+    def _notes(self) -> str:
+        return "" if self.notes is None else "; " + self.notes()
 
     def _readiness(self, interval: float) -> tuple[bool, str]:
         """(ready, a word and its detail) for ``/readyz``.
@@ -198,7 +204,8 @@ class SyncStatus:
         """One line for ``systemctl status``: progress while syncing, else the last result."""
         line = self._status_line()
         with self._lock:
-            return line + self._config_note()
+            line += self._config_note()
+        return line + self._notes()
 
     def _status_line(self) -> str:
         with self._lock:

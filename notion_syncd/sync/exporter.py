@@ -38,6 +38,7 @@ from notion_syncd.sync.listing import ReadAhead
 from notion_syncd.sync.parents import ParentResolver, direct_parent, parent_of
 from notion_syncd.sync.report import Failure, SyncReport
 from notion_syncd.sync.requery import Requery
+from notion_syncd.sync.targets import Target
 from notion_syncd.sync.window import ListingWindow
 from notion_syncd.sync.worker import FileRules, WorkItem, fetch_record
 from notion_syncd.sync.workqueue import WorkQueue
@@ -100,6 +101,44 @@ class Exporter:
         self._process(results, pool)
         while self.row_queries:
             self._process(self._client.query_data_source_all(self.row_queries.popleft()), pool)
+
+    def refresh(self, targets: Iterable[Target], pool: ThreadPoolExecutor) -> None:
+        """Fetch and write the objects named by id that the listing did not (``targets.py``)."""
+        done = set(self._writer.written) | {failure.id for failure in self._report.failures}
+        for target in sorted(set(targets)):
+            if target.id in done:
+                continue
+            if target.kind == "database":
+                for source_id in discovery.data_sources_of(self._client, target.id) or []:
+                    if source_id not in done:
+                        self.queue.admit(source_id)
+                        self.queue.fetch_by_id(self._work_item(source_id, "data_source", None))
+                continue
+            looked_up = self._look_up(target)
+            if looked_up is None:
+                continue
+            self.queue.admit(target.id)
+            decision = planner.decide(
+                looked_up, self._writer.index.get(target.id), gap=target.id in self._gaps
+            )
+            if decision.fetch:
+                self.queue.fetch_by_id(self._work_item(target.id, target.kind, looked_up))
+        if self.queue.queued:
+            log.info("sync.refreshing", count=self.queue.queued)
+            self.export((), pool)
+
+    def _look_up(self, target: Target) -> dict[str, Any] | None:
+        """A target's GET answer (standing for its listing entry); None: nothing to write."""
+        by_id = self._client.data_source if target.kind == "data_source" else self._client.page
+        try:
+            return dict(by_id(target.id))
+        except (NotionUnauthorized, NotionRateLimited):
+            raise
+        except NotionNotFound:
+            return None  # not shared, or gone: the sweep confirms and removes
+        except NotionError as exc:
+            self._record_failure(target.id, {"object": target.kind}, exc)
+            return None
 
     def export_unlisted_children(self, pool: ThreadPoolExecutor) -> int:
         """Fetch the children found in written pages that neither listing nor mirror has.

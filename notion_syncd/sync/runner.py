@@ -17,13 +17,15 @@ fetched by a pool of ``notion.concurrency`` workers through one rate limiter
 (``exporter``), and written by this thread (``writer``). Long exports commit checkpoints
 every ``sync.checkpoint_seconds`` or ``sync.checkpoint_pages`` objects (``commit``; the
 watermark only moves with the final commit), so a crash loses a minute, not the run.
+Objects named by webhook events (``targets.py``) that the listing did not bring are
+fetched by id after it, through the same path; they never move the watermark.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -50,6 +52,7 @@ from notion_syncd.sync.people import people_of
 from notion_syncd.sync.report import Change, Progress, SyncReport
 from notion_syncd.sync.state import read_state
 from notion_syncd.sync.sweep import run_sweep
+from notion_syncd.sync.targets import Target
 from notion_syncd.sync.window import ListingWindow
 from notion_syncd.sync.worker import FileRules
 from notion_syncd.sync.writer import MirrorWriter
@@ -76,12 +79,14 @@ def run_sync(
     allow_mass_delete: bool = False,
     now: Clock = _utcnow,
     pages: metrics.PagesGauge | None = None,
+    refresh: Collection[Target] = (),
 ) -> SyncReport:
     """Run one sync of the workspace into ``settings.export.repo`` and return its report.
 
     Raises a ``NotionSyncdError``; the mirror is consistent (HEAD equals the working tree)
     whatever happens, and the watermark only moves when every listed object was written.
     ``pages`` keeps the pages gauge of a long-lived caller (the daemon) between syncs.
+    ``refresh``: objects to fetch by id before the listing (webhook events; ``targets.py``).
     """
     started = time.monotonic()
     started_at = _utcnow()
@@ -108,6 +113,7 @@ def run_sync(
                     allow_mass_delete=allow_mass_delete,
                     now=now,
                     pages=pages or metrics.PagesGauge(),
+                    refresh=refresh,
                 )
             finally:
                 requests.count()
@@ -153,6 +159,7 @@ def _sync(
     allow_mass_delete: bool,
     now: Clock,
     pages: metrics.PagesGauge,
+    refresh: Collection[Target],
 ) -> None:
     """The data flow: state → listing → exporter → writer → (sweep) → committer."""
     formats = tuple(settings.export.formats)
@@ -205,6 +212,7 @@ def _sync(
     try:
         exporter.export(listing(client, window), pool)
         visibility.check_something_listed(report.discovered, state.watermark, writer.index.count)
+        exporter.refresh(refresh, pool)  # what search did not show yet, fetched by id
         exporter.retry_gaps(pool)  # what earlier syncs could not mirror, even if unchanged
         exporter.export_unlisted_children(pool)  # search lags behind new pages
         if sweep:

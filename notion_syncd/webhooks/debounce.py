@@ -6,12 +6,17 @@ Each event is offered with the time it arrived. A repeated event id is a duplica
 edited without pause still syncs). When one entity is due, every pending entity is
 taken: the sync that follows (the poll's incremental path) covers them all at once.
 Deletions and moves ask for a sweep, which is what finds removed and moved pages.
+The pages, databases and data sources named by the events are the batch's *targets*:
+the sync fetches them by id before its listing, which search may not have caught up
+with (``sync/targets.py``).
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
+
+from notion_syncd.sync.targets import Target, target_of
 
 #: Event ids remembered for de-duplication.
 SEEN_LIMIT = 10_000
@@ -34,6 +39,7 @@ class Batch:
     entities: frozenset[str]
     sweep: bool
     events: int
+    targets: frozenset[Target] = frozenset()
 
 
 @dataclass
@@ -42,6 +48,7 @@ class _Pending:
     last: float
     events: int = 0
     sweep: bool = False
+    target: Target | None = None
 
 
 @dataclass
@@ -51,7 +58,9 @@ class Debouncer:
     _pending: dict[str, _Pending] = field(default_factory=dict)
     _seen: OrderedDict[str, None] = field(default_factory=OrderedDict)
 
-    def offer(self, event_id: str, entity: str, event_type: str, now: float) -> bool:
+    def offer(
+        self, event_id: str, entity: str, event_type: str, now: float, entity_type: str = ""
+    ) -> bool:
         """Record an event; False (and nothing recorded) when its id was seen already."""
         if event_id in self._seen:
             return False
@@ -62,6 +71,7 @@ class Debouncer:
         pending.last = max(pending.last, now)
         pending.events += 1
         pending.sweep = pending.sweep or needs_sweep(event_type)
+        pending.target = pending.target or target_of(entity_type, entity)
         return True
 
     @property
@@ -86,6 +96,7 @@ class Debouncer:
             entities=frozenset(self._pending),
             sweep=any(p.sweep for p in self._pending.values()),
             events=sum(p.events for p in self._pending.values()),
+            targets=frozenset(p.target for p in self._pending.values() if p.target is not None),
         )
         self._pending.clear()
         return batch

@@ -5,6 +5,9 @@ Only ``POST <webhooks.path>`` is served. The token that signs events is, in orde
 or the one Notion sent at the handshake (kept by :mod:`.store`). A verified event is
 appended to the journal and fsynced *before* the 200, then handed to ``on_event``. The
 token is registered with the log scrubber and never logged, answered or counted.
+At most :data:`MAX_CONCURRENT` requests are handled at once, each on its own thread;
+a connection beyond that is answered 503 at once by the accepting thread and closed,
+so a flood cannot pile up threads (Notion retries a 5xx).
 """
 
 from __future__ import annotations
@@ -24,12 +27,27 @@ from notion_syncd import metrics
 from notion_syncd.config import WebhookSettings, credential_path
 from notion_syncd.logs import register_secret
 from notion_syncd.service.health import parse_listen
-from notion_syncd.webhooks.store import Journal, read_stored_token, store_token
+from notion_syncd.webhooks.health import TokenSource
+from notion_syncd.webhooks.store import (
+    Journal,
+    read_last_event,
+    read_stored_token,
+    record_last_event,
+    store_token,
+)
 from notion_syncd.webhooks.verify import MAX_BODY, SIGNATURE_HEADER, Event, Verdict, classify
 
 log = structlog.get_logger(__name__)
 
 CREDENTIAL = "notion-webhook-token"
+#: Requests handled at once; Notion delivers one event per request, a few at a time.
+MAX_CONCURRENT = 16
+#: Seconds a connection may take to send its request before it is dropped.
+REQUEST_TIMEOUT = 10
+_BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    b"Content-Length: 5\r\nRetry-After: 1\r\nConnection: close\r\n\r\nbusy\n"
+)
 _ANSWERS = {
     200: b"ok\n",
     400: b"bad request\n",
@@ -74,11 +92,18 @@ class WebhookReceiver:
         register_secret(stored)
         self._stored = stored
         self._on_event = on_event
-        self.last_event: float | None = None
+        self.last_event = read_last_event(git_dir)
+        """Unix time of the last verified event (this run or an earlier one)."""
         metrics.WEBHOOK_VERIFIED.set(1 if self.token() else 0)
 
     def token(self) -> str | None:
         return self._configured or self._stored
+
+    @property
+    def token_source(self) -> TokenSource:
+        if self._configured:
+            return "configured"
+        return "received" if self._stored else "none"
 
     def handle(self, path: str, signature: str | None, body: bytes) -> int:
         """The status to answer to ``POST path``; durable effects happen before it returns."""
@@ -95,6 +120,10 @@ class WebhookReceiver:
         self.journal.append(event)
         received = time.time()
         self.last_event = received
+        try:
+            record_last_event(self.git_dir, received)
+        except OSError as error:  # only informs `status`; the event itself is durable
+            log.warning("webhook.last_event_unrecorded", error=error.strerror)
         metrics.WEBHOOK_LAST_EVENT.set(received)
         metrics.WEBHOOK_EVENTS.labels(metrics.webhook_type_label(event.type), "accepted").inc()
         log.debug("webhook.event", id=event.id, type=event.type, entity=event.entity_id)
@@ -120,17 +149,49 @@ class WebhookReceiver:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], receiver: WebhookReceiver) -> None:
+    def __init__(
+        self, address: tuple[str, int], receiver: WebhookReceiver, max_concurrent: int
+    ) -> None:
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.receiver = receiver
+        self._slots = threading.BoundedSemaphore(max_concurrent)
         super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Start a handler thread if a slot is free, else answer 503 from this thread."""
+        if not self._slots.acquire(blocking=False):
+            metrics.WEBHOOK_EVENTS.labels("none", "busy").inc()
+            self._refuse(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def _refuse(self, request: socket.socket) -> None:
+        try:
+            request.settimeout(0.5)
+            request.sendall(_BUSY)
+            request.setblocking(False)
+            while request.recv(65536):  # what already arrived, so close() sends no reset
+                pass
+        except OSError:
+            pass
+        self.shutdown_request(request)
 
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     server_version = "notion-syncd"
     sys_version = ""
-    timeout = 30
+    timeout = REQUEST_TIMEOUT
 
     def do_POST(self) -> None:
         length_text = self.headers.get("Content-Length")
@@ -170,15 +231,18 @@ class _Handler(BaseHTTPRequestHandler):
 class WebhookServer:
     """Serves a :class:`WebhookReceiver` from a background thread."""
 
-    def __init__(self, listen: str, receiver: WebhookReceiver) -> None:
+    def __init__(
+        self, listen: str, receiver: WebhookReceiver, max_concurrent: int = MAX_CONCURRENT
+    ) -> None:
         self.listen = listen
         self.receiver = receiver
+        self.max_concurrent = max_concurrent
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         """Bind and serve; raises OSError when the address cannot be bound."""
-        self._server = _Server(parse_listen(self.listen), self.receiver)
+        self._server = _Server(parse_listen(self.listen), self.receiver, self.max_concurrent)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.2},

@@ -1,7 +1,8 @@
 """The webhook pieces as the daemon runs them: listener, worker, journal bookkeeping.
 
-The early sync is the poll's own path (``SyncJobs.sync``: incremental listing, fetch,
-write, commit; a sweep when a deletion or move was announced). The journal is cleared
+The early sync is the poll's own path (``SyncJobs.sync``: the events' pages fetched by
+id, then the incremental listing, fetch, write, commit; a sweep when a deletion or move
+was announced). The journal is cleared
 through the length it had when a sync started, once that sync succeeded, so an event
 received during a sync stays until a later one covers it. At start, events left in the
 journal (a crash between the 200 and the commit) are offered again.
@@ -10,12 +11,15 @@ journal (a crash between the 200 and the commit) are offered again.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 
 import structlog
 
 from notion_syncd.config import WebhookSettings
+from notion_syncd.sync.targets import Target
+from notion_syncd.webhooks.health import WebhookHealth
+from notion_syncd.webhooks.lighterpoll import poll_due
 from notion_syncd.webhooks.receiver import WebhookReceiver, WebhookServer
 from notion_syncd.webhooks.worker import WebhookWorker
 
@@ -32,10 +36,10 @@ class WebhookService:
         git_dir: Path,
         *,
         environ: Mapping[str, str],
-        sync: Callable[[bool | None], bool],
+        sync: Callable[[bool | None, Collection[Target]], bool],
     ) -> None:
         self.worker = WebhookWorker(
-            lambda sweep: sync(True if sweep else None),
+            lambda batch: sync(True if batch.sweep else None, batch.targets),
             window=settings.debounce,
             max_wait=max(settings.debounce * MAX_WAIT_WINDOWS, 1.0),
         )
@@ -45,6 +49,8 @@ class WebhookService:
         self.server = WebhookServer(settings.listen, self.receiver)
         self.journal = self.receiver.journal
         self._mark = 0
+        self._when_healthy = settings.poll_interval_when_healthy
+        self._last_sync_started: float | None = None
 
     def start(self) -> None:
         """Bind (OSError when the address is taken), replay the journal, start the worker."""
@@ -57,7 +63,26 @@ class WebhookService:
             self.worker.offer(event, now)
         self.worker.start()
 
+    def health(self) -> WebhookHealth:
+        return WebhookHealth(
+            token=self.receiver.token_source,
+            last_event=self.receiver.last_event,
+            queue_depth=self.worker.depth,
+        )
+
+    def poll_due(self, interval: float) -> bool:
+        """Whether the regular poll syncs now (``lighterpoll.py``)."""
+        now = time.time()
+        return poll_due(
+            now=now,
+            last_sync_started=self._last_sync_started,
+            interval=interval,
+            when_healthy=self._when_healthy,
+            healthy=self.health().healthy(now, self._when_healthy),
+        )
+
     def sync_started(self) -> None:
+        self._last_sync_started = time.time()
         self._mark = self.journal.mark()
 
     def sync_succeeded(self) -> None:

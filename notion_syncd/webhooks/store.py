@@ -5,6 +5,8 @@
 - ``webhook-journal.jsonl``: one line per accepted event, appended and fsynced before
   the 2xx, so an event answered is never lost by a crash. Lines up to a byte offset
   are dropped once a sync that started after they were written has succeeded.
+- ``webhook-last-event``: the Unix time of the last verified event (best effort, not
+  fsynced): how ``status`` and the daemon after a restart know the subscription works.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from notion_syncd.webhooks.verify import Event, parse_event
 STATE_DIR = "notion-syncd"
 TOKEN_FILE = "webhook-token"
 JOURNAL_FILE = "webhook-journal.jsonl"
+LAST_EVENT_FILE = "webhook-last-event"
 
 
 def token_path(git_dir: Path) -> Path:
@@ -49,6 +52,23 @@ def store_token(git_dir: Path, token: str) -> None:
         os.close(fd)
     os.replace(temporary, path)
     fsync_folder(path.parent)
+
+
+def record_last_event(git_dir: Path, when: float) -> None:
+    """Keep the time of the last verified event (atomically replaced; no fsync)."""
+    path = git_dir / STATE_DIR / LAST_EVENT_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{LAST_EVENT_FILE}.{threading.get_ident()}.tmp")
+    temporary.write_text(f"{when:.3f}\n", encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def read_last_event(git_dir: Path) -> float | None:
+    """The time kept by :func:`record_last_event`, or None."""
+    try:
+        return float((git_dir / STATE_DIR / LAST_EVENT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 class Journal:

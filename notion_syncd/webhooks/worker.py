@@ -1,8 +1,9 @@
 """The thread between received events and syncs.
 
 Events go into a :class:`~.debounce.Debouncer`; when a batch is due the worker runs
-``sync(sweep)``, the daemon's ordinary poll (incremental listing, fetch, write, commit;
-a sweep for deletions and moves) — never a full export. ``sync`` returns False when
+``sync(batch)``: the daemon's ordinary poll (incremental listing, fetch, write, commit;
+a sweep for deletions and moves) that first fetches the batch's targets by id, since
+search may not list a just-edited page yet — never a full export. ``sync`` returns False when
 another sync holds the mirror; the batch is then retried a moment later, so an event
 received during a poll still gets its own early sync. Duplicate event ids are counted
 and dropped.
@@ -29,7 +30,7 @@ BUSY_RETRY = 0.5
 class WebhookWorker:
     def __init__(
         self,
-        sync: Callable[[bool], bool],
+        sync: Callable[[Batch], bool],
         *,
         window: float,
         max_wait: float,
@@ -53,12 +54,20 @@ class WebhookWorker:
             if not is_known(event.type) and event.type not in self._unknown_logged:
                 self._unknown_logged.add(event.type)
                 log.warning("webhook.unknown_type", type=event.type, detail="synced anyway")
-            if not self._debouncer.offer(event.id, event.entity_id, event.type, self._clock()):
+            if not self._debouncer.offer(
+                event.id, event.entity_id, event.type, self._clock(), event.entity_type
+            ):
                 metrics.WEBHOOK_EVENTS.labels(label, "duplicate").inc()
                 return
             self._received.append(received)
             metrics.WEBHOOK_QUEUE_DEPTH.set(self._debouncer.depth)
             self._condition.notify()
+
+    @property
+    def depth(self) -> int:
+        """Entities waiting for their early sync."""
+        with self._condition:
+            return self._debouncer.depth
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="webhook-worker", daemon=True)
@@ -91,7 +100,7 @@ class WebhookWorker:
     def _run(self) -> None:
         while (work := self._next()) is not None:
             batch, received = work
-            if not self._sync(batch.sweep):
+            if not self._sync(batch):
                 with self._condition:
                     self._retry = work
                     self._condition.wait(BUSY_RETRY)
