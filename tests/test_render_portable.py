@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from gfm import github_html
+from goldenfiles import check_golden
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_render_markdown import block, ctx, para, text
@@ -160,3 +161,74 @@ def test_portable_database_links_every_mirrored_data_source() -> None:
     ) in page_html
     single = render_page_markdown(_page(database), _sources_ctx("Home.md", {"a" * 32: "S"}))
     assert "🗃️ [Projects](S.md)" in single  # one mirrored source: the database's own link
+
+
+LOCAL_EMOJI = {
+    "type": "custom_emoji",
+    "custom_emoji": {
+        "id": "5e5e",
+        "name": "party-parrot",
+        "source_url": "https://s3-us-west-2.amazonaws.com/public.notion-static.com/p.gif",
+        "url": "_files/5e5e.gif",
+    },
+}
+
+
+def _equation(expression: str) -> dict[str, Any]:
+    return {"type": "equation", "equation": {"expression": expression}, "plain_text": expression}
+
+
+def _golden_record() -> dict[str, Any]:
+    """One page with every choice above: headings, math, underline, colours, sources, emoji."""
+    emoji_mention = {
+        "type": "mention",
+        "mention": {"type": "custom_emoji", "custom_emoji": LOCAL_EMOJI["custom_emoji"]},
+        "plain_text": ":party-parrot:",
+    }
+    database = block("child_database", title="Projects")
+    database["id"] = "d" * 32
+    callout = block("callout", rich_text=[text("Launch day")], icon=LOCAL_EMOJI, color="default")
+    record = _page(
+        block("heading_1", rich_text=[text("Plan")]),
+        block("heading_2", [para("folded")], rich_text=[text("Details")], is_toggleable=True),
+        block("heading_3", rich_text=[text("Math")]),
+        block(
+            "paragraph",
+            rich_text=[
+                text("Sum "),
+                _equation(r"\sum_{i=1}^n x_i"),
+                text(", set "),
+                _equation(r"\{x\}"),
+                text("."),
+            ],
+        ),
+        block("heading_4", rich_text=[text("Style")]),
+        block(
+            "paragraph",
+            rich_text=[
+                text("under", underline=True),
+                text(", "),
+                text("marked", color="yellow_background"),
+                text(", "),
+                text("red", color="red"),
+                text(" "),
+                emoji_mention,
+            ],
+        ),
+        callout,
+        database,
+    )
+    record["page"]["icon"] = LOCAL_EMOJI
+    return record
+
+
+def test_portable_page_matches_golden() -> None:
+    """Every choice of this file on one page, as reviewed Markdown and HTML."""
+    record = _golden_record()
+    mirrored = {"a" * 32: "Home/Source a", "c" * 32: "Home/Source c"}
+    check_golden(
+        {
+            "pages/portable.md": render_page_markdown(record, _sources_ctx("Home.md", mirrored)),
+            "pages/portable.html": render_page_html(record, _sources_ctx("Home.html", mirrored)),
+        }
+    )
