@@ -134,6 +134,7 @@ def test_webhook_daemon_event_is_committed_early(tmp_path: Path) -> None:
         for text in (daemon.ready()[1], daemon._status.status_line()):
             assert "; webhooks: verified, last event " in text and text.endswith(", 0 queued")
             assert SECRET not in text
+        assert SECRET not in git(repo, "log", "--all", "-p", "--format=%B")
 
 
 def test_webhook_daemon_event_commits_page_search_does_not_list(tmp_path: Path) -> None:
