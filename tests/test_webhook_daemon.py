@@ -134,6 +134,7 @@ def test_webhook_daemon_event_is_committed_early(tmp_path: Path) -> None:
         for text in (daemon.ready()[1], daemon._status.status_line()):
             assert "; webhooks: verified, last event " in text and text.endswith(", 0 queued")
             assert SECRET not in text
+        assert SECRET not in git(repo, "log", "--all", "-p", "--format=%B")
 
 
 def test_webhook_daemon_event_commits_page_search_does_not_list(tmp_path: Path) -> None:
@@ -263,3 +264,35 @@ def test_webhook_daemon_deleted_event_sweeps(tmp_path: Path) -> None:
         body = event(2, pages[4], "page.deleted")
         assert post(url(daemon), body, sign(body, SECRET)) == 200
         wait_until("the removal", lambda: not mirrored(repo, "Doomed page 4ab"))
+
+
+def test_webhook_daemon_out_of_order_events_do_not_resurrect(tmp_path: Path) -> None:
+    """A deletion delivered before the edit that preceded it still ends with the page gone:
+    the sync reads Notion's current state, not the events' order."""
+    workspace = Workspace()
+    pages = generate_workspace(workspace, pages=6, databases=0, depth=2)
+    repo = tmp_path / "mirror"
+    with serve(workspace) as server, running_daemon(tmp_path, server) as daemon:
+        workspace.set_title(pages[4], "Edited then trashed 6e1")
+        workspace.trash(pages[4])
+        for body in (event(2, pages[4], "page.deleted"), event(1, pages[4])):
+            assert post(url(daemon), body, sign(body, SECRET)) == 200
+        assert daemon.webhooks is not None
+        wait_until("the sync", lambda: daemon.webhooks.worker.syncs >= 1)  # type: ignore[union-attr]
+        wait_until("idle", lambda: not daemon._status.running)
+        assert not mirrored(repo, "Edited then trashed 6e1")
+        assert pages[4] not in git(repo, "ls-tree", "-r", "--name-only", "HEAD")
+
+
+def test_webhook_daemon_aggregated_event_commits_latest_version(tmp_path: Path) -> None:
+    """One event standing for several edits (Notion aggregates) commits the last version."""
+    workspace = Workspace()
+    pages = generate_workspace(workspace, pages=6, databases=0, depth=2)
+    repo = tmp_path / "mirror"
+    with serve(workspace) as server, running_daemon(tmp_path, server) as daemon:
+        for n in range(3):
+            workspace.set_title(pages[2], f"Aggregated edit {n} 0f5")
+        body = event(1, pages[2])
+        assert post(url(daemon), body, sign(body, SECRET)) == 200
+        wait_until("the last edit", lambda: mirrored(repo, "Aggregated edit 2 0f5"))
+        assert not mirrored(repo, "Aggregated edit 1 0f5")
