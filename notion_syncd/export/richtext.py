@@ -17,6 +17,7 @@ import unicodedata
 from dataclasses import dataclass, replace
 from typing import Any
 
+from notion_syncd.export.htmlmath import equation_html
 from notion_syncd.export.links import RenderContext, clickable, object_link, safe_url
 
 RichText = list[dict[str, Any]]
@@ -405,7 +406,7 @@ def rich_text_html(rich_text: RichText | None, ctx: RenderContext, suffix: str =
     out: list[str] = []
     for run in runs_of(rich_text, ctx, suffix):
         if run.equation:
-            text = f'<span class="equation">{html.escape(run.text)}</span>'
+            text = equation_html(run.text, block=False)
         else:
             text = html.escape(run.text).replace("\n", "<br>\n")
         if run.code:
