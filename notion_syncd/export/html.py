@@ -57,6 +57,8 @@ Block = dict[str, Any]
 _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|//)", re.IGNORECASE)
 """A URL the browser would fetch from elsewhere: pages embed only files of the mirror."""
 STYLESHEET = "_assets/style.css"
+TABLE_SCRIPT = "_assets/table.js"
+"""Sorting and filtering of a database's rows in the browser (the table works without it)."""
 INDEX = "index.html"
 __all__ = ["IndexItem", "render_data_source_html", "render_index_html", "render_page_html"]
 
@@ -534,6 +536,7 @@ def render_data_source_html(
         '<table class="schema">\n<tr><th>Name</th><th>Type</th><th>Details</th></tr>',
         *schema_rows,
         "</table>\n</details>",
+        f'<script src="{esc(relative_link(ctx.path, TABLE_SCRIPT))}"></script>',
     )
     return document(title, body, ctx)
 

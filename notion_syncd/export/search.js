@@ -111,6 +111,7 @@
     }
     var query = terms(input.value);
     var byWord = query.length ? wordHits(query) : [];
+    if (byWord !== null) { loadAll(); }
     (byWord || []).forEach(add);
     if (idLoaded === shards) {
       for (var i = 0; i < entries.length; i++) {
@@ -142,6 +143,14 @@
   if (query) { input.value = query; }
   input.addEventListener("input", schedule);
   form.addEventListener("submit", function (event) { event.preventDefault(); run(); });
-  if (query) { schedule(); }
-  for (var n = 0; n < shards; n++) { loadIdShard(n); }
+  // With a query in the URL, its word shards and the hits' id shards are requested first;
+  // the other id shards (for title and excerpt matching) follow once those are known.
+  var bulk = false;
+  function loadAll() {
+    if (bulk) { return; }
+    bulk = true;
+    for (var n = 0; n < shards; n++) { loadIdShard(n); }
+  }
+  input.addEventListener("input", loadAll);
+  if (query) { run(); } else { loadAll(); }
 })();

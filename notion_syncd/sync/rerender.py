@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from notion_syncd.export import search, searchwords
-from notion_syncd.export.html import IndexItem, document, render_index_html
+from notion_syncd.export.html import TABLE_SCRIPT, IndexItem, document, render_index_html
 from notion_syncd.export.htmlcode import code_stylesheet
 from notion_syncd.export.links import RenderContext
 from notion_syncd.gitstore import Mirror
@@ -236,6 +236,8 @@ class Views:
         self.mirror.write(STYLESHEET, css + code_stylesheet().encode())
         script = files("notion_syncd.export").joinpath("search.js").read_bytes()
         self.mirror.write(search.SEARCH_SCRIPT, script)
+        table = files("notion_syncd.export").joinpath("table.js").read_bytes()
+        self.mirror.write(TABLE_SCRIPT, table)
 
 
 VIEW_SUFFIXES = {"markdown": ".md", "html": ".html", "csv": ".csv"}
@@ -268,4 +270,5 @@ def rebuild_views(mirror: Mirror, index: Index, formats: tuple[str, ...]) -> int
         mirror.delete(STYLESHEET)
         mirror.delete(search.SEARCH_PAGE)
         mirror.delete(search.SEARCH_SCRIPT)
+        mirror.delete(TABLE_SCRIPT)
     return count
