@@ -191,3 +191,23 @@ def test_page_html_sidebar_lists_its_sub_pages() -> None:
         "../Team%201a2b3c4d.html",
         "Other%20page%2011111111.html",
     ]
+
+
+def test_index_html_stays_under_a_megabyte_with_long_titles() -> None:
+    """Long titles make long links: the byte budget stops the levels before 1 MB."""
+    entries = []
+    long = "A rather long page title that keeps going on and on"
+    for top in range(20):
+        stem = f"{long} {top:08x}"
+        entries.append(IndexItem(stem, long, 0, "page"))
+        for child in range(50):
+            middle = f"{stem}/{long} {top * 100 + child:08x}"
+            entries.append(IndexItem(middle, long, 1, "page"))
+            entries += [
+                IndexItem(f"{middle}/{long} {top * 10**5 + child * 1000 + n:08x}", long, 2, "page")
+                for n in range(50)
+            ]
+    entries.sort(key=lambda entry: entry.path_stem.split("/"))
+    out = _index(entries)
+    assert len(out.encode()) < 1_000_000
+    assert "50 inside" in out  # some levels stop early and link to the page instead

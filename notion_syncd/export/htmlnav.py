@@ -12,9 +12,10 @@ one-page edit rewrites one page (plus ``index.html``):
   (wherever they are nested), which Notion keeps for every sub-page.
 - **index.html** shows the top of the tree (:data:`INDEX_DEPTH` levels) in native
   ``<details>``, at most :data:`INDEX_CHILDREN` children per entry and
-  :data:`INDEX_BUDGET` entries below the top level (filled level by level), with a link
-  to the entry's own page for the rest; deeper levels are reached through each page's
-  child links. Its size grows with the number of top-level pages only.
+  :data:`INDEX_BUDGET` entries (and :data:`INDEX_BYTES`) below the top level (filled
+  level by level), with a link to the entry's own page for the rest; deeper levels are
+  reached through each page's child links. Its size grows with the number of top-level
+  pages only.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from notion_syncd.export.links import RenderContext, object_link, relative_link
 from notion_syncd.terms import display_title
@@ -36,6 +38,9 @@ SIDEBAR_CHILDREN = 50
 """Sub-pages listed in a page's sidebar; all of them are in the page's "Pages inside"."""
 INDEX_BUDGET = 3000
 """Entries below the top level in index.html, filled level by level (about 400 KB)."""
+INDEX_BYTES = 800_000
+"""Bytes those entries may take (an upper estimate from their paths, so index.html stays
+under 1 MB however long the titles: long titles make long links)."""
 
 _ID_SUFFIX = re.compile(r" (?:[0-9a-f]{8}|[0-9a-f]{32})$")
 _CHILD_TYPES = {"child_page": "📄", "child_database": "🗃️"}
@@ -142,6 +147,11 @@ def _parent_stem(stem: str) -> str:
     return stem.rpartition("/")[0]
 
 
+def _entry_bytes(entry: IndexItem) -> int:
+    """About what an entry of index.html takes: its link (twice when it has a "more"), title."""
+    return 2 * len(quote(entry.path_stem)) + len(entry.title.encode()) + 60
+
+
 def _shown_breadth_first(children: dict[str, list[IndexItem]]) -> set[str]:
     """Stems index.html lists: every top-level entry, then level by level while the budget lasts.
 
@@ -150,13 +160,16 @@ def _shown_breadth_first(children: dict[str, list[IndexItem]]) -> set[str]:
     level = children.get("") or []
     shown = {entry.path_stem for entry in level}
     budget = INDEX_BUDGET
+    size = 0
     for _ in range(INDEX_DEPTH - 1):
         below: list[IndexItem] = []
         for entry in level:
             first = (children.get(entry.path_stem) or [])[:INDEX_CHILDREN]
-            if len(first) > budget:
+            cost = sum(_entry_bytes(child) for child in first)
+            if len(first) > budget or size + cost > INDEX_BYTES:
                 return shown
             budget -= len(first)
+            size += cost
             shown.update(child.path_stem for child in first)
             below += first
         level = below
