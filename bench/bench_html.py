@@ -48,7 +48,9 @@ def _vocabulary(rng: random.Random) -> list[str]:
     return sorted(words)
 
 
-def _page(page_id: str, title: str, parent: str | None, text: str) -> FetchedRecord:
+def _page(
+    page_id: str, title: str, parent: str | None, text: str, children: list[tuple[str, str]]
+) -> FetchedRecord:
     parent_ref: dict[str, Any] = (
         {"type": "page_id", "page_id": parent} if parent else {"type": "workspace"}
     )
@@ -61,7 +63,7 @@ def _page(page_id: str, title: str, parent: str | None, text: str) -> FetchedRec
         "properties": {"title": {"id": "title", "type": "title", "title": [{"plain_text": title}]}},
     }
     paragraphs = [text[start : start + 400] for start in range(0, len(text), 400)]
-    blocks = [
+    blocks: list[dict[str, Any]] = [
         {
             "object": "block",
             "id": f"{page_id[:-4]}{number:04x}",
@@ -70,6 +72,10 @@ def _page(page_id: str, title: str, parent: str | None, text: str) -> FetchedRec
             "has_children": False,
         }
         for number, chunk in enumerate(paragraphs)
+    ]
+    blocks += [
+        {"object": "block", "id": child_id, "type": "child_page", "child_page": {"title": name}}
+        for child_id, name in children
     ]
     return FetchedRecord({"page": page, "blocks": blocks}, {}, FetchReport())
 
@@ -89,6 +95,8 @@ def build(repo: Path, pages: int, words: int) -> tuple[MirrorWriter, Any, list[s
     fetched_at = datetime(2026, 3, 2, tzinfo=UTC)
     writer = MirrorWriter(mirror, FORMATS, lambda: fetched_at, lambda change: None)
     deep = ""
+    plan: list[tuple[str, str, str | None, str]] = []
+    children: dict[str, list[tuple[str, str]]] = {}
     for number in range(pages):
         page_id = _uuid(number)
         candidates = [i for i in ids[-200:] if depth[i] < 5] if number >= 20 else []
@@ -98,8 +106,12 @@ def build(repo: Path, pages: int, words: int) -> tuple[MirrorWriter, Any, list[s
         if not deep and depth[page_id] == 5:
             deep, text = page_id, f"{text} {UNIQUE}"
         title = " ".join(rng.choice(vocabulary) for _ in range(3)).capitalize()
-        writer.write(_page(page_id, title, parent, text), None)
+        plan.append((page_id, title, parent, text))
+        if parent:
+            children.setdefault(parent, []).append((page_id, title))
         ids.append(page_id)
+    for number, (page_id, title, parent, text) in enumerate(plan):
+        writer.write(_page(page_id, title, parent, text, children.get(page_id, [])), parent)
         if number % 1000 == 999:
             writer.views.flush()
     writer.views.flush()
@@ -192,7 +204,8 @@ def main(argv: list[str]) -> None:
     assert record is not None
     paragraph = record["blocks"][0]["paragraph"]["rich_text"][0]
     paragraph["plain_text"] = "edited " + paragraph["plain_text"].split(" ", 1)[1]
-    writer.write(FetchedRecord(record, {}, FetchReport()), None)
+    parent = record["page"]["parent"].get("page_id")
+    writer.write(FetchedRecord(record, {}, FetchReport()), parent)
     writer.views.flush()
     after = _search_files(repo)
     changed = sorted(
