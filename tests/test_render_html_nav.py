@@ -64,7 +64,7 @@ def test_page_html_has_breadcrumbs_and_nested_child_links() -> None:
         "blocks": [block("toggle", rich_text=[], children=[child]), missing],
     }
     out = render_page_html(record, ctx("Team 1a2b3c4d/Notes 5e6f7a8b.html"))
-    nav = out[out.index('<nav class="children">') :]
+    nav = out[out.index('<nav class="children"') :]
     assert _hrefs(nav)[:1] == ["Other%20page%2011111111.html"]
     assert "Not mirrored" not in nav
     breadcrumb = out[out.index('<nav class="breadcrumb">') : out.index("<main>")]
@@ -163,3 +163,51 @@ def test_index_html_stays_under_a_megabyte_at_10000_pages() -> None:
     assert len(out.encode()) < 1_000_000
     assert out.count('class="page"') == 20 + 500 + (htmlnav.INDEX_BUDGET - 500) // 20 * 20
     assert "20 inside" in out
+
+
+def test_sidebar_shows_the_way_down_and_caps_sub_pages() -> None:
+    """The sidebar nests index, ancestors, the page and at most SIDEBAR_CHILDREN sub-pages."""
+    children = [("📄", f"Child {n}", f"Deep/Child {n}.html") for n in range(80)]
+    out = htmlnav.sidebar_html(
+        "Team 1a2b3c4d/Deep 0c0c0c0c.html", "Deep <b>", children, "index.html", "search.html"
+    )
+    hrefs = _hrefs(out)
+    assert hrefs[:2] == ["../index.html", "../Team%201a2b3c4d.html"]
+    assert len(hrefs) == 2 + htmlnav.SIDEBAR_CHILDREN + 1  # and "… 30 more"
+    assert "… 30 more" in out
+    assert '<li aria-current="page"><strong>Deep &lt;b&gt;</strong>' in out
+    assert 'action="../search.html"' in out
+
+
+def test_page_html_sidebar_lists_its_sub_pages() -> None:
+    """A rendered page's sidebar links the same sub-pages as its "Pages inside"."""
+    child = block("child_page", title="Other page")
+    child["id"] = "11111111-1111-1111-1111-111111111111"
+    record = {"page": {"id": "2" * 32, "properties": {}}, "blocks": [child]}
+    out = render_page_html(record, ctx("Team 1a2b3c4d/Notes 5e6f7a8b.html"))
+    sidebar = out[out.index('<nav class="sidebar"') : out.index('<div class="content">')]
+    assert _hrefs(sidebar) == [
+        "../index.html",
+        "../Team%201a2b3c4d.html",
+        "Other%20page%2011111111.html",
+    ]
+
+
+def test_index_html_stays_under_a_megabyte_with_long_titles() -> None:
+    """Long titles make long links: the byte budget stops the levels before 1 MB."""
+    entries = []
+    long = "A rather long page title that keeps going on and on"
+    for top in range(20):
+        stem = f"{long} {top:08x}"
+        entries.append(IndexItem(stem, long, 0, "page"))
+        for child in range(50):
+            middle = f"{stem}/{long} {top * 100 + child:08x}"
+            entries.append(IndexItem(middle, long, 1, "page"))
+            entries += [
+                IndexItem(f"{middle}/{long} {top * 10**5 + child * 1000 + n:08x}", long, 2, "page")
+                for n in range(50)
+            ]
+    entries.sort(key=lambda entry: entry.path_stem.split("/"))
+    out = _index(entries)
+    assert len(out.encode()) < 1_000_000
+    assert "50 inside" in out  # some levels stop early and link to the page instead

@@ -7,8 +7,9 @@ from pathlib import Path
 from test_render_markdown import block, text
 from test_writer import NOW, _page
 
-from notion_syncd.export import search
+from notion_syncd.export import search, searchwords
 from notion_syncd.gitstore import open_mirror
+from notion_syncd.sync.fetch import FetchedRecord
 from notion_syncd.sync.removals import TRASHED, Removal, RemovalPlan
 from notion_syncd.sync.rerender import rebuild_views
 from notion_syncd.sync.writer import MirrorWriter
@@ -78,3 +79,75 @@ def test_search_index_one_page_edit_rewrites_one_shard_and_removal_drops_it(
         assert _shards(tmp_path) == removed
         assert (tmp_path / search.SEARCH_PAGE).is_file()
         assert (tmp_path / search.SEARCH_SCRIPT).is_file()
+
+
+def _word_shards(repo: Path) -> dict[str, dict[str, set[str]]]:
+    return {
+        path.name: searchwords.parse_word_shard(path.read_text(encoding="utf-8"))
+        for path in sorted((repo / searchwords.WORD_DIR).glob("*.js"))
+    }
+
+
+def _with_text(page_id: str, title: str, body: str) -> FetchedRecord:
+    record = _page(page_id, title)
+    record.record["blocks"] = [block("paragraph", rich_text=[text(body)])]
+    return record
+
+
+def test_searchwords_fold_accents_case_and_punctuation() -> None:
+    """Words are accent-free, lower-case runs of letters and digits; long runs are dropped."""
+    assert searchwords.words_of("Crème BRÛLÉE, v2_final! naïve—") == [
+        "creme",
+        "brulee",
+        "v2_final",
+        "naive",
+    ]
+    assert searchwords.words_of("x" * 41) == []
+    assert searchwords.word_shard_of("creme") == searchwords.word_shard_of("creme")
+    assert 0 <= searchwords.word_shard_of("日本語") < search.WORD_SHARDS
+
+
+def test_searchwords_shard_reads_back_and_bitmap_round_trips() -> None:
+    """A word shard parses back to its index; a bitmap gives back its shard numbers."""
+    index = {"__proto__": {"00aaaaaaaaaaaa"}, 'qu"ote': {"01bbbbbbbbbbbb", "02cccccccccccc"}}
+    assert searchwords.parse_word_shard(searchwords.render_word_shard(5, index)) == index
+    assert searchwords.bitmap_shards(searchwords.shard_bitmap({0, 7, 127})) == {0, 7, 127}
+    assert searchwords.shard_bitmap(set()) == "" and searchwords.bitmap_shards("zz") == set()
+
+
+def test_search_words_index_full_text_and_one_edit_touches_few_shards(tmp_path: Path) -> None:
+    """A word deep in a page's text is indexed; editing one word rewrites at most 3 files."""
+    ids = [f"00000000-0000-4000-8000-{n:012x}" for n in range(30)]
+    filler = " ".join(f"filler{n}" for n in range(300))  # far beyond the excerpt
+    with open_mirror(tmp_path) as mirror:
+        writer = MirrorWriter(mirror, FORMATS, lambda: NOW, lambda change: None)
+        for number, page_id in enumerate(ids):
+            writer.write(_with_text(page_id, f"Page {number}", f"{filler} word{number}"), None)
+        writer.views.flush()
+        words = _word_shards(tmp_path)
+        edited = ids[4]
+        key = searchwords.posting(edited)
+        holder = Path(searchwords.word_shard_path(searchwords.word_shard_of("word4"))).name
+        assert words[holder]["word4"] == {key}
+        before = {**_shards(tmp_path), **words}
+        writer.write(_with_text(edited, "Page 4", f"{filler} replaced"), None)
+        writer.views.flush()
+        after = {**_shards(tmp_path), **_word_shards(tmp_path)}
+        changed = {
+            name for name in after.keys() | before.keys() if after.get(name) != before.get(name)
+        }
+        gone, came = (
+            Path(searchwords.word_shard_path(searchwords.word_shard_of(w))).name
+            for w in ("word4", "replaced")
+        )
+        assert {gone, came} <= changed  # its id shard too when its excerpt or bitmap changed
+        assert changed <= {gone, came, Path(search.shard_path(search.shard_of(edited))).name}
+        flat = {w: p for shard in _word_shards(tmp_path).values() for w, p in shard.items()}
+        assert "word4" not in flat and flat["replaced"] == {key}
+        writer.remove(RemovalPlan((Removal(edited, TRASHED),), total=1))
+        writer.views.flush()
+        flat = {w: p for shard in _word_shards(tmp_path).values() for w, p in shard.items()}
+        assert "replaced" not in flat and key not in flat["filler0"]
+        assert len(flat["filler0"]) == 29
+        rebuild_views(mirror, writer.index, FORMATS)
+        assert {w: p for s in _word_shards(tmp_path).values() for w, p in s.items()} == flat

@@ -17,12 +17,16 @@ from notion_syncd.export import pictures
 from notion_syncd.export.comments import comments_html
 from notion_syncd.export.frontmatter import parent_id
 from notion_syncd.export.htmlcode import CODE_CLASS, highlight_html
+from notion_syncd.export.htmlmath import equation_html
 from notion_syncd.export.htmlnav import (
     IndexItem,
     ancestor_crumbs,
+    child_entries,
     child_links_html,
     index_tree_html,
+    sidebar_html,
 )
+from notion_syncd.export.htmlprops import property_html
 from notion_syncd.export.links import (
     RenderContext,
     clickable,
@@ -54,6 +58,8 @@ Block = dict[str, Any]
 _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|//)", re.IGNORECASE)
 """A URL the browser would fetch from elsewhere: pages embed only files of the mirror."""
 STYLESHEET = "_assets/style.css"
+TABLE_SCRIPT = "_assets/table.js"
+"""Sorting and filtering of a database's rows in the browser (the table works without it)."""
 INDEX = "index.html"
 __all__ = ["IndexItem", "render_data_source_html", "render_index_html", "render_page_html"]
 
@@ -157,7 +163,8 @@ def _code(block: Block, ctx: RenderContext) -> str:
 
 
 def _equation(block: Block, ctx: RenderContext) -> str:
-    return f'<pre class="equation">{esc(str(_payload(block).get("expression") or ""))}</pre>'
+    math = equation_html(str(_payload(block).get("expression") or ""), block=True)
+    return f'<div class="equation">{math}</div>' if math else ""
 
 
 def _table(block: Block, ctx: RenderContext) -> str:
@@ -412,8 +419,14 @@ def _toc(blocks: list[Block]) -> str:
     return "<ul>\n" + "\n".join(items) + "\n</ul>" if items else "<p>No headings.</p>"
 
 
-def document(title: str, body: str, ctx: RenderContext) -> str:
-    """A complete HTML document with the stylesheet and breadcrumbs to its ancestors."""
+def document(
+    title: str, body: str, ctx: RenderContext, children: list[tuple[str, str, str]] | None = None
+) -> str:
+    """A complete HTML document: stylesheet, sidebar, breadcrumbs to its ancestors, ``body``.
+
+    ``children``: (icon, title, link) of the sub-pages the sidebar lists.
+    """
+    sidebar = sidebar_html(ctx.path, title, children or [], INDEX, SEARCH_PAGE)
     nav = [f'<a href="{esc(relative_link(ctx.path, INDEX))}">Index</a>']
     nav += [f'<a href="{esc(link)}">{esc(label)}</a>' for label, link in ancestor_crumbs(ctx.path)]
     search_link = (
@@ -431,10 +444,13 @@ def document(title: str, body: str, ctx: RenderContext) -> str:
                 f'<link rel="stylesheet" href="{esc(relative_link(ctx.path, STYLESHEET))}">',
                 "</head>",
                 "<body>",
+                sidebar,
+                '<div class="content">',
                 '<nav class="breadcrumb">' + " › ".join(nav) + search_link + "</nav>",
                 "<main>",
                 body,
                 "</main>",
+                "</div>",
                 "</body>",
                 "</html>",
             ]
@@ -455,7 +471,7 @@ def _property_table(page: dict[str, Any], ctx: RenderContext) -> str:
     rows = []
     for name, prop in (page.get("properties") or {}).items():
         if isinstance(prop, dict) and prop.get("type") != "title":
-            rows.append(f"<tr><th>{esc(name)}</th><td>{esc(property_text(prop, ctx))}</td></tr>")
+            rows.append(f"<tr><th>{esc(name)}</th><td>{property_html(prop, ctx)}</td></tr>")
     return '<table class="properties">\n' + "\n".join(rows) + "\n</table>" if rows else ""
 
 
@@ -483,7 +499,7 @@ def render_page_html(record: dict[str, Any], ctx: RenderContext) -> str:
         child_links_html(blocks, ctx),
         comments_html(record, ctx),
     )
-    return document(title, main, ctx)
+    return document(title, main, ctx, child_entries(blocks, ctx))
 
 
 def render_data_source_html(
@@ -501,7 +517,7 @@ def render_data_source_html(
         f"</td><td>{esc(schema_summary(schema.get(name) or {}))}</td></tr>"
         for name in names
     ]
-    header = "".join(f"<th>{esc(name)}</th>" for name in names)
+    header = "".join(f'<th scope="col">{esc(name)}</th>' for name in names)
     table_rows = [
         "<tr>" + "".join(f"<td>{_row_cell(row, name, ctx)}</td>" for name in names) + "</tr>"
         for row in rows
@@ -515,14 +531,16 @@ def render_data_source_html(
     body = _join(
         f"<header>\n{heading}\n</header>",
         f'<p class="description">{description}</p>' if description else "",
-        "<h2>Properties</h2>",
+        f'<div class="table-scroll">\n<table class="rows">\n'
+        f"<caption>{len(rows)} {'row' if len(rows) == 1 else 'rows'}</caption>",
+        f"<thead><tr>{header}</tr></thead>\n<tbody>",
+        *table_rows,
+        "</tbody>\n</table>\n</div>",
+        '<details class="schema">\n<summary>Properties</summary>',
         '<table class="schema">\n<tr><th>Name</th><th>Type</th><th>Details</th></tr>',
         *schema_rows,
-        "</table>",
-        f"<h2>Rows ({len(rows)})</h2>",
-        f'<table class="rows">\n<tr>{header}</tr>',
-        *table_rows,
-        "</table>",
+        "</table>\n</details>",
+        f'<script src="{esc(relative_link(ctx.path, TABLE_SCRIPT))}"></script>',
     )
     return document(title, body, ctx)
 
@@ -531,13 +549,11 @@ def _row_cell(row: dict[str, Any], name: str, ctx: RenderContext) -> str:
     prop = (row.get("properties") or {}).get(name)
     if not isinstance(prop, dict):
         return ""
-    text = esc(property_text(prop, ctx)).replace("\n", "<br>")
-    if prop.get("type") == "title":
-        link = object_link(ctx, str(row.get("id") or ""), ".html")
-        text = display_title(text)
-        if link:
-            text = f'<a href="{esc(link)}">{text}</a>'
-    return text
+    if prop.get("type") != "title":
+        return property_html(prop, ctx)
+    text = esc(display_title(property_text(prop, ctx)))
+    link = object_link(ctx, str(row.get("id") or ""), ".html")
+    return f'<a href="{esc(link)}">{text}</a>' if link else text
 
 
 def render_index_html(entries: list[IndexItem], ctx: RenderContext) -> str:

@@ -12,9 +12,10 @@ one-page edit rewrites one page (plus ``index.html``):
   (wherever they are nested), which Notion keeps for every sub-page.
 - **index.html** shows the top of the tree (:data:`INDEX_DEPTH` levels) in native
   ``<details>``, at most :data:`INDEX_CHILDREN` children per entry and
-  :data:`INDEX_BUDGET` entries below the top level (filled level by level), with a link
-  to the entry's own page for the rest; deeper levels are reached through each page's
-  child links. Its size grows with the number of top-level pages only.
+  :data:`INDEX_BUDGET` entries (and :data:`INDEX_BYTES`) below the top level (filled
+  level by level), with a link to the entry's own page for the rest; deeper levels are
+  reached through each page's child links. Its size grows with the number of top-level
+  pages only.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from notion_syncd.export.links import RenderContext, object_link, relative_link
 from notion_syncd.terms import display_title
@@ -32,8 +34,13 @@ INDEX_DEPTH = 3
 """Levels of the hierarchy shown in index.html (top-level pages are level 1)."""
 INDEX_CHILDREN = 50
 """Children listed under one entry of index.html; the rest are on the entry's page."""
+SIDEBAR_CHILDREN = 50
+"""Sub-pages listed in a page's sidebar; all of them are in the page's "Pages inside"."""
 INDEX_BUDGET = 3000
 """Entries below the top level in index.html, filled level by level (about 400 KB)."""
+INDEX_BYTES = 800_000
+"""Bytes those entries may take (an upper estimate from their paths, so index.html stays
+under 1 MB however long the titles: long titles make long links)."""
 
 _ID_SUFFIX = re.compile(r" (?:[0-9a-f]{8}|[0-9a-f]{32})$")
 _CHILD_TYPES = {"child_page": "📄", "child_database": "🗃️"}
@@ -75,9 +82,9 @@ def _child_blocks(blocks: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
         yield from _child_blocks(block.get("children") or [])
 
 
-def child_links_html(blocks: list[dict[str, Any]], ctx: RenderContext) -> str:
-    """A ``<nav class="children">`` of the page's mirrored sub-pages, or ``""``."""
-    items = []
+def child_entries(blocks: list[dict[str, Any]], ctx: RenderContext) -> list[tuple[str, str, str]]:
+    """(icon, title, relative link) of the page's mirrored sub-pages, in page order."""
+    entries = []
     for block in _child_blocks(blocks):
         kind = str(block.get("type"))
         link = object_link(ctx, str(block.get("id") or ""), ".html")
@@ -85,18 +92,64 @@ def child_links_html(blocks: list[dict[str, Any]], ctx: RenderContext) -> str:
             continue
         payload = block.get(kind) or {}
         title = display_title(str(payload.get("title") or "") if isinstance(payload, dict) else "")
-        items.append(f'<li>{_CHILD_TYPES[kind]} <a href="{_esc(link)}">{_esc(title)}</a></li>')
+        entries.append((_CHILD_TYPES[kind], title, link))
+    return entries
+
+
+def child_links_html(blocks: list[dict[str, Any]], ctx: RenderContext) -> str:
+    """A ``<nav class="children">`` of the page's mirrored sub-pages, or ``""``."""
+    items = [
+        f'<li>{icon} <a href="{_esc(link)}">{_esc(title)}</a></li>'
+        for icon, title, link in child_entries(blocks, ctx)
+    ]
     if not items:
         return ""
     return (
-        '<nav class="children">\n<h2>Pages inside</h2>\n<ul>\n'
+        '<nav class="children" id="children">\n<h2>Pages inside</h2>\n<ul>\n'
         + "\n".join(items)
         + "\n</ul>\n</nav>"
     )
 
 
+def sidebar_html(
+    path: str, title: str, children: list[tuple[str, str, str]], index: str, search: str
+) -> str:
+    """The sidebar of the file at ``path``: a search box and the way down to it.
+
+    The way down is the index, every ancestor, the page itself and its first
+    :data:`SIDEBAR_CHILDREN` sub-pages, nested: its size depends on the page's depth and
+    its own sub-pages only, never on the workspace.
+    """
+    shown = [
+        f'<li>{icon} <a href="{_esc(link)}">{_esc(label)}</a></li>'
+        for icon, label, link in children[:SIDEBAR_CHILDREN]
+    ]
+    if len(children) > SIDEBAR_CHILDREN:
+        rest = len(children) - SIDEBAR_CHILDREN
+        shown.append(f'<li class="more"><a href="#children">… {rest} more</a></li>')
+    below = "\n<ul>\n" + "\n".join(shown) + "\n</ul>\n" if shown else ""
+    tree = f'<li aria-current="page"><strong>{_esc(title)}</strong>{below}</li>'
+    for label, link in reversed(ancestor_crumbs(path)):
+        tree = f'<li><a href="{_esc(link)}">{_esc(label)}</a>\n<ul>\n{tree}\n</ul>\n</li>'
+    if path != index:
+        home = relative_link(path, index)
+        tree = f'<li><a href="{_esc(home)}">Index</a>\n<ul>\n{tree}\n</ul>\n</li>'
+    form = (
+        f'<form class="find" role="search" action="{_esc(relative_link(path, search))}">'
+        '<input type="search" name="q" placeholder="Search" aria-label="Search"></form>'
+    )
+    return (
+        f'<nav class="sidebar" aria-label="Pages">\n{form}\n<ul class="way">\n{tree}\n</ul>\n</nav>'
+    )
+
+
 def _parent_stem(stem: str) -> str:
     return stem.rpartition("/")[0]
+
+
+def _entry_bytes(entry: IndexItem) -> int:
+    """About what an entry of index.html takes: its link (twice when it has a "more"), title."""
+    return 2 * len(quote(entry.path_stem)) + len(entry.title.encode()) + 60
 
 
 def _shown_breadth_first(children: dict[str, list[IndexItem]]) -> set[str]:
@@ -107,13 +160,16 @@ def _shown_breadth_first(children: dict[str, list[IndexItem]]) -> set[str]:
     level = children.get("") or []
     shown = {entry.path_stem for entry in level}
     budget = INDEX_BUDGET
+    size = 0
     for _ in range(INDEX_DEPTH - 1):
         below: list[IndexItem] = []
         for entry in level:
             first = (children.get(entry.path_stem) or [])[:INDEX_CHILDREN]
-            if len(first) > budget:
+            cost = sum(_entry_bytes(child) for child in first)
+            if len(first) > budget or size + cost > INDEX_BYTES:
                 return shown
             budget -= len(first)
+            size += cost
             shown.update(child.path_stem for child in first)
             below += first
         level = below

@@ -17,6 +17,7 @@ import unicodedata
 from dataclasses import dataclass, replace
 from typing import Any
 
+from notion_syncd.export.htmlmath import equation_html
 from notion_syncd.export.links import (
     FILES_PREFIX,
     RenderContext,
@@ -492,7 +493,7 @@ def rich_text_html(rich_text: RichText | None, ctx: RenderContext, suffix: str =
             out.append(inline_image(run.image, run.text))
             continue
         if run.equation:
-            text = f'<span class="equation">{html.escape(run.text)}</span>'
+            text = equation_html(run.text, block=False)
         else:
             text = html.escape(run.text).replace("\n", "<br>\n")
         if run.code:

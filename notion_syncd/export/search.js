@@ -1,21 +1,76 @@
 // notion-syncd offline search (written to _assets/search.js; no library, no request
-// beyond this mirror). Shards in _search/ are loaded as scripts, because a page opened
-// from file:// may load scripts but not fetch files. Each shard calls notionSearch(rows),
-// a row being [id, path stem, title, excerpt]. A page matches when every word of the
-// query occurs in its title or excerpt; title matches come first.
+// beyond this mirror). Shards are loaded as scripts, because a page opened from file://
+// may load scripts but not fetch files.
+//
+// Two indexes (notion_syncd/export/search.py and searchwords.py):
+// - _search/NN.js call notionSearch(rows), a row being [id, path stem, title, excerpt,
+//   word shards]; all are loaded, and a page matches when every word of the query occurs
+//   in its title or excerpt (so a word being typed matches as a prefix);
+// - _search/words/NNN.js call notionWords(number, pairs), a pair being [word, "posting
+//   posting …"]; only the shard of each query word is loaded, and a page matches when it
+//   has every whole word of the query anywhere in its text.
+// Title matches come first.
 "use strict";
 (function () {
-  var entries = [];
-  window.notionSearch = function (rows) { entries = entries.concat(rows); };
   var form = document.getElementById("search");
   var input = document.getElementById("q");
   var out = document.getElementById("results");
   var status = document.getElementById("status");
   var shards = Number(form.getAttribute("data-shards"));
-  var loaded = 0;
+  var wordShards = Number(form.getAttribute("data-word-shards"));
+  var entries = [];
+  var byKey = new Map();  // the last 12 hex digits of an id (a posting's end) -> row
+  var requested = {};
+  var idLoaded = 0;
+  var words = {};  // word shard number -> Map(word -> "posting posting …")
+  var pending = false;
+
+  window.notionSearch = function (rows) {
+    for (var i = 0; i < rows.length; i++) {
+      entries.push(rows[i]);
+      byKey.set(rows[i][0].replace(/-/g, "").toLowerCase().slice(-12), rows[i]);
+    }
+  };
+  window.notionWords = function (number, pairs) { words[number] = new Map(pairs); };
 
   function norm(text) {
     return text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  }
+  function terms(text) {  // as searchwords.words_of
+    return (norm(text).match(/[\p{L}\p{N}_]+/gu) || []).filter(function (w) {
+      return Array.from(w).length <= 40;
+    });
+  }
+  function wordShard(word) {  // FNV-1a of the UTF-8 bytes, as searchwords.word_shard_of
+    var bytes = new TextEncoder().encode(word), hash = 0x811c9dc5;
+    for (var i = 0; i < bytes.length; i++) {
+      hash = Math.imul(hash ^ bytes[i], 0x01000193) >>> 0;
+    }
+    return hash % wordShards;
+  }
+  function pad(number, width) {
+    var text = String(number);
+    while (text.length < width) { text = "0" + text; }
+    return text;
+  }
+  function load(key, src, done) {
+    if (requested[key]) { return; }
+    requested[key] = true;
+    var script = document.createElement("script");
+    script.src = src;
+    script.onload = done;
+    script.onerror = done;  // an empty shard has no file
+    document.head.appendChild(script);
+  }
+  function loadIdShard(number) {
+    load("id" + number, "_search/" + pad(number, 2) + ".js", function () {
+      idLoaded += 1;
+      if (idLoaded === shards) { form.setAttribute("data-ready", "true"); }
+      schedule();
+    });
+  }
+  function schedule() {
+    if (!pending) { pending = true; setTimeout(function () { pending = false; run(); }, 0); }
   }
   function href(stem) {
     return stem.split("/").map(encodeURIComponent).join("/") + ".html";
@@ -24,52 +79,78 @@
     var at = Math.max(0, norm(text).indexOf(word) - 60);
     return (at ? "…" : "") + text.slice(at, at + 200) + (at + 200 < text.length ? "…" : "");
   }
-  function byTitle(a, b) {
-    return a[0] - b[0] || (a[1][2] < b[1][2] ? -1 : a[1][2] > b[1][2] ? 1 : 0);
+  // Rows having every whole word (null while a word shard is still loading).
+  function wordHits(query) {
+    var found = null;
+    for (var i = 0; i < query.length; i++) {
+      var number = wordShard(query[i]);
+      if (!words[number]) {
+        load("w" + number, "_search/words/" + pad(number, 3) + ".js", schedule);
+        return null;
+      }
+      var postings = new Set((words[number].get(query[i]) || "").split(" ").filter(Boolean));
+      found = found === null ? Array.from(postings) : found.filter(function (p) {
+        return postings.has(p);
+      });
+    }
+    var rows = [];
+    (found || []).forEach(function (posting) {
+      var row = byKey.get(posting.slice(2));
+      if (row) { rows.push(row); } else { loadIdShard(parseInt(posting.slice(0, 2), 16)); }
+    });
+    return rows;
   }
   function run() {
-    var words = norm(input.value).split(/\s+/).filter(Boolean);
+    var typed = norm(input.value).split(/\s+/).filter(Boolean);
     out.textContent = "";
-    if (!words.length) { status.textContent = ""; return; }
-    var hits = [];
-    for (var i = 0; i < entries.length; i++) {
-      var entry = entries[i], title = norm(entry[2]), text = title + " " + norm(entry[3]);
-      var all = true, inTitle = true;
-      for (var w = 0; w < words.length; w++) {
-        if (text.indexOf(words[w]) < 0) { all = false; break; }
-        if (title.indexOf(words[w]) < 0) { inTitle = false; }
-      }
-      if (all) { hits.push([inTitle ? 0 : 1, entry]); }
+    if (!typed.length) { status.textContent = ""; return; }
+    var hits = new Map();
+    function add(row) {
+      var title = norm(row[2]), inTitle = typed.every(function (w) { return title.indexOf(w) >= 0; });
+      hits.set(row[0], [inTitle ? 0 : 1, row]);
     }
-    hits.sort(byTitle);
-    status.textContent = hits.length + (hits.length === 1 ? " page" : " pages") +
-      (hits.length > 100 ? " (the first 100 shown)" : "");
-    hits.slice(0, 100).forEach(function (hit) {
+    var query = terms(input.value);
+    var byWord = query.length ? wordHits(query) : [];
+    if (byWord !== null) { loadAll(); }
+    (byWord || []).forEach(add);
+    if (idLoaded === shards) {
+      for (var i = 0; i < entries.length; i++) {
+        var entry = entries[i], text = norm(entry[2]) + " " + norm(entry[3]);
+        if (typed.every(function (w) { return text.indexOf(w) >= 0; })) { add(entry); }
+      }
+    }
+    var sorted = Array.from(hits.values()).sort(function (a, b) {
+      return a[0] - b[0] || (a[1][2] < b[1][2] ? -1 : a[1][2] > b[1][2] ? 1 : 0);
+    });
+    var loading = byWord === null || idLoaded < shards;
+    status.textContent = sorted.length + (sorted.length === 1 ? " page" : " pages") +
+      (sorted.length > 100 ? " (the first 100 shown)" : "") + (loading ? " so far…" : "");
+    form.setAttribute("data-done", loading ? "false" : "true");
+    sorted.slice(0, 100).forEach(function (hit) {
       var entry = hit[1], item = document.createElement("li"), link = document.createElement("a");
       link.href = href(entry[1]);
       link.textContent = entry[2] || "Untitled";
       item.appendChild(link);
       if (entry[3]) {
         var excerpt = document.createElement("p");
-        excerpt.textContent = snippet(entry[3], words[0]);
+        excerpt.textContent = snippet(entry[3], typed[0]);
         item.appendChild(excerpt);
       }
       out.appendChild(item);
     });
   }
-  function shardLoaded() {
-    loaded += 1;
-    if (loaded === shards) { form.setAttribute("data-ready", "true"); run(); }
-  }
   var query = new URLSearchParams(window.location.search).get("q");
   if (query) { input.value = query; }
-  input.addEventListener("input", run);
+  input.addEventListener("input", schedule);
   form.addEventListener("submit", function (event) { event.preventDefault(); run(); });
-  for (var n = 0; n < shards; n++) {
-    var script = document.createElement("script");
-    script.src = "_search/" + (n < 10 ? "0" : "") + n + ".js";
-    script.onload = shardLoaded;
-    script.onerror = shardLoaded;  // an empty shard has no file
-    document.head.appendChild(script);
+  // With a query in the URL, its word shards and the hits' id shards are requested first;
+  // the other id shards (for title and excerpt matching) follow once those are known.
+  var bulk = false;
+  function loadAll() {
+    if (bulk) { return; }
+    bulk = true;
+    for (var n = 0; n < shards; n++) { loadIdShard(n); }
   }
+  input.addEventListener("input", loadAll);
+  if (query) { run(); } else { loadAll(); }
 })();

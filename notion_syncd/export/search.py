@@ -20,6 +20,8 @@ from typing import Any
 from notion_syncd.terms import plain_text
 
 SHARDS = 64
+WORD_SHARDS = 128
+"""Word shards of the full-text index (:mod:`notion_syncd.export.searchwords`)."""
 SHARD_DIR = "_search"
 EXCERPT_CHARS = 600
 SEARCH_PAGE = "search.html"
@@ -37,6 +39,8 @@ class SearchEntry:
     stem: str
     title: str
     excerpt: str
+    word_shards: str = ""
+    """The word shards holding this object's postings (:mod:`searchwords` bitmap)."""
 
 
 def shard_of(object_id: str) -> int:
@@ -76,7 +80,7 @@ def excerpt(blocks: list[dict[str, Any]]) -> str:
 def render_shard(entries: Mapping[str, SearchEntry]) -> str:
     """A shard file: one JSON array per entry, sorted by id."""
     lines = [
-        json.dumps([e.id, e.stem, e.title, e.excerpt], ensure_ascii=False) + ","
+        json.dumps([e.id, e.stem, e.title, e.excerpt, e.word_shards], ensure_ascii=False) + ","
         for _, e in sorted(entries.items())
     ]
     return "\n".join([_OPEN, *lines, _CLOSE]) + "\n"
@@ -92,7 +96,11 @@ def parse_shard(text: str) -> dict[str, SearchEntry]:
             value = json.loads(line.rstrip(","))
         except ValueError:
             continue
-        if isinstance(value, list) and len(value) == 4 and all(isinstance(v, str) for v in value):
+        if (
+            isinstance(value, list)
+            and len(value) in (4, 5)
+            and all(isinstance(v, str) for v in value)
+        ):
             entries[value[0]] = SearchEntry(*value)
     return entries
 
@@ -102,7 +110,8 @@ def search_body() -> str:
     return "\n".join(
         [
             "<h1>Search</h1>",
-            f'<form id="search" role="search" data-shards="{SHARDS}">',
+            f'<form id="search" role="search" data-shards="{SHARDS}"'
+            f' data-word-shards="{WORD_SHARDS}">',
             '<input id="q" type="search" name="q" placeholder="Words in titles and text"'
             ' aria-label="Search" autofocus>',
             "</form>",

@@ -11,10 +11,11 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
-from notion_syncd.export import search
-from notion_syncd.export.html import IndexItem, document, render_index_html
+from notion_syncd.export import search, searchwords
+from notion_syncd.export.html import TABLE_SCRIPT, IndexItem, document, render_index_html
 from notion_syncd.export.htmlcode import code_stylesheet
 from notion_syncd.export.links import RenderContext
 from notion_syncd.gitstore import Mirror
@@ -37,6 +38,8 @@ class Views:
         self.data_sources: set[str] = set()
         self.search_changes: dict[str, search.SearchEntry | None] = {}
         """Search entries to write (None: remove) at the next flush, by object id."""
+        self.search_words: dict[str, frozenset[str]] = {}
+        """The words of the changed entries (full text), by object id."""
         self.before_flush: list[Callable[[], None]] = []
         """Called at the start of every flush (records to rewrite before views are redone)."""
 
@@ -85,8 +88,10 @@ class Views:
             self.mirror.write(path, data)
         if "html" in self.formats:
             title = display_title(page_title(record.get("page") or {}))
-            excerpt = search.excerpt(record.get("blocks") or [])
+            blocks = record.get("blocks") or []
+            excerpt = search.excerpt(blocks)
             self.search_changes[owner_id] = search.SearchEntry(owner_id, stem, title, excerpt)
+            self.search_words[owner_id] = searchwords.page_words(title, blocks)
 
     def write_data_source(self, data_source_id: str) -> None:
         stem = self.index.path_of(data_source_id)
@@ -104,6 +109,7 @@ class Views:
             title = display_title(data_source_title(source, record.get("database") or {}))
             entry = search.SearchEntry(data_source_id, stem, title, "")
             self.search_changes[data_source_id] = entry
+            self.search_words[data_source_id] = searchwords.page_words(title, [])
 
     def data_sources_of(self, database_id: str) -> list[tuple[str, str]]:
         """A database's data sources as the newest written of them saw it (the database
@@ -180,25 +186,42 @@ class Views:
         self.write_search_shards()
 
     def write_search_shards(self) -> None:
-        """Rewrite the search shards holding changed entries (one per changed object at most)."""
+        """Rewrite the search shards whose entries or postings changed.
+
+        Per changed object: its id shard, and the word shards it leaves or enters
+        (:func:`notion_syncd.export.searchwords.word_edits`).
+        """
         by_shard: dict[int, list[str]] = {}
         for object_id in self.search_changes:
             by_shard.setdefault(search.shard_of(object_id), []).append(object_id)
+        edits: dict[int, searchwords.ShardEdit] = {}
         for number, ids in sorted(by_shard.items()):
             path = search.shard_path(number)
             raw = self.mirror.read(path)
             entries = search.parse_shard(raw.decode("utf-8", "replace")) if raw else {}
             for object_id in ids:
                 entry = self.search_changes[object_id]
-                if entry is None:
-                    entries.pop(object_id, None)
-                else:
-                    entries[object_id] = entry
+                old = entries.pop(object_id, None)
+                words = self.search_words.get(object_id, frozenset()) if entry else frozenset()
+                old_bitmap = old.word_shards if old else ""
+                bitmap = searchwords.word_edits(object_id, old_bitmap, words, edits)
+                if entry is not None:
+                    entries[object_id] = replace(entry, word_shards=bitmap)
             if entries:
                 self.mirror.write(path, search.render_shard(entries).encode())
             else:
                 self.mirror.delete(path)
+        for number, edit in sorted(edits.items()):
+            path = searchwords.word_shard_path(number)
+            raw = self.mirror.read(path)
+            index = searchwords.parse_word_shard(raw.decode("utf-8", "replace")) if raw else {}
+            edit.apply(index)
+            if index:
+                self.mirror.write(path, searchwords.render_word_shard(number, index).encode())
+            else:
+                self.mirror.delete(path)
         self.search_changes.clear()
+        self.search_words.clear()
 
     def write_index_html(self) -> None:
         stems = []
@@ -232,6 +255,8 @@ class Views:
         self.mirror.write(STYLESHEET, css + code_stylesheet().encode())
         script = files("notion_syncd.export").joinpath("search.js").read_bytes()
         self.mirror.write(search.SEARCH_SCRIPT, script)
+        table = files("notion_syncd.export").joinpath("table.js").read_bytes()
+        self.mirror.write(TABLE_SCRIPT, table)
 
 
 VIEW_SUFFIXES = {"markdown": ".md", "html": ".html", "csv": ".csv"}
@@ -264,4 +289,5 @@ def rebuild_views(mirror: Mirror, index: Index, formats: tuple[str, ...]) -> int
         mirror.delete(STYLESHEET)
         mirror.delete(search.SEARCH_PAGE)
         mirror.delete(search.SEARCH_SCRIPT)
+        mirror.delete(TABLE_SCRIPT)
     return count

@@ -1,0 +1,222 @@
+"""HTML site bench (issue 14): page and index sizes, search time, files a one-page edit changes.
+
+    .venv/bin/python bench/bench_html.py [--pages 10000] [--words 300] [--keep DIR]
+
+Builds a mirror of ``--pages`` pages (a tree five levels deep; each page ``--words`` words
+drawn from a 5,000-word vocabulary, so the word index is as dense as real prose) with the
+real writer (``MirrorWriter``: JSON and HTML, as a sync writes them), then measures:
+
+- the largest page HTML (sidebar included) and ``index.html``, in bytes;
+- in headless Chromium (Debian's ``chromium``), the time from opening
+  ``search.html?q=<word>`` to the one result for a word that occurs on a single page at
+  the deepest level, and the time until every shard has loaded;
+- one page edited (one word replaced) and written again: which files under ``_search/``
+  changed, and the bound (:data:`WORD_SHARDS` + 1).
+
+Timings are wall-clock on a shared machine: load from other processes skews them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import random
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from notion_syncd.export import search
+from notion_syncd.export.searchwords import WORD_DIR
+from notion_syncd.gitstore import open_mirror
+from notion_syncd.sync.fetch import FetchedRecord, FetchReport
+from notion_syncd.sync.writer import MirrorWriter
+
+FORMATS = ("json", "html")
+UNIQUE = "pterodactylus"
+NOW = "2026-03-01T10:00:00.000Z"
+
+
+def _vocabulary(rng: random.Random) -> list[str]:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    words: set[str] = set()
+    while len(words) < 5000:
+        words.add("".join(rng.choice(letters) for _ in range(rng.randint(3, 10))))
+    return sorted(words)
+
+
+def _page(
+    page_id: str, title: str, parent: str | None, text: str, children: list[tuple[str, str]]
+) -> FetchedRecord:
+    parent_ref: dict[str, Any] = (
+        {"type": "page_id", "page_id": parent} if parent else {"type": "workspace"}
+    )
+    page = {
+        "object": "page",
+        "id": page_id,
+        "parent": parent_ref,
+        "created_time": NOW,
+        "last_edited_time": NOW,
+        "properties": {"title": {"id": "title", "type": "title", "title": [{"plain_text": title}]}},
+    }
+    paragraphs = [text[start : start + 400] for start in range(0, len(text), 400)]
+    blocks: list[dict[str, Any]] = [
+        {
+            "object": "block",
+            "id": f"{page_id[:-4]}{number:04x}",
+            "type": "paragraph",
+            "paragraph": {"rich_text": [{"type": "text", "plain_text": chunk}]},
+            "has_children": False,
+        }
+        for number, chunk in enumerate(paragraphs)
+    ]
+    blocks += [
+        {"object": "block", "id": child_id, "type": "child_page", "child_page": {"title": name}}
+        for child_id, name in children
+    ]
+    return FetchedRecord({"page": page, "blocks": blocks}, {}, FetchReport())
+
+
+def _uuid(number: int) -> str:
+    digest = hashlib.sha256(str(number).encode()).hexdigest()
+    return f"{digest[:8]}-{digest[8:12]}-4{digest[13:16]}-8{digest[17:20]}-{digest[20:32]}"
+
+
+def build(repo: Path, pages: int, words: int) -> tuple[MirrorWriter, Any, list[str], str]:
+    """Write the mirror; returns the writer, mirror, page ids and the deep page's id."""
+    rng = random.Random(0)
+    vocabulary = _vocabulary(rng)
+    ids: list[str] = []
+    depth: dict[str, int] = {}
+    mirror = open_mirror(repo)
+    fetched_at = datetime(2026, 3, 2, tzinfo=UTC)
+    writer = MirrorWriter(mirror, FORMATS, lambda: fetched_at, lambda change: None)
+    deep = ""
+    plan: list[tuple[str, str, str | None, str]] = []
+    children: dict[str, list[tuple[str, str]]] = {}
+    for number in range(pages):
+        page_id = _uuid(number)
+        candidates = [i for i in ids[-200:] if depth[i] < 5] if number >= 20 else []
+        parent = rng.choice(candidates) if candidates else None
+        depth[page_id] = depth[parent] + 1 if parent else 1
+        text = " ".join(rng.choice(vocabulary) for _ in range(words))
+        if not deep and depth[page_id] == 5:
+            deep, text = page_id, f"{text} {UNIQUE}"
+        title = " ".join(rng.choice(vocabulary) for _ in range(3)).capitalize()
+        plan.append((page_id, title, parent, text))
+        if parent:
+            children.setdefault(parent, []).append((page_id, title))
+        ids.append(page_id)
+    for number, (page_id, title, parent, text) in enumerate(plan):
+        writer.write(_page(page_id, title, parent, text, children.get(page_id, [])), parent)
+        if number % 1000 == 999:
+            writer.views.flush()
+    writer.views.flush()
+    writer.views.write_index_html()
+    return writer, mirror, ids, deep
+
+
+def _largest(repo: Path) -> tuple[int, str]:
+    sizes = [
+        (path.stat().st_size, str(path.relative_to(repo)))
+        for path in repo.rglob("*.html")
+        if ".git" not in path.parts and path.name != "index.html"
+    ]
+    return max(sizes)
+
+
+_WATCH = """
+new MutationObserver(function (changes, observer) {
+  var results = document.getElementById("results");
+  if (results && results.querySelector("li a")) {
+    window.__found = performance.now();
+    observer.disconnect();
+  }
+}).observe(document, {childList: true, subtree: true});
+"""
+
+
+def search_time(repo: Path, runs: int = 3) -> tuple[float, float, int]:
+    """(median seconds from navigation start to the result, to every shard loaded, results).
+
+    Measured inside Chromium (``performance.now()`` is relative to the navigation start).
+    """
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium")
+    found: list[float] = []
+    done: list[float] = []
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(
+            executable_path=chromium, args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = browser.new_page()
+            page.add_init_script(_WATCH)
+            for _ in range(runs):
+                page.goto((repo / search.SEARCH_PAGE).as_uri() + f"?q={UNIQUE}")
+                page.wait_for_selector('form#search[data-done="true"]', timeout=60_000)
+                found.append(page.evaluate("window.__found") / 1000)
+                done.append(page.evaluate("performance.now()") / 1000)
+            results = page.locator("#results li").count()
+        finally:
+            browser.close()
+    return sorted(found)[runs // 2], sorted(done)[runs // 2], results
+
+
+def _search_files(repo: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(repo)): path.read_bytes()
+        for path in (repo / search.SHARD_DIR).rglob("*.js")
+    }
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", type=int, default=10_000)
+    parser.add_argument("--words", type=int, default=300)
+    parser.add_argument("--keep", type=Path, help="build the mirror here and keep it")
+    args = parser.parse_args(argv)
+    repo = args.keep or Path(tempfile.mkdtemp(prefix="bench-html-")) / "mirror"
+    started = time.monotonic()
+    writer, mirror, ids, _deep = build(repo, args.pages, args.words)
+    print(f"built {args.pages} pages in {time.monotonic() - started:.1f} s")
+    size, largest = _largest(repo)
+    print(f"largest page HTML: {size:,} bytes ({largest})")
+    print(f"index.html: {(repo / 'index.html').stat().st_size:,} bytes")
+    word_files = list((repo / WORD_DIR).glob("*.js"))
+    total = sum(path.stat().st_size for path in word_files)
+    biggest = max(path.stat().st_size for path in word_files)
+    print(f"word shards: {len(word_files)}, {total:,} bytes, largest {biggest:,}")
+    found, done, results = search_time(repo)
+    print(
+        f"search '{UNIQUE}': {results} result {found:.3f} s after navigation start;"
+        f" all shards loaded by {done:.3f} s (median of 3)"
+    )
+    before = _search_files(repo)
+    edited = ids[len(ids) // 2]
+    stem = writer.index.path_of(edited)
+    assert stem is not None
+    record = writer.views.stored(stem)
+    assert record is not None
+    paragraph = record["blocks"][0]["paragraph"]["rich_text"][0]
+    paragraph["plain_text"] = "edited " + paragraph["plain_text"].split(" ", 1)[1]
+    parent = record["page"]["parent"].get("page_id")
+    writer.write(FetchedRecord(record, {}, FetchReport()), parent)
+    writer.views.flush()
+    after = _search_files(repo)
+    changed = sorted(
+        name for name in before.keys() | after.keys() if before.get(name) != after.get(name)
+    )
+    print(f"one-word edit of one page changed {len(changed)} search files: {changed}")
+    print(f"bound: {search.WORD_SHARDS + 1} (every word shard and the id shard)")
+    mirror.close()
+    if not args.keep:
+        shutil.rmtree(repo.parent, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
