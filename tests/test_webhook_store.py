@@ -41,6 +41,14 @@ def test_journal_clear_through_keeps_later_events(tmp_path: Path) -> None:
     assert [event.id for event in Journal(tmp_path).events()] == ["e2"]
 
 
+def test_journal_keeps_event_authors(tmp_path: Path) -> None:
+    """An event's authors survive the journal (a replay after a crash still credits them)."""
+    journal = Journal(tmp_path)
+    event = Event("e1", "page.content_updated", "p1", "page", "2026-11-30T06:00:00Z", ("u1", "u2"))
+    journal.append(event)
+    assert [e.authors for e in Journal(tmp_path).events()] == [("u1", "u2")]
+
+
 def test_journal_skips_torn_last_line(tmp_path: Path) -> None:
     """A line cut by a crash mid-append is ignored; the others are read."""
     journal = Journal(tmp_path)

@@ -87,9 +87,7 @@ def parse_event(data: object) -> Event | None:
         return None
     authors = data.get("authors")
     author_ids = tuple(
-        str(a["id"])
-        for a in (authors if isinstance(authors, list) else [])
-        if isinstance(a, dict) and isinstance(a.get("id"), str)
+        _author_id(a) for a in (authors if isinstance(authors, list) else []) if _author_id(a)
     )
     return Event(
         id=str(fields[0]),
@@ -99,6 +97,13 @@ def parse_event(data: object) -> Event | None:
         timestamp=str(fields[2]),
         authors=author_ids,
     )
+
+
+def _author_id(author: Any) -> str:
+    """Notion's ``{"id": …}`` object, or the plain id the journal stores (``Event.to_json``)."""
+    if isinstance(author, dict):
+        author = author.get("id")
+    return author if isinstance(author, str) else ""
 
 
 def classify(body: bytes, signature: str | None, token: str | None) -> Verdict:
