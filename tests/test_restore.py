@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import random
 import re
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,6 +126,48 @@ def test_restore_round_trip_recreates_the_deleted_page(world: World) -> None:
     world.sync()
     assert world.markdown_of(restored) == original
     assert world.ws.pages[restored].icon == {"type": "emoji", "emoji": "📘"}
+
+
+def test_restore_next_sync_commit_says_what_was_restored_and_from_which_version(
+    world: World,
+) -> None:
+    """The sync after a restore commits the new pages with a Restored-from trailer each."""
+    sub = world.ws.add_page(world.doc, "Sub", [rt.paragraph("in sub")])
+    world.sync()
+    version = page_history(world.settings, world.doc)[0].commit
+    world.ws.trash(world.doc)
+    world.sync()
+    before = set(world.ws.pages)
+    world.restore(RestoreRequest(world.doc, recursive=True))
+    restored = {world.ws.title_of(page): page for page in new_pages(world, before)}
+    records = Path(world.settings.export.repo) / ".git" / JOURNAL_DIR / "restored"
+    assert len(list(records.glob("*.json"))) == 1
+    world.sync()
+    repo = str(world.settings.export.repo)
+    trailers = subprocess.run(
+        ["git", "-C", repo, "log", "-1", "--format=%(trailers:key=Restored-from,valueonly)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    expected = [
+        f"{version} {world.doc} as {restored['Doc']}",
+        f"{version} {sub} as {restored['Sub']}",
+    ]
+    assert " ".join(trailers) == " ".join(sorted(expected))
+    message = subprocess.run(
+        ["git", "-C", repo, "log", "-1", "--format=%B"], capture_output=True, text=True, check=True
+    ).stdout
+    listed = re.findall(r"^- (\w+) \(.*\) from commit (\w+)$", message, re.MULTILINE)
+    assert listed == [("Doc", version[:12]), ("Sub", version[:12])]
+    assert list(records.glob("*.json")) == []
+    world.ws.append_blocks(restored["Doc"], [rt.paragraph("edited after the restore")])
+    world.sync()
+    again = subprocess.run(
+        ["git", "-C", repo, "log", "-1", "--format=%B"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Restored-from" not in again
+    assert "1 updated" in again
 
 
 def test_restore_recursive_brings_back_the_subtree(world: World) -> None:

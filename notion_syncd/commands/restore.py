@@ -21,8 +21,9 @@ from notion_syncd import errors
 from notion_syncd.commands.history import _Mirror, _versions, page_id_of, parse_when
 from notion_syncd.config import Settings
 from notion_syncd.notion.client import NotionClient
-from notion_syncd.restore.journal import Journal
-from notion_syncd.restore.plan import Plan, plan_restore
+from notion_syncd.restore.announce import record_restored
+from notion_syncd.restore.journal import Journal, restore_id
+from notion_syncd.restore.plan import SOURCE_PREFIX, Plan, plan_restore
 from notion_syncd.restore.runner import RestoreRunner
 from notion_syncd.sync.runner import notion_client
 from notion_syncd.terms import compact_id, dashed_id, display_title
@@ -182,6 +183,16 @@ def _id_of(text: str) -> str:
     return dashed_id(raw)
 
 
+def _restored_objects(records: dict[str, JSON], ids: dict[str, str]) -> dict[str, str]:
+    """New id -> original id of every page, database and data source the restore created."""
+    objects = {ids[key]: key for key in records if key in ids}
+    for record in records.values():
+        source = str((record.get("data_source") or {}).get("id", ""))
+        if SOURCE_PREFIX + source in ids:
+            objects[ids[SOURCE_PREFIX + source]] = source
+    return objects
+
+
 def describe_plan(plan: Plan, records: dict[str, JSON], commit: str) -> str:
     """The dry-run listing: pages, blocks, files, degradations, requests."""
     lines = [f"restore from commit {commit[:12]} under {json.dumps(plan.parent, sort_keys=True)}"]
@@ -250,7 +261,15 @@ def restore(
             progress=progress,
             read_file=lambda path: bytes(commit.tree[path].data),
         )
+        finished_before = journal.done >= len(plan.steps)
         ids = runner.run()
+        if not finished_before:  # the next sync's commit says these were restored
+            record_restored(
+                Path(mirror.repo.path),
+                restore_id(asked),
+                str(commit.id),
+                _restored_objects(records, ids),
+            )
     finally:
         if own:
             client.close()

@@ -15,11 +15,13 @@ once.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 
 import structlog
 
 from notion_syncd import metrics
 from notion_syncd.gitstore import Author, CommitStep, Mirror
+from notion_syncd.restore import announce
 from notion_syncd.sync import lag, planner
 from notion_syncd.sync.authors import (
     Authorship,
@@ -149,9 +151,20 @@ class Committer:
         )
         self._authored.update(edits)
         if commit:
+            self._announced()
             self._report.commit = commit
             metrics.GIT_COMMITS.labels("ok").inc()
         return commit
+
+    def _announced(self) -> None:
+        """The restored objects this commit named are struck from the restore records."""
+        if not self._report.restored:
+            return
+        try:
+            announce.settle(Path(self._mirror.repo.path), self._report.restored)
+        except (OSError, ValueError, KeyError) as exc:  # the commit stands; named again later
+            log.warning("sync.restore_record_failed", error=str(exc))
+        self._report.restored.clear()
 
     def _steps(self, edits: Mapping[str, Edit]) -> tuple[CommitStep, ...]:
         """One commit per editor: the files and index entries of the objects they edited."""
