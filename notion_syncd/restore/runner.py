@@ -122,7 +122,7 @@ class RestoreRunner:
     def _send(self, step: Step) -> tuple[str, list[str]]:
         """Send one step: (new page or upload id, or ""; new first-level block ids)."""
         if step.action == "upload":
-            return self._upload(step.page), []
+            return self._upload(step.page, str(step.body.get("filename") or "")), []
         body = self._attached(step.body)
         if step.action == "create_database":
             database = self._write("POST", "/v1/databases", {"parent": self._parent(step), **body})
@@ -135,12 +135,12 @@ class RestoreRunner:
         answer = self._write("PATCH", f"/v1/blocks/{self._target_id(step)}/children", body)
         return "", [str(block["id"]) for block in answer.get("results", [])]
 
-    def _upload(self, path: str) -> str:
+    def _upload(self, path: str, filename: str) -> str:
         """Upload one file of the mirror (single part); returns the file upload's id."""
         if self.read_file is None:
             raise errors.RestoreError(f"no way to read {path} from the mirror")
         data = self.read_file(path)
-        name = path.rsplit("/", 1)[-1]
+        name = filename or path.rsplit("/", 1)[-1]
         content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
         started = self._write(
             "POST",
