@@ -363,6 +363,26 @@ def test_restore_uploads_hosted_files_again(world: World) -> None:
     assert world.ws.pages[restored].cover is not None
 
 
+def test_restore_uploads_a_file_over_20_mib_in_parts(world: World) -> None:
+    """A hosted file over 20 MiB goes up as a multi-part upload and mirrors identically."""
+    world.fake.endpoints.uploads.workspace_limit = 64 * 1024 * 1024
+    data = bytes(range(256)) * (21 * 1024 * 1024 // 256 + 1)
+    video = world.ws.add_file(data, "talk.mp4")
+    page = world.ws.add_page(world.home, "Talk", [rt.media("video", video, caption="talk")])
+    world.sync()
+    original = world.markdown_of(page)
+    world.ws.trash(page)
+    plan = world.restore(RestoreRequest(page, dry_run=True))
+    assert f"{len(data)} bytes (multi-part: 3 parts)" in plan
+    before = set(world.ws.pages)
+    world.restore(RestoreRequest(page))
+    (restored,) = new_pages(world, before)
+    log = world.fake.request_log
+    assert (log.count("file_uploads.send"), log.count("file_uploads.complete")) == (3, 1)
+    world.sync()
+    assert world.markdown_of(restored) == original
+
+
 def subtree(world: World, pages: int = 30, blocks_per_page: int = 66) -> list[str]:
     """A subtree under Home: ``pages`` pages, about 2,000 blocks, 20 hosted images."""
     rng = random.Random(17)

@@ -24,13 +24,12 @@ from notion_syncd.notion.client import NotionClient
 from notion_syncd.restore.announce import record_restored
 from notion_syncd.restore.journal import Journal, restore_id
 from notion_syncd.restore.plan import SOURCE_PREFIX, Plan, plan_restore
-from notion_syncd.restore.runner import RestoreRunner
+from notion_syncd.restore.runner import PART_SIZE, SINGLE_PART_LIMIT, RestoreRunner
 from notion_syncd.sync.runner import notion_client
 from notion_syncd.terms import compact_id, dashed_id, display_title
 
 JSON = dict[str, Any]
 FILES_DIR = "_files"
-SINGLE_PART_LIMIT = 20 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -169,10 +168,13 @@ def _mirror_files(tree: Any) -> dict[str, int]:
 
 
 def _upload_limit(client: NotionClient) -> int:
-    """The bot's per-file upload cap (``workspace_limits``), at most the single-part 20 MiB."""
+    """The bot's per-file upload cap (``workspace_limits``); 20 MiB when Notion does not say.
+
+    Files up to 20 MiB are sent in one request, larger ones in parts (``restore.runner``).
+    """
     bot = client.me().get("bot") or {}
     limit = (bot.get("workspace_limits") or {}).get("max_file_upload_size_in_bytes")
-    return min(int(limit), SINGLE_PART_LIMIT) if isinstance(limit, int) else SINGLE_PART_LIMIT
+    return int(limit) if isinstance(limit, int) else SINGLE_PART_LIMIT
 
 
 def _id_of(text: str) -> str:
@@ -202,7 +204,9 @@ def describe_plan(plan: Plan, records: dict[str, JSON], commit: str) -> str:
     total = sum(size for _, size in plan.uploads)
     lines.append(f"files to upload: {len(plan.uploads)} ({total} bytes)")
     for path, size in plan.uploads:
-        lines.append(f"  {path}: {size} bytes")
+        parts = -(-size // PART_SIZE)
+        how = f" (multi-part: {parts} parts)" if size > SINGLE_PART_LIMIT else ""
+        lines.append(f"  {path}: {size} bytes{how}")
     lines.append(f"degraded: {len(plan.degradations)}")
     for item in plan.degradations:
         lines.append(f"  {item.block}: {item.what}")

@@ -338,6 +338,12 @@ class Endpoints:
             self.uploads.send(upload_id, request.raw, request.content_type, request.base_url)
         )
 
+    def _file_uploads_complete(
+        self, request: ApiRequest, s: Serializer, limits: Limits
+    ) -> ApiResponse:
+        upload_id = self._path_id(request, "file_upload_id", "file_upload")
+        return ApiResponse(self.uploads.complete(upload_id, request.base_url))
+
     # ------------------------------------------------------------------ databases
 
     def _databases_retrieve(
@@ -467,7 +473,7 @@ class Endpoints:
                 "owner": {"type": "workspace", "workspace": True},
                 "workspace_name": self.ws.workspace_name,
                 "workspace_id": self.ws.workspace_id,
-                "workspace_limits": {"max_file_upload_size_in_bytes": 5_242_880},
+                "workspace_limits": {"max_file_upload_size_in_bytes": self.uploads.workspace_limit},
             }
         return user
 

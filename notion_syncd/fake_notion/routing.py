@@ -37,6 +37,7 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", "/v1/comments", "comments.list"),
     _route("POST", "/v1/file_uploads", "file_uploads.create"),
     _route("POST", "/v1/file_uploads/{file_upload_id}/send", "file_uploads.send"),
+    _route("POST", "/v1/file_uploads/{file_upload_id}/complete", "file_uploads.complete"),
     _route("GET", "/v1/users", "users.list"),
     _route("GET", "/v1/users/me", "users.me"),
     _route("GET", "/v1/users/{user_id}", "users.retrieve"),

@@ -31,6 +31,7 @@ INSERT_CONTENT_ENDPOINTS = frozenset(
         "databases.create",
         "file_uploads.create",
         "file_uploads.send",
+        "file_uploads.complete",
     }
 )
 
