@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from killswitch import Killed, KillSwitch
-from restoreexport import check_files, export_of, file_references, first_difference
+from restoreexport import SUFFIX, check_files, export_of, file_references, first_difference
 
 from notion_syncd import errors
 from notion_syncd.commands.history import page_history
@@ -544,6 +544,45 @@ def test_restore_killed_while_creating_rows_resumes_without_duplicates(
     (new_source,) = set(world.ws.data_sources) - before_sources
     titles = sorted(world.ws.title_of(row) for row in world.ws.data_sources[new_source].rows)
     assert titles == ["row 2", "row 3", "same", "same"]
+
+
+def test_restore_replace_takes_the_place_of_the_current_page(world: World) -> None:
+    """--replace restores an older version beside the page, then trashes the current one."""
+    sub = world.ws.add_page(world.doc, "Sub", [rt.paragraph("in sub")])
+    world.sync()
+    first = world.markdown_of(world.doc)
+    world.ws.append_blocks(world.doc, [rt.paragraph("a bad edit")])
+    world.sync()
+    older = page_history(world.settings, world.doc)[1].commit
+    asked: list[str] = []
+    replace = RestoreRequest(world.doc, commit=older, recursive=True, replace=True)
+    with world.client() as client:
+        with pytest.raises(errors.UsageError, match="not confirmed"):
+            restore(world.settings, replace, out=io.StringIO(), client=client)
+        flat = RestoreRequest(world.doc, commit=older, replace=True)
+        with pytest.raises(errors.UsageError, match="add --recursive"):
+            restore(world.settings, flat, out=io.StringIO(), client=client, confirm=asked.append)
+    assert world.fake.request_log.count("pages.create") == 0
+    assert asked == []
+    world.fake.capabilities = frozenset({"read_content", "insert_content"})
+    before = set(world.ws.pages)
+    with pytest.raises(errors.RestoreError, match="'Update content'"), world.client() as client:
+        restore(world.settings, replace, out=io.StringIO(), client=client, confirm=lambda q: True)
+    assert not world.ws.pages[world.doc].in_trash
+    world.fake.capabilities = frozenset({"read_content", "insert_content", "update_content"})
+    out = io.StringIO()
+    with world.client() as client:
+        assert restore(world.settings, replace, out=out, client=client, confirm=lambda q: True) == 0
+    assert f"replaced: the current page {world.doc} is in Notion's trash" in out.getvalue()
+    restored = {world.ws.title_of(page): page for page in new_pages(world, before)}
+    assert sorted(restored) == ["Doc", "Sub"]
+    assert world.ws.pages[restored["Doc"]].parent == {"type": "page_id", "page_id": world.home}
+    assert world.ws.pages[world.doc].in_trash  # its sub-pages go with it
+    world.sync(sweep=True)
+    assert SUFFIX.sub("", world.markdown_of(restored["Doc"])) == SUFFIX.sub("", first)
+    for gone in (world.doc, sub):
+        with pytest.raises(LookupError):
+            world.markdown_of(gone)
 
 
 def test_restore_at_picks_the_version_of_that_date(world: World) -> None:

@@ -24,6 +24,7 @@ from notion_syncd.notion.client import NotionClient
 from notion_syncd.restore.announce import record_restored
 from notion_syncd.restore.journal import Journal, restore_id
 from notion_syncd.restore.plan import SOURCE_PREFIX, Plan, plan_restore
+from notion_syncd.restore.replace import replace_parent, trash_current
 from notion_syncd.restore.runner import PART_SIZE, SINGLE_PART_LIMIT, RestoreRunner
 from notion_syncd.sync.runner import notion_client
 from notion_syncd.terms import compact_id, dashed_id, display_title
@@ -42,6 +43,7 @@ class RestoreRequest:
     to: str | None = None
     recursive: bool = False
     dry_run: bool = False
+    replace: bool = False
 
 
 def _version_commit(mirror: _Mirror, page_id: str, request: RestoreRequest) -> Any:
@@ -158,6 +160,11 @@ def _parent_to_use(client: NotionClient, record: JSON, to: str | None) -> JSON:
     )
 
 
+def _sub_pages_left_out(records: dict[str, JSON], page_id: str) -> list[str]:
+    """Sub-pages and databases of the restored version that a plain restore links to."""
+    return _children(records[page_id].get("blocks") or [])
+
+
 def _mirror_files(tree: Any) -> dict[str, int]:
     """Sizes of the files the mirror holds at a commit (``_files/<sha256>.<ext>``)."""
     try:
@@ -225,10 +232,16 @@ def restore(
     out: TextIO,
     client: NotionClient | None = None,
     progress: Callable[[int, int], None] | None = None,
+    confirm: Callable[[str], bool] | None = None,
 ) -> int:
-    """Run ``notion-syncd restore``; returns the exit status."""
+    """Run ``notion-syncd restore``; returns the exit status.
+
+    ``--replace`` asks ``confirm`` (None: refused) before it writes anything.
+    """
     if request.at and request.commit:
         raise errors.UsageError("give --at DATE or --commit REV, not both")
+    if request.replace and request.to:
+        raise errors.UsageError("--replace restores the page in its place: not with --to")
     mirror = _Mirror(settings)
     page_id = page_id_of(mirror, request.page)
     commit = _version_commit(mirror, page_id, request)
@@ -236,7 +249,15 @@ def restore(
     own = client is None
     client = client or notion_client(settings, None, None)
     try:
-        parent = _parent_to_use(client, records[page_id], request.to)
+        if request.replace:
+            if not request.recursive and _sub_pages_left_out(records, page_id):
+                raise errors.UsageError(
+                    "--replace: this version has sub-pages or databases, and trashing the "
+                    "current page trashes its sub-pages too: add --recursive"
+                )
+            parent = replace_parent(client, page_id)
+        else:
+            parent = _parent_to_use(client, records[page_id], request.to)
         files = _mirror_files(commit.tree)
         plan = plan_restore(
             page_id,
@@ -248,7 +269,18 @@ def restore(
         )
         if request.dry_run:
             out.write(describe_plan(plan, records, str(commit.id)))
+            if request.replace:
+                out.write(f"then: move the current page {page_id} to Notion's trash (--replace)\n")
             return 0
+        question = (
+            f"Restore page {page_id} as of commit {str(commit.id)[:12]} and move the current "
+            "page (and its sub-pages) to Notion's trash?"
+        )
+        if request.replace and not (confirm is not None and confirm(question)):
+            raise errors.UsageError(
+                "--replace not confirmed: nothing was written",
+                hint="answer y on a terminal, or add --yes",
+            )
         asked = {
             "page": page_id,
             "commit": str(commit.id),
@@ -267,6 +299,8 @@ def restore(
         )
         finished_before = journal.done >= len(plan.steps)
         ids = runner.run()
+        if request.replace:
+            trash_current(client, page_id, ids[page_id])
         if not finished_before:  # the next sync's commit says these were restored
             record_restored(
                 Path(mirror.repo.path),
@@ -282,6 +316,8 @@ def restore(
         f"restored {len(plan.pages)} page(s) from commit {str(commit.id)[:12]}: "
         f"https://www.notion.so/{compact_id(new_id)}\n"
     )
+    if request.replace:
+        out.write(f"replaced: the current page {page_id} is in Notion's trash\n")
     for item in plan.degradations:
         out.write(f"  degraded {item.block}: {item.what}\n")
     return 0

@@ -180,6 +180,19 @@ class Endpoints:
             only |= set(wanted or [])
         return ApiResponse(s.page(page, only=only))
 
+    def _pages_update(self, request: ApiRequest, s: Serializer, limits: Limits) -> ApiResponse:
+        """``PATCH /v1/pages/{id}``: the fake moves a page to or from the trash, nothing else."""
+        page = self._page(request)
+        body = request.body
+        flag = body.get("in_trash", body.get("archived"))
+        if set(body) - {"in_trash", "archived"} or not isinstance(flag, bool):
+            raise validation_error("The fake updates in_trash (or archived) of a page only.")
+        if flag:
+            self.ws.trash(page.id)
+        else:
+            self.ws.restore(page.id)
+        return ApiResponse(s.page(self.ws.pages[page.id]))
+
     def _pages_properties(self, request: ApiRequest, s: Serializer, limits: Limits) -> ApiResponse:
         page = self._page(request)
         wanted = request.params["property_id"]

@@ -26,6 +26,7 @@ ROUTES: tuple[Route, ...] = (
     _route("POST", "/v1/search", "search"),
     _route("POST", "/v1/pages", "pages.create"),
     _route("GET", "/v1/pages/{page_id}", "pages.retrieve"),
+    _route("PATCH", "/v1/pages/{page_id}", "pages.update"),
     _route("GET", "/v1/pages/{page_id}/properties/{property_id}", "pages.properties"),
     _route("GET", "/v1/blocks/{block_id}", "blocks.retrieve"),
     _route("GET", "/v1/blocks/{block_id}/children", "blocks.children"),
