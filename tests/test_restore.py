@@ -580,6 +580,13 @@ def test_restore_replace_takes_the_place_of_the_current_page(world: World) -> No
     assert world.ws.pages[world.doc].in_trash  # its sub-pages go with it
     world.sync(sweep=True)
     assert SUFFIX.sub("", world.markdown_of(restored["Doc"])) == SUFFIX.sub("", first)
+    message = subprocess.run(
+        ["git", "-C", str(world.settings.export.repo), "log", "-1", "--format=%B"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert f"Restored-from: {older} {world.doc} as {restored['Doc']}" in message
     for gone in (world.doc, sub):
         with pytest.raises(LookupError):
             world.markdown_of(gone)

@@ -299,8 +299,6 @@ def restore(
         )
         finished_before = journal.done >= len(plan.steps)
         ids = runner.run()
-        if request.replace:
-            trash_current(client, page_id, ids[page_id])
         if not finished_before:  # the next sync's commit says these were restored
             record_restored(
                 Path(mirror.repo.path),
@@ -308,6 +306,8 @@ def restore(
                 str(commit.id),
                 _restored_objects(records, ids),
             )
+        if request.replace:  # last: only once the restored page is complete (and noted)
+            trash_current(client, page_id, ids[page_id])
     finally:
         if own:
             client.close()
