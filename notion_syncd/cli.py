@@ -172,8 +172,25 @@ def cmd_restore(args: argparse.Namespace) -> int:
     settings = _settings(args)
     _setup_logging(settings, sys.stderr)
     register_secret(resolve_token(settings.notion).get_secret_value())
-    request = RestoreRequest(args.page, args.at, args.commit, args.to, args.recursive, args.dry_run)
-    return restore(settings, request, out=sys.stdout)
+    request = RestoreRequest(
+        args.page, args.at, args.commit, args.to, args.recursive, args.dry_run, args.replace
+    )
+    return restore(settings, request, out=sys.stdout, confirm=_confirmation(args.yes))
+
+
+def _confirmation(yes: bool) -> Callable[[str], bool] | None:
+    """``--yes``, else a y/N question on a terminal, else None (not confirmed)."""
+    if yes:
+        return lambda question: True
+    if not sys.stdin.isatty():
+        return None
+
+    def ask(question: str) -> bool:
+        sys.stderr.write(f"{question} [y/N] ")
+        sys.stderr.flush()
+        return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+    return ask
 
 
 def cmd_fake_server(args: argparse.Namespace) -> int:
@@ -279,6 +296,12 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument(
         "--dry-run", action="store_true", help="print the plan; send no write request"
     )
+    restore.add_argument(
+        "--replace",
+        action="store_true",
+        help="restore in the page's place, then move the current page to Notion's trash",
+    )
+    restore.add_argument("--yes", action="store_true", help="confirm --replace without asking")
     demo = verb(
         "demo",
         cmd_demo,

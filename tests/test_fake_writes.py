@@ -216,3 +216,52 @@ def test_fake_file_upload_attach_and_limits(api: Api) -> None:
         f"/v1/file_uploads/{big['id']}/send", files={"file": ("big.bin", b"0" * 5_242_881, "x/y")}
     )
     assert error_of(too_big)[:2] == (400, "validation_error")
+
+
+MIB = 1024 * 1024
+
+
+def test_fake_multi_part_upload_joins_parts_and_refuses_misuse(api: Api) -> None:
+    """A multi-part upload: parts in any order, then complete; sizes and gaps refused."""
+    api.fake.endpoints.uploads.workspace_limit = 64 * MIB
+    data = bytes(range(256)) * (21 * MIB // 256)
+    over = api.send("POST", "/v1/file_uploads", {"filename": "one.bin"}).json()
+    refused = api.http.post(
+        f"/v1/file_uploads/{over['id']}/send", files={"file": ("one.bin", data, "x/y")}
+    )
+    assert "use multi_part" in error_of(refused)[2]
+    no_parts = api.send("POST", "/v1/file_uploads", {"mode": "multi_part", "filename": "a.bin"})
+    assert "number_of_parts" in error_of(no_parts)[2]
+    no_extension = {"mode": "multi_part", "number_of_parts": 3, "filename": "noext"}
+    assert "extension" in error_of(api.send("POST", "/v1/file_uploads", no_extension))[2]
+    started = api.send(
+        "POST",
+        "/v1/file_uploads",
+        {"mode": "multi_part", "number_of_parts": 3, "filename": "big.bin"},
+    ).json()
+    assert started["number_of_parts"] == {"total": 3, "sent": 0}
+    send = f"/v1/file_uploads/{started['id']}/send"
+    complete = f"/v1/file_uploads/{started['id']}/complete"
+
+    def part(number: int, chunk: bytes) -> httpx.Response:
+        form = {"part_number": str(number)}
+        return api.http.post(send, files={"file": ("big.bin", chunk, "x/y")}, data=form)
+
+    assert "parts must be" in error_of(part(1, data[: 4 * MIB]))[2]
+    assert "part_number" in error_of(part(4, data[:MIB]))[2]
+    assert part(3, data[20 * MIB :]).json()["number_of_parts"] == {"total": 3, "sent": 1}
+    assert part(1, data[: 10 * MIB]).json()["status"] == "pending"
+    assert "missing parts [2]" in error_of(api.http.post(complete, json={}))[2]
+    assert part(2, data[10 * MIB : 20 * MIB]).status_code == 200
+    done = api.http.post(complete, json={}).json()
+    assert (done["status"], done["content_length"]) == ("uploaded", len(data))
+    reference = {"type": "file_upload", "file_upload": {"id": started["id"]}}
+    attached = api.send(
+        "PATCH", f"/v1/blocks/{api.parent}/children", {"children": [rt.block("file", reference)]}
+    )
+    url = attached.json()["results"][0]["file"]["file"]["url"]
+    with httpx.Client(transport=httpx.MockTransport(api.fake.handle)) as plain:  # no auth header
+        assert plain.get(url).content == data
+    single = api.send("POST", "/v1/file_uploads", {"filename": "s.bin"}).json()
+    not_multi = api.http.post(f"/v1/file_uploads/{single['id']}/complete", json={})
+    assert "not a multi_part upload" in error_of(not_multi)[2]

@@ -39,6 +39,9 @@ def test_cli_restore_dry_run_then_missing_capability_exits_1(
         assert "write requests: 1 (1 page creations, 0 appends)" in plan
         assert {entry.method for entry in server.request_log} <= {"GET", "POST"}
         assert server.request_log.count("pages.create") == 0
+        assert main(["restore", doc, "--replace", "--config", config]) == 2
+        assert "--replace not confirmed" in capsys.readouterr().err
+        assert server.request_log.count("pages.create") == 0
         server.fake.capabilities = frozenset({"read_content"})
         assert main(["restore", doc, "--config", config]) == 1
         error = capsys.readouterr().err

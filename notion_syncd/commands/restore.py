@@ -21,15 +21,16 @@ from notion_syncd import errors
 from notion_syncd.config import Settings
 from notion_syncd.mirrorhistory import MirrorHistory, page_id_of, parse_when, versions_of
 from notion_syncd.notion.client import NotionClient
-from notion_syncd.restore.journal import Journal
-from notion_syncd.restore.plan import Plan, plan_restore
-from notion_syncd.restore.runner import RestoreRunner
+from notion_syncd.restore.announce import record_restored
+from notion_syncd.restore.journal import Journal, restore_id
+from notion_syncd.restore.plan import SOURCE_PREFIX, Plan, plan_restore
+from notion_syncd.restore.replace import replace_parent, trash_current
+from notion_syncd.restore.runner import PART_SIZE, SINGLE_PART_LIMIT, RestoreRunner
 from notion_syncd.sync.runner import notion_client
 from notion_syncd.terms import compact_id, dashed_id, display_title
 
 JSON = dict[str, Any]
 FILES_DIR = "_files"
-SINGLE_PART_LIMIT = 20 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class RestoreRequest:
     to: str | None = None
     recursive: bool = False
     dry_run: bool = False
+    replace: bool = False
 
 
 def _version_commit(mirror: MirrorHistory, page_id: str, request: RestoreRequest) -> Any:
@@ -158,6 +160,11 @@ def _parent_to_use(client: NotionClient, record: JSON, to: str | None) -> JSON:
     )
 
 
+def _sub_pages_left_out(records: dict[str, JSON], page_id: str) -> list[str]:
+    """Sub-pages and databases of the restored version that a plain restore links to."""
+    return _children(records[page_id].get("blocks") or [])
+
+
 def _mirror_files(tree: Any) -> dict[str, int]:
     """Sizes of the files the mirror holds at a commit (``_files/<sha256>.<ext>``)."""
     try:
@@ -168,10 +175,13 @@ def _mirror_files(tree: Any) -> dict[str, int]:
 
 
 def _upload_limit(client: NotionClient) -> int:
-    """The bot's per-file upload cap (``workspace_limits``), at most the single-part 20 MiB."""
+    """The bot's per-file upload cap (``workspace_limits``); 20 MiB when Notion does not say.
+
+    Files up to 20 MiB are sent in one request, larger ones in parts (``restore.runner``).
+    """
     bot = client.me().get("bot") or {}
     limit = (bot.get("workspace_limits") or {}).get("max_file_upload_size_in_bytes")
-    return min(int(limit), SINGLE_PART_LIMIT) if isinstance(limit, int) else SINGLE_PART_LIMIT
+    return int(limit) if isinstance(limit, int) else SINGLE_PART_LIMIT
 
 
 def _id_of(text: str) -> str:
@@ -180,6 +190,16 @@ def _id_of(text: str) -> str:
     if len(raw) != 32 or any(char not in "0123456789abcdef" for char in raw):
         raise errors.UsageError(f"--to {text}: not a Notion page id or URL")
     return dashed_id(raw)
+
+
+def _restored_objects(records: dict[str, JSON], ids: dict[str, str]) -> dict[str, str]:
+    """New id -> original id of every page, database and data source the restore created."""
+    objects = {ids[key]: key for key in records if key in ids}
+    for record in records.values():
+        source = str((record.get("data_source") or {}).get("id", ""))
+        if SOURCE_PREFIX + source in ids:
+            objects[ids[SOURCE_PREFIX + source]] = source
+    return objects
 
 
 def describe_plan(plan: Plan, records: dict[str, JSON], commit: str) -> str:
@@ -191,7 +211,9 @@ def describe_plan(plan: Plan, records: dict[str, JSON], commit: str) -> str:
     total = sum(size for _, size in plan.uploads)
     lines.append(f"files to upload: {len(plan.uploads)} ({total} bytes)")
     for path, size in plan.uploads:
-        lines.append(f"  {path}: {size} bytes")
+        parts = -(-size // PART_SIZE)
+        how = f" (multi-part: {parts} parts)" if size > SINGLE_PART_LIMIT else ""
+        lines.append(f"  {path}: {size} bytes{how}")
     lines.append(f"degraded: {len(plan.degradations)}")
     for item in plan.degradations:
         lines.append(f"  {item.block}: {item.what}")
@@ -210,10 +232,16 @@ def restore(
     out: TextIO,
     client: NotionClient | None = None,
     progress: Callable[[int, int], None] | None = None,
+    confirm: Callable[[str], bool] | None = None,
 ) -> int:
-    """Run ``notion-syncd restore``; returns the exit status."""
+    """Run ``notion-syncd restore``; returns the exit status.
+
+    ``--replace`` asks ``confirm`` (None: refused) before it writes anything.
+    """
     if request.at and request.commit:
         raise errors.UsageError("give --at DATE or --commit REV, not both")
+    if request.replace and request.to:
+        raise errors.UsageError("--replace restores the page in its place: not with --to")
     mirror = MirrorHistory(settings)
     page_id = page_id_of(mirror, request.page)
     commit = _version_commit(mirror, page_id, request)
@@ -221,7 +249,15 @@ def restore(
     own = client is None
     client = client or notion_client(settings, None, None)
     try:
-        parent = _parent_to_use(client, records[page_id], request.to)
+        if request.replace:
+            if not request.recursive and _sub_pages_left_out(records, page_id):
+                raise errors.UsageError(
+                    "--replace: this version has sub-pages or databases, and trashing the "
+                    "current page trashes its sub-pages too: add --recursive"
+                )
+            parent = replace_parent(client, page_id)
+        else:
+            parent = _parent_to_use(client, records[page_id], request.to)
         files = _mirror_files(commit.tree)
         plan = plan_restore(
             page_id,
@@ -233,7 +269,18 @@ def restore(
         )
         if request.dry_run:
             out.write(describe_plan(plan, records, str(commit.id)))
+            if request.replace:
+                out.write(f"then: move the current page {page_id} to Notion's trash (--replace)\n")
             return 0
+        question = (
+            f"Restore page {page_id} as of commit {str(commit.id)[:12]} and move the current "
+            "page (and its sub-pages) to Notion's trash?"
+        )
+        if request.replace and not (confirm is not None and confirm(question)):
+            raise errors.UsageError(
+                "--replace not confirmed: nothing was written",
+                hint="answer y on a terminal, or add --yes",
+            )
         asked = {
             "page": page_id,
             "commit": str(commit.id),
@@ -250,7 +297,17 @@ def restore(
             progress=progress,
             read_file=lambda path: bytes(commit.tree[path].data),
         )
+        finished_before = journal.done >= len(plan.steps)
         ids = runner.run()
+        if not finished_before:  # the next sync's commit says these were restored
+            record_restored(
+                Path(mirror.repo.path),
+                restore_id(asked),
+                str(commit.id),
+                _restored_objects(records, ids),
+            )
+        if request.replace:  # last: only once the restored page is complete (and noted)
+            trash_current(client, page_id, ids[page_id])
     finally:
         if own:
             client.close()
@@ -259,6 +316,8 @@ def restore(
         f"restored {len(plan.pages)} page(s) from commit {str(commit.id)[:12]}: "
         f"https://www.notion.so/{compact_id(new_id)}\n"
     )
+    if request.replace:
+        out.write(f"replaced: the current page {page_id} is in Notion's trash\n")
     for item in plan.degradations:
         out.write(f"  degraded {item.block}: {item.what}\n")
     return 0

@@ -24,7 +24,7 @@ from notion_syncd.fake_notion.clock import FakeClock
 from notion_syncd.fake_notion.faults import Faults, RateLimit
 from notion_syncd.fake_notion.generate import demo_edits, demo_workspace, generate_workspace
 from notion_syncd.fake_notion.request_log import RequestLog, RequestLogEntry
-from notion_syncd.fake_notion.server import FakeNotionServer
+from notion_syncd.fake_notion.server import FakeNotionServer, HoldPoint
 from notion_syncd.fake_notion.workspace import UnknownObject, Workspace
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "FakeNotion",
     "FakeNotionServer",
     "Faults",
+    "HoldPoint",
     "RateLimit",
     "RequestLog",
     "RequestLogEntry",

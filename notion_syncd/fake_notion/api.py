@@ -35,7 +35,7 @@ from notion_syncd.fake_notion.request_log import RequestLog, RequestLogEntry
 from notion_syncd.fake_notion.responses import ApiError, ApiResponse, invalid_request_url
 from notion_syncd.fake_notion.routing import FILE_ROUTE, FILES_ENDPOINT, endpoint_of, match_route
 from notion_syncd.fake_notion.workspace import Workspace
-from notion_syncd.fake_notion.writes import INSERT_CONTENT_ENDPOINTS
+from notion_syncd.fake_notion.writes import INSERT_CONTENT_ENDPOINTS, UPDATE_CONTENT_ENDPOINTS
 
 JSON = dict[str, Any]
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
@@ -79,7 +79,8 @@ class FakeNotion:
     ) -> None:
         self.workspace = workspace
         self.capabilities = capabilities
-        """The integration's content capabilities; a write without ``insert_content`` is a 403."""
+        """The integration's content capabilities: a create without ``insert_content``, or a
+        page update without ``update_content``, is a 403."""
         self.token = token
         self.integration_name = integration_name
         self.version_allowed = tuple(version_allowed)
@@ -182,7 +183,14 @@ class FakeNotion:
         if matched is None:
             raise invalid_request_url()
         endpoint, params = matched
-        if endpoint in INSERT_CONTENT_ENDPOINTS and "insert_content" not in self.capabilities:
+        needs = (
+            "insert_content"
+            if endpoint in INSERT_CONTENT_ENDPOINTS
+            else "update_content"
+            if endpoint in UPDATE_CONTENT_ENDPOINTS
+            else None
+        )
+        if needs is not None and needs not in self.capabilities:
             raise ApiError(
                 403, "restricted_resource", "Insufficient permissions for this endpoint."
             )

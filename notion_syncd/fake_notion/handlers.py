@@ -182,6 +182,19 @@ class Endpoints:
             only |= set(wanted or [])
         return ApiResponse(s.page(page, only=only))
 
+    def _pages_update(self, request: ApiRequest, s: Serializer, limits: Limits) -> ApiResponse:
+        """``PATCH /v1/pages/{id}``: the fake moves a page to or from the trash, nothing else."""
+        page = self._page(request)
+        body = request.body
+        flag = body.get("in_trash", body.get("archived"))
+        if set(body) - {"in_trash", "archived"} or not isinstance(flag, bool):
+            raise validation_error("The fake updates in_trash (or archived) of a page only.")
+        if flag:
+            self.ws.trash(page.id)
+        else:
+            self.ws.restore(page.id)
+        return ApiResponse(s.page(self.ws.pages[page.id]))
+
     def _pages_properties(self, request: ApiRequest, s: Serializer, limits: Limits) -> ApiResponse:
         page = self._page(request)
         wanted = request.params["property_id"]
@@ -340,6 +353,12 @@ class Endpoints:
             self.uploads.send(upload_id, request.raw, request.content_type, request.base_url)
         )
 
+    def _file_uploads_complete(
+        self, request: ApiRequest, s: Serializer, limits: Limits
+    ) -> ApiResponse:
+        upload_id = self._path_id(request, "file_upload_id", "file_upload")
+        return ApiResponse(self.uploads.complete(upload_id, request.base_url))
+
     # ------------------------------------------------------------------ databases
 
     def _databases_retrieve(
@@ -469,7 +488,7 @@ class Endpoints:
                 "owner": {"type": "workspace", "workspace": True},
                 "workspace_name": self.ws.workspace_name,
                 "workspace_id": self.ws.workspace_id,
-                "workspace_limits": {"max_file_upload_size_in_bytes": 5_242_880},
+                "workspace_limits": {"max_file_upload_size_in_bytes": self.uploads.workspace_limit},
             }
         return user
 

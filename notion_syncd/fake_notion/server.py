@@ -8,7 +8,9 @@
 Every request is turned into an ``httpx.Request`` and answered by
 :meth:`FakeNotion.handle <notion_syncd.fake_notion.api.FakeNotion.handle>`; this module only
 adds what a socket can do and a function cannot: a stalled request hangs until ``stop()``,
-a reset closes the connection with a TCP RST.
+a reset closes the connection with a TCP RST, and a :class:`HoldPoint` holds the N-th
+request (before it is applied, or after, with its answer unsent) so that a test can kill
+the client process at that exact instant.
 """
 
 from __future__ import annotations
@@ -32,6 +34,22 @@ from notion_syncd.fake_notion.api import (
 from notion_syncd.fake_notion.faults import Faults, RateLimit
 from notion_syncd.fake_notion.request_log import RequestLog
 from notion_syncd.fake_notion.workspace import Workspace
+
+
+class HoldPoint:
+    """Hold the ``request``-th request served (1 = the first), then drop its connection.
+
+    ``answered=False`` holds it before the fake applies it; ``answered=True`` applies it
+    and holds the answer, so the client never learns that it landed. ``reached`` is set
+    when the request is held; the held connection is closed, unanswered, once
+    ``release`` is set (or the server stops).
+    """
+
+    def __init__(self, request: int, *, answered: bool) -> None:
+        self.request = request
+        self.answered = answered
+        self.reached = threading.Event()
+        self.release = threading.Event()
 
 
 class FakeNotionServer:
@@ -71,6 +89,10 @@ class FakeNotionServer:
         self._http: _HttpServer | None = None
         self._thread: threading.Thread | None = None
         self.stopping = threading.Event()
+        self.hold: HoldPoint | None = None
+        self._served = 0
+        self._served_lock = threading.Lock()
+        self._number = threading.local()  # the number of the request this thread serves
 
     # ------------------------------------------------------------------ the fake's settings
 
@@ -111,6 +133,27 @@ class FakeNotionServer:
     @query_result_cap.setter
     def query_result_cap(self, value: int) -> None:
         self.fake.query_result_cap = value
+
+    @property
+    def served(self) -> int:
+        """How many requests reached the server so far (what a ``HoldPoint`` counts)."""
+        with self._served_lock:
+            return self._served
+
+    def held(self, *, answered: bool) -> HoldPoint | None:
+        """The hold point when the request being served is the held one (counts requests)."""
+        hold = self.hold
+        if not answered:
+            with self._served_lock:
+                self._served += 1
+                number = self._served
+            self._number.value = number
+        if hold is None or hold.answered != answered or self._number.value != hold.request:
+            return None
+        hold.reached.set()
+        while not (hold.release.wait(0.05) or self.stopping.is_set()):
+            pass
+        return hold
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -229,6 +272,9 @@ class _Handler(BaseHTTPRequestHandler):
             headers=list(self.headers.items()),
             content=raw_body,
         )
+        if owner.held(answered=False) is not None:
+            self.close_connection = True
+            return
         try:
             response = owner.fake.handle(request)
         except RequestStalled:
@@ -237,6 +283,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         except ConnectionReset:
             self._reset()
+            return
+        if owner.held(answered=True) is not None:
+            self.close_connection = True
             return
         try:
             self.send_response(response.status_code)

@@ -23,6 +23,7 @@ from notion_syncd.fake_notion.validation import check_payload, check_rich_text
 from notion_syncd.fake_notion.workspace import Workspace
 
 JSON = dict[str, Any]
+UPDATE_CONTENT_ENDPOINTS = frozenset({"pages.update"})
 READ_ONLY_PROPERTY_TYPES = COMPUTED_TYPES | {"formula", "rollup", "button", "verification"}
 INSERT_CONTENT_ENDPOINTS = frozenset(
     {
@@ -31,6 +32,7 @@ INSERT_CONTENT_ENDPOINTS = frozenset(
         "databases.create",
         "file_uploads.create",
         "file_uploads.send",
+        "file_uploads.complete",
     }
 )
 

@@ -328,17 +328,19 @@ class NotionClient:
         params: Mapping[str, Any] | None = None,
         json: JSONObject | None = None,
         files: Mapping[str, tuple[str, bytes, str]] | None = None,
+        data: Mapping[str, str] | None = None,
     ) -> JSONObject:
         """Send one API request (paced, with retries) and return the JSON object answered.
 
-        ``files`` sends a multipart form instead of JSON (the File Upload API's ``send``).
+        ``files`` sends a multipart form instead of JSON (the File Upload API's ``send``),
+        with ``data`` as its other fields (a multi-part upload's ``part_number``).
         """
         api_path = _api_path(path)
         group = endpoint_group(api_path)
 
         def attempt() -> JSONObject | _Failure:
             request = self._api.build_request(
-                method, api_path, params=params, json=json, files=files
+                method, api_path, params=params, json=json, files=files, data=data
             )
             return self._api_attempt(method, api_path, group, request)
 

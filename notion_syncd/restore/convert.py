@@ -14,6 +14,7 @@ import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from notion_syncd.terms import compact_id
 
@@ -60,6 +61,12 @@ WRITABLE_KEYS: dict[str, tuple[str, ...]] = {
 }
 CREATABLE_MENTIONS = frozenset({"user", "page", "database", "date"})
 KEEPS_ICON = frozenset({"emoji", "external", "custom_emoji"})
+
+
+def original_name(file_object: JSON) -> str:
+    """The name the file had in Notion: the last segment of its source URL's path."""
+    source = str((file_object.get("file") or {}).get("source_url") or "")
+    return unquote(urlsplit(source).path.rsplit("/", 1)[-1]) if source else ""
 
 
 @dataclass(frozen=True)
@@ -134,7 +141,11 @@ class Converter:
                 object_id, f"{what}: {url} is {size} bytes, over the upload limit {self.max_upload}"
             )
             return None
-        return {"type": "file_upload", "file_upload": {"id": UPLOAD_PREFIX + url}}
+        reference = {"id": UPLOAD_PREFIX + url}
+        name = original_name(file_object)
+        if name:  # the plan's upload step sends it; the block refers by id only
+            reference["filename"] = name
+        return {"type": "file_upload", "file_upload": reference}
 
     def degrade(self, block_id: str, what: str) -> None:
         self.degradations.append(Degradation(self.page_id, block_id, what))

@@ -267,13 +267,16 @@ def plain_title(runs: list[JSON]) -> str:
     return "".join(str((run.get("text") or {}).get("content", "")) for run in runs)
 
 
-def _uploads_in(value: Any, found: list[str]) -> None:
+def _uploads_in(value: Any, found: list[tuple[str, str]]) -> None:
+    """(mirror path, original file name) of every planned upload ``value`` refers to."""
     if isinstance(value, list):
         for item in value:
             _uploads_in(item, found)
     elif isinstance(value, dict):
         if value.get("type") == "file_upload":
-            found.append(str(value["file_upload"]["id"])[len(UPLOAD_PREFIX) :])
+            reference = value["file_upload"]
+            path = str(reference["id"])[len(UPLOAD_PREFIX) :]
+            found.append((path, str(reference.get("filename") or "")))
         for item in value.values():
             _uploads_in(item, found)
 
@@ -283,12 +286,13 @@ def _with_uploads(steps: list[Step]) -> list[Step]:
     result: list[Step] = []
     uploaded: set[str] = set()
     for step in steps:
-        used: list[str] = []
+        used: list[tuple[str, str]] = []
         _uploads_in(step.body, used)
-        for path in used:
+        for path, name in used:
             if path not in uploaded:
                 uploaded.add(path)
-                result.append(Step("upload", "", {}, (), path))
+                body = {"filename": name} if name else {}
+                result.append(Step("upload", "", body, (), path))
         result.append(step)
     return result
 

@@ -21,6 +21,10 @@ from notion_syncd.terms import plain_text
 
 JSON = dict[str, Any]
 REFERENCE_KEYS = ("id", "page_id", "database_id", "data_source_id")
+SINGLE_PART_LIMIT = 20 * 1024 * 1024
+"""The largest file sent in one request; larger ones go in parts."""
+PART_SIZE = 10 * 1024 * 1024
+"""Parts of a multi-part upload: Notion takes 5 to 20 MiB (the last may be smaller)."""
 CAPABILITY_HINT = (
     "give the integration the 'Insert content' capability "
     "(notion.so/my-integrations → Capabilities)"
@@ -122,7 +126,7 @@ class RestoreRunner:
     def _send(self, step: Step) -> tuple[str, list[str]]:
         """Send one step: (new page or upload id, or ""; new first-level block ids)."""
         if step.action == "upload":
-            return self._upload(step.page), []
+            return self._upload(step.page, str(step.body.get("filename") or "")), []
         body = self._attached(step.body)
         if step.action == "create_database":
             database = self._write("POST", "/v1/databases", {"parent": self._parent(step), **body})
@@ -135,24 +139,43 @@ class RestoreRunner:
         answer = self._write("PATCH", f"/v1/blocks/{self._target_id(step)}/children", body)
         return "", [str(block["id"]) for block in answer.get("results", [])]
 
-    def _upload(self, path: str) -> str:
-        """Upload one file of the mirror (single part); returns the file upload's id."""
+    def _upload(self, path: str, filename: str) -> str:
+        """Upload one file of the mirror; returns the file upload's id.
+
+        Up to 20 MiB in one request (``single_part``); above, in 10 MiB parts
+        (``multi_part``: create, send each part, complete). An upload interrupted midway
+        is started again on a re-run; the abandoned one expires after an hour.
+        """
         if self.read_file is None:
             raise errors.RestoreError(f"no way to read {path} from the mirror")
         data = self.read_file(path)
-        name = path.rsplit("/", 1)[-1]
+        name = filename or path.rsplit("/", 1)[-1]
         content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        file_type = {"filename": name, "content_type": content_type}
+        if len(data) <= SINGLE_PART_LIMIT:
+            started = self._write("POST", "/v1/file_uploads", {"mode": "single_part", **file_type})
+            upload_id = str(started["id"])
+            self.client.request(
+                "POST",
+                f"/v1/file_uploads/{upload_id}/send",
+                files={"file": (name, data, content_type)},
+            )
+            return upload_id
+        parts = [data[start : start + PART_SIZE] for start in range(0, len(data), PART_SIZE)]
         started = self._write(
             "POST",
             "/v1/file_uploads",
-            {"mode": "single_part", "filename": name, "content_type": content_type},
+            {"mode": "multi_part", "number_of_parts": len(parts), **file_type},
         )
         upload_id = str(started["id"])
-        self.client.request(
-            "POST",
-            f"/v1/file_uploads/{upload_id}/send",
-            files={"file": (name, data, content_type)},
-        )
+        for number, part in enumerate(parts, start=1):
+            self.client.request(
+                "POST",
+                f"/v1/file_uploads/{upload_id}/send",
+                files={"file": (name, part, content_type)},
+                data={"part_number": str(number)},
+            )
+        self.client.request("POST", f"/v1/file_uploads/{upload_id}/complete", json={})
         return upload_id
 
     def _attached(self, value: Any) -> Any:

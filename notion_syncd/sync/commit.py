@@ -16,11 +16,13 @@ once. Users ``people`` learned from Notion are added to the authors map
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 
 import structlog
 
 from notion_syncd import metrics
 from notion_syncd.gitstore import Author, CommitStep, Mirror
+from notion_syncd.restore import announce
 from notion_syncd.sync import lag, planner
 from notion_syncd.sync.authors import (
     Authorship,
@@ -166,6 +168,7 @@ class Committer:
         )
         self._authored.update(edits)
         if commit:
+            self._announced()
             self._report.commit = commit
             metrics.GIT_COMMITS.labels("ok").inc()
         return commit
@@ -179,6 +182,16 @@ class Committer:
             current.decode("utf-8", errors="replace") if current else None, self._people.learned
         )
         self._mirror.write(AUTHORS_FILE, text.encode())
+
+    def _announced(self) -> None:
+        """The restored objects this commit named are struck from the restore records."""
+        if not self._report.restored:
+            return
+        try:
+            announce.settle(Path(self._mirror.repo.path), self._report.restored)
+        except (OSError, ValueError, KeyError) as exc:  # the commit stands; named again later
+            log.warning("sync.restore_record_failed", error=str(exc))
+        self._report.restored.clear()
 
     def _steps(self, edits: Mapping[str, Edit]) -> tuple[CommitStep, ...]:
         """One commit per editor: the files and index entries of the objects they edited."""

@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from notion_syncd.restore.announce import Restoration, trailers
 from notion_syncd.sync.fetch import FetchReport
 from notion_syncd.sync.gaps import Gap
 
@@ -71,6 +72,10 @@ class SyncReport:
     checkpoints: int = 0
     duration: float = 0.0
     complete: bool = True
+    restorations: dict[str, Restoration] = field(default_factory=dict)
+    """Restored objects no commit has announced yet (``restore.announce.pending``), by new id."""
+    restored: dict[str, tuple[Change, Restoration]] = field(default_factory=dict)
+    """Of those, the ones this sync added and its next commit announces (by new id)."""
 
     @property
     def changed(self) -> int:
@@ -80,6 +85,8 @@ class SyncReport:
         """Count a change; keep only what the commit message shows (memory stays bounded)."""
         self.change_counts[change.kind] += 1
         self.latest_change = change
+        if change.kind == "added" and change.id in self.restorations:
+            self.restored[change.id] = (change, self.restorations.pop(change.id))
         self.changes.append(change)
         if len(self.changes) > 8 * LIST_LIMIT:
             kept: list[Change] = []
@@ -197,6 +204,15 @@ class SyncReport:
             kinds = ", ".join(f"{k} ×{n}" for k, n in sorted(self.unsupported_blocks.items()))
             lines.append(f"Unsupported blocks kept as notes: {kinds}")
             lines.append("")
+        if self.restored:
+            lines.append("Restored from the mirror's history (notion-syncd restore):")
+            restored = sorted(self.restored.values(), key=lambda item: item[0].path)
+            for change, item in restored[:LIST_LIMIT]:
+                lines.append(f"- {change.title} ({change.path}) from commit {item.commit[:12]}")
+            if len(restored) > LIST_LIMIT:
+                lines.append(f"- … and {len(restored) - LIST_LIMIT} more")
+            lines.append("")
+        lines.extend(trailers({new: item for new, (_, item) in self.restored.items()}))
         lines.append(f"Notion-Syncd-Watermark: {self.watermark or 'none'}")
         lines.append(f"Notion-Syncd-Requests: {self.requests}")
         return "\n".join(lines) + "\n"

@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 
 import structlog
 
@@ -42,6 +43,7 @@ from notion_syncd.errors import (
 from notion_syncd.gitstore import Author, Mirror, open_mirror
 from notion_syncd.heartbeat import Heartbeat
 from notion_syncd.notion.client import NotionClient
+from notion_syncd.restore import announce
 from notion_syncd.sync import lag, planner, runlog, visibility
 from notion_syncd.sync.comments import CommentFetcher
 from notion_syncd.sync.commit import Committer
@@ -166,6 +168,7 @@ def _sync(
     state = read_state(mirror)
     gaps = read_gaps(mirror)
     report.previous_watermark = state.watermark
+    report.restorations = announce.pending(Path(mirror.repo.path))
     reach = lag.listing_reach(settings.sync.overlap, state.search_lag)
     window = ListingWindow(planner.listing_floor(state.watermark, reach), now())
     writer = MirrorWriter(mirror, formats, now, note=lambda change: _note(report, change))
