@@ -199,7 +199,9 @@ class _Planner:
         body: JSON = {
             "title": conv.rich_text(database.get("title") or source.get("title") or [], ""),
             "is_inline": bool(database.get("is_inline")),
-            "initial_data_source": {"properties": schema_for_create(conv, source)},
+            "initial_data_source": {
+                "properties": schema_for_create(conv, source, record.get("property_order"))
+            },
         }
         icon = page_looks(conv, database).get("icon")
         if icon is not None:

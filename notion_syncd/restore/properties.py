@@ -10,6 +10,7 @@ without uploading them again; they are left out and listed as degradations.
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from typing import Any
 
 from notion_syncd.restore.convert import KEEPS_ICON, Converter
@@ -132,8 +133,13 @@ def _options(config: JSON) -> list[JSON]:
     ]
 
 
-def schema_for_create(conv: Converter, data_source: JSON) -> JSON:
+def schema_for_create(
+    conv: Converter, data_source: JSON, order: Sequence[str] | None = None
+) -> JSON:
     """A stored data source's schema as ``POST /v1/databases`` takes it.
+
+    Properties go in ``order`` (the record's ``property_order``, the API's order), so the
+    restored schema lists its columns as the original did; names it omits follow sorted.
 
     Relations keep their original target data source (single property); a status
     property becomes a select with the same options (the API cannot create status
@@ -141,7 +147,11 @@ def schema_for_create(conv: Converter, data_source: JSON) -> JSON:
     """
     source_id = str(data_source.get("id", ""))
     result: JSON = {}
-    for name, entry in sorted((data_source.get("properties") or {}).items()):
+    schema = data_source.get("properties") or {}
+    names = [name for name in order or () if name in schema]
+    names += sorted(name for name in schema if name not in names)
+    for name in names:
+        entry = schema[name]
         kind = str(entry.get("type"))
         config = entry.get(kind) or {}
         if kind in SCHEMA_PLAIN:
