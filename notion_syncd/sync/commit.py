@@ -29,6 +29,7 @@ from notion_syncd.sync.authors import (
     co_authored,
     epoch,
 )
+from notion_syncd.sync.fetchjournal import FetchJournal
 from notion_syncd.sync.gaps import Gap, carry_gaps, write_gaps
 from notion_syncd.sync.report import LIST_LIMIT, SyncReport
 from notion_syncd.sync.rerender import rebuild_views
@@ -57,6 +58,7 @@ class Committer:
         pages: metrics.PagesGauge,
         gaps: Mapping[str, Gap] | None = None,
         people: Callable[[str], Author] | None = None,
+        journal: FetchJournal | None = None,
     ) -> None:
         self._mirror = mirror
         self._writer = writer
@@ -70,6 +72,7 @@ class Committer:
         self._previous_gaps: Mapping[str, Gap] = gaps or {}
         self._people = people
         """Notion user id -> identity; None: every commit by the daemon (old shape)."""
+        self._journal = journal
         self._authored: set[str] = set()
         """Ids whose edits an earlier commit of this sync was authored by."""
 
@@ -83,6 +86,8 @@ class Committer:
         if commit:
             self._report.checkpoints += 1
             log.info("sync.checkpoint", commit=commit, written=len(self._writer.written))
+            if self._journal is not None:
+                self._journal.committed(self._writer.written)
 
     def finish(self) -> None:
         """Bring every view up to date, move the watermark and make the final commit."""
@@ -102,6 +107,8 @@ class Committer:
         self._stage_gaps()
         if self._mirror.has_staged_changes() or watermark != self._state.watermark:
             self._commit(watermark, complete=True)
+        if self._journal is not None:
+            self._journal.clear()
         self._pages.update(writer.index.count, structure_changed=writer.structure_changed)
 
     def _stage_gaps(self) -> None:

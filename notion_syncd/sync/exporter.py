@@ -33,6 +33,7 @@ from notion_syncd.notion.client import NotionClient
 from notion_syncd.sync import discovery, planner
 from notion_syncd.sync.comments import CommentFetcher
 from notion_syncd.sync.fetch import FetchedRecord, missing_files
+from notion_syncd.sync.fetchjournal import FetchJournal
 from notion_syncd.sync.gaps import Gap
 from notion_syncd.sync.listing import ReadAhead
 from notion_syncd.sync.parents import ParentResolver, direct_parent, parent_of
@@ -67,6 +68,7 @@ class Exporter:
         gaps: Mapping[str, Gap] | None = None,
         checkpoint_seconds: float = 0.0,
         now: Callable[[], datetime] | None = None,
+        journal: FetchJournal | None = None,
     ) -> None:
         self._client = client
         self._writer = writer
@@ -92,6 +94,8 @@ class Exporter:
         """Parents being written first because the mirror still has them under the child."""
         self._parents = ParentResolver(client, writer.is_mirrored, self._write_missing_parent)
         self._requery = Requery(client, writer, files)
+        self._journal = journal
+        """What this or an interrupted sync fetched and no commit holds yet."""
         self._gaps: Mapping[str, Gap] = gaps or {}
         """What earlier syncs could not mirror: fetched again by this one (``gaps.py``)."""
 
@@ -231,7 +235,9 @@ class Exporter:
         return WorkItem(object_id, kind, listed, known, links)
 
     def _fetch(self, item: WorkItem) -> FetchedRecord:
-        return fetch_record(self._client, item, self._files, self._stop, self._comments)
+        return fetch_record(
+            self._client, item, self._files, self._stop, self._comments, self._journal
+        )
 
     def _write_or_fail(self, fetched: FetchedRecord, *, wait_for_parent: bool = True) -> None:
         """Write an object; if placing it needs a parent Notion will not give, it fails."""

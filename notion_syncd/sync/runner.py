@@ -16,7 +16,9 @@ indexed one are skipped, so a sync with no change costs one request. Changed obj
 fetched by a pool of ``notion.concurrency`` workers through one rate limiter
 (``exporter``), and written by this thread (``writer``). Long exports commit checkpoints
 every ``sync.checkpoint_seconds`` or ``sync.checkpoint_pages`` objects (``commit``; the
-watermark only moves with the final commit), so a crash loses a minute, not the run.
+watermark only moves with the final commit), and every fetched object is kept in the git
+dir until a commit holds it (``fetchjournal``), so a crash costs the fetch in flight and
+one listing, not the run.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 
 import structlog
 
@@ -44,6 +47,7 @@ from notion_syncd.sync import lag, planner, runlog, visibility
 from notion_syncd.sync.comments import CommentFetcher
 from notion_syncd.sync.commit import Committer
 from notion_syncd.sync.exporter import Exporter, listing
+from notion_syncd.sync.fetchjournal import JOURNAL_DIR, FetchJournal
 from notion_syncd.sync.gaps import read_gaps
 from notion_syncd.sync.people import People
 from notion_syncd.sync.report import Change, Progress, SyncReport
@@ -162,6 +166,7 @@ def _sync(
     window = ListingWindow(planner.listing_floor(state.watermark, reach), now())
     writer = MirrorWriter(mirror, formats, now, note=lambda change: _note(report, change))
     author = Author(settings.git.author_name, settings.git.author_email)
+    journal = FetchJournal(Path(mirror.repo.path) / JOURNAL_DIR)
     committer = Committer(
         mirror,
         writer,
@@ -176,6 +181,7 @@ def _sync(
         people=People(client, real_emails=settings.git.author_emails).identity
         if settings.git.commit_authors
         else None,
+        journal=journal,
     )
     files = FileRules(settings.export.max_file_size, settings.export.download_files, mirror.exists)
     progress = signals.reporter(writer, report, window)
@@ -196,6 +202,7 @@ def _sync(
             client, settings.export.comments, settings.export.comments_per_sweep
         ),
         gaps=gaps,
+        journal=journal,
     )
     refused: SyncError | None = None
     progress("listing", "listing changes in Notion")
