@@ -69,3 +69,13 @@ def test_fetchjournal_forgets_what_a_commit_holds(tmp_path: Path) -> None:
     journal.save(PAGE_ID, _fetched())
     journal.clear()
     assert not (tmp_path / "fetched").exists()
+
+
+def test_fetchjournal_keeps_no_incomplete_fetch(tmp_path: Path) -> None:
+    """A fetch that missed a file is not kept: the next sync fetches it again (a gap)."""
+    journal = FetchJournal(tmp_path / "fetched")
+    fetched = _fetched()
+    blocks = fetched.record["blocks"]
+    blocks[1]["download_error"] = "the file URL expired"
+    journal.save(PAGE_ID, fetched)
+    assert _load(journal) is None

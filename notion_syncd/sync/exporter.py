@@ -152,7 +152,7 @@ class Exporter:
         for data_source_id in followups.rows_to_query:
             self._requery.rows(data_source_id)
         for kind, object_id in followups.fetch_again:
-            self._write_missing_parent(kind, object_id)
+            self._write_missing_parent(kind, object_id, fresh=True)
 
     def sweep_derived(self, report: SyncReport, pool: ThreadPoolExecutor | None = None) -> None:
         """The sweep's part: comments, recomputed values, changed databases, orphaned files."""
@@ -160,7 +160,7 @@ class Exporter:
         if self._comments is not None and pool is not None:
             self._requery.comments(self._comments, pool, report)
         for data_source_id in self._requery.sweep(report):
-            self._write_missing_parent("data_source", data_source_id)
+            self._write_missing_parent("data_source", data_source_id, fresh=True)
 
     def _is_new(self, object_id: str) -> bool:
         return not self.queue.seen(object_id) and not self._writer.is_mirrored(object_id)
@@ -234,9 +234,11 @@ class Exporter:
         known, links = self._writer.previous(object_id)
         return WorkItem(object_id, kind, listed, known, links)
 
-    def _fetch(self, item: WorkItem) -> FetchedRecord:
+    def _fetch(self, item: WorkItem, *, fresh: bool = False) -> FetchedRecord:
+        """Fetch in a worker; ``fresh``: never from the journal (derived content changed)."""
+        journal = self._journal
         return fetch_record(
-            self._client, item, self._files, self._stop, self._comments, self._journal
+            self._client, item, self._files, self._stop, self._comments, journal, reuse=not fresh
         )
 
     def _write_or_fail(self, fetched: FetchedRecord, *, wait_for_parent: bool = True) -> None:
@@ -324,7 +326,7 @@ class Exporter:
             kind = "data_source" if entry.kind == "data_source" else "page"
             self._untangling.add(entry.id)
             try:
-                fetched = self._fetch(self._work_item(entry.id, kind, None))
+                fetched = self._fetch(self._work_item(entry.id, kind, None), fresh=True)
                 self._write(fetched, wait_for_parent=False)
             finally:
                 self._untangling.discard(entry.id)
@@ -338,13 +340,15 @@ class Exporter:
         for child in self.queue.release(parent_id):
             self._write(child)
 
-    def _write_missing_parent(self, kind: str, parent_id: str) -> str | None:
-        """Fetch and write a parent right now (the rare, slow path)."""
+    def _write_missing_parent(
+        self, kind: str, parent_id: str, *, fresh: bool = False
+    ) -> str | None:
+        """Fetch and write a parent right now (the rare, slow path; ``fresh``: see ``_fetch``)."""
         if self.queue.unreachable(parent_id):
             return None
         self.queue.admit(parent_id)
         try:
-            fetched = self._fetch(self._work_item(parent_id, kind, None))
+            fetched = self._fetch(self._work_item(parent_id, kind, None), fresh=fresh)
         except NotionHTTPError:
             # Not shared (or not readable): the child goes to the top level.
             self.queue.mark_unreachable(parent_id)

@@ -7,7 +7,9 @@ before the object reached a commit finds it there: when the listing (or, for an 
 fetched by id, the object's own GET) shows the same ``last_edited_time``, the saved
 record is used instead of fetching the block tree, comments and files again. That is
 the rule ``planner.decide`` applies to the mirror itself, so a saved record is never
-trusted further than a mirrored one.
+trusted further than a mirrored one; fetches made because derived content changed
+(``refresh.py``, the sweep, untangling moves) never use it, and a fetch that missed a
+file or a block's children is not saved (its gap is retried as usual).
 
 A saved object is trusted only after it reads back whole: the record parses and names
 the object and its ``last_edited_time``, every saved file still hashes to its name, and
@@ -35,7 +37,13 @@ from typing import Any
 
 import structlog
 
-from notion_syncd.sync.fetch import FILES_DIR, FetchedRecord, FetchReport, hosted_files
+from notion_syncd.sync.fetch import (
+    FILES_DIR,
+    FetchedRecord,
+    FetchReport,
+    hosted_files,
+    missing_files,
+)
 from notion_syncd.terms import dashed_id
 
 log = structlog.get_logger()
@@ -54,7 +62,14 @@ class FetchJournal:
         """Ids with an entry this process saved or used (removed by ``committed``)."""
 
     def save(self, object_id: str, fetched: FetchedRecord) -> None:
-        """Keep ``fetched`` until a commit holds it (a failed save only costs a re-fetch)."""
+        """Keep ``fetched`` until a commit holds it (a failed save only costs a re-fetch).
+
+        An incomplete fetch (a file or a block's children missing) is not kept: the next
+        sync fetches it again, as it does every gap.
+        """
+        report = fetched.report
+        if report.children_errors or report.files_failed or missing_files(fetched.record):
+            return
         entry = self.directory / dashed_id(object_id)
         try:
             entry.mkdir(parents=True, exist_ok=True)

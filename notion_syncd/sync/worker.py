@@ -55,9 +55,12 @@ def fetch_record(
     stop: threading.Event | None,
     comments: CommentFetcher | None = None,
     journal: FetchJournal | None = None,
+    *,
+    reuse: bool = True,
 ) -> FetchedRecord:
     """The full record of one object: page + block tree (+ comments), or data source +
-    database; from ``journal`` when an interrupted sync fetched this version already."""
+    database; from ``journal`` when an interrupted sync fetched this version already (and
+    ``reuse``: not when derived content that Notion alone can tell may have changed)."""
     if stop is not None and stop.is_set():
         raise SyncInterrupted("stop requested")
     report = FetchReport()
@@ -65,7 +68,7 @@ def fetch_record(
     if listed is None:
         by_id = client.data_source if item.kind == "data_source" else client.page
         listed = by_id(item.id)
-    if journal is not None:
+    if journal is not None and reuse:
         kept = journal.load(
             item.id, listed.get("last_edited_time"), item.links_before, files.exists
         )
