@@ -32,6 +32,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -175,15 +176,15 @@ class Mirror:
         if current == data:
             return False
         self._keep_local_edit(rel, current)
+        self._mark_uncommitted()  # before the temporary file: a kill may leave it behind
         try:
             full.parent.mkdir(parents=True, exist_ok=True)
-            temporary = full.parent / f".{full.name[:200]}.{os.getpid()}.tmp"
+            temporary = full.parent / _temporary_name(full.name)
             fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
         except OSError as exc:
             raise _os_error("write", rel, exc) from None
-        self._mark_uncommitted()
         try:
             os.replace(temporary, full)
             self._changed(rel, self.repo.create_blob(data))
@@ -506,9 +507,22 @@ def _remove_stale_locks(git_dir: Path) -> list[str]:
     return removed
 
 
+_TEMPORARY = re.compile(r"\..+\.[0-9]+\.tmp")
+"""What ``_temporary_name`` makes."""
+
+
+def _temporary_name(name: str) -> str:
+    """Where ``Mirror.write`` puts a file's new bytes before renaming them over it."""
+    return f".{name[:200]}.{os.getpid()}.tmp"
+
+
 def _reset_to_head(repo: Any, path: Path, branch: str) -> bool:
     """Make the working tree and index equal HEAD; True if anything was reset."""
     status = repo.status(untracked_files="all")
+    for rel in [rel for rel in status if _TEMPORARY.fullmatch(Path(rel).name)]:
+        with contextlib.suppress(OSError):
+            (path / rel).unlink()  # a write the dead process did not finish: not a local edit
+        del status[rel]
     if not status:
         return False
     try:

@@ -202,7 +202,7 @@ def test_bad_environment_damaged_state_file(tmp_path: Path, mirrored: tuple[Path
 
 
 def test_bad_environment_damaged_index_entry(tmp_path: Path, mirrored: tuple[Path, str]) -> None:
-    """A damaged index entry: exit 2, naming the entry's file and `notion-syncd check`."""
+    """A damaged index entry: exit 2, naming the entry's file and how to restore it."""
     repo, base_url = mirrored
     entry = sorted((repo / ".notion-syncd/index").glob("*/*.json"))[0]
     _commit_damage(repo, entry.relative_to(repo).as_posix(), '{"id": ')
@@ -210,7 +210,7 @@ def test_bad_environment_damaged_index_entry(tmp_path: Path, mirrored: tuple[Pat
     assert result.returncode == 2
     line = _one_line(result)
     assert f"index entry {entry} is damaged" in line
-    assert "`notion-syncd check` rebuilds it" in line
+    assert "restore it from an earlier commit (git log -- .notion-syncd/index/" in line
 
 
 def test_bad_environment_stale_locks_of_a_dead_process(

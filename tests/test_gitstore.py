@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import pygit2
@@ -70,6 +72,39 @@ def test_mirror_recovers_dirty_tree_and_stale_locks(tmp_path: Path) -> None:
     subprocess.run(
         ["git", "-C", str(path), "fsck", "--full", "--strict"], check=True, capture_output=True
     )
+
+
+KILLED_AFTER_TEMPORARY_FILE = """
+import os, signal, sys
+from pathlib import Path
+from notion_syncd.gitstore import open_mirror
+mirror = open_mirror(Path(sys.argv[1]))
+os.fdopen = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)
+mirror.write("a.md", b"never finished\\n")
+"""
+
+
+def test_mirror_kill_after_temporary_file_leaves_no_file_behind(tmp_path: Path) -> None:
+    """SIGKILL right after a write's temporary file is made: the next open removes it."""
+    path = tmp_path / "m"
+    with open_mirror(path) as mirror:
+        mirror.write("a.md", b"a\n")
+        mirror.commit("base", AUTHOR)
+    died = subprocess.run(
+        [sys.executable, "-c", KILLED_AFTER_TEMPORARY_FILE, str(path)], check=False
+    )
+    assert died.returncode == -signal.SIGKILL
+    assert [p.name for p in path.iterdir() if p.name.endswith(".tmp")]  # the kill left it
+    with open_mirror(path) as mirror:
+        assert mirror.read("a.md") == b"a\n"
+    assert _git_status(path) == ""
+    refs = subprocess.run(
+        ["git", "-C", str(path), "for-each-ref", "refs/notion-syncd/"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert refs == ""  # the dead process's half write is not kept as somebody's edit
 
 
 def test_mirror_lock_is_exclusive(tmp_path: Path) -> None:

@@ -34,6 +34,7 @@ from notion_syncd.sync.authors import (
     with_event_authors,
 )
 from notion_syncd.sync.authorsmap import AUTHORS_FILE, with_learned
+from notion_syncd.sync.fetchjournal import FetchJournal
 from notion_syncd.sync.gaps import Gap, carry_gaps, write_gaps
 from notion_syncd.sync.people import People
 from notion_syncd.sync.report import LIST_LIMIT, SyncReport
@@ -64,6 +65,7 @@ class Committer:
         gaps: Mapping[str, Gap] | None = None,
         people: People | None = None,
         event_authors: Mapping[str, frozenset[str]] | None = None,
+        journal: FetchJournal | None = None,
     ) -> None:
         self._mirror = mirror
         self._writer = writer
@@ -79,6 +81,7 @@ class Committer:
         """Notion user ids -> identities; None: every commit by the daemon (old shape)."""
         self._event_authors: Mapping[str, frozenset[str]] = event_authors or {}
         """Object id -> users the webhook events since the last sync name as its authors."""
+        self._journal = journal
         self._authored: set[str] = set()
         """Ids whose edits an earlier commit of this sync was authored by."""
 
@@ -92,6 +95,8 @@ class Committer:
         if commit:
             self._report.checkpoints += 1
             log.info("sync.checkpoint", commit=commit, written=len(self._writer.written))
+            if self._journal is not None:
+                self._journal.committed(self._writer.written)
 
     def finish(self) -> None:
         """Bring every view up to date, move the watermark and make the final commit."""
@@ -111,6 +116,8 @@ class Committer:
         self._stage_gaps()
         if self._mirror.has_staged_changes() or watermark != self._state.watermark:
             self._commit(watermark, complete=True)
+        if self._journal is not None:
+            self._journal.clear()
         self._pages.update(writer.index.count, structure_changed=writer.structure_changed)
 
     def _stage_gaps(self) -> None:

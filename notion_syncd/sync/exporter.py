@@ -33,6 +33,7 @@ from notion_syncd.notion.client import NotionClient
 from notion_syncd.sync import discovery, planner
 from notion_syncd.sync.comments import CommentFetcher
 from notion_syncd.sync.fetch import FetchedRecord, missing_files
+from notion_syncd.sync.fetchjournal import FetchJournal
 from notion_syncd.sync.gaps import Gap
 from notion_syncd.sync.listing import ReadAhead
 from notion_syncd.sync.parents import ParentResolver, direct_parent, parent_of
@@ -68,6 +69,7 @@ class Exporter:
         gaps: Mapping[str, Gap] | None = None,
         checkpoint_seconds: float = 0.0,
         now: Callable[[], datetime] | None = None,
+        journal: FetchJournal | None = None,
     ) -> None:
         self._client = client
         self._writer = writer
@@ -93,6 +95,8 @@ class Exporter:
         """Parents being written first because the mirror still has them under the child."""
         self._parents = ParentResolver(client, writer.is_mirrored, self._write_missing_parent)
         self._requery = Requery(client, writer, files)
+        self._journal = journal
+        """What this or an interrupted sync fetched and no commit holds yet."""
         self._gaps: Mapping[str, Gap] = gaps or {}
         """What earlier syncs could not mirror: fetched again by this one (``gaps.py``)."""
 
@@ -187,7 +191,7 @@ class Exporter:
         for data_source_id in followups.rows_to_query:
             self._requery.rows(data_source_id)
         for kind, object_id in followups.fetch_again:
-            self._write_missing_parent(kind, object_id)
+            self._write_missing_parent(kind, object_id, fresh=True)
 
     def sweep_derived(self, report: SyncReport, pool: ThreadPoolExecutor | None = None) -> None:
         """The sweep's part: comments, recomputed values, changed databases, orphaned files."""
@@ -195,7 +199,7 @@ class Exporter:
         if self._comments is not None and pool is not None:
             self._requery.comments(self._comments, pool, report)
         for data_source_id in self._requery.sweep(report):
-            self._write_missing_parent("data_source", data_source_id)
+            self._write_missing_parent("data_source", data_source_id, fresh=True)
 
     def _is_new(self, object_id: str) -> bool:
         return not self.queue.seen(object_id) and not self._writer.is_mirrored(object_id)
@@ -269,8 +273,12 @@ class Exporter:
         known, links = self._writer.previous(object_id)
         return WorkItem(object_id, kind, listed, known, links)
 
-    def _fetch(self, item: WorkItem) -> FetchedRecord:
-        return fetch_record(self._client, item, self._files, self._stop, self._comments)
+    def _fetch(self, item: WorkItem, *, fresh: bool = False) -> FetchedRecord:
+        """Fetch in a worker; ``fresh``: never from the journal (derived content changed)."""
+        journal = self._journal
+        return fetch_record(
+            self._client, item, self._files, self._stop, self._comments, journal, reuse=not fresh
+        )
 
     def _write_or_fail(self, fetched: FetchedRecord, *, wait_for_parent: bool = True) -> None:
         """Write an object; if placing it needs a parent Notion will not give, it fails."""
@@ -357,7 +365,7 @@ class Exporter:
             kind = "data_source" if entry.kind == "data_source" else "page"
             self._untangling.add(entry.id)
             try:
-                fetched = self._fetch(self._work_item(entry.id, kind, None))
+                fetched = self._fetch(self._work_item(entry.id, kind, None), fresh=True)
                 self._write(fetched, wait_for_parent=False)
             finally:
                 self._untangling.discard(entry.id)
@@ -371,13 +379,15 @@ class Exporter:
         for child in self.queue.release(parent_id):
             self._write(child)
 
-    def _write_missing_parent(self, kind: str, parent_id: str) -> str | None:
-        """Fetch and write a parent right now (the rare, slow path)."""
+    def _write_missing_parent(
+        self, kind: str, parent_id: str, *, fresh: bool = False
+    ) -> str | None:
+        """Fetch and write a parent right now (the rare, slow path; ``fresh``: see ``_fetch``)."""
         if self.queue.unreachable(parent_id):
             return None
         self.queue.admit(parent_id)
         try:
-            fetched = self._fetch(self._work_item(parent_id, kind, None))
+            fetched = self._fetch(self._work_item(parent_id, kind, None), fresh=fresh)
         except NotionHTTPError:
             # Not shared (or not readable): the child goes to the top level.
             self.queue.mark_unreachable(parent_id)

@@ -16,7 +16,9 @@ indexed one are skipped, so a sync with no change costs one request. Changed obj
 fetched by a pool of ``notion.concurrency`` workers through one rate limiter
 (``exporter``), and written by this thread (``writer``). Long exports commit checkpoints
 every ``sync.checkpoint_seconds`` or ``sync.checkpoint_pages`` objects (``commit``; the
-watermark only moves with the final commit), so a crash loses a minute, not the run.
+watermark only moves with the final commit), and every fetched object is kept in the git
+dir until a commit holds it (``fetchjournal``), so a crash costs the fetch in flight and
+one listing, not the run.
 Objects named by webhook events (``targets.py``) that the listing did not bring are
 fetched by id after it, through the same path; they never move the watermark.
 """
@@ -49,6 +51,7 @@ from notion_syncd.sync.comments import CommentFetcher
 from notion_syncd.sync.commit import Committer
 from notion_syncd.sync.eventauthors import event_authors
 from notion_syncd.sync.exporter import Exporter, listing
+from notion_syncd.sync.fetchjournal import JOURNAL_DIR, FetchJournal
 from notion_syncd.sync.gaps import read_gaps
 from notion_syncd.sync.people import people_of
 from notion_syncd.sync.report import Change, Progress, SyncReport
@@ -173,6 +176,7 @@ def _sync(
     window = ListingWindow(planner.listing_floor(state.watermark, reach), now())
     writer = MirrorWriter(mirror, formats, now, note=lambda change: _note(report, change))
     author = Author(settings.git.author_name, settings.git.author_email)
+    journal = FetchJournal(Path(mirror.repo.path) / JOURNAL_DIR)
     committer = Committer(
         mirror,
         writer,
@@ -188,6 +192,7 @@ def _sync(
         if settings.git.commit_authors
         else None,
         event_authors=event_authors(mirror.repo.path) if settings.git.commit_authors else {},
+        journal=journal,
     )
     files = FileRules(settings.export.max_file_size, settings.export.download_files, mirror.exists)
     progress = signals.reporter(writer, report, window)
@@ -208,6 +213,7 @@ def _sync(
             client, settings.export.comments, settings.export.comments_per_sweep
         ),
         gaps=gaps,
+        journal=journal,
     )
     refused: SyncError | None = None
     progress("listing", "listing changes in Notion")

@@ -161,8 +161,8 @@ class Index:
                 file = self._mirror.path / index_path(key)
                 raise MirrorUnusable(
                     f"index entry {file} is damaged: {exc}",
-                    hint="`notion-syncd check` rebuilds it from the JSON records; or restore "
-                    f"it from an earlier commit (git log -- {index_path(key)}) and commit it",
+                    hint=f"restore it from an earlier commit (git log -- {index_path(key)}, "
+                    f"then git checkout COMMIT -- {index_path(key)}) and commit it",
                 ) from None
         self._remember(key, entry)
         return entry

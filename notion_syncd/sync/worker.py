@@ -1,7 +1,8 @@
 """What a fetch worker does: turn a work item into a record ready to write.
 
-Runs in the pool's threads: only the shared, rate-limited client and a read-only
-"does this file exist" check are used here; the mirror is written by the sync's thread.
+Runs in the pool's threads: only the shared, rate-limited client, a read-only "does
+this file exist" check and the fetch journal (``fetchjournal``: its own files in the git
+dir, one entry per object) are used here; the mirror is written by the sync's thread.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from notion_syncd.sync.fetch import (
     fetch_block_tree,
     without_request_id,
 )
+from notion_syncd.sync.fetchjournal import FetchJournal
 from notion_syncd.sync.views import record_json
 
 
@@ -52,9 +54,13 @@ def fetch_record(
     files: FileRules,
     stop: threading.Event | None,
     comments: CommentFetcher | None = None,
+    journal: FetchJournal | None = None,
+    *,
+    reuse: bool = True,
 ) -> FetchedRecord:
     """The full record of one object: page + block tree (+ comments), or data source +
-    database."""
+    database; from ``journal`` when an interrupted sync fetched this version already (and
+    ``reuse``: not when derived content that Notion alone can tell may have changed)."""
     if stop is not None and stop.is_set():
         raise SyncInterrupted("stop requested")
     report = FetchReport()
@@ -62,6 +68,12 @@ def fetch_record(
     if listed is None:
         by_id = client.data_source if item.kind == "data_source" else client.page
         listed = by_id(item.id)
+    if journal is not None and reuse:
+        kept = journal.load(
+            item.id, listed.get("last_edited_time"), item.links_before, files.exists
+        )
+        if kept is not None:
+            return kept
     if item.kind == "data_source":
         record = data_source_record(client, listed)
     else:
@@ -82,7 +94,10 @@ def fetch_record(
     )
     # Render from exactly what is stored (sorted keys), so a later offline
     # re-render of the JSON gives the same bytes.
-    return FetchedRecord(json.loads(record_json(record)), downloaded, report, item.links_before)
+    fetched = FetchedRecord(json.loads(record_json(record)), downloaded, report, item.links_before)
+    if journal is not None:
+        journal.save(item.id, fetched)
+    return fetched
 
 
 def data_source_record(client: NotionClient, data_source: dict[str, Any]) -> dict[str, Any]:

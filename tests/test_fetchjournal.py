@@ -1,0 +1,81 @@
+"""The fetch journal: what a killed sync fetched is given back only when it can be trusted."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from pathlib import Path
+
+from notion_syncd.sync.fetch import FetchedRecord, FetchReport
+from notion_syncd.sync.fetchjournal import FetchJournal
+
+PAGE_ID = "0b5a7a4e-0a8c-4c5e-9d55-6a3c1f2b9e01"
+EDITED = "2026-03-02T08:10:00.000Z"
+PICTURE = b"\x89PNG picture bytes"
+PICTURE_PATH = f"_files/{hashlib.sha256(PICTURE).hexdigest()}.png"
+REUSED_PATH = f"_files/{'ab' * 32}.pdf"
+
+
+def _fetched() -> FetchedRecord:
+    image = {"type": "file", "file": {"source_url": "https://s3/p.png", "url": PICTURE_PATH}}
+    reused = {"type": "file", "file": {"source_url": "https://s3/d.pdf", "url": REUSED_PATH}}
+    record = {
+        "page": {"object": "page", "id": PAGE_ID, "last_edited_time": EDITED},
+        "blocks": [{"object": "block", "type": "image", "image": image}, reused],
+    }
+    report = FetchReport(unsupported_blocks=Counter({"ai_block": 2}), files_downloaded=1)
+    return FetchedRecord(record, {PICTURE_PATH: PICTURE}, report)
+
+
+def _load(journal: FetchJournal, edited: str = EDITED, exists: bool = True) -> FetchedRecord | None:
+    return journal.load(PAGE_ID, edited, frozenset({"link"}), lambda _path: exists)
+
+
+def test_fetchjournal_gives_back_the_same_version(tmp_path: Path) -> None:
+    """A saved object comes back whole (record, files, report) for its own version."""
+    journal = FetchJournal(tmp_path / "fetched")
+    journal.save(PAGE_ID, _fetched())
+    kept = _load(FetchJournal(tmp_path / "fetched"))  # as the next process sees it
+    assert kept is not None
+    assert kept.record == _fetched().record
+    assert kept.files == {PICTURE_PATH: PICTURE}
+    assert kept.report == _fetched().report
+    assert kept.links_before == frozenset({"link"})
+
+
+def test_fetchjournal_refuses_another_version_or_damage(tmp_path: Path) -> None:
+    """A newer version, a changed file, a missing reused file or a torn record: fetch again."""
+    journal = FetchJournal(tmp_path / "fetched")
+    journal.save(PAGE_ID, _fetched())
+    assert _load(journal, edited="2026-03-02T08:11:00.000Z") is None
+    assert _load(journal, exists=False) is None
+    entry = tmp_path / "fetched" / PAGE_ID
+    (entry / PICTURE_PATH.rsplit("/", 1)[1]).write_bytes(b"other bytes")
+    assert _load(journal) is None
+    journal.save(PAGE_ID, _fetched())
+    assert _load(journal) is not None
+    (entry / "record.json").write_bytes(b'{"record": {"page"')
+    assert _load(journal) is None
+
+
+def test_fetchjournal_forgets_what_a_commit_holds(tmp_path: Path) -> None:
+    """``committed`` removes the entries of committed objects, ``clear`` the journal."""
+    journal = FetchJournal(tmp_path / "fetched")
+    journal.save(PAGE_ID, _fetched())
+    journal.committed({"some-other-id": EDITED})
+    assert _load(journal) is not None
+    journal.committed({PAGE_ID: EDITED})
+    assert _load(journal) is None
+    journal.save(PAGE_ID, _fetched())
+    journal.clear()
+    assert not (tmp_path / "fetched").exists()
+
+
+def test_fetchjournal_keeps_no_incomplete_fetch(tmp_path: Path) -> None:
+    """A fetch that missed a file is not kept: the next sync fetches it again (a gap)."""
+    journal = FetchJournal(tmp_path / "fetched")
+    fetched = _fetched()
+    blocks = fetched.record["blocks"]
+    blocks[1]["download_error"] = "the file URL expired"
+    journal.save(PAGE_ID, fetched)
+    assert _load(journal) is None
