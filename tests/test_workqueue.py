@@ -102,6 +102,27 @@ def test_workqueue_run_takes_parents_found_while_writing() -> None:
     assert fetched == ["CHILD", "PARENT"]
 
 
+def test_workqueue_run_window_asked_again_as_it_grows() -> None:
+    """A callable window is asked before every refill: a larger target runs more at once."""
+    queue: Queue = WorkQueue()
+    listed = iter(["first", "a", "b", "c"])
+    together = threading.Barrier(3, timeout=10)  # breaks unless a, b and c run at once
+    sizes = {"now": 1}
+
+    def fetch(item: str) -> str:
+        if item != "first":
+            together.wait()
+        return item
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        fetched = []
+        window = lambda: sizes["now"]  # noqa: E731
+        for _item, future in queue.run(pool, fetch, lambda: next(listed, None), window):
+            fetched.append(future.result())
+            sizes["now"] = 3
+    assert fetched[0] == "first" and sorted(fetched[1:]) == ["a", "b", "c"]
+
+
 operations = st.lists(
     st.tuples(
         st.sampled_from(["admit", "hold", "release", "unreachable", "parent"]),

@@ -11,7 +11,6 @@ Notion unavailable several times in a row stops the sync.
 from __future__ import annotations
 
 import threading
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -38,6 +37,7 @@ from notion_syncd.sync.listing import ReadAhead
 from notion_syncd.sync.parents import ParentResolver, direct_parent, parent_of
 from notion_syncd.sync.report import Failure, SyncReport
 from notion_syncd.sync.requery import Requery
+from notion_syncd.sync.rowsahead import RowsAhead
 from notion_syncd.sync.window import ListingWindow
 from notion_syncd.sync.worker import FileRules, WorkItem, fetch_record
 from notion_syncd.sync.workqueue import WorkQueue
@@ -73,7 +73,7 @@ class Exporter:
         self._report = report
         self._window = window
         self._files = files
-        self._in_flight = concurrency * 4
+        self._concurrency = concurrency
         self._checkpoint_every = checkpoint_every
         self._checkpoint_seconds = checkpoint_seconds
         self._now = now or (lambda: datetime.now(UTC))
@@ -83,7 +83,8 @@ class Exporter:
         self._stop = stop
         self._comments = comments
         self.queue: WorkQueue[WorkItem, FetchedRecord] = WorkQueue()
-        self.row_queries: deque[str] = deque()
+        self._rows = RowsAhead(client.query_data_source_all)
+        """Rows of data sources written for the first time, queried ahead (``rowsahead``)."""
         self._children_found: dict[str, str] = {}
         """Child pages/databases seen in written blocks (search may not show them yet)."""
         self._failures_in_a_row = 0
@@ -96,10 +97,18 @@ class Exporter:
         """What earlier syncs could not mirror: fetched again by this one (``gaps.py``)."""
 
     def export(self, results: Iterable[dict[str, Any]], pool: ThreadPoolExecutor) -> None:
-        """Fetch and write what ``results`` lists, then the rows of new data sources."""
-        self._process(results, pool)
-        while self.row_queries:
-            self._process(self._client.query_data_source_all(self.row_queries.popleft()), pool)
+        """Fetch and write what ``results`` lists, then the rows of new data sources.
+
+        The rows are queried as soon as their data source is written and join the same
+        fetch window once ``results`` runs dry, so the window does not empty in between.
+        """
+        try:
+            self._process(results, pool)
+            while self._rows:
+                self._process((), pool)
+        except BaseException:
+            self._rows.close()
+            raise
 
     def export_unlisted_children(self, pool: ThreadPoolExecutor) -> int:
         """Fetch the children found in written pages that neither listing nor mirror has.
@@ -168,9 +177,12 @@ class Exporter:
             for result in source:
                 if (item := self._candidate(result)) is not None:
                     return item
+            while (row := self._rows.next_row()) is not None:
+                if (item := self._candidate(row)) is not None:
+                    return item
             return None
 
-        for item, future in self.queue.run(pool, self._fetch, next_listed, self._in_flight):
+        for item, future in self.queue.run(pool, self._fetch, next_listed, self._window_size):
             self._check_stop()
             try:
                 fetched = future.result()
@@ -197,6 +209,10 @@ class Exporter:
         # Parents that failed or were never listed: place the children the slow way.
         for fetched in self.queue.leftovers():
             self._write_or_fail(fetched, wait_for_parent=False)
+
+    def _window_size(self) -> int:
+        """Objects in flight: Little's law from the latency seen, at most ``concurrency``."""
+        return min(self._concurrency, self._client.in_flight_target())
 
     def _checkpoint_due(self) -> bool:
         """Every ``checkpoint_every`` objects, or ``checkpoint_seconds`` after the last one."""
@@ -258,7 +274,7 @@ class Exporter:
         self._report.fetched += 1
         self._report.absorb(fetched.report)
         if self._writer.write(fetched, parent_id):
-            self.row_queries.append(object_id)
+            self._rows.add(object_id)
         self._note_missing_files(object_id, record)
         self.follow_up()
         if object_id not in self._gaps or object_id in self._window.listed:

@@ -13,7 +13,8 @@ same way everywhere):
 Discovery streams ``POST /v1/search`` newest first (read ahead) and stops below
 ``watermark - overlap - search lag seen``; objects whose ``last_edited_time`` equals the
 indexed one are skipped, so a sync with no change costs one request. Changed objects are
-fetched by a pool of ``notion.concurrency`` workers through one rate limiter
+fetched by a pool of up to ``notion.concurrency`` workers (as many as Little's law asks
+for at the latency observed, ``notion/concurrency.py``) through one rate limiter
 (``exporter``), and written by this thread (``writer``). Long exports commit checkpoints
 every ``sync.checkpoint_seconds`` or ``sync.checkpoint_pages`` objects (``commit``; the
 watermark only moves with the final commit), so a crash loses a minute, not the run.

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from typing import Generic, TypeVar
 
 MAX_WAITING = 200
@@ -96,33 +96,44 @@ class WorkQueue(Generic[Item, Held]):
 
     def run(
         self,
-        pool: ThreadPoolExecutor,
+        pool: Executor,
         fetch: Callable[[Item], Result],
         next_listed: Callable[[], Item | None],
-        window: int,
+        window: int | Callable[[], int],
     ) -> Iterator[tuple[Item, Future[Result]]]:
         """Keep up to ``window`` fetches in flight; yield each as soon as it is done.
 
-        Parents queued by ``hold`` go first, then what ``next_listed`` offers. Completion
-        order keeps every worker busy (one slow page does not hold back the rest);
-        nothing written depends on that order. The queue is asked again after every
-        completion, so parents found while writing join the same pool.
+        ``window`` may be a callable, asked again before every refill (the adaptive
+        in-flight target of ``notion.concurrency``). Parents queued by ``hold`` go first,
+        then what ``next_listed`` offers. Completion order keeps every worker busy (one
+        slow page does not hold back the rest); nothing written depends on that order.
+        The window is refilled after every completion, before the caller writes it, so
+        parents found while writing join the same pool and no worker waits for a write.
         """
 
         def next_item() -> Item | None:
             parent = self.next_parent()
             return parent if parent is not None else next_listed()
 
+        def size() -> int:
+            return max(1, window() if callable(window) else window)
+
         pending: dict[Future[Result], Item] = {}
+
+        def refill() -> None:
+            while len(pending) < size() and (item := next_item()) is not None:
+                pending[pool.submit(fetch, item)] = item
+
         try:
             while True:
-                while len(pending) < window and (item := next_item()) is not None:
-                    pending[pool.submit(fetch, item)] = item
+                refill()
                 if not pending:
                     return
                 done, _running = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    yield pending.pop(future), future
+                    item = pending.pop(future)
+                    refill()
+                    yield item, future
         finally:
             for future in pending:
                 future.cancel()
