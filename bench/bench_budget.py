@@ -1,7 +1,7 @@
 """Budget use of a first export at a given latency and request budget (issue 10, item 5).
 
     .venv/bin/python bench/bench_budget.py [--pair 0.05:30 --pair 0.2:20 --pair 1:3]
-        [--pages 200] [--concurrency 8] [--timeline]
+        [--pages 200] [--concurrency N] [--timeline]
 
 For each ``latency:rate`` pair the fake Notion API (a child process, so its CPU does
 not compete with the sync's) serves a generated workspace (``--pages`` pages, 2
@@ -83,7 +83,7 @@ class RecordingTransport(httpx.BaseTransport):
 
 
 def export_once(
-    pages: int, latency: float, rate: float, concurrency: int
+    pages: int, latency: float, rate: float, concurrency: int | None
 ) -> tuple[list[tuple[float, float, int, bool]], Any]:
     """One first export against a fresh fake server; the recorded requests and the report."""
     from notion_syncd.config import load_settings
@@ -107,8 +107,8 @@ def export_once(
                         "token": "secret_bench",
                         "base_url": base_url,
                         "requests_per_second": budget,
-                        "concurrency": concurrency,
-                    },
+                    }
+                    | ({} if concurrency is None else {"concurrency": concurrency}),
                     "export": {"repo": str(Path(tmp) / "mirror")},
                 },
                 environ={},
@@ -167,7 +167,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pair", action="append", help="latency:rate (seconds:requests/s)")
     parser.add_argument("--pages", type=int, default=200)
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--concurrency", type=int, help="notion.concurrency (default: its own)")
     parser.add_argument("--timeline", action="store_true")
     args = parser.parse_args()
     chosen = args.pair or ["0.05:30", "0.2:20", "1:3"]
