@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,7 +29,7 @@ from notion_syncd.errors import (
     SyncInterrupted,
 )
 from notion_syncd.notion.client import NotionClient
-from notion_syncd.sync import discovery, planner
+from notion_syncd.sync import authors, discovery, planner
 from notion_syncd.sync.comments import CommentFetcher
 from notion_syncd.sync.fetch import FetchedRecord, missing_files
 from notion_syncd.sync.gaps import Gap
@@ -39,7 +39,7 @@ from notion_syncd.sync.report import Failure, SyncReport
 from notion_syncd.sync.requery import Requery
 from notion_syncd.sync.rowsahead import RowsAhead
 from notion_syncd.sync.window import ListingWindow
-from notion_syncd.sync.worker import FileRules, WorkItem, fetch_record
+from notion_syncd.sync.worker import FileRules, WorkItem, fetch_record, with_files
 from notion_syncd.sync.workqueue import WorkQueue
 from notion_syncd.sync.writer import MirrorWriter
 from notion_syncd.terms import dashed_id
@@ -67,6 +67,8 @@ class Exporter:
         gaps: Mapping[str, Gap] | None = None,
         checkpoint_seconds: float = 0.0,
         now: Callable[[], datetime] | None = None,
+        downloads: Executor | None = None,
+        editors: Callable[[Iterable[str]], None] | None = None,
     ) -> None:
         self._client = client
         self._writer = writer
@@ -74,6 +76,10 @@ class Exporter:
         self._window = window
         self._files = files
         self._concurrency = concurrency
+        self._downloads = downloads
+        self._editors = editors
+        """Told the editors of every written object (commit authors asked about ahead)."""
+        """The file lane: hosted files are downloaded here, not in the fetch pool (None: inline)."""
         self._checkpoint_every = checkpoint_every
         self._checkpoint_seconds = checkpoint_seconds
         self._now = now or (lambda: datetime.now(UTC))
@@ -182,7 +188,9 @@ class Exporter:
                     return item
             return None
 
-        for item, future in self.queue.run(pool, self._fetch, next_listed, self._window_size):
+        then = self._download if self._downloads is not None else None
+        runs = self.queue.run(pool, self._fetch_lane, next_listed, self._window_size, then=then)
+        for item, future in runs:
             self._check_stop()
             try:
                 fetched = future.result()
@@ -249,6 +257,18 @@ class Exporter:
     def _fetch(self, item: WorkItem) -> FetchedRecord:
         return fetch_record(self._client, item, self._files, self._stop, self._comments)
 
+    def _fetch_lane(self, item: WorkItem) -> FetchedRecord:
+        """The API part in the fetch pool; files follow on their own lane (``_download``)."""
+        downloads = self._downloads is None
+        return fetch_record(
+            self._client, item, self._files, self._stop, self._comments, downloads=downloads
+        )
+
+    def _download(self, item: WorkItem, fetched: FetchedRecord) -> Future[FetchedRecord] | None:
+        if not fetched.files_pending or self._downloads is None:
+            return None
+        return self._downloads.submit(with_files, self._client, item, fetched, self._files)
+
     def _write_or_fail(self, fetched: FetchedRecord, *, wait_for_parent: bool = True) -> None:
         """Write an object; if placing it needs a parent Notion will not give, it fails."""
         try:
@@ -275,6 +295,10 @@ class Exporter:
         self._report.absorb(fetched.report)
         if self._writer.write(fetched, parent_id):
             self._rows.add(object_id)
+        if self._editors is not None:
+            edit = authors.page_edit(record, None) if "page" in record else authors.edit_of(obj)
+            if edit is not None:
+                self._editors((edit.user_id, *edit.co_editors))
         self._note_missing_files(object_id, record)
         self.follow_up()
         if object_id not in self._gaps or object_id in self._window.listed:

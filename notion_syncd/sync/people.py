@@ -8,6 +8,8 @@ authorship never fails a sync.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from concurrent.futures import Executor, Future
 from typing import Any
 
 import structlog
@@ -26,19 +28,38 @@ NAMES_HINT = (
 
 
 class People:
-    """Notion user id -> commit identity, each user asked at most once."""
+    """Notion user id -> commit identity, each user asked at most once.
 
-    def __init__(self, client: NotionClient, *, real_emails: bool) -> None:
+    ``warm`` asks about an editor as soon as a written object names them, in the pool
+    given (``ahead``), so a commit does not wait a round trip per new editor with the
+    fetch window already empty. ``warm`` and ``identity`` are called by the sync's
+    thread only; the lookups run in the pool.
+    """
+
+    def __init__(
+        self, client: NotionClient, *, real_emails: bool, ahead: Executor | None = None
+    ) -> None:
         self._client = client
         self._real_emails = real_emails
+        self._ahead = ahead
         self._known: dict[str, Author] = {}
+        self._asked: dict[str, Future[dict[str, Any] | None]] = {}
         self._readable = True
+
+    def warm(self, user_ids: Iterable[str]) -> None:
+        """Ask Notion about these users now (in the pool), unless asked already."""
+        if self._ahead is None:
+            return
+        for user_id in user_ids:
+            if user_id not in self._known and user_id not in self._asked:
+                self._asked[user_id] = self._ahead.submit(self._lookup, user_id)
 
     def identity(self, user_id: str) -> Author:
         if user_id not in self._known:
-            self._known[user_id] = identity(
-                user_id, self._lookup(user_id), real_emails=self._real_emails
-            )
+            asked = self._asked.pop(user_id, None)
+            ready = asked is not None and not asked.cancelled()  # cancelled: the pool shut
+            user = asked.result() if asked is not None and ready else self._lookup(user_id)
+            self._known[user_id] = identity(user_id, user, real_emails=self._real_emails)
         return self._known[user_id]
 
     def _lookup(self, user_id: str) -> dict[str, Any] | None:

@@ -58,6 +58,8 @@ log = structlog.get_logger()
 
 ProgressCallback = Callable[[Progress], None]
 Clock = Callable[[], datetime]
+FILE_LANE_WORKERS = 8
+"""Downloads of Notion-hosted files at once (unpaced: they do not count against the budget)."""
 METRIC_OF_CHANGE = {"added": "added", "moved": "moved", "updated": "modified", "deleted": "deleted"}
 
 
@@ -163,6 +165,12 @@ def _sync(
     window = ListingWindow(planner.listing_floor(state.watermark, reach), now())
     writer = MirrorWriter(mirror, formats, now, note=lambda change: _note(report, change))
     author = Author(settings.git.author_name, settings.git.author_email)
+    # Threads start lazily: nothing runs (or leaks) until the export submits work.
+    pool = ThreadPoolExecutor(max_workers=settings.notion.concurrency, thread_name_prefix="fetch")
+    # Hosted files are signed S3 URLs, not API requests: their own lane, so a slow or
+    # big download never holds a slot the request budget needs.
+    downloads = ThreadPoolExecutor(max_workers=FILE_LANE_WORKERS, thread_name_prefix="files")
+    people = People(client, real_emails=settings.git.author_emails, ahead=pool)
     committer = Committer(
         mirror,
         writer,
@@ -174,9 +182,7 @@ def _sync(
         count_requests=requests.count,
         pages=pages,
         gaps=gaps,
-        people=People(client, real_emails=settings.git.author_emails).identity
-        if settings.git.commit_authors
-        else None,
+        people=people.identity if settings.git.commit_authors else None,
     )
     files = FileRules(settings.export.max_file_size, settings.export.download_files, mirror.exists)
     progress = signals.reporter(writer, report, window)
@@ -197,10 +203,11 @@ def _sync(
             client, settings.export.comments, settings.export.comments_per_sweep
         ),
         gaps=gaps,
+        downloads=downloads,
+        editors=people.warm if settings.git.commit_authors else None,
     )
     refused: SyncError | None = None
     progress("listing", "listing changes in Notion")
-    pool = ThreadPoolExecutor(max_workers=settings.notion.concurrency, thread_name_prefix="fetch")
     try:
         exporter.export(listing(client, window), pool)
         visibility.check_something_listed(report.discovered, state.watermark, writer.index.count)
@@ -228,6 +235,7 @@ def _sync(
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        downloads.shutdown(wait=True, cancel_futures=True)
     committer.finish()
     if refused is not None:
         raise refused  # the sweep deleted nothing; everything else is committed
