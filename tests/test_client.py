@@ -900,5 +900,5 @@ def test_client_in_flight_target_from_observed_latency(fake: FakeNotion, ws: Wor
         client.page(page)
         assert client.observed_latency == pytest.approx(0.5)
         assert client.in_flight_target() == 14
-        client.limiter.pause_until(time.clock())  # a 429 halves the pace: fewer in flight
-        assert client.in_flight_target() == 9
+        client.limiter.pause_until(time.clock())  # a 429 lowers the pace to 9: fewer in flight
+        assert client.in_flight_target() == 13
