@@ -886,7 +886,7 @@ def test_client_fake_server_errors_never_leak_token() -> None:
 
 
 def test_client_in_flight_target_from_observed_latency(fake: FakeNotion, ws: Workspace) -> None:
-    """Answers taking 0.5 s at 10 requests/s: Little's law asks for 5 in flight, ×2 + 4."""
+    """Answers taking 0.5 s at 10 requests/s: Little's law asks for 5 in flight, ×2 + 8."""
     page = ws.add_page(None, "Slow")
     time = VirtualTime()
 
@@ -899,6 +899,6 @@ def test_client_in_flight_target_from_observed_latency(fake: FakeNotion, ws: Wor
         client.page(page)
         client.page(page)
         assert client.observed_latency == pytest.approx(0.5)
-        assert client.in_flight_target() == 14
+        assert client.in_flight_target() == 18
         client.limiter.pause_until(time.clock())  # a 429 lowers the pace to 9: fewer in flight
-        assert client.in_flight_target() == 13
+        assert client.in_flight_target() == 17

@@ -25,8 +25,11 @@ from dataclasses import dataclass
 
 HEADROOM = 2.0
 """In-flight objects per request the budget allows in flight (Little's law × this)."""
-SPARE = 4
-"""Objects in flight beyond Little's law, for the writer's pauses."""
+SPARE = 8
+"""Objects in flight beyond Little's law, for the writer's pauses: new objects are handed
+out by the writing thread, so while it writes (or a loaded machine starves it for a
+second) the objects in flight finish and are not replaced. At 30 requests/s and about 4
+requests per object, 8 spare objects cover a pause of about a second."""
 SMOOTHING = 0.2
 """Weight of a new latency sample in the moving average."""
 FIRST_GUESS_SECONDS = 0.2
