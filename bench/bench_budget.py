@@ -1,7 +1,7 @@
 """Budget use of a first export at a given latency and request budget (issue 10, item 5).
 
     .venv/bin/python bench/bench_budget.py [--pair 0.05:30 --pair 0.2:20 --pair 1:3]
-        [--pages 200] [--concurrency N] [--timeline]
+        [--pages 200] [--concurrency N] [--timeline] [--tail N]
 
 For each ``latency:rate`` pair the fake Notion API (a child process, so its CPU does
 not compete with the sync's) serves a generated workspace (``--pages`` pages, 2
@@ -53,6 +53,7 @@ sys.stdin.read()
 server.stop()
 """
 TAIL = 0
+"""Print the last this many requests of every export (``--tail``: what the tail waits for)."""
 DEFINITION = (
     "utilisation = API requests / (rate x busy period); busy period = first API request "
     "sent .. last API answer received; file downloads excluded"
@@ -169,7 +170,10 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=200)
     parser.add_argument("--concurrency", type=int, help="notion.concurrency (default: its own)")
     parser.add_argument("--timeline", action="store_true")
+    parser.add_argument("--tail", type=int, default=0, help="print the last N requests")
     args = parser.parse_args()
+    global TAIL
+    TAIL = args.tail
     chosen = args.pair or ["0.05:30", "0.2:20", "1:3"]
     pairs = [(float(pair.split(":")[0]), float(pair.split(":")[1])) for pair in chosen]
 
