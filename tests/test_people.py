@@ -48,3 +48,22 @@ def test_people_warm_cancelled_asks_again() -> None:
         busy.set()
         assert people.identity(ws.bot_id).name == ws.users[ws.bot_id]["name"]
     assert fake.request_log.count("users.retrieve") == 1
+
+
+def test_people_warm_probes_one_user_until_names_are_readable() -> None:
+    """Without the user capability only one lookup is asked ahead (one 403 is enough)."""
+    ws = Workspace()
+    ws.users_readable = False
+    fake = FakeNotion(ws, token=TOKEN)
+    client = NotionClient(
+        TOKEN, base_url="https://api.notion.test", transport=httpx.MockTransport(fake.handle)
+    )
+    others = [ws.new_id() for _ in range(3)]
+    with client, ThreadPoolExecutor(4) as pool:
+        people = People(client, real_emails=False, ahead=pool)
+        people.warm([ws.bot_id, *others])
+        assert people.identity(ws.bot_id).name == ws.bot_id  # the fallback: the user id
+        people.warm(others)
+        for user_id in others:
+            assert people.identity(user_id).name == user_id
+    assert fake.request_log.count("users.retrieve") == 1

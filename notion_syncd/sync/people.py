@@ -45,14 +45,23 @@ class People:
         self._known: dict[str, Author] = {}
         self._asked: dict[str, Future[dict[str, Any] | None]] = {}
         self._readable = True
+        self._confirmed = False
+        """A user was read: Notion lets this integration read users (ask several at once)."""
 
     def warm(self, user_ids: Iterable[str]) -> None:
-        """Ask Notion about these users now (in the pool), unless asked already."""
-        if self._ahead is None:
+        """Ask Notion about these users now (in the pool), unless asked already.
+
+        One at a time until an answer shows users are readable: without the capability
+        every lookup is a 403, and one is enough to know.
+        """
+        if self._ahead is None or not self._readable:
             return
         for user_id in user_ids:
-            if user_id not in self._known and user_id not in self._asked:
-                self._asked[user_id] = self._ahead.submit(self._lookup, user_id)
+            if user_id in self._known or user_id in self._asked:
+                continue
+            if not self._confirmed and self._asked:
+                return
+            self._asked[user_id] = self._ahead.submit(self._lookup, user_id)
 
     def identity(self, user_id: str) -> Author:
         if user_id not in self._known:
@@ -66,7 +75,9 @@ class People:
         if not self._readable:
             return None
         try:
-            return self._client.request("GET", f"/v1/users/{user_id}")
+            user = self._client.request("GET", f"/v1/users/{user_id}")
+            self._confirmed = True
+            return user
         except NotionForbidden:
             self._readable = False
             log.warning("authors.names_unavailable", hint=NAMES_HINT)
