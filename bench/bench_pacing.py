@@ -38,6 +38,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.fixed_pace:
         ratelimit.SLOWDOWN_FACTOR = 1.0
+        ratelimit.JITTER_SLOWDOWN_FACTOR = 1.0
     clock = TestClock()
     workspace = Workspace(clock)
     clock.tick = timedelta(seconds=7)

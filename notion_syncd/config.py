@@ -98,7 +98,7 @@ class NotionSettings(_Section):
     version: str = "2025-09-03"
     requests_per_second: float = Field(default=3.0, gt=0, le=1000)
     burst: int = Field(default=3, ge=1, le=1000)
-    concurrency: int = Field(default=8, ge=1, le=64)
+    concurrency: int = Field(default=64, ge=1, le=64)
     timeout: Duration = Field(default=60.0, gt=0)
     max_retry_time: Duration = Field(default=600.0, gt=0)
 

@@ -883,3 +883,22 @@ def test_client_fake_server_errors_never_leak_token() -> None:
         texts.append(rendered(unavailable.value))
     texts.extend(repr(entry) for entry in logs)
     assert [text for text in texts if "CANARY123" in text] == []
+
+
+def test_client_in_flight_target_from_observed_latency(fake: FakeNotion, ws: Workspace) -> None:
+    """Answers taking 0.5 s at 10 requests/s: Little's law asks for 5 in flight, ×2 + 8."""
+    page = ws.add_page(None, "Slow")
+    time = VirtualTime()
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        time.sleep(0.5)
+        return fake.handle(request)
+
+    client, _recorder = make_client(slow, time, requests_per_second=10, burst=2)
+    with client:
+        client.page(page)
+        client.page(page)
+        assert client.observed_latency == pytest.approx(0.5)
+        assert client.in_flight_target() == 18
+        client.limiter.pause_until(time.clock())  # a 429 lowers the pace to 9: fewer in flight
+        assert client.in_flight_target() == 17

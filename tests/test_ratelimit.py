@@ -173,16 +173,17 @@ class _Clock:
 
 
 def test_rate_limiter_halves_pace_once_per_episode() -> None:
-    """The 429s of one episode (answers back before the pause ends) lower the pace once."""
+    """The 429s of one episode (answers back before the pause ends) lower the pace once;
+    the first, isolated one by a tenth, the next ones (the server still refuses) by half."""
     clock = _Clock()
     limiter = RateLimiter(10.0, 3, clock=clock, sleep=lambda _s: None)
     limiter.pause_until(clock.now + 1)
     clock.now = 0.2
     limiter.pause_until(clock.now + 1)  # in flight when the first came back
-    assert limiter.rate == pytest.approx(5.0)
+    assert limiter.rate == pytest.approx(9.0)
     clock.now = 1.5  # after the pause: the server still refuses
     limiter.pause_until(clock.now + 1)
-    assert limiter.rate == pytest.approx(2.5)
+    assert limiter.rate == pytest.approx(4.5)
     for step in range(10):
         clock.now = 3.0 + step * 2
         limiter.pause_until(clock.now + 1)
@@ -194,17 +195,38 @@ def test_rate_limiter_recovers_slowly_to_configured_pace() -> None:
     clock = _Clock()
     limiter = RateLimiter(10.0, 3, clock=clock, sleep=lambda _s: None)
     limiter.pause_until(1.0)
-    assert limiter.rate == pytest.approx(5.0)
-    clock.now = 30.5  # 29.5 s after the pause ended: not yet
+    clock.now = 2.0
+    limiter.pause_until(3.0)  # again at once: a server that allows less
+    assert limiter.rate == pytest.approx(4.5)
+    clock.now = 32.5  # 29.5 s after the pause ended: not yet
     limiter.acquire()
-    assert limiter.rate == pytest.approx(5.0)
-    clock.now = 31.0
+    assert limiter.rate == pytest.approx(4.5)
+    clock.now = 33.0
     limiter.acquire()
-    assert limiter.rate == pytest.approx(5.5)
-    clock.now = 60.0  # 29 s after the last step: not yet
+    assert limiter.rate == pytest.approx(4.95)
+    clock.now = 62.0  # 29 s after the last step: not yet
     limiter.acquire()
-    assert limiter.rate == pytest.approx(5.5)
+    assert limiter.rate == pytest.approx(4.95)
     for step in range(1, 20):
-        clock.now = 31.0 + step * 30
+        clock.now = 33.0 + step * 30
         limiter.acquire()
     assert limiter.rate == pytest.approx(10.0)
+
+
+def test_rate_limiter_isolated_429_at_full_pace_costs_a_tenth() -> None:
+    """One 429 at the configured pace, none for a while before: a tenth off, not half;
+    an isolated one while the pace is lowered (probing upwards) still halves it."""
+    clock = _Clock()
+    limiter = RateLimiter(30.0, 3, clock=clock, sleep=lambda _s: None)
+    limiter.pause_until(1.0)
+    assert limiter.rate == pytest.approx(27.0)
+    clock.now = 100.0  # recovered (29.7, then 30), then a 429 long after the last one
+    limiter.acquire()
+    clock.now = 140.0
+    limiter.acquire()
+    assert limiter.rate == pytest.approx(30.0)
+    limiter.pause_until(141.0)
+    assert limiter.rate == pytest.approx(27.0)
+    clock.now = 200.0  # isolated, but below the configured pace: the server's limit
+    limiter.pause_until(201.0)
+    assert limiter.rate == pytest.approx(13.5)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -100,6 +100,53 @@ def test_workqueue_run_takes_parents_found_while_writing() -> None:
             if item == "child":
                 queue.hold("p", item, lambda: "parent")
     assert fetched == ["CHILD", "PARENT"]
+
+
+def test_workqueue_run_window_asked_again_as_it_grows() -> None:
+    """A callable window is asked before every refill: a larger target runs more at once."""
+    queue: Queue = WorkQueue()
+    listed = iter(["first", "a", "b", "c"])
+    together = threading.Barrier(3, timeout=10)  # breaks unless a, b and c run at once
+    sizes = {"now": 1}
+
+    def fetch(item: str) -> str:
+        if item != "first":
+            together.wait()
+        return item
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        fetched = []
+        window = lambda: sizes["now"]  # noqa: E731
+        for _item, future in queue.run(pool, fetch, lambda: next(listed, None), window):
+            fetched.append(future.result())
+            sizes["now"] = 3
+    assert fetched[0] == "first" and sorted(fetched[1:]) == ["a", "b", "c"]
+
+
+def test_workqueue_run_second_stage_leaves_the_window() -> None:
+    """A fetch in its second stage (a download) frees its slot: the next fetch starts."""
+    queue: Queue = WorkQueue()
+    listed = iter(["a", "b"])
+    b_fetched = threading.Event()
+
+    def fetch(item: str) -> str:
+        if item == "b":
+            b_fetched.set()
+        return item
+
+    def download(fetched: str) -> str:
+        return f"{fetched}+files" if b_fetched.wait(timeout=10) else "window held"
+
+    with ThreadPoolExecutor(max_workers=2) as pool, ThreadPoolExecutor(1) as lane:
+
+        def then(item: str, fetched: str) -> Future[str] | None:
+            return lane.submit(download, fetched) if item == "a" else None
+
+        results = {
+            item: future.result()
+            for item, future in queue.run(pool, fetch, lambda: next(listed, None), 1, then=then)
+        }
+    assert results == {"a": "a+files", "b": "b"}
 
 
 operations = st.lists(

@@ -7,9 +7,11 @@ fetches several pages at once from a thread pool, all through this client and it
 How the budget gets used. The limiter only decides when a request may *start*; no lock
 is held while a request is in flight, and the httpx connection pool has room for many
 concurrent connections. By Little's law the number of requests in flight is
-``rate × latency``: at 3 requests/s and answers taking 100–1000 ms, one to three workers
-are busy on average, so the engine's default ``notion.concurrency = 8`` keeps the whole
-budget in use up to ~2.5 s of latency, while the limiter keeps the average at ``rate``.
+``rate × latency``: at 3 requests/s and answers taking 100–1000 ms, one to three; at 30
+requests/s and 1 s, thirty. The client keeps a moving average of the latency of API
+answers, and :meth:`NotionClient.in_flight_target` turns it into the number of objects the
+engine keeps in flight (:mod:`notion_syncd.notion.concurrency`), up to
+``notion.concurrency``; the limiter keeps the average at ``rate`` whatever that number.
 
 Retries (policy in :mod:`notion_syncd.notion.retry`): 429/529 wait what ``Retry-After``
 says (never less) and pause *every* worker through the limiter; 5xx, timeouts, dropped
@@ -59,6 +61,7 @@ from pydantic import SecretStr
 
 from notion_syncd import __version__, errors, metrics
 from notion_syncd.heartbeat import Heartbeat
+from notion_syncd.notion.concurrency import InFlightTarget
 from notion_syncd.notion.ratelimit import PauseTooLong, RateLimiter, wait_interruptibly
 from notion_syncd.notion.retry import (
     RATE_LIMIT_STATUSES,
@@ -266,6 +269,8 @@ class NotionClient:
         self._rng = rng if rng is not None else random.Random()
         self._rng_lock = threading.Lock()
         self._stats = _StatsRecorder()
+        self._in_flight = InFlightTarget(highest=max_connections)
+        self._in_flight_lock = threading.Lock()
         self._limiter = limiter or RateLimiter(
             requests_per_second, burst, clock=clock, sleep=sleep, on_wait=self._beat
         )
@@ -318,6 +323,17 @@ class NotionClient:
     def limiter(self) -> RateLimiter:
         return self._limiter
 
+    def in_flight_target(self) -> int:
+        """Objects to fetch at once to keep the pace busy (``concurrency.InFlightTarget``)."""
+        with self._in_flight_lock:
+            return self._in_flight.target(self._limiter.rate)
+
+    @property
+    def observed_latency(self) -> float:
+        """Moving average of the seconds API answers took (sent to answered)."""
+        with self._in_flight_lock:
+            return self._in_flight.latency
+
     # -- one request ---------------------------------------------------------------
 
     def request(
@@ -364,6 +380,9 @@ class NotionClient:
         started = self._clock()
         response, failure = self._send(self._api, request)
         self._record(group, response, failure, started)
+        if response is not None:
+            with self._in_flight_lock:
+                self._in_flight.observe(self._clock() - started)
         if response is None:
             assert failure is not None
             return failure

@@ -14,7 +14,8 @@ single token, so one request probes before the others follow at the normal rate.
 The pace adapts to a server that allows less than configured (a wrong
 ``requests_per_second``, a workspace shared with other integrations): every
 rate-limit answer halves the pace once per episode (the 429s of requests already in
-flight when the first came back count as the same episode), down to
+flight when the first came back count as the same episode; an isolated episode at the
+configured pace lowers it by a tenth only, :data:`JITTER_SLOWDOWN_FACTOR`), down to
 :data:`MIN_RATE_FRACTION` of the configured rate; after :data:`RECOVERY_SECONDS`
 without one, the pace rises by :data:`RECOVERY_FACTOR`, up to the configured rate. So
 a budget set too high costs a few 429s at the start and one more every few minutes
@@ -46,6 +47,8 @@ _log = structlog.get_logger(__name__)
 
 SLOWDOWN_FACTOR = 0.5
 """A rate-limit answer multiplies the pace by this (once per episode)."""
+JITTER_SLOWDOWN_FACTOR = 0.9
+"""...or by this when it is isolated: at the configured pace, the first in RECOVERY_SECONDS."""
 MIN_RATE_FRACTION = 0.1
 """The pace never drops below this fraction of the configured rate."""
 RECOVERY_SECONDS = 30.0
@@ -177,15 +180,24 @@ class RateLimiter:
             return self._paused_seconds
 
     def _slow_down(self, now: float, deadline: float) -> None:
-        """Halve the pace, unless this answer belongs to the episode already counted."""
+        """Halve the pace, unless this answer belongs to the episode already counted.
+
+        An isolated answer (at the configured pace, none for ``RECOVERY_SECONDS``) lowers
+        it by a tenth only: requests that left at the right pace can still arrive bunched
+        (a loaded machine delays some of them), and halving for that would cost half the
+        budget for minutes. A server that really allows less answers 429 again within
+        seconds, and that episode halves.
+        """
         if now < self._episode_ends:
             self._episode_ends = max(self._episode_ends, deadline)
             return
         # Requests that started before this answer came back may still be refused;
         # they belong to this episode as long as they return before the pause ends.
+        isolated = now - self._episode_ends >= RECOVERY_SECONDS and self.rate >= self.max_rate
+        factor = JITTER_SLOWDOWN_FACTOR if isolated else SLOWDOWN_FACTOR
         self._episode_ends = deadline
         self._pace_changed_at = deadline
-        lowered = max(self.max_rate * MIN_RATE_FRACTION, self.rate * SLOWDOWN_FACTOR)
+        lowered = max(self.max_rate * MIN_RATE_FRACTION, self.rate * factor)
         if lowered < self.rate:
             self.rate = lowered
             metrics.NOTION_PACE.set(lowered)

@@ -11,9 +11,8 @@ Notion unavailable several times in a row stops the sync.
 from __future__ import annotations
 
 import threading
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,7 +29,7 @@ from notion_syncd.errors import (
     SyncInterrupted,
 )
 from notion_syncd.notion.client import NotionClient
-from notion_syncd.sync import discovery, planner
+from notion_syncd.sync import authors, discovery, planner
 from notion_syncd.sync.comments import CommentFetcher
 from notion_syncd.sync.fetch import FetchedRecord, missing_files
 from notion_syncd.sync.fetchjournal import FetchJournal
@@ -39,9 +38,10 @@ from notion_syncd.sync.listing import ReadAhead
 from notion_syncd.sync.parents import ParentResolver, direct_parent, parent_of
 from notion_syncd.sync.report import Failure, SyncReport
 from notion_syncd.sync.requery import Requery
+from notion_syncd.sync.rowsahead import RowsAhead
 from notion_syncd.sync.targets import Target
 from notion_syncd.sync.window import ListingWindow
-from notion_syncd.sync.worker import FileRules, WorkItem, fetch_record
+from notion_syncd.sync.worker import FileRules, WorkItem, fetch_record, with_files
 from notion_syncd.sync.workqueue import WorkQueue
 from notion_syncd.sync.writer import MirrorWriter
 from notion_syncd.terms import dashed_id
@@ -70,13 +70,19 @@ class Exporter:
         checkpoint_seconds: float = 0.0,
         now: Callable[[], datetime] | None = None,
         journal: FetchJournal | None = None,
+        downloads: Executor | None = None,
+        editors: Callable[[Iterable[str]], None] | None = None,
     ) -> None:
         self._client = client
         self._writer = writer
         self._report = report
         self._window = window
         self._files = files
-        self._in_flight = concurrency * 4
+        self._concurrency = concurrency
+        self._downloads = downloads
+        """The file lane: hosted files are downloaded here, not in the fetch pool (None: inline)."""
+        self._editors = editors
+        """Told the editors of every written object (commit authors asked about ahead)."""
         self._checkpoint_every = checkpoint_every
         self._checkpoint_seconds = checkpoint_seconds
         self._now = now or (lambda: datetime.now(UTC))
@@ -86,7 +92,8 @@ class Exporter:
         self._stop = stop
         self._comments = comments
         self.queue: WorkQueue[WorkItem, FetchedRecord] = WorkQueue()
-        self.row_queries: deque[str] = deque()
+        self._rows = RowsAhead(client.query_data_source_all)
+        """Rows of data sources written for the first time, queried ahead (``rowsahead``)."""
         self._children_found: dict[str, str] = {}
         """Child pages/databases seen in written blocks (search may not show them yet)."""
         self._failures_in_a_row = 0
@@ -101,10 +108,18 @@ class Exporter:
         """What earlier syncs could not mirror: fetched again by this one (``gaps.py``)."""
 
     def export(self, results: Iterable[dict[str, Any]], pool: ThreadPoolExecutor) -> None:
-        """Fetch and write what ``results`` lists, then the rows of new data sources."""
-        self._process(results, pool)
-        while self.row_queries:
-            self._process(self._client.query_data_source_all(self.row_queries.popleft()), pool)
+        """Fetch and write what ``results`` lists, then the rows of new data sources.
+
+        The rows are queried as soon as their data source is written and join the same
+        fetch window once ``results`` runs dry, so the window does not empty in between.
+        """
+        try:
+            self._process(results, pool)
+            while self._rows:
+                self._process((), pool)
+        except BaseException:
+            self._rows.close()
+            raise
 
     def refresh(self, targets: Iterable[Target], pool: ThreadPoolExecutor) -> None:
         """Fetch and write the objects named by id that the listing did not (``targets.py``)."""
@@ -211,9 +226,14 @@ class Exporter:
             for result in source:
                 if (item := self._candidate(result)) is not None:
                     return item
+            while (row := self._rows.next_row()) is not None:
+                if (item := self._candidate(row)) is not None:
+                    return item
             return None
 
-        for item, future in self.queue.run(pool, self._fetch, next_listed, self._in_flight):
+        then = self._download if self._downloads is not None else None
+        runs = self.queue.run(pool, self._fetch_lane, next_listed, self._window_size, then=then)
+        for item, future in runs:
             self._check_stop()
             try:
                 fetched = future.result()
@@ -240,6 +260,10 @@ class Exporter:
         # Parents that failed or were never listed: place the children the slow way.
         for fetched in self.queue.leftovers():
             self._write_or_fail(fetched, wait_for_parent=False)
+
+    def _window_size(self) -> int:
+        """Objects in flight: Little's law from the latency seen, at most ``concurrency``."""
+        return min(self._concurrency, self._client.in_flight_target())
 
     def _checkpoint_due(self) -> bool:
         """Every ``checkpoint_every`` objects, or ``checkpoint_seconds`` after the last one."""
@@ -280,6 +304,26 @@ class Exporter:
             self._client, item, self._files, self._stop, self._comments, journal, reuse=not fresh
         )
 
+    def _fetch_lane(self, item: WorkItem) -> FetchedRecord:
+        """The API part in the fetch pool; files follow on their own lane (``_download``)."""
+        downloads = self._downloads is None
+        return fetch_record(
+            self._client,
+            item,
+            self._files,
+            self._stop,
+            self._comments,
+            self._journal,
+            downloads=downloads,
+        )
+
+    def _download(self, item: WorkItem, fetched: FetchedRecord) -> Future[FetchedRecord] | None:
+        if not fetched.files_pending or self._downloads is None:
+            return None
+        return self._downloads.submit(
+            with_files, self._client, item, fetched, self._files, self._journal
+        )
+
     def _write_or_fail(self, fetched: FetchedRecord, *, wait_for_parent: bool = True) -> None:
         """Write an object; if placing it needs a parent Notion will not give, it fails."""
         try:
@@ -305,7 +349,11 @@ class Exporter:
         self._report.fetched += 1
         self._report.absorb(fetched.report)
         if self._writer.write(fetched, parent_id):
-            self.row_queries.append(object_id)
+            self._rows.add(object_id)
+        if self._editors is not None:
+            edit = authors.page_edit(record, None) if "page" in record else authors.edit_of(obj)
+            if edit is not None:
+                self._editors((edit.user_id, *edit.co_editors))
         self._note_missing_files(object_id, record)
         self.follow_up()
         if object_id not in self._gaps or object_id in self._window.listed:

@@ -60,6 +60,8 @@ class FetchedRecord:
     report: FetchReport
     links_before: frozenset[str] = frozenset()
     """What the mirrored version of this object linked to (for the backlinks index)."""
+    files_pending: bool = False
+    """Its hosted files are not downloaded yet (``worker.with_files`` does it, on the file lane)."""
 
 
 def without_request_id(obj: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,8 @@ authorship never fails a sync.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from concurrent.futures import Executor, Future
 from typing import Any
 
 import structlog
@@ -32,7 +33,14 @@ NAMES_HINT = (
 
 
 class People:
-    """Notion user id -> commit identity, each user asked at most once."""
+    """Notion user id -> commit identity, each user asked at most once.
+
+    ``warm`` asks about an editor as soon as a written object names them, in the pool
+    given (``ahead``), so a commit does not wait a round trip per new editor with the
+    fetch window already empty. ``warm`` and ``identity`` are called by the sync's
+    thread only; the lookups run in the pool. Users in ``known`` (the authors map) are
+    never asked about.
+    """
 
     def __init__(
         self,
@@ -40,17 +48,39 @@ class People:
         *,
         real_emails: bool,
         known: Mapping[str, Author] | None = None,
+        ahead: Executor | None = None,
     ) -> None:
         self._client = client
         self._real_emails = real_emails
+        self._ahead = ahead
         self._known: dict[str, Author] = dict(known or {})
+        self._asked: dict[str, Future[dict[str, Any] | None]] = {}
         self.learned: dict[str, Author] = {}
         """Users Notion named during this sync (not fallbacks), for the authors map."""
         self._readable = True
+        self._confirmed = False
+        """A user was read: Notion lets this integration read users (ask several at once)."""
+
+    def warm(self, user_ids: Iterable[str]) -> None:
+        """Ask Notion about these users now (in the pool), unless asked already.
+
+        One at a time until an answer shows users are readable: without the capability
+        every lookup is a 403, and one is enough to know.
+        """
+        if self._ahead is None or not self._readable:
+            return
+        for user_id in user_ids:
+            if user_id in self._known or user_id in self._asked:
+                continue
+            if not self._confirmed and self._asked:
+                return
+            self._asked[user_id] = self._ahead.submit(self._lookup, user_id)
 
     def identity(self, user_id: str) -> Author:
         if user_id not in self._known:
-            user = self._lookup(user_id)
+            asked = self._asked.pop(user_id, None)
+            ready = asked is not None and not asked.cancelled()  # cancelled: the pool shut
+            user = asked.result() if asked is not None and ready else self._lookup(user_id)
             who = identity(user_id, user, real_emails=self._real_emails)
             if user is not None:
                 self.learned[user_id] = who
@@ -61,7 +91,9 @@ class People:
         if not self._readable:
             return None
         try:
-            return self._client.request("GET", f"/v1/users/{user_id}")
+            user = self._client.request("GET", f"/v1/users/{user_id}")
+            self._confirmed = True
+            return user
         except NotionForbidden:
             self._readable = False
             log.warning("authors.names_unavailable", hint=NAMES_HINT)
@@ -70,7 +102,9 @@ class People:
         return None
 
 
-def people_of(mirror: Mirror, client: NotionClient, real_emails: bool) -> People:
+def people_of(
+    mirror: Mirror, client: NotionClient, real_emails: bool, ahead: Executor | None = None
+) -> People:
     """People who starts from the mirror's authors map.
 
     A hand edit of the map not committed yet is staged as it is, so this sync's commit
@@ -78,7 +112,7 @@ def people_of(mirror: Mirror, client: NotionClient, real_emails: bool) -> People
     """
     raw = mirror.read(authorsmap.AUTHORS_FILE)
     if raw is None:
-        return People(client, real_emails=real_emails)
+        return People(client, real_emails=real_emails, ahead=ahead)
     if mirror.adopt(authorsmap.AUTHORS_FILE):
         log.info("authors.map_edited", file=authorsmap.AUTHORS_FILE)
     authors = authorsmap.parse(raw.decode("utf-8", errors="replace"))
@@ -89,4 +123,4 @@ def people_of(mirror: Mirror, client: NotionClient, real_emails: bool) -> People
             lines=list(authors.unreadable),
             hint="a line is: <Notion user id> = Name <e-mail>",
         )
-    return People(client, real_emails=real_emails, known=authors.identities)
+    return People(client, real_emails=real_emails, known=authors.identities, ahead=ahead)

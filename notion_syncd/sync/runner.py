@@ -13,7 +13,8 @@ same way everywhere):
 Discovery streams ``POST /v1/search`` newest first (read ahead) and stops below
 ``watermark - overlap - search lag seen``; objects whose ``last_edited_time`` equals the
 indexed one are skipped, so a sync with no change costs one request. Changed objects are
-fetched by a pool of ``notion.concurrency`` workers through one rate limiter
+fetched by a pool of up to ``notion.concurrency`` workers (as many as Little's law asks
+for at the latency observed, ``notion/concurrency.py``) through one rate limiter
 (``exporter``), and written by this thread (``writer``). Long exports commit checkpoints
 every ``sync.checkpoint_seconds`` or ``sync.checkpoint_pages`` objects (``commit``; the
 watermark only moves with the final commit), and every fetched object is kept in the git
@@ -66,6 +67,8 @@ log = structlog.get_logger()
 
 ProgressCallback = Callable[[Progress], None]
 Clock = Callable[[], datetime]
+FILE_LANE_WORKERS = 8
+"""Downloads of Notion-hosted files at once (unpaced: they do not count against the budget)."""
 METRIC_OF_CHANGE = {"added": "added", "moved": "moved", "updated": "modified", "deleted": "deleted"}
 
 
@@ -177,6 +180,16 @@ def _sync(
     writer = MirrorWriter(mirror, formats, now, note=lambda change: _note(report, change))
     author = Author(settings.git.author_name, settings.git.author_email)
     journal = FetchJournal(Path(mirror.repo.path) / JOURNAL_DIR)
+    # Threads start lazily: nothing runs (or leaks) until the export submits work.
+    pool = ThreadPoolExecutor(max_workers=settings.notion.concurrency, thread_name_prefix="fetch")
+    # Hosted files are signed S3 URLs, not API requests: their own lane, so a slow or
+    # big download never holds a slot the request budget needs.
+    downloads = ThreadPoolExecutor(max_workers=FILE_LANE_WORKERS, thread_name_prefix="files")
+    people = (
+        people_of(mirror, client, settings.git.author_emails, ahead=pool)
+        if settings.git.commit_authors
+        else None
+    )
     committer = Committer(
         mirror,
         writer,
@@ -188,9 +201,7 @@ def _sync(
         count_requests=requests.count,
         pages=pages,
         gaps=gaps,
-        people=people_of(mirror, client, settings.git.author_emails)
-        if settings.git.commit_authors
-        else None,
+        people=people,
         event_authors=event_authors(mirror.repo.path) if settings.git.commit_authors else {},
         journal=journal,
     )
@@ -214,10 +225,11 @@ def _sync(
         ),
         gaps=gaps,
         journal=journal,
+        downloads=downloads,
+        editors=people.warm if people is not None else None,
     )
     refused: SyncError | None = None
     progress("listing", "listing changes in Notion")
-    pool = ThreadPoolExecutor(max_workers=settings.notion.concurrency, thread_name_prefix="fetch")
     try:
         exporter.export(listing(client, window), pool)
         visibility.check_something_listed(report.discovered, state.watermark, writer.index.count)
@@ -246,6 +258,7 @@ def _sync(
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        downloads.shutdown(wait=True, cancel_futures=True)
     committer.finish()
     if refused is not None:
         raise refused  # the sweep deleted nothing; everything else is committed

@@ -22,6 +22,7 @@ from notion_syncd.sync.fetch import (
     complete_properties,
     download_files,
     fetch_block_tree,
+    hosted_files,
     without_request_id,
 )
 from notion_syncd.sync.fetchjournal import FetchJournal
@@ -57,10 +58,14 @@ def fetch_record(
     journal: FetchJournal | None = None,
     *,
     reuse: bool = True,
+    downloads: bool = True,
 ) -> FetchedRecord:
     """The full record of one object: page + block tree (+ comments), or data source +
     database; from ``journal`` when an interrupted sync fetched this version already (and
-    ``reuse``: not when derived content that Notion alone can tell may have changed)."""
+    ``reuse``: not when derived content that Notion alone can tell may have changed).
+    With ``downloads=False`` a record holding hosted files comes back with
+    ``files_pending``: :func:`with_files` downloads them (on a lane of their own, so API
+    workers never wait for a file)."""
     if stop is not None and stop.is_set():
         raise SyncInterrupted("stop requested")
     report = FetchReport()
@@ -83,10 +88,28 @@ def fetch_record(
         record = {"page": page, "blocks": blocks}
         if comments is not None:
             comments.add_to(record)
+    fetched = FetchedRecord(record, {}, report, item.links_before, files_pending=True)
+    if not downloads and next(hosted_files(record), None) is not None:
+        return fetched
+    return with_files(client, item, fetched, files, journal)
+
+
+def with_files(
+    client: NotionClient,
+    item: WorkItem,
+    fetched: FetchedRecord,
+    files: FileRules,
+    journal: FetchJournal | None = None,
+) -> FetchedRecord:
+    """``fetched`` with its hosted files downloaded and the record pointing at the copies,
+    kept in ``journal`` once complete."""
+    if not fetched.files_pending:
+        return fetched
+    record = fetched.record
     downloaded = download_files(
         client,
         record,
-        report,
+        fetched.report,
         max_bytes=files.max_bytes,
         enabled=files.enabled,
         previous=item.known_files,
@@ -94,10 +117,11 @@ def fetch_record(
     )
     # Render from exactly what is stored (sorted keys), so a later offline
     # re-render of the JSON gives the same bytes.
-    fetched = FetchedRecord(json.loads(record_json(record)), downloaded, report, item.links_before)
+    normalised = json.loads(record_json(record))
+    complete = FetchedRecord(normalised, downloaded, fetched.report, fetched.links_before)
     if journal is not None:
-        journal.save(item.id, fetched)
-    return fetched
+        journal.save(item.id, complete)
+    return complete
 
 
 def data_source_record(client: NotionClient, data_source: dict[str, Any]) -> dict[str, Any]:

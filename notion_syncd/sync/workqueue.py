@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from typing import Generic, TypeVar
 
 MAX_WAITING = 200
 """Objects held in memory while their parent is fetched; past this, parents are fetched inline."""
+
+MAX_SECOND_STAGE = 64
+"""Fetches waiting for their second stage (downloads) before the window stops refilling."""
 
 Item = TypeVar("Item")
 Held = TypeVar("Held")
@@ -96,33 +99,67 @@ class WorkQueue(Generic[Item, Held]):
 
     def run(
         self,
-        pool: ThreadPoolExecutor,
+        pool: Executor,
         fetch: Callable[[Item], Result],
         next_listed: Callable[[], Item | None],
-        window: int,
+        window: int | Callable[[], int],
+        *,
+        then: Callable[[Item, Result], Future[Result] | None] | None = None,
     ) -> Iterator[tuple[Item, Future[Result]]]:
         """Keep up to ``window`` fetches in flight; yield each as soon as it is done.
 
-        Parents queued by ``hold`` go first, then what ``next_listed`` offers. Completion
-        order keeps every worker busy (one slow page does not hold back the rest);
-        nothing written depends on that order. The queue is asked again after every
-        completion, so parents found while writing join the same pool.
+        ``window`` may be a callable, asked again before every refill (the adaptive
+        in-flight target of ``notion.concurrency``). Parents queued by ``hold`` go first,
+        then what ``next_listed`` offers. Completion order keeps every worker busy (one
+        slow page does not hold back the rest); nothing written depends on that order.
+        The window is refilled after every completion, before the caller writes it, so
+        parents found while writing join the same pool and no worker waits for a write.
+
+        ``then`` is a second stage on a lane of its own (file downloads): given a fetch
+        that succeeded, it returns the future of the finished result, or None when there
+        is nothing more to do. Fetches in their second stage leave the window (they are
+        not API requests); while ``MAX_SECOND_STAGE`` of them wait, nothing new starts.
         """
 
         def next_item() -> Item | None:
             parent = self.next_parent()
             return parent if parent is not None else next_listed()
 
+        def size() -> int:
+            return max(1, window() if callable(window) else window)
+
         pending: dict[Future[Result], Item] = {}
+        following: dict[Future[Result], Item] = {}
+
+        def refill() -> None:
+            while (
+                len(pending) < size()
+                and len(following) < MAX_SECOND_STAGE
+                and (item := next_item()) is not None
+            ):
+                pending[pool.submit(fetch, item)] = item
+
+        def second_stage(item: Item, future: Future[Result]) -> Future[Result] | None:
+            if then is None or future.cancelled() or future.exception() is not None:
+                return None
+            return then(item, future.result())
+
         try:
             while True:
-                while len(pending) < window and (item := next_item()) is not None:
-                    pending[pool.submit(fetch, item)] = item
-                if not pending:
+                refill()
+                if not pending and not following:
                     return
-                done, _running = wait(pending, return_when=FIRST_COMPLETED)
+                done, _running = wait([*pending, *following], return_when=FIRST_COMPLETED)
                 for future in done:
-                    yield pending.pop(future), future
+                    if future in following:
+                        item = following.pop(future)
+                    else:
+                        item = pending.pop(future)
+                        refill()
+                        if (finishing := second_stage(item, future)) is not None:
+                            following[finishing] = item
+                            continue
+                    yield item, future
         finally:
-            for future in pending:
+            for future in [*pending, *following]:
                 future.cancel()
