@@ -20,6 +20,7 @@ from synchelpers import (
 )
 
 from notion_syncd.export.search import shard_of, shard_path
+from notion_syncd.export.searchwords import word_shard_of, word_shard_path, words_of
 from notion_syncd.fake_notion import Workspace, generate_workspace
 from notion_syncd.fake_notion import richtext as rt
 from notion_syncd.sync.runner import run_sync
@@ -173,6 +174,9 @@ def test_sync_after_edits_touches_only_changed_pages(big_mirror: dict[str, Any])
             rendered.add(holder)
     # The search index: one shard per object whose views were written, at most.
     allowed |= {shard_path(shard_of(object_id)) for object_id in rendered}
+    # The word index: only the shards of words that came (the edits' text, the new title).
+    came = " ".join([*(f"edited {page_id}" for page_id in edited), "A brand new page new"])
+    allowed |= {word_shard_path(word_shard_of(word)) for word in words_of(came)}
     changed = {path for path in changed_files(repo) if not path.startswith(".notion-syncd/")}
     assert changed - {"index.html"} <= allowed
     assert {p for p in changed if p.endswith(".md")} >= {
