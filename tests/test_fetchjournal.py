@@ -79,3 +79,19 @@ def test_fetchjournal_keeps_no_incomplete_fetch(tmp_path: Path) -> None:
     blocks[1]["download_error"] = "the file URL expired"
     journal.save(PAGE_ID, fetched)
     assert _load(journal) is None
+
+
+def test_fetchjournal_keeps_a_record_waiting_for_its_files(tmp_path: Path) -> None:
+    """An object fetched but not downloaded yet comes back still marked as waiting for files."""
+    journal = FetchJournal(tmp_path / "fetched")
+    remote = {"type": "file", "file": {"url": "https://s3/p.png?X-Amz-Signature=1"}}
+    record = {
+        "page": {"object": "page", "id": PAGE_ID, "last_edited_time": EDITED},
+        "blocks": [{"object": "block", "type": "image", "image": remote}],
+    }
+    journal.save(PAGE_ID, FetchedRecord(record, {}, FetchReport(), files_pending=True))
+    kept = _load(FetchJournal(tmp_path / "fetched"))
+    assert kept is not None
+    assert kept.files_pending
+    assert kept.record == record
+    assert kept.files == {}

@@ -65,10 +65,15 @@ class FetchJournal:
         """Keep ``fetched`` until a commit holds it (a failed save only costs a re-fetch).
 
         An incomplete fetch (a file or a block's children missing) is not kept: the next
-        sync fetches it again, as it does every gap.
+        sync fetches it again, as it does every gap. A record whose files wait for the
+        file lane (``files_pending``) is kept as it is: a later sync that uses it
+        downloads them, so a kill never costs the API requests of an object that was
+        only waiting for its files.
         """
         report = fetched.report
-        if report.children_errors or report.files_failed or missing_files(fetched.record):
+        if report.children_errors or report.files_failed:
+            return
+        if not fetched.files_pending and missing_files(fetched.record):
             return
         entry = self.directory / dashed_id(object_id)
         try:
@@ -79,6 +84,7 @@ class FetchJournal:
                 "record": fetched.record,
                 "files": sorted(fetched.files),
                 "report": _report_json(fetched.report),
+                "files_pending": fetched.files_pending,
             }
             _write(entry / RECORD_NAME, json.dumps(saved, sort_keys=True).encode())
         except OSError as exc:
@@ -113,7 +119,8 @@ class FetchJournal:
             return None
         report.unsupported_blocks = Counter(report.unsupported_blocks)
         self._kept.add(object_id)
-        return FetchedRecord(record, files, report, links_before)
+        pending = bool(saved.get("files_pending"))
+        return FetchedRecord(record, files, report, links_before, files_pending=pending)
 
     def committed(self, object_ids: Collection[str]) -> None:
         """Forget the entries of objects a commit now holds."""

@@ -77,8 +77,8 @@ def fetch_record(
         kept = journal.load(
             item.id, listed.get("last_edited_time"), item.links_before, files.exists
         )
-        if kept is not None:
-            return kept
+        if kept is not None:  # files still pending go to the file lane, or are fetched now
+            return with_files(client, item, kept, files, journal) if downloads else kept
     if item.kind == "data_source":
         record = data_source_record(client, listed)
     else:
@@ -90,6 +90,8 @@ def fetch_record(
             comments.add_to(record)
     fetched = FetchedRecord(record, {}, report, item.links_before, files_pending=True)
     if not downloads and next(hosted_files(record), None) is not None:
+        if journal is not None:
+            journal.save(item.id, fetched)
         return fetched
     return with_files(client, item, fetched, files, journal)
 
