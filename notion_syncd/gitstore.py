@@ -374,6 +374,12 @@ class Mirror:
         except OSError as exc:
             raise _os_error("commit", ".git", exc) from None
         self._maintain()
+        # libgit2 keeps, per open repository, the packs it has read (index maps, delta
+        # base caches of up to 16 MiB each) and its object cache: an export adds packs at
+        # every checkpoint, and that native memory grew RSS by ~4.5 MB per 1,000 objects
+        # (issue 10, measured at 1,500 pages). Dropping them after each commit is cheap:
+        # the next read reopens what it needs.
+        self.repo.free()
         return str(commit_id)
 
     def _commit_steps(
