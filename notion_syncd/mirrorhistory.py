@@ -27,6 +27,7 @@ from typing import Any
 
 import pygit2
 
+from notion_syncd import gittree
 from notion_syncd.config import Settings
 from notion_syncd.errors import GitStoreError, UsageError
 from notion_syncd.gittree import MOVES_TRAILER
@@ -104,11 +105,8 @@ class MirrorHistory:
 
     @staticmethod
     def blob_id(tree: Any, rel: str) -> str | None:
-        try:
-            entry = tree[rel]
-        except KeyError:
-            return None
-        return str(entry.id) if entry.type_str == "blob" else None
+        blob = gittree.blob_at(tree, rel)  # not tree[rel]: it leaks rel (``gittree``)
+        return str(blob) if blob is not None else None
 
     def read(self, tree: Any, rel: str) -> bytes | None:
         blob = self.blob_id(tree, rel)

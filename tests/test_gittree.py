@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
+import sys
 from pathlib import Path
 from typing import Any
 
 import pygit2
 
-from notion_syncd.gittree import blob_at, build_tree, moves_first
+from notion_syncd.gittree import blob_at, build_tree, entry_at, entry_named, moves_first
 
 
 def _files(repo: Any, tree_id: pygit2.Oid) -> dict[str, bytes]:
@@ -78,3 +80,45 @@ def test_gittree_moves_first_none_when_moves_kept_their_bytes(tmp_path: Path) ->
     assert moves_first(base, {"b.md": "a.md", "c.md": "c.md"}, moved) is None
     assert moves_first(base, {}, moved) is None
     assert moves_first(base, {"x.md": "gone.md"}, {"x.md": edited}) is None
+
+
+def test_gittree_entry_named_finds_names_in_git_order(tmp_path: Path) -> None:
+    """Files and folders are found among names that sort between ``name`` and ``name/``."""
+    repo = pygit2.init_repository(str(tmp_path / "r"), bare=True)
+    blob = repo.create_blob(b"x")
+    names = ["a", "a-b", "a.md", "a0", "b", "bb/x", "é.md", "a b/x", "a/inner"]
+    tree = repo[build_tree(repo, None, {f"p/{name}": blob for name in names if name != "a"})]
+    folder = tree["p"]
+    for entry in folder:  # every name there, file or folder, in git's order
+        found = entry_named(folder, entry.name)
+        assert found is not None and found.id == entry.id
+    for missing in ["", "a.", "a/", "c", "bb/x", "a-", "é"]:
+        assert entry_named(folder, missing) is None
+    assert entry_named(None, "a") is None
+    assert entry_at(tree, "p/a/inner").id == blob
+    assert entry_at(tree, "p/a").type_str == "tree"
+    assert entry_at(tree, "p/a.md/x") is None
+
+
+def test_gittree_keeps_no_path_alive(tmp_path: Path) -> None:
+    """Lookups and commits of fresh paths leave no string behind (pygit2 1.21 would leak them)."""
+    repo = pygit2.init_repository(str(tmp_path / "r"), bare=True)
+    blob = repo.create_blob(b"x")
+    tree = repo[build_tree(repo, None, {f"f/{n}/p.md": blob for n in range(50)})]
+    rel = "".join(["f/7/", "p.md"])
+    held = sys.getrefcount(rel)
+    assert blob_at(tree, rel) == blob
+    assert blob_at(tree, rel + "x") is None
+    assert sys.getrefcount(rel) == held
+
+    def churn(rounds: int) -> None:
+        for n in range(rounds):  # a new file, a deleted file and a deleted folder each time
+            changes = {f"f/new {n}.md": blob, f"f/{n % 50}/p.md": None, f"g/{n}.md": None}
+            build_tree(repo, tree, changes)
+
+    churn(20)
+    gc.collect()
+    before = sys.getallocatedblocks()
+    churn(500)
+    gc.collect()
+    assert sys.getallocatedblocks() - before < 100  # a leak keeps 3+ strings per round

@@ -16,7 +16,7 @@ from typing import Any
 
 import pygit2
 
-from notion_syncd import mirrorguard
+from notion_syncd import gittree, mirrorguard
 from notion_syncd.errors import GitStoreError
 
 
@@ -47,10 +47,7 @@ class CommittedTree:
     def _entry(self, rel: str) -> Any:
         if self._tree is None or not rel:
             return None
-        try:
-            return self._tree[rel]
-        except KeyError:
-            return None
+        return gittree.entry_at(self._tree, rel)  # not self._tree[rel]: it leaks rel
 
     def read(self, rel: str) -> bytes | None:
         entry = self._entry(rel)

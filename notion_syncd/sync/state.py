@@ -138,10 +138,16 @@ def index_path(notion_id: str) -> str:
     return f"{INDEX_DIR}/{raw[:2]}/{dashed_id(raw)}.json"
 
 
+INDEX_CACHE_ENTRIES = 1_000
+"""Entries kept in memory: the parents of the pages in flight, not the mirror (issue 10)."""
+PATH_CACHE_ENTRIES = 2_000
+"""Paths kept in memory (``Index.path_of``), cleared when full: cheap to walk again."""
+
+
 class Index:
     """Lazy, cached access to the index entries stored in the mirror."""
 
-    def __init__(self, mirror: MirrorFiles, *, cache_size: int = 5_000) -> None:
+    def __init__(self, mirror: MirrorFiles, *, cache_size: int = INDEX_CACHE_ENTRIES) -> None:
         self._mirror = mirror
         self._cache: OrderedDict[str, IndexEntry | None] = OrderedDict()
         self._cache_size = cache_size
@@ -203,7 +209,7 @@ class Index:
                 names.append(entry.name)
         else:
             path = "/".join(reversed(names))
-        if len(self._paths) > 10_000:
+        if len(self._paths) > PATH_CACHE_ENTRIES:
             self._paths.clear()
         self._paths[key] = path
         return path
