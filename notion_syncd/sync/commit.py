@@ -164,6 +164,8 @@ class Committer:
             message = message.rstrip("\n") + "\n\n" + "\n".join(by.trailers) + "\n"
         if self._people is not None:
             steps = self._steps(edits, split=split)
+        for object_id in edits:  # their intermediate versions are decided
+            self._writer.co_edited.pop(object_id, None)
         self._write_authors()
         commit = self._mirror.commit(
             message,
@@ -174,8 +176,6 @@ class Committer:
             moves_first=self._people is not None,  # git.commit_authors = false: one commit
         )
         self._authored.update(edits)
-        for object_id in edits:
-            self._writer.co_edited.pop(object_id, None)
         if commit:
             self._report.commit = commit
             metrics.GIT_COMMITS.labels("ok").inc()
