@@ -34,8 +34,8 @@ import fcntl
 import os
 import re
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -76,12 +76,18 @@ class Author:
 
 @dataclass(frozen=True)
 class CommitStep:
-    """A commit of some changed paths before the rest: one editor's pages, say."""
+    """A commit of some changed paths before the rest: one editor's pages, say.
+
+    ``contents``: paths this step writes with bytes of its own (an intermediate version
+    of a page several editors changed); a later step or the last commit that names a
+    path brings it to its final content.
+    """
 
     paths: frozenset[str]
     author: Author
     when: int | None
     message: str
+    contents: Mapping[str, bytes] = field(default_factory=dict, hash=False)
 
 
 def _check_relative(rel: str) -> None:
@@ -406,7 +412,14 @@ class Mirror:
         applied: dict[str, pygit2.Oid | None] = {}
         last_tree = base.id if base is not None else None
         for step in steps:
-            applied.update((rel, self._changes[rel]) for rel in step.paths if rel in self._changes)
+            for rel in sorted(step.paths):
+                if rel in self._changes:
+                    applied[rel] = self._changes[rel]
+                elif rel in applied:  # an earlier step's own version: back to the final one
+                    applied[rel] = gittree.blob_at(base, rel)
+            for rel, data in sorted(step.contents.items()):
+                _check_relative(rel)
+                applied[rel] = self.repo.create_blob(data)
             tree = gittree.build_tree(self.repo, base, applied)
             if tree == last_tree:
                 continue

@@ -236,6 +236,34 @@ def test_mirror_commit_steps_chain_with_one_branch_move(tmp_path: Path) -> None:
         assert repo[mirror.commit("unused", AUTHOR, steps=(only,))].message == "all of it\n"
 
 
+def test_mirror_commit_step_contents_are_intermediate_versions(tmp_path: Path) -> None:
+    """A step's own bytes for a path; a later step naming it, or the last commit, has the final."""
+    ada, grace = Author("Ada", "a@x.invalid"), Author("Grace", "g@x.invalid")
+    with open_mirror(tmp_path / "m") as mirror:
+        mirror.write("p.md", b"one\ntwo\n")
+        mirror.write("same.md", b"same\n")
+        mirror.commit("base", AUTHOR)
+        mirror.write("p.md", b"ONE\nTWO\n")
+        mirror.write("state.json", b"{}\n")
+        steps = (
+            CommitStep(frozenset(), ada, None, "Ada\n", {"p.md": b"ONE\ntwo\n", "same.md": b"x\n"}),
+            CommitStep(frozenset({"p.md", "same.md"}), grace, None, "Grace\n"),
+        )
+        tip = mirror.repo[mirror.commit("rest", AUTHOR, steps=steps)]
+        by_grace = tip.parents[0]
+        by_ada = by_grace.parents[0]
+        assert by_ada.tree["p.md"].data == b"ONE\ntwo\n"
+        assert by_ada.tree["same.md"].data == b"x\n"
+        assert by_grace.tree["p.md"].data == b"ONE\nTWO\n"
+        assert by_grace.tree["same.md"].data == b"same\n"  # unchanged by the sync: restored
+        assert sorted(e.name for e in tip.tree) == ["p.md", "same.md", "state.json"]
+        mirror.write("p.md", b"three\n")
+        early = CommitStep(frozenset(), ada, None, "Ada\n", {"p.md": b"3\n"})
+        last = mirror.repo[mirror.commit("last", AUTHOR, steps=(early,))]
+        assert last.parents[0].tree["p.md"].data == b"3\n"
+        assert last.tree["p.md"].data == b"three\n"
+
+
 def test_mirror_commit_moves_first_unless_told_not_to(tmp_path: Path) -> None:
     """A moved and edited file: moves commit, then edits; moves_first=False: one commit."""
     with open_mirror(tmp_path / "m") as mirror:

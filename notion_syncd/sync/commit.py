@@ -9,8 +9,11 @@ minutes, not the run); only the final commit moves the watermark, as far as
 Each commit is authored by the Notion editors of the objects it writes
 (``sync.authors``) when ``people`` names them; the daemon commits. Several editors:
 one chained commit per editor first (``CommitStep``), the rest last; the branch moves
-once. Users ``people`` learned from Notion are added to the authors map
-(``sync.authorsmap``) in the commit that first needs them.
+once. A page whose blocks others changed too gets an intermediate version in each
+earlier co-editor's commit (``sync.pageversions``), so ``git blame`` names the editor
+of each changed block; the last commit's tree is the same either way.
+Users ``people`` learned from Notion are added to the authors map (``sync.authorsmap``)
+in the commit that first needs them.
 """
 
 from __future__ import annotations
@@ -36,6 +39,12 @@ from notion_syncd.sync.authors import (
 from notion_syncd.sync.authorsmap import AUTHORS_FILE, with_learned
 from notion_syncd.sync.fetchjournal import FetchJournal
 from notion_syncd.sync.gaps import Gap, carry_gaps, write_gaps
+from notion_syncd.sync.pageversions import (
+    Record,
+    SharedPage,
+    editor_chain,
+    intermediate_records,
+)
 from notion_syncd.sync.people import People
 from notion_syncd.sync.report import LIST_LIMIT, SyncReport
 from notion_syncd.sync.rerender import rebuild_views
@@ -162,8 +171,10 @@ class Committer:
         steps: tuple[CommitStep, ...] = ()
         if by.trailers:
             message = message.rstrip("\n") + "\n\n" + "\n".join(by.trailers) + "\n"
-        if split:
-            steps = self._steps(edits)
+        if self._people is not None:
+            steps = self._steps(edits, split=split)
+        for object_id in edits:  # their intermediate versions are decided
+            self._writer.co_edited.pop(object_id, None)
         self._write_authors()
         commit = self._mirror.commit(
             message,
@@ -200,15 +211,30 @@ class Committer:
             log.warning("sync.restore_record_failed", error=str(exc))
         self._report.restored.clear()
 
-    def _steps(self, edits: Mapping[str, Edit]) -> tuple[CommitStep, ...]:
-        """One commit per editor: the files and index entries of the objects they edited."""
+    def _steps(self, edits: Mapping[str, Edit], *, split: bool) -> tuple[CommitStep, ...]:
+        """One commit per editor (``split``; else the last commit is the one editor's):
+        the files and index entries of the objects they edited, and the intermediate
+        versions of the pages they edited in part (``sync.pageversions``)."""
         assert self._people is not None
         index = self._writer.index
+        shared = self._shared_pages(edits)
+        chain = editor_chain(by_editor(edits) if split else [], shared)
+        partial: dict[str, list[tuple[str, Record]]] = {}
+        for page_id, page in sorted(shared.items()):
+            for user_id, record in intermediate_records(page, [g.user_id for g in chain]):
+                partial.setdefault(user_id, []).append((page_id, record))
         steps = []
-        for group in by_editor(edits):
+        for group in chain:
             who = self._people.identity(group.user_id)
             paths: set[str] = set()
             lines = []
+            contents: dict[str, bytes] = {}
+            for page_id, record in partial.get(group.user_id, []):
+                entry, stem = index.get(page_id), index.path_of(page_id)
+                if stem is not None:
+                    contents.update(self._writer.views.page_files(dict(record), stem))
+                    title = display_title(entry.title if entry else "")
+                    lines.append(f"- {title} ({stem}), in part")
             for object_id in group.ids:
                 paths.add(index_path(object_id))
                 entry, stem = index.get(object_id), index.path_of(object_id)
@@ -216,7 +242,9 @@ class Committer:
                     paths.update(stem + suffix for suffix in SUFFIXES)
                     title = display_title(entry.title if entry else "")
                     lines.append(f"- {title} ({stem})")
-            count = len(group.ids)
+            if not paths and not contents:
+                continue
+            count = len(group.ids) + len(partial.get(group.user_id, []))
             noun = "object" if count == 1 else "objects"
             subject = f"Edited by {who.name}: {count} {noun}"
             helpers = {user for i in group.ids for user in edits[i].co_editors} - {group.user_id}
@@ -225,8 +253,19 @@ class Committer:
             if trailers:
                 paragraphs += ["", *trailers]
             message = "\n".join(paragraphs) + "\n"
-            steps.append(CommitStep(frozenset(paths), who, epoch(group.newest), message))
+            when = epoch(group.newest)
+            steps.append(CommitStep(frozenset(paths), who, when, message, contents))
         return tuple(steps)
+
+    def _shared_pages(self, edits: Mapping[str, Edit]) -> dict[str, SharedPage]:
+        """The pages of ``edits`` co-edited since the mirrored version, old and new."""
+        shared = {}
+        for page_id, old in self._writer.co_edited.items():
+            edit = edits.get(page_id)
+            new = self._writer.views.stored(self._writer.index.path_of(page_id))
+            if edit is not None and edit.co_editors and new is not None:
+                shared[page_id] = SharedPage(edit.user_id, frozenset(edit.co_editors), old, new)
+        return shared
 
     def _authorship(self, edits: Iterable[Edit], *, by_daemon: bool) -> Authorship:
         if self._people is None:

@@ -93,6 +93,20 @@ class Views:
             self.search_changes[owner_id] = search.SearchEntry(owner_id, stem, title, excerpt)
             self.search_words[owner_id] = searchwords.page_words(title, blocks)
 
+    def page_files(self, record: dict[str, Any], stem: str) -> dict[str, bytes]:
+        """A page's files as ``write_page`` would write them, neither written nor
+        remembered (an intermediate version of a page, ``sync.pageversions``)."""
+
+        def context(path: str) -> RenderContext:
+            return RenderContext(
+                path=path,
+                resolve=self.index.path_of,
+                title_of=self.index.title_of,
+                data_sources_of=self.data_sources_of,
+            )
+
+        return page_views(record, stem, self.formats, context)
+
     def write_data_source(self, data_source_id: str) -> None:
         stem = self.index.path_of(data_source_id)
         record = self.stored(stem)

@@ -65,6 +65,9 @@ class MirrorWriter:
         self.edits: dict[str, Edit] = {}
         """Written object id -> its last edit (who, when), for commit authors."""
         """Objects written by this sync, with the ``last_edited_time`` written."""
+        self.co_edited: dict[str, dict[str, Any]] = {}
+        """Mirrored pages whose blocks others than their last editor changed: id -> the
+        record before this sync (for their intermediate versions, ``sync.pageversions``)."""
         self.derived = DerivedRefresh(mirror, self.index, self.views, self.written)
         """Content of other records that depends on what is written (``refresh.py``)."""
         self._now = now
@@ -111,6 +114,9 @@ class MirrorWriter:
         since = previous.last_edited_time if previous else None
         if (last_edit := page_edit(record, since)) is not None:
             self.edits[object_id] = last_edit  # with the editors of its blocks
+            old = self.views.stored(old_stem) if last_edit.co_editors else None
+            if old is not None:
+                self.co_edited.setdefault(object_id, old)
         stem = self.index.path_of(object_id) or placement.name
         self._relocate(old_stem, stem)
         backlinks.update(self.mirror, object_id, links_before, backlinks.link_targets(record))
