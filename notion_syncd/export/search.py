@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,9 +86,9 @@ def render_shard(entries: Mapping[str, SearchEntry]) -> str:
     return "\n".join([_OPEN, *lines, _CLOSE]) + "\n"
 
 
-def parse_shard(text: str) -> dict[str, SearchEntry]:
-    """The entries of a shard written by :func:`render_shard` (lines it cannot read are skipped)."""
-    entries = {}
+def shard_rows(text: str) -> Iterator[list[str]]:
+    """The rows of a shard script: each line holding one JSON array of strings, as
+    :func:`render_shard` and the word shards write them (other lines are skipped)."""
     for line in text.splitlines():
         if not line.startswith("["):
             continue
@@ -96,13 +96,13 @@ def parse_shard(text: str) -> dict[str, SearchEntry]:
             value = json.loads(line.rstrip(","))
         except ValueError:
             continue
-        if (
-            isinstance(value, list)
-            and len(value) in (4, 5)
-            and all(isinstance(v, str) for v in value)
-        ):
-            entries[value[0]] = SearchEntry(*value)
-    return entries
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            yield value
+
+
+def parse_shard(text: str) -> dict[str, SearchEntry]:
+    """The entries of a shard written by :func:`render_shard` (lines it cannot read are skipped)."""
+    return {row[0]: SearchEntry(*row) for row in shard_rows(text) if len(row) in (4, 5)}
 
 
 def search_body() -> str:

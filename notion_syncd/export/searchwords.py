@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from notion_syncd.export.search import SHARD_DIR, WORD_SHARDS, shard_of
+from notion_syncd.export.search import SHARD_DIR, WORD_SHARDS, shard_of, shard_rows
 from notion_syncd.terms import plain_text
 
 WORD_DIR = f"{SHARD_DIR}/words"
@@ -122,17 +122,7 @@ def render_word_shard(number: int, index: Mapping[str, Iterable[str]]) -> str:
 
 def parse_word_shard(text: str) -> dict[str, set[str]]:
     """The index of a word shard written by :func:`render_word_shard`."""
-    index: dict[str, set[str]] = {}
-    for line in text.splitlines():
-        if not line.startswith("["):
-            continue
-        try:
-            value = json.loads(line.rstrip(","))
-        except ValueError:
-            continue
-        if isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value):
-            index[value[0]] = set(value[1].split())
-    return index
+    return {row[0]: set(row[1].split()) for row in shard_rows(text) if len(row) == 2}
 
 
 @dataclass
