@@ -1,0 +1,101 @@
+"""``notion-syncd check``'s index entries: compared with the JSON records, and repaired.
+
+The comparison (:func:`index_damage`) reads the working tree a sync would read, or the
+branch's tree while a sync holds the mirror lock (its working tree is in flux); it
+changes nothing. The repair (:func:`repair_index`, ``check --repair``) opens the mirror
+like a sync (lock, reset of a crashed sync's writes), rewrites every index file that
+differs from the records, removes those that name no record, and commits that as one
+normal commit (a person's uncommitted edit of a rewritten file is kept on a side ref
+first, as a sync does; see :mod:`notion_syncd.localedits`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from notion_syncd import mirrorcheck
+from notion_syncd.config import Settings
+from notion_syncd.gitstore import Author, open_mirror
+from notion_syncd.sync import lag, planner
+from notion_syncd.sync.indexrepair import Damage, find_damage
+from notion_syncd.sync.snapshot import CommittedTree, WorkingTree
+from notion_syncd.sync.state import MirrorFiles, read_state
+
+LISTED_IN_COMMIT = 200
+"""Files named in the repair commit's message; the count says how many more."""
+
+
+@dataclass
+class IndexReport:
+    """How many index files differ from the records, and the first few of them."""
+
+    count: int = 0
+    listed: list[Damage] = field(default_factory=list)
+    commit: str | None = None
+
+    def add(self, damage: Damage, keep: int) -> None:
+        self.count += 1
+        if len(self.listed) < keep:
+            self.listed.append(damage)
+
+
+def listing_floor(files: MirrorFiles, settings: Settings) -> datetime | None:
+    """Where the next sync's listing stops (``runner``); raises on a damaged state file."""
+    state = read_state(files)
+    reach = lag.listing_reach(settings.sync.overlap, state.search_lag)
+    return planner.listing_floor(state.watermark, reach)
+
+
+def _mirror_path(settings: Settings) -> Path:
+    return Path(os.path.realpath(settings.export.repo))
+
+
+def index_damage(settings: Settings, keep: int) -> IndexReport:
+    """Compare the index with the records, read-only; the first ``keep`` damages listed."""
+    path = _mirror_path(settings)
+    files: MirrorFiles
+    if mirrorcheck.sync_running(path / ".git"):
+        files = CommittedTree(path, settings.export.branch)
+    else:
+        files = WorkingTree(path)
+    report = IndexReport()
+    for damage in find_damage(files, listing_floor(files, settings)):
+        report.add(damage, keep)
+    return report
+
+
+def repair_message(report: IndexReport) -> str:
+    noun = "file" if report.count == 1 else "files"
+    lines = [f"- {damage.rel}: {damage.problem}" for damage in report.listed]
+    if report.count > len(report.listed):
+        lines.append(f"- … and {report.count - len(report.listed)} more")
+    return (
+        f"Repair the index: {report.count} {noun} rebuilt from the JSON records\n\n"
+        "notion-syncd check --repair found these index files differing from the\n"
+        "lossless JSON records they are derived from, and rewrote or removed them:\n"
+        + "\n".join(lines)
+        + "\n"
+    )
+
+
+def repair_index(settings: Settings) -> IndexReport:
+    """Rewrite what differs from the records and commit it (nothing to do: no commit)."""
+    report = IndexReport()
+    with open_mirror(
+        settings.export.repo,
+        branch=settings.export.branch,
+        keep_git_index=settings.export.keep_git_index,
+    ) as mirror:
+        for damage in find_damage(mirror, listing_floor(mirror, settings)):
+            if damage.entry is None:
+                mirror.delete(damage.rel)
+            else:
+                mirror.write(damage.rel, damage.entry)
+            report.add(damage, LISTED_IN_COMMIT)
+        if report.count:
+            author = Author(settings.git.author_name, settings.git.author_email)
+            report.commit = mirror.commit(repair_message(report), author)
+    return report
