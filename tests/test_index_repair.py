@@ -20,10 +20,13 @@ from mirrortree import exported_tree, tree_differences
 from synchelpers import TOKEN, TestClock, git, serve
 
 from notion_syncd.cli import main
+from notion_syncd.commands.checkindex import listing_floor
 from notion_syncd.config import Settings, load_settings
 from notion_syncd.fake_notion import FakeNotionServer, Workspace, generate_workspace
 from notion_syncd.gitstore import open_mirror
+from notion_syncd.sync.indexrepair import Settling, find_damage
 from notion_syncd.sync.runner import run_sync
+from notion_syncd.sync.snapshot import WorkingTree
 from notion_syncd.sync.state import INDEX_DIR, IndexEntry, index_path
 
 Index = dict[str, bytes]
@@ -178,16 +181,37 @@ def test_index_repair_sync_after_repair_equals_fresh_export(
     assert read_index(setup.repo) == read_index(fresh)
 
 
-def test_index_repair_recent_entry_is_fetched_once_more(
+def test_index_repair_recent_entry_takes_settled_from_history(
     setup: Setup, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A rebuilt entry of an object the next sync lists again is unsettled (no record
-    says when it was fetched): that sync fetches it once, and the index is whole again."""
+    """A lost entry of an object the next sync lists again takes ``settled`` from its
+    last readable committed version: the index is byte-identical, nothing is refetched."""
     fresh = index_path(setup.fresh_id)
-    (setup.repo / fresh).unlink()
-    commit_all(setup.repo, "lose the newest entry")
+    (setup.repo / fresh).write_bytes(b"")
+    commit_all(setup.repo, "empty the newest entry")
     assert check(setup.config, capsys, "--repair")[0] == 0
-    assert json.loads((setup.repo / fresh).read_bytes())["settled"] is False
+    assert read_index(setup.repo) == setup.index
+    assert run_sync(setup.settings, now=setup.clock).fetched == 0
+
+
+def test_index_repair_recent_entry_without_history_is_fetched_once_more(setup: Setup) -> None:
+    """Without an earlier version, an entry the next sync lists again is rebuilt unsettled
+    (no record says when it was fetched): that sync fetches it once, and the index is
+    whole again; an older entry is rebuilt settled, as a fresh export writes it."""
+    fresh, old = index_path(setup.fresh_id), sorted(setup.index)[-1]
+    assert old != fresh
+    for rel in (fresh, old):
+        (setup.repo / rel).unlink()
+    commit_all(setup.repo, "lose two entries")
+    files = WorkingTree(setup.repo)
+    settling = Settling(listing_floor(files, setup.settings))  # no history
+    damages = {damage.rel: damage.entry for damage in find_damage(files, settling)}
+    assert damages.keys() == {fresh, old}
+    assert damages[old] == setup.index[old]
+    assert json.loads(damages[fresh] or b"")["settled"] is False
+    for rel, data in damages.items():
+        (setup.repo / rel).write_bytes(data or b"")
+    commit_all(setup.repo, "repaired without history")
     report = run_sync(setup.settings, now=setup.clock)
     assert report.fetched == 1 and report.failures == []
     assert read_index(setup.repo) == setup.index

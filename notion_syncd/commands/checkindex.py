@@ -11,21 +11,28 @@ first, as a sync does; see :mod:`notion_syncd.localedits`).
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from notion_syncd import mirrorcheck
+import pygit2
+
+from notion_syncd import gittree, mirrorcheck, mirrorguard
 from notion_syncd.config import Settings
 from notion_syncd.gitstore import Author, open_mirror
 from notion_syncd.sync import lag, planner
-from notion_syncd.sync.indexrepair import Damage, find_damage
+from notion_syncd.sync.indexrepair import Damage, Settling, find_damage
 from notion_syncd.sync.snapshot import CommittedTree, WorkingTree
-from notion_syncd.sync.state import MirrorFiles, read_state
+from notion_syncd.sync.state import IndexEntry, MirrorFiles, read_state
 
 LISTED_IN_COMMIT = 200
 """Files named in the repair commit's message; the count says how many more."""
+HISTORY_DEPTH = 100
+"""Commits searched for an earlier version of a rebuilt entry (``Settling.earlier``)."""
 
 
 @dataclass
@@ -49,6 +56,33 @@ def listing_floor(files: MirrorFiles, settings: Settings) -> datetime | None:
     return planner.listing_floor(state.watermark, reach)
 
 
+def earlier_entries(repo: Any, branch: str) -> Callable[[str], IndexEntry | None]:
+    """The newest readable version of an index file in the branch's last
+    ``HISTORY_DEPTH`` commits (first parents), or None."""
+
+    def earlier(rel: str) -> IndexEntry | None:
+        try:
+            commit = repo.revparse_single(f"refs/heads/{branch}").peel(pygit2.Commit)
+        except (KeyError, pygit2.GitError):
+            return None
+        for _ in range(HISTORY_DEPTH):
+            blob = gittree.blob_at(commit.tree, rel)
+            if blob is not None:
+                with contextlib.suppress(ValueError, TypeError, AttributeError):
+                    return IndexEntry.from_json(repo[blob].data)
+            if not commit.parents:
+                return None
+            commit = commit.parents[0]
+        return None
+
+    return earlier
+
+
+def _settling(files: MirrorFiles, repo: Any, settings: Settings) -> Settling:
+    floor = listing_floor(files, settings)
+    return Settling(floor, earlier_entries(repo, settings.export.branch))
+
+
 def _mirror_path(settings: Settings) -> Path:
     return Path(os.path.realpath(settings.export.repo))
 
@@ -62,8 +96,12 @@ def index_damage(settings: Settings, keep: int) -> IndexReport:
     else:
         files = WorkingTree(path)
     report = IndexReport()
-    for damage in find_damage(files, listing_floor(files, settings)):
-        report.add(damage, keep)
+    repo = mirrorguard.open_repository(path)
+    try:
+        for damage in find_damage(files, _settling(files, repo, settings)):
+            report.add(damage, keep)
+    finally:
+        repo.free()
     return report
 
 
@@ -89,7 +127,7 @@ def repair_index(settings: Settings) -> IndexReport:
         branch=settings.export.branch,
         keep_git_index=settings.export.keep_git_index,
     ) as mirror:
-        for damage in find_damage(mirror, listing_floor(mirror, settings)):
+        for damage in find_damage(mirror, _settling(mirror, mirror.repo, settings)):
             if damage.entry is None:
                 mirror.delete(damage.rel)
             else:

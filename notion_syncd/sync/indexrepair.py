@@ -12,9 +12,12 @@ record at ``<stem>.json`` beside the entry:
 - a database's alias entry: the first of its data sources, in Notion's order, that the
   mirror holds (``databases.alias_target``), with that source's title, parent and name;
 - ``settled`` is the one fact no record holds (when it was fetched). A readable entry
-  with the same ``last_edited_time`` keeps its own; otherwise an object the next sync
-  lists again (edited after its listing floor) is marked unsettled, so that sync fetches
-  it once more, and an older one is settled, as a fresh export would write it.
+  with the same ``last_edited_time`` keeps its own. Otherwise an object the next sync
+  will not list again (edited before its listing floor) is settled, as a fresh export
+  writes it; one it lists again takes the flag from the entry's newest readable version
+  in the branch's recent history (same ``last_edited_time``), else is marked unsettled,
+  so that sync fetches it once more (never the reverse: an edit made in the minute of
+  the fetch would be missed).
 
 Records are read one at a time (the walk keeps the ids of a few parents, the data
 sources, and the set of index paths it rebuilt), so the cost is one pass over the
@@ -25,7 +28,7 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
@@ -159,13 +162,36 @@ def rebuilt_entries(files: MirrorFiles) -> Iterator[IndexEntry]:
         )
 
 
-def _settled(entry: IndexEntry, current: IndexEntry | None, floor: datetime | None) -> IndexEntry:
+def _no_history(rel: str) -> IndexEntry | None:
+    return None
+
+
+@dataclass(frozen=True)
+class Settling:
+    """What decides ``settled`` where the entry itself cannot (see the module docstring).
+
+    ``floor``: the next sync's listing floor (``planner.listing_floor``; None: it lists
+    everything). ``earlier``: the newest readable version of an index file in the
+    branch's history (None when there is none), asked only for objects the next sync
+    lists again.
+    """
+
+    floor: datetime | None
+    earlier: Callable[[str], IndexEntry | None] = _no_history
+
+
+def _settled(entry: IndexEntry, current: IndexEntry | None, settling: Settling) -> IndexEntry:
     if entry.kind == "database" or not entry.last_edited_time:
         return entry
     if current is not None and current.last_edited_time == entry.last_edited_time:
         return entry.with_changes(settled=current.settled)
-    listed_again = floor is None or parse_time(entry.last_edited_time) >= floor
-    return entry.with_changes(settled=not listed_again)
+    floor = settling.floor
+    if floor is not None and parse_time(entry.last_edited_time) < floor:
+        return entry.with_changes(settled=True)  # not listed again: as a fresh export
+    previous = settling.earlier(index_path(entry.id))
+    if previous is not None and previous.last_edited_time == entry.last_edited_time:
+        return entry.with_changes(settled=previous.settled)
+    return entry.with_changes(settled=False)  # the next sync fetches it once more
 
 
 def _differences(current: IndexEntry, expected: IndexEntry) -> str:
@@ -181,36 +207,32 @@ def _differences(current: IndexEntry, expected: IndexEntry) -> str:
     )
 
 
-def _checked(entry: IndexEntry, files: MirrorFiles, floor: datetime | None) -> Damage | None:
+def _checked(entry: IndexEntry, files: MirrorFiles, settling: Settling) -> Damage | None:
     rel = index_path(entry.id)
     raw = files.read(rel)
     if raw is None:
-        return Damage(rel, "is missing", _settled(entry, None, floor).to_json())
+        return Damage(rel, "is missing", _settled(entry, None, settling).to_json())
     try:
         current: IndexEntry | None = IndexEntry.from_json(raw)
         problem = ""
     except (ValueError, TypeError, AttributeError) as exc:
         current, problem = None, f"is damaged ({exc})"
-    expected = _settled(entry, current, floor)
+    expected = _settled(entry, current, settling)
     data = expected.to_json()
     if raw == data:
         return None
     return Damage(rel, problem or _differences(current or expected, expected), data)
 
 
-def find_damage(files: MirrorFiles, floor: datetime | None) -> Iterator[Damage]:
-    """Every index file that differs from the records, in walk order.
-
-    ``floor``: the next sync's listing floor (``planner.listing_floor``); None when it
-    lists everything (no watermark).
-    """
+def find_damage(files: MirrorFiles, settling: Settling) -> Iterator[Damage]:
+    """Every index file that differs from the records, in walk order."""
     rebuilt: set[str] = set()
     for entry in rebuilt_entries(files):
         rel = index_path(entry.id)
         if rel in rebuilt:
             continue  # two records of one object: the first one walked places it
         rebuilt.add(rel)
-        damage = _checked(entry, files, floor)
+        damage = _checked(entry, files, settling)
         if damage is not None:
             yield damage
     for rel in list(files.walk_files(INDEX_DIR)):
