@@ -249,3 +249,30 @@ def test_index_repair_uncommitted_damage_is_kept_on_a_side_ref(
     assert git(setup.repo, "status", "--porcelain") == ""
     side = git(setup.repo, "for-each-ref", "--format=%(refname)", "refs/notion-syncd/local/")
     assert git(setup.repo, "show", f"{side.strip()}:{rel}") == '{"id": '
+
+
+def test_index_repair_refuses_to_guess_past_a_damaged_record(
+    setup: Setup, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A damaged record (the source of the index) is named with how to restore it, exit
+    2, and ``--repair`` changes nothing: its children would be misplaced by a guess."""
+    record = next(
+        rel
+        for rel in sorted(exported_tree(setup.repo))
+        if rel.endswith(".json") and (setup.repo / rel[: -len(".json")]).is_dir()
+    )
+    (setup.repo / record).write_bytes(b'{"page": ')
+    (setup.repo / index_path(setup.fresh_id)).unlink()
+    commit_all(setup.repo, "damage a record and an entry")
+    head = git(setup.repo, "rev-parse", "HEAD")
+    for extra in ((), ("--repair",)):
+        code, out = check(setup.config, capsys, *extra)
+        assert code == 2, out
+        assert entry_lines(out) == [
+            f"FAIL  entries: the record {record} is damaged ({setup.repo / record}): the index "
+            f"cannot be rebuilt without it (restore it from an earlier commit (git log -- "
+            f"'{record}', then git checkout COMMIT -- '{record}') and commit it, then check "
+            "again)"
+        ]
+    assert git(setup.repo, "rev-parse", "HEAD") == head
+    assert git(setup.repo, "status", "--porcelain") == ""

@@ -1,12 +1,13 @@
 """``notion-syncd check``'s index entries: compared with the JSON records, and repaired.
 
 The comparison (:func:`index_damage`) reads the working tree a sync would read, or the
-branch's tree while a sync holds the mirror lock (its working tree is in flux); it
-changes nothing. The repair (:func:`repair_index`, ``check --repair``) opens the mirror
-like a sync (lock, reset of a crashed sync's writes), rewrites every index file that
-differs from the records, removes those that name no record, and commits that as one
-normal commit (a person's uncommitted edit of a rewritten file is kept on a side ref
-first, as a sync does; see :mod:`notion_syncd.localedits`).
+branch's tree while a sync holds the mirror lock (its working tree is in flux) or after
+a crash (the next open resets the working tree to it); it changes nothing. The repair
+(:func:`repair_index`, ``check --repair``) opens the mirror like a sync (lock, reset of
+a crashed sync's writes), rewrites every index file that differs from the records,
+removes those that name no record, and commits that as one normal commit (a person's
+uncommitted edit of a rewritten file is kept on a side ref first, as a sync does; see
+:mod:`notion_syncd.localedits`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import pygit2
 
 from notion_syncd import gittree, mirrorcheck, mirrorguard
 from notion_syncd.config import Settings
-from notion_syncd.gitstore import Author, open_mirror
+from notion_syncd.gitstore import UNCOMMITTED_MARKER, Author, open_mirror
 from notion_syncd.sync import lag, planner
 from notion_syncd.sync.indexrepair import Damage, Settling, find_damage
 from notion_syncd.sync.snapshot import CommittedTree, WorkingTree
@@ -91,7 +92,9 @@ def index_damage(settings: Settings, keep: int) -> IndexReport:
     """Compare the index with the records, read-only; the first ``keep`` damages listed."""
     path = _mirror_path(settings)
     files: MirrorFiles
-    if mirrorcheck.sync_running(path / ".git"):
+    git_dir = path / ".git"
+    if mirrorcheck.sync_running(git_dir) or (git_dir / UNCOMMITTED_MARKER).exists():
+        # A sync is writing, or one died and the next open resets to the branch.
         files = CommittedTree(path, settings.export.branch)
     else:
         files = WorkingTree(path)

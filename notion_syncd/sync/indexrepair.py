@@ -19,6 +19,10 @@ record at ``<stem>.json`` beside the entry:
   so that sync fetches it once more (never the reverse: an edit made in the minute of
   the fetch would be missed).
 
+A damaged record, or a folder without its record, stops the rebuild with a
+``MirrorUnusable`` naming it: the records are the source, and a guess would misplace
+every object below it.
+
 Records are read one at a time (the walk keeps the ids of a few parents, the data
 sources, and the set of index paths it rebuilt), so the cost is one pass over the
 records and the index, and memory does not grow with the size of the records.
@@ -34,6 +38,7 @@ from datetime import datetime
 from typing import Any
 
 from notion_syncd import terms
+from notion_syncd.errors import MirrorUnusable
 from notion_syncd.sync import databases
 from notion_syncd.sync.planner import parse_time
 from notion_syncd.sync.state import (
@@ -78,6 +83,15 @@ def _record_object(raw: bytes) -> tuple[dict[str, Any], dict[str, Any]] | None:
     return record, holder
 
 
+def _unusable(files: MirrorFiles, rel: str, what: str) -> MirrorUnusable:
+    """A record the index cannot be rebuilt without: the records are the source."""
+    return MirrorUnusable(
+        f"{what} ({files.path / rel}): the index cannot be rebuilt without it",
+        hint=f"restore it from an earlier commit (git log -- '{rel}', then git checkout "
+        f"COMMIT -- '{rel}') and commit it, then check again",
+    )
+
+
 class _ParentIds:
     """The id of the record at ``<stem>.json``, read once per stem while it is in use."""
 
@@ -89,9 +103,14 @@ class _ParentIds:
         if stem in self._ids:
             self._ids.move_to_end(stem)
             return self._ids[stem]
-        raw = self._files.read(f"{stem}.json")
-        found = _record_object(raw) if raw is not None else None
-        object_id = dashed_id(found[1]["id"]) if found is not None else None
+        rel = f"{stem}.json"
+        raw = self._files.read(rel)
+        if raw is None:
+            raise _unusable(self._files, rel, f"the folder {stem} has no record {rel}")
+        found = _record_object(raw)
+        if found is None:
+            raise _unusable(self._files, rel, f"the record {rel} is damaged")
+        object_id = dashed_id(found[1]["id"])
         self._ids[stem] = object_id
         if len(self._ids) > PARENT_CACHE:
             self._ids.popitem(last=False)
@@ -137,7 +156,7 @@ def rebuilt_entries(files: MirrorFiles) -> Iterator[IndexEntry]:
         raw = files.read(rel)
         found = _record_object(raw) if raw is not None else None
         if found is None:
-            continue
+            raise _unusable(files, rel, f"the record {rel} is damaged")
         record, holder = found
         folder = rel.rpartition("/")[0]
         entry = entry_of(rel, record, holder, parents.of(folder) if folder else None)
