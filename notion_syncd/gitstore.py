@@ -128,6 +128,8 @@ class Mirror:
         self._marked = (self._git_dir / UNCOMMITTED_MARKER).exists()
         self._own_writes = ownwrites.OwnWriteJournal(self._git_dir / UNCOMMITTED_MARKER)
         """Each change's path and blob, in the marker, before the change (``ownwrites``)."""
+        self._adopted: set[str] = set()
+        """Paths holding a person's edit staged by ``adopt``: never listed as our own."""
         self._inside: set[str] = set()
         """Folders (repo-relative) whose real path was checked to be in the mirror."""
         self._local_edits = localedits.LocalEditKeeper(repo, path, lambda: datetime.now(UTC))
@@ -203,7 +205,7 @@ class Mirror:
             raise _os_error("write", rel, exc) from None
         try:
             blob = self.repo.create_blob(data)
-            self._own_writes.record(rel, blob)
+            self._record_own(rel, blob)
             os.replace(temporary, full)
         except OSError as exc:
             raise _os_error("write", rel, exc) from None
@@ -226,6 +228,7 @@ class Mirror:
         if blob == self._blob_of(rel):
             return False
         self._changed(rel, blob)
+        self._adopted.add(rel)
         return True
 
     def delete(self, rel: str) -> bool:
@@ -238,7 +241,7 @@ class Mirror:
                 self._keep_local_edit(rel, full.read_bytes())
         self._mark_uncommitted()
         try:
-            self._own_writes.record(rel, None)
+            self._record_own(rel, None)
             full.unlink()
         except FileNotFoundError:
             return False
@@ -259,8 +262,8 @@ class Mirror:
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             blob = self._blob_of(old) or self.repo.create_blob_fromdisk(str(source))
-            self._own_writes.record(old, None)
-            self._own_writes.record(new, blob)
+            self._record_own(old, None)
+            self._record_own(new, blob)
             os.replace(source, target)
         except OSError as exc:
             raise _os_error("move", old, exc) from None
@@ -270,6 +273,13 @@ class Mirror:
         self._changed(new, blob)
         self._origins[new] = self._origins.pop(old, old)
         self._prune_empty_parents(source)
+
+    def _record_own(self, rel: str, blob: pygit2.Oid | None) -> None:
+        """Before changing ``rel``: list it as our own write, unless it builds on a
+        person's adopted edit (after a crash that stays a local edit, kept on a side ref).
+        Raises OSError."""
+        if rel not in self._adopted:
+            self._own_writes.record(rel, blob)
 
     def _keep_local_edit(self, rel: str, current: bytes | None) -> None:
         """Before the first change of ``rel`` since the last commit: is it a person's edit?
@@ -463,6 +473,7 @@ class Mirror:
         self._origins.clear()
         self._inside.clear()
         self._tree_id = None
+        self._adopted.clear()
         self._own_writes.close()
         if self._marked:
             with contextlib.suppress(FileNotFoundError):

@@ -189,6 +189,31 @@ def test_mirror_kill_with_only_its_own_writes_leaves_no_side_ref(tmp_path: Path)
     assert not [n for n in pygit2.Repository(str(path)).references if "notion-syncd" in n]
 
 
+def test_mirror_crash_after_building_on_an_adopted_edit_keeps_it(tmp_path: Path) -> None:
+    """A person's edit the sync adopted and then wrote on top of stays a local edit after
+    a crash (it holds their change), while the sync's other writes are just reset."""
+    path = tmp_path / "m"
+    with open_mirror(path) as mirror:
+        mirror.write("authors.txt", b"committed\n")
+        mirror.write("page.md", b"committed\n")
+        mirror.commit("base", AUTHOR)
+    (path / "authors.txt").write_bytes(b"committed\nmine\n")
+    mirror = open_mirror(path)
+    assert mirror.adopt("authors.txt")
+    mirror.write("authors.txt", b"committed\nmine\nlearned\n")
+    mirror.write("page.md", b"the sync's\n")
+    mirror.close()  # no commit: the marker stays, as after a kill
+    with open_mirror(path):
+        pass
+    repo = pygit2.Repository(str(path))
+    refs = [name for name in repo.references if name.startswith("refs/notion-syncd/local/")]
+    assert len(refs) == 1
+    kept = repo.revparse_single(refs[0]).peel(pygit2.Commit)
+    assert kept.tree["authors.txt"].data == b"committed\nmine\nlearned\n"
+    assert kept.tree["page.md"].data == b"committed\n"
+    assert (path / "page.md").read_bytes() == b"committed\n"
+
+
 def test_mirror_lock_is_exclusive(tmp_path: Path) -> None:
     """A second writer is refused while the first holds the mirror."""
     with open_mirror(tmp_path / "m"), pytest.raises(RepositoryLocked):
