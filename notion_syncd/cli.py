@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -105,7 +106,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     _setup_logging(settings, sys.stderr)
-    return check_setup(settings, out=sys.stdout)
+    repair_command = f"notion-syncd check --repair --config {shlex.quote(str(_config_path(args)))}"
+    return check_setup(settings, out=sys.stdout, repair=args.repair, repair_command=repair_command)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -262,7 +264,13 @@ def build_parser() -> argparse.ArgumentParser:
     webhooks.add_argument(
         "action", choices=("token",), help="token: print the verification token Notion sent"
     )
-    verb("check", cmd_check, "check the config, token, API, mirror and remotes, then exit")
+    check = verb("check", cmd_check, "check the config, token, API, mirror and remotes, then exit")
+    check.add_argument(
+        "--repair",
+        action="store_true",
+        help="rebuild damaged index entries from the mirror's JSON records and commit them "
+        "(takes the mirror lock: not beside a running sync)",
+    )
     history = verb("history", cmd_history, "list a page's versions (across renames and moves)")
     history.add_argument("page", metavar="PAGE", help="page id, Notion URL or path in the mirror")
     show = verb("show", cmd_show, "print a page's Markdown as it was at a date")

@@ -22,8 +22,10 @@ the index to HEAD, because everything not yet committed is redone by the next sy
 Durability costs one filesystem flush per commit instead of one fsync per object
 (``gitdurable``): objects and working-tree files are flushed before the branch moves,
 and the branch before the marker goes, so a crash at any instant leaves either the old
-commit with the marker (reset on open) or the new one complete. After each commit the
-repository is kept packed (``gitpack``).
+commit with the marker (reset on open) or the new one complete. The marker also lists
+each path this process changes and its new blob, before the change (``ownwrites``), so
+the reset keeps on a side ref only what a person changed, not the dead process's own
+writes. After each commit the repository is kept packed (``gitpack``).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from typing import IO, Any
 import pygit2
 import structlog
 
-from notion_syncd import gitindex, gitpack, gittree, localedits, mirrorguard
+from notion_syncd import gitindex, gitpack, gittree, localedits, mirrorguard, ownwrites
 from notion_syncd.errors import GitStoreError, MirrorUnusable, RepositoryLocked
 from notion_syncd.gitdurable import flush_filesystem, fsync_folder
 from notion_syncd.mirrorguard import LOCK_NAME
@@ -127,6 +129,10 @@ class Mirror:
         self._origins: dict[str, str] = {}
         """Paths files were moved to since the last commit -> their paths in HEAD."""
         self._marked = (self._git_dir / UNCOMMITTED_MARKER).exists()
+        self._own_writes = ownwrites.OwnWriteJournal(self._git_dir / UNCOMMITTED_MARKER)
+        """Each change's path and blob, in the marker, before the change (``ownwrites``)."""
+        self._adopted: set[str] = set()
+        """Paths holding a person's edit staged by ``adopt``: never listed as our own."""
         self._inside: set[str] = set()
         """Folders (repo-relative) whose real path was checked to be in the mirror."""
         self._local_edits = localedits.LocalEditKeeper(repo, path, lambda: datetime.now(UTC))
@@ -201,12 +207,14 @@ class Mirror:
         except OSError as exc:
             raise _os_error("write", rel, exc) from None
         try:
+            blob = self.repo.create_blob(data)
+            self._record_own(rel, blob)
             os.replace(temporary, full)
-            self._changed(rel, self.repo.create_blob(data))
         except OSError as exc:
             raise _os_error("write", rel, exc) from None
         except pygit2.GitError as exc:
             raise GitStoreError(f"cannot store {rel!r} in the mirror: {exc}") from None
+        self._changed(rel, blob)
         return True
 
     def adopt(self, rel: str) -> bool:
@@ -223,6 +231,7 @@ class Mirror:
         if blob == self._blob_of(rel):
             return False
         self._changed(rel, blob)
+        self._adopted.add(rel)
         return True
 
     def delete(self, rel: str) -> bool:
@@ -235,6 +244,7 @@ class Mirror:
                 self._keep_local_edit(rel, full.read_bytes())
         self._mark_uncommitted()
         try:
+            self._record_own(rel, None)
             full.unlink()
         except FileNotFoundError:
             return False
@@ -254,8 +264,10 @@ class Mirror:
         self._mark_uncommitted()
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
+            blob = self._blob_of(old) or self.repo.create_blob_fromdisk(str(source))
+            self._record_own(old, None)
+            self._record_own(new, blob)
             os.replace(source, target)
-            blob = self._blob_of(old) or self.repo.create_blob_fromdisk(str(target))
         except OSError as exc:
             raise _os_error("move", old, exc) from None
         except pygit2.GitError as exc:
@@ -264,6 +276,13 @@ class Mirror:
         self._changed(new, blob)
         self._origins[new] = self._origins.pop(old, old)
         self._prune_empty_parents(source)
+
+    def _record_own(self, rel: str, blob: pygit2.Oid | None) -> None:
+        """Before changing ``rel``: list it as our own write, unless it builds on a
+        person's adopted edit (after a crash that stays a local edit, kept on a side ref).
+        Raises OSError."""
+        if rel not in self._adopted:
+            self._own_writes.record(rel, blob)
 
     def _keep_local_edit(self, rel: str, current: bytes | None) -> None:
         """Before the first change of ``rel`` since the last commit: is it a person's edit?
@@ -476,6 +495,8 @@ class Mirror:
         self._origins.clear()
         self._inside.clear()
         self._tree_id = None
+        self._adopted.clear()
+        self._own_writes.close()
         if self._marked:
             with contextlib.suppress(FileNotFoundError):
                 (self._git_dir / UNCOMMITTED_MARKER).unlink()
@@ -489,6 +510,7 @@ class Mirror:
             log.warning("git.maintenance_failed", error=str(exc))
 
     def close(self) -> None:
+        self._own_writes.close()
         with contextlib.suppress(OSError):
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
             self._lock_file.close()
@@ -576,12 +598,14 @@ def _reset_to_head(repo: Any, path: Path, branch: str) -> bool:
         head = repo.revparse_single(f"refs/heads/{branch}").peel(pygit2.Commit)
     except (KeyError, pygit2.GitError):
         head = None
-    saved = localedits.save_local_changes(repo, path, status, head, datetime.now(UTC))
+    own = ownwrites.read_own_writes(Path(repo.path) / UNCOMMITTED_MARKER)
+    theirs = [rel for rel in status if not ownwrites.is_own_write(path, rel, own)]
+    saved = localedits.save_local_changes(repo, path, theirs, head, datetime.now(UTC))
     if saved is not None:
         log.warning(
             "mirror.local_changes_saved",
             ref=saved,
-            paths=len(status),
+            paths=len(theirs),
             hint=f"the working tree differed from HEAD; get a file back with "
             f"git -C {path} checkout {saved} -- PATH",
         )

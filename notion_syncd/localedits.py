@@ -4,8 +4,9 @@ A mirror's working tree must equal HEAD (every sync starts from it), so opening 
 resets whatever differs. What differs may be a person's edits or files: before the reset
 they are committed (HEAD's tree plus every changed, added or deleted file) to
 ``refs/notion-syncd/local/<UTC time>``, named in the log and in ``status``. Writes of a
-sync killed before its commit are kept the same way; they cost almost nothing, since
-the next sync writes the same bytes (git stores each blob once).
+sync killed before its commit are not a person's: the dead process listed them in the
+uncommitted marker (:mod:`notion_syncd.ownwrites`), and a path still as it left it is
+simply reset (the next sync writes it again).
 
 Cheap: nothing scans the tree. After a crash (``gitstore``'s *uncommitted* marker) the
 open-time reset passes the paths its status found; between syncs, ``LocalEditKeeper``
@@ -44,6 +45,8 @@ def save_local_changes(
     if head is not None:
         index.read_tree(head.tree)
     names = sorted(set(changed))
+    if not names:
+        return None
     for rel in names:
         entry = _entry_of(repo, path, rel)
         if entry is not None:

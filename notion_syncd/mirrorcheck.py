@@ -137,7 +137,7 @@ def object_problems(repo: Any, branch: str) -> list[str]:
     return _listed(problems)
 
 
-def _sync_running(git_dir: Path) -> bool:
+def sync_running(git_dir: Path) -> bool:
     """True while another process holds the mirror lock (a sync is writing)."""
     try:
         with (git_dir / LOCK_NAME).open("rb") as handle:
@@ -179,7 +179,7 @@ def index_drift(repo: Any, branch: str) -> str | None:
     resets the index to the branch (see :mod:`notion_syncd.gitstore`).
     """
     head = branch_head(repo, branch)
-    if head is None or _sync_running(Path(repo.path)):
+    if head is None or sync_running(Path(repo.path)):
         return None
     try:
         differences = _read_index(repo).diff_to_tree(repo[head].tree)

@@ -137,9 +137,13 @@ def check_after_kill(repo: Path, workspace: Workspace) -> None:
 
 
 def check_after_run(repo: Path) -> None:
-    """After a finished run: no git lock file, the working tree equal to HEAD, fsck clean."""
+    """After a finished run: no git lock file, the working tree equal to HEAD, fsck clean,
+    and no side ref of local edits (nobody edits these mirrors: a killed sync's own writes
+    are not a person's)."""
     git_dir = repo / ".git"
     assert not [p for p in git_dir.rglob("*.lock") if p.name != "notion-syncd.lock"]
+    local = [ref for ref in pygit2.Repository(str(repo)).references if "/local/" in ref]
+    assert local == [], local
     status = subprocess.run(
         ["git", "-C", str(repo), "status", "--porcelain"],
         check=True,

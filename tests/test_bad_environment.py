@@ -210,7 +210,7 @@ def test_bad_environment_damaged_index_entry(tmp_path: Path, mirrored: tuple[Pat
     assert result.returncode == 2
     line = _one_line(result)
     assert f"index entry {entry} is damaged" in line
-    assert "restore it from an earlier commit (git log -- .notion-syncd/index/" in line
+    assert "rebuild the index from the mirror's JSON records: notion-syncd check --repair" in line
 
 
 def test_bad_environment_stale_locks_of_a_dead_process(

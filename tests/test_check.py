@@ -86,6 +86,7 @@ def test_check_passes_on_good_setup(good_setup: Path, capsys: pytest.CaptureFixt
         "mirror",
         "objects",
         "index",
+        "entries",
         "remote backup",
     ]
     assert "notion-syncd-fake" in out

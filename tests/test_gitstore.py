@@ -107,6 +107,113 @@ def test_mirror_kill_after_temporary_file_leaves_no_file_behind(tmp_path: Path) 
     assert refs == ""  # the dead process's half write is not kept as somebody's edit
 
 
+KILLED_AFTER_ITS_OWN_WRITES = """
+import os, signal, sys
+from pathlib import Path
+from notion_syncd.gitstore import open_mirror
+mirror = open_mirror(Path(sys.argv[1]))
+mirror.write("page.md", b"first version of this sync\\n")
+mirror.write("page.md", b"second version of this sync\\n")
+mirror.write("new/child.md", b"added by this sync\\n")
+mirror.move("moved.md", "elsewhere/moved.md")
+mirror.delete("gone.md")
+mirror.write("rewritten.md", b"the sync's version\\n")
+print("written", flush=True)
+sys.stdin.readline()  # the test edits files now, as a person would
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_mirror_kill_keeps_only_a_persons_edits_not_its_own_writes(tmp_path: Path) -> None:
+    """SIGKILL after writes, a move and a delete: the next open discards the dead process's
+    own changes (no side ref for them) and keeps a person's edits beside them on one."""
+    path = tmp_path / "m"
+    with open_mirror(path) as mirror:
+        for name in ("page.md", "moved.md", "gone.md", "rewritten.md", "notes.md"):
+            mirror.write(name, f"committed {name}\n".encode())
+        mirror.commit("base", AUTHOR)
+    process = subprocess.Popen(
+        [sys.executable, "-c", KILLED_AFTER_ITS_OWN_WRITES, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None and process.stdin is not None
+    assert process.stdout.readline() == "written\n"
+    (path / "notes.md").write_bytes(b"my notes\n")  # a person, during the sync
+    (path / "rewritten.md").write_bytes(b"my version after the sync wrote\n")
+    (path / "mine.txt").write_bytes(b"my file\n")
+    process.stdin.write("go\n")
+    process.stdin.close()
+    assert process.wait() == -signal.SIGKILL
+    process.stdout.close()
+    with open_mirror(path) as mirror:
+        assert mirror.read("page.md") == b"committed page.md\n"
+        assert mirror.read("new/child.md") is None
+    assert _git_status(path) == ""
+    repo = pygit2.Repository(str(path))
+    refs = [name for name in repo.references if name.startswith("refs/notion-syncd/local/")]
+    assert len(refs) == 1
+    kept = repo.revparse_single(refs[0]).peel(pygit2.Commit)
+    diff = kept.parents[0].tree.diff_to_tree(kept.tree)
+    assert sorted(delta.new_file.path for delta in diff.deltas) == [
+        "mine.txt",
+        "notes.md",
+        "rewritten.md",
+    ]
+    assert kept.tree["rewritten.md"].data == b"my version after the sync wrote\n"
+
+
+def test_mirror_kill_with_only_its_own_writes_leaves_no_side_ref(tmp_path: Path) -> None:
+    """Nobody edited anything: the dead process's changes leave no local-edits ref."""
+    path = tmp_path / "m"
+    with open_mirror(path) as mirror:
+        for name in ("page.md", "moved.md", "gone.md", "rewritten.md"):
+            mirror.write(name, f"committed {name}\n".encode())
+        mirror.commit("base", AUTHOR)
+    process = subprocess.Popen(
+        [sys.executable, "-c", KILLED_AFTER_ITS_OWN_WRITES, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None and process.stdin is not None
+    assert process.stdout.readline() == "written\n"
+    process.stdin.write("go\n")
+    process.stdin.close()
+    assert process.wait() == -signal.SIGKILL
+    process.stdout.close()
+    with open_mirror(path) as mirror:
+        assert mirror.read("moved.md") == b"committed moved.md\n"
+    assert _git_status(path) == ""
+    assert not [n for n in pygit2.Repository(str(path)).references if "notion-syncd" in n]
+
+
+def test_mirror_crash_after_building_on_an_adopted_edit_keeps_it(tmp_path: Path) -> None:
+    """A person's edit the sync adopted and then wrote on top of stays a local edit after
+    a crash (it holds their change), while the sync's other writes are just reset."""
+    path = tmp_path / "m"
+    with open_mirror(path) as mirror:
+        mirror.write("authors.txt", b"committed\n")
+        mirror.write("page.md", b"committed\n")
+        mirror.commit("base", AUTHOR)
+    (path / "authors.txt").write_bytes(b"committed\nmine\n")
+    mirror = open_mirror(path)
+    assert mirror.adopt("authors.txt")
+    mirror.write("authors.txt", b"committed\nmine\nlearned\n")
+    mirror.write("page.md", b"the sync's\n")
+    mirror.close()  # no commit: the marker stays, as after a kill
+    with open_mirror(path):
+        pass
+    repo = pygit2.Repository(str(path))
+    refs = [name for name in repo.references if name.startswith("refs/notion-syncd/local/")]
+    assert len(refs) == 1
+    kept = repo.revparse_single(refs[0]).peel(pygit2.Commit)
+    assert kept.tree["authors.txt"].data == b"committed\nmine\nlearned\n"
+    assert kept.tree["page.md"].data == b"committed\n"
+    assert (path / "page.md").read_bytes() == b"committed\n"
+
+
 def test_mirror_lock_is_exclusive(tmp_path: Path) -> None:
     """A second writer is refused while the first holds the mirror."""
     with open_mirror(tmp_path / "m"), pytest.raises(RepositoryLocked):

@@ -1,15 +1,19 @@
 """``notion-syncd check``: can this configuration sync? Asks each dependency once.
 
 In order: the token is found; Notion answers ``GET /v1/users/me`` with it; the mirror
-can be written; its objects and index are intact (:mod:`notion_syncd.mirrorcheck`);
+can be written; its objects and git index are intact (:mod:`notion_syncd.mirrorcheck`);
+its index entries match the JSON records (:mod:`.checkindex`);
 each remote answers a listing of its references with its credentials
 (:func:`~notion_syncd.gitremote.probe.probe_remote`). The configuration itself is
 loaded by the CLI before (an invalid one exits 2 with its problems).
 
 One line per finding on stdout: ``ok``, ``warn`` (worth knowing, heals by itself) or
 ``FAIL`` with what is wrong. Exit status: 0 all passed, 1 a dependency failed, 2 a
-configuration problem (no token). Read-only (a probe file is created and removed), so
-it can run as systemd's ``ExecStartPre=`` and beside a running daemon before a reload.
+configuration problem (no token) or a mirror a person must fix (damaged index entries).
+Read-only (a probe file is created and removed), so it can run as systemd's
+``ExecStartPre=`` and beside a running daemon before a reload; except ``--repair``,
+which rebuilds damaged index entries from the JSON records and commits them (it takes
+the mirror lock, so it fails while a daemon is syncing).
 """
 
 from __future__ import annotations
@@ -25,10 +29,12 @@ from typing import TextIO
 import pygit2
 
 from notion_syncd import mirrorcheck, mirrorguard
+from notion_syncd.commands.checkindex import IndexReport, index_damage, repair_index
 from notion_syncd.config import RemoteSettings, Settings, resolve_token
 from notion_syncd.errors import (
     ConfigError,
     GitStoreError,
+    MirrorUnusable,
     NotionError,
     NotionHTTPError,
     NotionSyncdError,
@@ -43,6 +49,7 @@ from notion_syncd.notion.client import NotionClient
 API_TIMEOUT = 10.0
 API_RETRY_TIME = 10.0
 API_ATTEMPTS = 3
+REPAIR_COMMAND = "notion-syncd check --repair"
 
 
 @dataclass(frozen=True)
@@ -107,8 +114,51 @@ def check_api(settings: Settings, environ: Mapping[str, str]) -> list[Finding]:
     ]
 
 
-def check_mirror(settings: Settings) -> list[Finding]:
-    """The mirror can be written, and what is in it is intact."""
+def check_entries(settings: Settings, *, repair: bool, repair_command: str) -> list[Finding]:
+    """The index entries match the JSON records; ``repair``: rebuild those that do not."""
+    try:
+        report = index_damage(settings, mirrorcheck.MAX_LISTED)
+        if report.count and repair:
+            report = repair_index(settings)
+            return [_ok("entries", _repaired(report))]
+    except NotionSyncdError as error:
+        return [_fail("entries", _describe(error), error.exit_code)]
+    except (pygit2.GitError, OSError) as error:
+        return [_fail("entries", f"the index cannot be compared with the records: {error}")]
+    if not report.count:
+        return [_ok("entries", "every index entry matches its JSON record")]
+    path = Path(os.path.realpath(settings.export.repo))
+    findings = [
+        _fail("entries", f"{path / damage.rel} {damage.problem}", MirrorUnusable.exit_code)
+        for damage in report.listed
+    ]
+    noun = "file differs" if report.count == 1 else "files differ"
+    findings.append(
+        _fail(
+            "entries",
+            f"{report.count} index {noun} from the JSON records; "
+            f"rebuild them from the records with: {repair_command}",
+            MirrorUnusable.exit_code,
+        )
+    )
+    return findings
+
+
+def _repaired(report: IndexReport) -> str:
+    noun = "file" if report.count == 1 else "files"
+    where = (
+        f"in commit {report.commit[:12]}"
+        if report.commit
+        else "(uncommitted edits: the last commit had them right; yours are on a side ref)"
+    )
+    return f"repaired: {report.count} index {noun} rebuilt from the JSON records {where}"
+
+
+def check_mirror(
+    settings: Settings, *, repair: bool = False, repair_command: str = REPAIR_COMMAND
+) -> list[Finding]:
+    """The mirror can be written, and what is in it is intact (``repair``: the index
+    entries are rebuilt from the JSON records where they differ)."""
     path = Path(os.path.realpath(settings.export.repo))
     branch = settings.export.branch
     problems = mirrorcheck.writable_problems(path)
@@ -135,6 +185,8 @@ def check_mirror(settings: Settings) -> list[Finding]:
         findings.append(Finding("index", "warn", drift))
     elif not broken_index:
         findings.append(_ok("index", f"matches {branch}"))
+    if not corrupt and mirrorcheck.branch_head(repo, branch) is not None:
+        findings += check_entries(settings, repair=repair, repair_command=repair_command)
     return findings
 
 
@@ -188,12 +240,18 @@ def check_remotes(settings: Settings, environ: Mapping[str, str]) -> list[Findin
         return [_fail("remotes", f"cannot prepare the remote checks: {error}")]
 
 
-def run_checks(settings: Settings, environ: Mapping[str, str]) -> list[Finding]:
+def run_checks(
+    settings: Settings,
+    environ: Mapping[str, str],
+    *,
+    repair: bool = False,
+    repair_command: str = REPAIR_COMMAND,
+) -> list[Finding]:
     """Every finding, in the order they are printed."""
     return [
         _ok("config", f"valid; mirror {settings.export.repo}"),
         *check_api(settings, environ),
-        *check_mirror(settings),
+        *check_mirror(settings, repair=repair, repair_command=repair_command),
         *check_remotes(settings, environ),
     ]
 
@@ -207,10 +265,24 @@ def exit_status(findings: list[Finding]) -> int:
 
 
 def check_setup(
-    settings: Settings, *, out: TextIO, environ: Mapping[str, str] | None = None
+    settings: Settings,
+    *,
+    out: TextIO,
+    environ: Mapping[str, str] | None = None,
+    repair: bool = False,
+    repair_command: str = REPAIR_COMMAND,
 ) -> int:
-    """Print one line per finding; the exit status (see :func:`exit_status`)."""
-    findings = run_checks(settings, os.environ if environ is None else environ)
+    """Print one line per finding; the exit status (see :func:`exit_status`).
+
+    ``repair``: rebuild damaged index entries (``check --repair``); ``repair_command``:
+    the command line a failure names to do that.
+    """
+    findings = run_checks(
+        settings,
+        os.environ if environ is None else environ,
+        repair=repair,
+        repair_command=repair_command,
+    )
     for finding in findings:
         out.write(finding.line() + "\n")
     return exit_status(findings)

@@ -10,6 +10,7 @@ branch reads as empty (a first sync); a folder or repository the real sync would
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -79,3 +80,31 @@ class CommittedTree:
 
     def delete(self, rel: str) -> bool:
         raise GitStoreError(f"dry run: refusing to delete {rel!r}")
+
+
+class WorkingTree:
+    """``MirrorFiles`` over the mirror's working tree, read without its lock; writes are
+    refused. What a sync that opens the mirror now reads, for a check beside no daemon."""
+
+    def __init__(self, repo_path: Path) -> None:
+        self.path = repo_path
+
+    def read(self, rel: str) -> bytes | None:
+        try:
+            return (self.path / rel).read_bytes()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+
+    def walk_files(self, rel: str) -> Iterator[str]:
+        """Every file below a folder, as repo-relative paths (``.git`` left out)."""
+        for root, dirs, files in os.walk(self.path / rel if rel else self.path):
+            dirs[:] = sorted(name for name in dirs if name != ".git")
+            base = Path(root).relative_to(self.path).as_posix()
+            for name in sorted(files):
+                yield name if base == "." else f"{base}/{name}"
+
+    def write(self, rel: str, data: bytes) -> bool:
+        raise GitStoreError(f"read-only: refusing to write {rel!r}")
+
+    def delete(self, rel: str) -> bool:
+        raise GitStoreError(f"read-only: refusing to delete {rel!r}")

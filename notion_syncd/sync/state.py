@@ -167,8 +167,8 @@ class Index:
                 file = self._mirror.path / index_path(key)
                 raise MirrorUnusable(
                     f"index entry {file} is damaged: {exc}",
-                    hint=f"restore it from an earlier commit (git log -- {index_path(key)}, "
-                    f"then git checkout COMMIT -- {index_path(key)}) and commit it",
+                    hint="rebuild the index from the mirror's JSON records: "
+                    "notion-syncd check --repair --config FILE (this command's configuration)",
                 ) from None
         self._remember(key, entry)
         return entry
