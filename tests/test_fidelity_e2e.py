@@ -20,7 +20,7 @@ from synchelpers import TestClock, git, make_settings, serve
 from notion_syncd.commands.render import render_mirror
 from notion_syncd.config import Settings
 from notion_syncd.export.htmlnav import folder_label
-from notion_syncd.export.htmlsiblings import TOP_NAV
+from notion_syncd.export.htmlsiblings import NAV_SUFFIX, TOP_NAV
 from notion_syncd.export.search import SHARD_DIR, parse_shard
 from notion_syncd.fake_notion import Workspace, generate_workspace
 from notion_syncd.fake_notion import richtext as rt
@@ -378,16 +378,34 @@ def _on(page: Any, path: Path) -> None:
     assert Path(unquote(urlparse(page.url).path)) == path, page.url
 
 
-def _follow_next_sibling(page: Any, repo: Path, here: Path) -> None:
-    """The sidebar shows the page's siblings (from its parent's script); the pager's links
-    lead to a neighbour and back ("previous" then "next" when the page is the last)."""
-    listed = (repo / TOP_NAV).read_text(encoding="utf-8")
+def _sibling_links(repo: Path, here: Path) -> list[str]:
+    """The links the page's parent lists for its children (``<parent>.nav.js``)."""
+    folder = here.parent
+    nav = repo / TOP_NAV if folder == repo else folder.with_name(folder.name + NAV_SUFFIX)
+    listed = nav.read_text(encoding="utf-8")
     entries = json.loads(listed.removeprefix("notionSiblings(").rpartition(", ")[0])
-    links = [link for _, _, link in entries]
+    return [link for _, _, link in entries]
+
+
+def _sidebar_shows_sibling_window(page: Any, repo: Path, here: Path) -> int:
+    """The sidebar lists at most 25 siblings on each side, and "… N more" for the rest;
+    the page's place among its parent's children."""
+    links = _sibling_links(repo, here)
     at = links.index(quote(here.name))
     page.wait_for_selector("nav.pager")
-    shown = min(at, 25) + min(len(links) - 1 - at, 25)
-    assert page.locator("nav.sidebar li.sibling").count() == shown > 0
+    before, after = min(at, 25), min(len(links) - 1 - at, 25)
+    assert page.locator("nav.sidebar li.sibling").count() == before + after > 0
+    hidden = [count for count in (at - before, len(links) - 1 - at - after) if count]
+    more = page.locator("nav.sidebar ul.way li.more").all_inner_texts()
+    assert more == [f"… {count} more" for count in hidden]
+    return at
+
+
+def _follow_next_sibling(page: Any, repo: Path, here: Path) -> None:
+    """The pager's links lead to a neighbour and back ("previous" then "next" when the
+    page is the last of its parent's children)."""
+    links = _sibling_links(repo, here)
+    at = _sidebar_shows_sibling_window(page, repo, here)
     last = at + 1 == len(links)
     away, back = ("prev", "next") if last else ("next", "prev")
     page.locator(f'nav.pager a[rel="{away}"]').click()
@@ -499,6 +517,7 @@ def test_html_acceptance_walk_in_chromium(mirror: dict[str, Any], tmp_path: Path
             link.click()
             _on(page, target)
             assert label in page.locator("h1").inner_text()
+            _sidebar_shows_sibling_window(page, repo, target)  # a row of 60: a capped window
         finally:
             browser.close()
     assert elapsed < 3.0  # the 1 s bound at 10,000 pages is bench/bench_html.py's
