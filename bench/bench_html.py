@@ -11,7 +11,10 @@ real writer (``MirrorWriter``: JSON and HTML, as a sync writes them), then measu
   ``search.html?q=<word>`` to the one result for a word that occurs on a single page at
   the deepest level, and the time until every shard has loaded;
 - one page edited (one word replaced) and written again: which files under ``_search/``
-  changed, and the bound (:data:`WORD_SHARDS` + 1).
+  changed, and the bound (:data:`WORD_SHARDS` + 1);
+- the largest list of a parent's children (``*.nav.js``, for sibling links);
+- one page added (its parent fetched again with the new ``child_page`` block): every
+  file that changed.
 
 Timings are wall-clock on a shared machine: load from other processes skews them.
 """
@@ -30,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from notion_syncd.export import search
+from notion_syncd.export.htmlsiblings import NAV_SUFFIX
 from notion_syncd.export.searchwords import WORD_DIR
 from notion_syncd.gitstore import open_mirror
 from notion_syncd.sync.fetch import FetchedRecord, FetchReport
@@ -174,6 +178,36 @@ def _search_files(repo: Path) -> dict[str, bytes]:
     }
 
 
+def _tree(repo: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(repo)): path.read_bytes()
+        for path in repo.rglob("*")
+        if path.is_file() and ".git" not in path.relative_to(repo).parts
+    }
+
+
+def _add_one_page(writer: MirrorWriter, repo: Path, parent: str | None, number: int) -> list[str]:
+    """A new page under ``parent``, written as a sync writes it (the parent is fetched
+    again with its new ``child_page`` block): the files that changed, sorted."""
+    before = _tree(repo)
+    page_id, title = _uuid(number), "Added page for the bench"
+    stem = writer.index.path_of(parent) if parent else None
+    record = writer.views.stored(stem)
+    assert record is not None
+    record["blocks"].append(
+        {"object": "block", "id": page_id, "type": "child_page", "child_page": {"title": title}}
+    )
+    grandparent = record["page"]["parent"].get("page_id")
+    writer.write(FetchedRecord(record, {}, FetchReport()), grandparent)
+    writer.write(_page(page_id, title, parent, "a new page with a few words", []), parent)
+    writer.views.flush()
+    if writer.structure_changed:
+        writer.views.write_index_html()
+    after = _tree(repo)
+    changed = before.keys() | after.keys()
+    return sorted(name for name in changed if before.get(name) != after.get(name))
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=10_000)
@@ -187,6 +221,9 @@ def main(argv: list[str]) -> None:
     size, largest = _largest(repo)
     print(f"largest page HTML: {size:,} bytes ({largest})")
     print(f"index.html: {(repo / 'index.html').stat().st_size:,} bytes")
+    navs = [(path.stat().st_size, path) for path in repo.rglob(f"*{NAV_SUFFIX}")]
+    nav_size, nav_path = max(navs)
+    print(f"children lists: {len(navs)}, largest {nav_size:,} bytes ({nav_path.name})")
     word_files = list((repo / WORD_DIR).glob("*.js"))
     total = sum(path.stat().st_size for path in word_files)
     biggest = max(path.stat().st_size for path in word_files)
@@ -213,6 +250,8 @@ def main(argv: list[str]) -> None:
     )
     print(f"one-word edit of one page changed {len(changed)} search files: {changed}")
     print(f"bound: {search.WORD_SHARDS + 1} (every word shard and the id shard)")
+    added_files = _add_one_page(writer, repo, parent, len(ids))
+    print(f"one-page add changed {len(added_files)} files: {added_files}")
     mirror.close()
     if not args.keep:
         shutil.rmtree(repo.parent, ignore_errors=True)

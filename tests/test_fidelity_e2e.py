@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import time
 from datetime import timedelta
@@ -19,6 +20,7 @@ from synchelpers import TestClock, git, make_settings, serve
 from notion_syncd.commands.render import render_mirror
 from notion_syncd.config import Settings
 from notion_syncd.export.htmlnav import folder_label
+from notion_syncd.export.htmlsiblings import NAV_SUFFIX, TOP_NAV
 from notion_syncd.export.search import SHARD_DIR, parse_shard
 from notion_syncd.fake_notion import Workspace, generate_workspace
 from notion_syncd.fake_notion import richtext as rt
@@ -376,6 +378,55 @@ def _on(page: Any, path: Path) -> None:
     assert Path(unquote(urlparse(page.url).path)) == path, page.url
 
 
+def _sibling_links(repo: Path, here: Path) -> list[str]:
+    """The links the page's parent lists for its children (``<parent>.nav.js``)."""
+    folder = here.parent
+    nav = repo / TOP_NAV if folder == repo else folder.with_name(folder.name + NAV_SUFFIX)
+    listed = nav.read_text(encoding="utf-8")
+    entries = json.loads(listed.removeprefix("notionSiblings(").rpartition(", ")[0])
+    return [link for _, _, link in entries]
+
+
+def _sidebar_shows_sibling_window(page: Any, repo: Path, here: Path) -> int:
+    """The sidebar lists at most 25 siblings on each side, and "… N more" for the rest;
+    the page's place among its parent's children."""
+    links = _sibling_links(repo, here)
+    at = links.index(quote(here.name))
+    page.wait_for_selector("nav.pager")
+    before, after = min(at, 25), min(len(links) - 1 - at, 25)
+    assert page.locator("nav.sidebar li.sibling").count() == before + after > 0
+    hidden = [count for count in (at - before, len(links) - 1 - at - after) if count]
+    more = page.locator("nav.sidebar ul.way li.more").all_inner_texts()
+    assert more == [f"… {count} more" for count in hidden]
+    return at
+
+
+def _follow_next_sibling(page: Any, repo: Path, here: Path) -> None:
+    """The pager's links lead to a neighbour and back ("previous" then "next" when the
+    page is the last of its parent's children)."""
+    links = _sibling_links(repo, here)
+    at = _sidebar_shows_sibling_window(page, repo, here)
+    last = at + 1 == len(links)
+    away, back = ("prev", "next") if last else ("next", "prev")
+    page.locator(f'nav.pager a[rel="{away}"]').click()
+    _on(page, repo / unquote(links[at - 1 if last else at + 1]))
+    page.locator(f'nav.pager a[rel="{back}"]').click()
+    _on(page, here)
+
+
+def _check_dark_and_print(page: Any, shots: Path) -> None:
+    """The dark scheme darkens the page (and is screenshotted); print hides the sidebar."""
+    page.emulate_media(color_scheme="dark")
+    background = page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
+    red, green, blue = (int(part) for part in re.findall(r"\d+", background)[:3])
+    assert red + green + blue < 3 * 64, background
+    page.screenshot(path=str(shots / "page-dark-desktop.png"), full_page=True)
+    assert page.locator("nav.sidebar").is_visible()
+    page.emulate_media(media="print", color_scheme="light")
+    assert page.locator("nav.sidebar").is_hidden()
+    page.emulate_media(media="screen")
+
+
 def _relation_link(page: Any) -> Any:
     """The first link in a rows table's "Related" column."""
     column = page.eval_on_selector_all(
@@ -423,6 +474,7 @@ def test_html_acceptance_walk_in_chromium(mirror: dict[str, Any], tmp_path: Path
             assert page.locator("nav.sidebar ul.way a").count() == 4  # Index and 3 ancestors
             page.locator("nav.sidebar ul.way a").nth(1).click()  # back up to the top page
             _on(page, top)
+            _follow_next_sibling(page, repo, top)
 
             page.locator("nav.sidebar input[name=q]").fill(SHOWCASE_WORD.upper())
             started = time.monotonic()
@@ -448,8 +500,9 @@ def test_html_acceptance_walk_in_chromium(mirror: dict[str, Any], tmp_path: Path
             for name, size in VIEWPORTS.items():
                 page.set_viewport_size(size)
                 page.screenshot(path=str(shots / f"page-{name}.png"), full_page=True)
-
             page.set_viewport_size(VIEWPORTS["desktop"])
+            _check_dark_and_print(page, shots)
+
             page.goto(database.as_uri())
             for name, size in VIEWPORTS.items():
                 page.set_viewport_size(size)
@@ -464,9 +517,10 @@ def test_html_acceptance_walk_in_chromium(mirror: dict[str, Any], tmp_path: Path
             link.click()
             _on(page, target)
             assert label in page.locator("h1").inner_text()
+            _sidebar_shows_sibling_window(page, repo, target)  # a row of 60: a capped window
         finally:
             browser.close()
     assert elapsed < 3.0  # the 1 s bound at 10,000 pages is bench/bench_html.py's
-    assert len(list(shots.glob("*.png"))) == 6
+    assert len(list(shots.glob("*.png"))) == 7
     assert len(requests) > 10
     assert [url for url in requests if not url.startswith("file://")] == []

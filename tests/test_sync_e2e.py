@@ -19,6 +19,7 @@ from synchelpers import (
     without_files,
 )
 
+from notion_syncd.export.htmlsiblings import NAV_SUFFIX
 from notion_syncd.export.search import shard_of, shard_path
 from notion_syncd.export.searchwords import word_shard_of, word_shard_path, words_of
 from notion_syncd.fake_notion import Workspace, generate_workspace
@@ -172,6 +173,8 @@ def test_sync_after_edits_touches_only_changed_pages(big_mirror: dict[str, Any])
         if holder is not None:
             allowed.add(records[holder][0].relative_to(repo).as_posix())
             rendered.add(holder)
+    # The added page's parent lists it for its children's sibling links; no sibling changes.
+    allowed.add(records[parent][0].relative_to(repo).as_posix()[: -len(".json")] + NAV_SUFFIX)
     # The search index: one shard per object whose views were written, at most.
     allowed |= {shard_path(shard_of(object_id)) for object_id in rendered}
     # The word index: only the shards of words that came (the edits' text, the new title).

@@ -27,6 +27,7 @@ from notion_syncd.export.htmlnav import (
     sidebar_html,
 )
 from notion_syncd.export.htmlprops import property_html
+from notion_syncd.export.htmlsiblings import nav_loader
 from notion_syncd.export.links import (
     RenderContext,
     clickable,
@@ -420,11 +421,17 @@ def _toc(blocks: list[Block]) -> str:
 
 
 def document(
-    title: str, body: str, ctx: RenderContext, children: list[tuple[str, str, str]] | None = None
+    title: str,
+    body: str,
+    ctx: RenderContext,
+    children: list[tuple[str, str, str]] | None = None,
+    *,
+    siblings: bool = False,
 ) -> str:
     """A complete HTML document: stylesheet, sidebar, breadcrumbs to its ancestors, ``body``.
 
-    ``children``: (icon, title, link) of the sub-pages the sidebar lists.
+    ``children``: (icon, title, link) of the sub-pages the sidebar lists. ``siblings``:
+    the view of a mirrored object, which loads its siblings (:mod:`.htmlsiblings`).
     """
     sidebar = sidebar_html(ctx.path, title, children or [], INDEX, SEARCH_PAGE)
     nav = [f'<a href="{esc(relative_link(ctx.path, INDEX))}">Index</a>']
@@ -451,6 +458,7 @@ def document(
                 body,
                 "</main>",
                 "</div>",
+                *([nav_loader(ctx.path)] if siblings else []),
                 "</body>",
                 "</html>",
             ]
@@ -499,7 +507,7 @@ def render_page_html(record: dict[str, Any], ctx: RenderContext) -> str:
         child_links_html(blocks, ctx),
         comments_html(record, ctx),
     )
-    return document(title, main, ctx, child_entries(blocks, ctx))
+    return document(title, main, ctx, child_entries(blocks, ctx), siblings=True)
 
 
 def render_data_source_html(
@@ -542,7 +550,7 @@ def render_data_source_html(
         "</table>\n</details>",
         f'<script src="{esc(relative_link(ctx.path, TABLE_SCRIPT))}"></script>',
     )
-    return document(title, body, ctx)
+    return document(title, body, ctx, siblings=True)
 
 
 def _row_cell(row: dict[str, Any], name: str, ctx: RenderContext) -> str:

@@ -17,6 +17,14 @@ from typing import Any
 from notion_syncd.export import search, searchwords
 from notion_syncd.export.html import TABLE_SCRIPT, IndexItem, document, render_index_html
 from notion_syncd.export.htmlcode import code_stylesheet
+from notion_syncd.export.htmlsiblings import (
+    NAV_SUFFIX,
+    SIBLINGS_SCRIPT,
+    TOP_NAV,
+    nav_path,
+    nav_script,
+    top_entries,
+)
 from notion_syncd.export.links import RenderContext
 from notion_syncd.gitstore import Mirror
 from notion_syncd.sync.state import Index
@@ -84,8 +92,7 @@ class Views:
         self.unresolved.pop(owner_id, None)
         context = self.context(owner_id)
         files = page_views(record, stem, self.formats, context, with_json=not stored)
-        for path, data in files.items():
-            self.mirror.write(path, data)
+        self._write_files(stem, files)
         if "html" in self.formats:
             title = display_title(page_title(record.get("page") or {}))
             blocks = record.get("blocks") or []
@@ -116,14 +123,20 @@ class Views:
         rows = self.rows_on_disk(stem, data_source_id)
         context = self.context(data_source_id)
         files = data_source_views(record, rows, stem, self.formats, context, with_json=False)
-        for path, data in files.items():
-            self.mirror.write(path, data)
+        self._write_files(stem, files)
         if "html" in self.formats:
             source = record.get("data_source") or record.get("database") or {}
             title = display_title(data_source_title(source, record.get("database") or {}))
             entry = search.SearchEntry(data_source_id, stem, title, "")
             self.search_changes[data_source_id] = entry
             self.search_words[data_source_id] = searchwords.page_words(title, [])
+
+    def _write_files(self, stem: str, files: dict[str, bytes]) -> None:
+        """Write an object's files; its children's script goes when it has none left."""
+        for path, data in files.items():
+            self.mirror.write(path, data)
+        if nav_path(stem) not in files:
+            self.mirror.delete(nav_path(stem))
 
     def data_sources_of(self, database_id: str) -> list[tuple[str, str]]:
         """A database's data sources as the newest written of them saw it (the database
@@ -254,6 +267,11 @@ class Views:
             path="index.html", resolve=self.index.path_of, title_of=self.index.title_of
         )
         self.mirror.write("index.html", render_index_html(items, context).encode())
+        top = nav_script(top_entries(items))
+        if top is None:
+            self.mirror.delete(TOP_NAV)
+        else:
+            self.mirror.write(TOP_NAV, top.encode())
         self.write_stylesheet()
         page = RenderContext(
             path=search.SEARCH_PAGE, resolve=lambda _: None, title_of=lambda _: None
@@ -271,6 +289,8 @@ class Views:
         self.mirror.write(search.SEARCH_SCRIPT, script)
         table = files("notion_syncd.export").joinpath("table.js").read_bytes()
         self.mirror.write(TABLE_SCRIPT, table)
+        siblings = files("notion_syncd.export").joinpath("siblings.js").read_bytes()
+        self.mirror.write(SIBLINGS_SCRIPT, siblings)
 
 
 VIEW_SUFFIXES = {"markdown": ".md", "html": ".html", "csv": ".csv"}
@@ -296,6 +316,8 @@ def rebuild_views(mirror: Mirror, index: Index, formats: tuple[str, ...]) -> int
         own_view = not rel.startswith("_files/") and mirror.exists(f"{stem}.json")
         if dot and f".{suffix}" in disabled and own_view:
             mirror.delete(rel)
+        elif "html" not in formats and rel.endswith(NAV_SUFFIX):
+            mirror.delete(rel)  # an object's (or the top level's) list of children
     if "html" in formats:
         views.write_index_html()
     else:
@@ -304,4 +326,5 @@ def rebuild_views(mirror: Mirror, index: Index, formats: tuple[str, ...]) -> int
         mirror.delete(search.SEARCH_PAGE)
         mirror.delete(search.SEARCH_SCRIPT)
         mirror.delete(TABLE_SCRIPT)
+        mirror.delete(SIBLINGS_SCRIPT)
     return count

@@ -21,6 +21,7 @@ from typing import Any
 import structlog
 
 from notion_syncd import terms
+from notion_syncd.export.htmlsiblings import NAV_SUFFIX
 from notion_syncd.gitstore import Mirror
 from notion_syncd.sync import backlinks, databases, planner
 from notion_syncd.sync.authors import Edit, edit_of, page_edit
@@ -43,7 +44,8 @@ from notion_syncd.terms import dashed_id
 
 log = structlog.get_logger()
 
-SUFFIXES = (".json", ".md", ".html", ".csv")
+SUFFIXES = (".json", ".md", ".html", ".csv", NAV_SUFFIX)
+"""An object's files beside its folder: its record, its views, its children's list."""
 
 
 class MirrorWriter:
@@ -255,6 +257,8 @@ class MirrorWriter:
         entry = self.index.get(object_id)
         title = terms.display_title(entry.title if entry else "")
         kind = change_kind(placement, old_stem, stem)
+        if previous is not None and entry is not None and previous.title != entry.title:
+            self.structure_changed = True  # index.html and the top level's list show titles
         if previous is None:
             self.structure_changed = True
             linkers = backlinks.sources_of(self.mirror, object_id)
