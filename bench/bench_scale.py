@@ -1,7 +1,7 @@
 """Scale bench (issue 10): first export, RSS curve, git per one-page commit, disk, render.
 
     .venv/bin/python bench/bench_scale.py --pages 1000 [--pages 10000] [--inflate 5]
-        [--workers 8] [--keep DIR] [--table-only]
+        [--workers 8] [--checkpoint N] [--keep DIR] [--export-only] [--timeline]
 
 For each size: the fake Notion API (no latency, no rate limit, a child process) serves a
 generated workspace; ``notion-syncd sync`` (a child process, all four formats) exports it
@@ -10,7 +10,9 @@ its ``sync.checkpoint`` logs); then one page is edited and synced again (peak RS
 seconds); the mirror is measured (loose objects, packs, ``.git`` size); ``notion-syncd
 render`` is timed. With ``--inflate K`` the mirror is then copied K-1 times into
 folders of its own (K times the tracked files, as the issue allows for a 50k mirror)
-and a one-page sync and a one-page commit are measured again.
+and a one-page sync and a one-page commit are measured again. ``--export-only`` stops
+after the first export; ``--timeline`` adds its RSS every second (seconds, MB) to the
+JSON row, which shows where in a run (the final step included) memory grows.
 
 Timings are wall-clock on a shared machine: load from other processes skews them.
 """
@@ -79,12 +81,18 @@ def run_measured(command: list[str], env: dict[str, str]) -> dict[str, Any]:
     assert process.stdout is not None
     peak = 0.0
     curve: list[tuple[int, float]] = []
+    timeline: list[tuple[float, float]] = []
     done = threading.Event()
 
     def sample() -> None:
         nonlocal peak
+        next_second = 0.0
         while not done.wait(0.05):
             peak = max(peak, _rss_mb(process.pid, "VmHWM"))
+            elapsed = time.monotonic() - started
+            if elapsed >= next_second:
+                timeline.append((round(elapsed, 1), round(_rss_mb(process.pid), 1)))
+                next_second = elapsed + 1.0
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -115,6 +123,7 @@ def run_measured(command: list[str], env: dict[str, str]) -> dict[str, Any]:
         "cpu_s": usage.ru_utime + usage.ru_stime,
         "peak_mb": max(peak, own_maxrss),
         "curve": curve,
+        "timeline": timeline,
         "last": last,
         "output": output.strip(),
     }
@@ -248,6 +257,10 @@ def bench_size(pages: int, args: argparse.Namespace, work: Path) -> dict[str, An
             slope_mb_per_1000=slope_per_1000(first["curve"]),
             curve=first["curve"],
         )
+        if args.timeline:
+            row["timeline"] = first["timeline"]
+        if args.export_only:
+            return row
         server.stdin.write("edit\n")
         server.stdin.flush()
         server.stdout.readline()
@@ -293,6 +306,14 @@ def table(rows: list[dict[str, Any]]) -> str:
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
+        if "render_s" not in r:  # --export-only
+            lines.append(
+                f"| {r['pages']:,} | {r['objects']:,} | {f(r['export_s'])} s"
+                f" | {f(r['objects_per_s'])} ({f(r['cpu_ms_per_object'], 0)} ms)"
+                f" | {f(r['export_peak_mb'])} MB | {f(r['slope_mb_per_1000'], 2)} MB"
+                " | | | | |"
+            )
+            continue
         lines.append(
             f"| {r['pages']:,} | {r['objects']:,} | {f(r['export_s'])} s | {f(r['objects_per_s'])}"
             f" ({f(r['cpu_ms_per_object'], 0)} ms) | {f(r['export_peak_mb'])} MB"
@@ -320,6 +341,8 @@ def main() -> None:
     parser.add_argument("--checkpoint", type=int, default=500, help="sync.checkpoint_pages")
     parser.add_argument("--no-git-index", action="store_true", help="keep_git_index = false")
     parser.add_argument("--keep", type=Path, help="keep mirrors in this folder")
+    parser.add_argument("--export-only", action="store_true", help="only the first export")
+    parser.add_argument("--timeline", action="store_true", help="RSS every second in the row")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

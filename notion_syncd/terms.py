@@ -17,6 +17,7 @@ servable by the fake, to test how the product copes).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -82,11 +83,14 @@ def dashed_id(notion_id: str) -> str:
     """The id in the dashed lowercase 8-4-4-4-12 form the API returns.
 
     Anything that is not 32 hex digits once dashes are dropped comes back lowercased only.
+    The result is interned: a sync keeps each id it saw in several sets (listed, queued,
+    written, edits, authored), and one shared string instead of one per set saves about
+    200 bytes an object (issue 10). Interned strings go when nothing refers to them.
     """
     raw = compact_id(notion_id)
     if len(raw) != 32:
-        return notion_id.lower()
-    return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
+        return sys.intern(notion_id.lower())
+    return sys.intern(f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}")
 
 
 def plain_text(rich_text: object) -> str:

@@ -18,6 +18,7 @@ from notion_syncd.export.htmlnav import (
     folder_label,
 )
 from notion_syncd.export.links import RenderContext
+from notion_syncd.sync.rerender import tree_order
 
 
 class _Links(HTMLParser):
@@ -211,3 +212,12 @@ def test_index_html_stays_under_a_megabyte_with_long_titles() -> None:
     out = _index(entries)
     assert len(out.encode()) < 1_000_000
     assert "50 inside" in out  # some levels stop early and link to the page instead
+
+
+def test_tree_order_sorts_like_the_stems_parts() -> None:
+    """index.html's order is the order of the stems split at "/" (a folder before its
+    contents, a name before longer names it starts)."""
+    stems = ["ab/x", "ab c", "ab", "a/b/c", "a b", "a/b", "ab/x y", "ab/x/z", "Z", "a"]
+    items = [IndexItem(stem, "", stem.count("/"), "page") for stem in stems]
+    by_parts = sorted(stems, key=lambda stem: stem.split("/"))
+    assert [item.path_stem for item in sorted(items, key=tree_order)] == by_parts

@@ -94,3 +94,11 @@ def test_untitled_page_reads_the_same_in_every_view() -> None:
     assert f"# {UNTITLED}\n" in text
     assert f"title: {UNTITLED}" in text or f'title: "{UNTITLED}"' in text
     assert f"<h1>{UNTITLED}</h1>" in html.render_page_html(record, ctx)
+
+
+def test_terms_dashed_id_shares_one_string_per_id() -> None:
+    """Equal ids in any spelling come back as one string object, so sets share it."""
+    raw = "".join(["1a2b3c4d", "5e6f7a8b9c0d1e2f3a4b5c6d"])
+    dashed = "-".join([raw[:8], raw[8:12], raw[12:16], raw[16:20], raw[20:]])
+    assert dashed_id(raw) is dashed_id(dashed.upper())
+    assert dashed_id("Not-An-Id" + str(len(raw))) is dashed_id("not-an-id32")

@@ -50,7 +50,7 @@ def _esc(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IndexItem:
     """One line of index.html: an exported object at ``depth`` in the hierarchy (0 = top)."""
 

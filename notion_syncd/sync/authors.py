@@ -20,6 +20,7 @@ real addresses (``git.author_emails``).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,10 +31,13 @@ from notion_syncd.gitstore import Author
 NOREPLY_DOMAIN = "users.noreply.notion.invalid"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Edit:
     """One written object's last edit: who, when (ISO 8601 as Notion gives it), and the
-    others who edited its blocks since the previous sync (``page_edit``)."""
+    others who edited its blocks since the previous sync (``page_edit``).
+
+    A sync keeps one per object written until it ends: slots, and the few editors' ids
+    interned (``edit_of``), keep that under 100 bytes (issue 10)."""
 
     user_id: str
     edited: str
@@ -55,7 +59,7 @@ def edit_of(obj: Mapping[str, Any]) -> Edit | None:
     user_id = editor.get("id") if isinstance(editor, Mapping) else None
     if not user_id:
         return None
-    return Edit(str(user_id), str(obj.get("last_edited_time") or ""))
+    return Edit(sys.intern(str(user_id)), str(obj.get("last_edited_time") or ""))
 
 
 def page_edit(record: Mapping[str, Any], since: str | None) -> Edit | None:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import structlog
 
-from notion_syncd import metrics
+from notion_syncd import memory, metrics
 from notion_syncd.gitstore import Author, CommitStep, Mirror
 from notion_syncd.restore import announce
 from notion_syncd.sync import lag, planner
@@ -128,6 +128,7 @@ class Committer:
         if self._journal is not None:
             self._journal.clear()
         self._pages.update(writer.index.count, structure_changed=writer.structure_changed)
+        memory.release_free_memory()  # what the final step held, before the daemon waits
 
     def _stage_gaps(self) -> None:
         """``gaps.json``: the earlier gaps not filled yet, and what this sync missed."""
@@ -185,6 +186,9 @@ class Committer:
             moves_first=self._people is not None,  # git.commit_authors = false: one commit
         )
         self._authored.update(edits)
+        # Each commit frees the mirror's native state and what the objects since the
+        # last one held: hand it back (glibc keeps freed pages otherwise; issue 10).
+        memory.release_free_memory()
         if commit:
             self._announced()
             self._report.commit = commit
