@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pygit2
@@ -124,12 +125,13 @@ os.kill(os.getpid(), signal.SIGKILL)
 """
 
 
-def test_mirror_kill_keeps_only_a_persons_edits_not_its_own_writes(tmp_path: Path) -> None:
-    """SIGKILL after writes, a move and a delete: the next open discards the dead process's
-    own changes (no side ref for them) and keeps a person's edits beside them on one."""
-    path = tmp_path / "m"
+def _kill_after_its_own_writes(
+    path: Path, names: tuple[str, ...], person: Callable[[], None] | None = None
+) -> None:
+    """Commit ``names``, let a process write, move and delete, call ``person`` while it
+    waits, then SIGKILL it."""
     with open_mirror(path) as mirror:
-        for name in ("page.md", "moved.md", "gone.md", "rewritten.md", "notes.md"):
+        for name in names:
             mirror.write(name, f"committed {name}\n".encode())
         mirror.commit("base", AUTHOR)
     process = subprocess.Popen(
@@ -140,13 +142,26 @@ def test_mirror_kill_keeps_only_a_persons_edits_not_its_own_writes(tmp_path: Pat
     )
     assert process.stdout is not None and process.stdin is not None
     assert process.stdout.readline() == "written\n"
-    (path / "notes.md").write_bytes(b"my notes\n")  # a person, during the sync
-    (path / "rewritten.md").write_bytes(b"my version after the sync wrote\n")
-    (path / "mine.txt").write_bytes(b"my file\n")
+    if person is not None:
+        person()
     process.stdin.write("go\n")
     process.stdin.close()
     assert process.wait() == -signal.SIGKILL
     process.stdout.close()
+
+
+def test_mirror_kill_keeps_only_a_persons_edits_not_its_own_writes(tmp_path: Path) -> None:
+    """SIGKILL after writes, a move and a delete: the next open discards the dead process's
+    own changes (no side ref for them) and keeps a person's edits beside them on one."""
+    path = tmp_path / "m"
+
+    def person() -> None:  # edits during the sync
+        (path / "notes.md").write_bytes(b"my notes\n")
+        (path / "rewritten.md").write_bytes(b"my version after the sync wrote\n")
+        (path / "mine.txt").write_bytes(b"my file\n")
+
+    names = ("page.md", "moved.md", "gone.md", "rewritten.md", "notes.md")
+    _kill_after_its_own_writes(path, names, person)
     with open_mirror(path) as mirror:
         assert mirror.read("page.md") == b"committed page.md\n"
         assert mirror.read("new/child.md") is None
@@ -167,22 +182,7 @@ def test_mirror_kill_keeps_only_a_persons_edits_not_its_own_writes(tmp_path: Pat
 def test_mirror_kill_with_only_its_own_writes_leaves_no_side_ref(tmp_path: Path) -> None:
     """Nobody edited anything: the dead process's changes leave no local-edits ref."""
     path = tmp_path / "m"
-    with open_mirror(path) as mirror:
-        for name in ("page.md", "moved.md", "gone.md", "rewritten.md"):
-            mirror.write(name, f"committed {name}\n".encode())
-        mirror.commit("base", AUTHOR)
-    process = subprocess.Popen(
-        [sys.executable, "-c", KILLED_AFTER_ITS_OWN_WRITES, str(path)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None and process.stdin is not None
-    assert process.stdout.readline() == "written\n"
-    process.stdin.write("go\n")
-    process.stdin.close()
-    assert process.wait() == -signal.SIGKILL
-    process.stdout.close()
+    _kill_after_its_own_writes(path, ("page.md", "moved.md", "gone.md", "rewritten.md"))
     with open_mirror(path) as mirror:
         assert mirror.read("moved.md") == b"committed moved.md\n"
     assert _git_status(path) == ""

@@ -8,25 +8,24 @@ import sys
 import pytest
 
 
+def _python(code: str, **env: str) -> str:
+    """Run ``code`` in a fresh interpreter with a minimal environment; its output."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": ":".join(sys.path), **env},
+    ).stdout
+
+
 def test_memory_limit_malloc_arenas_applies_on_glibc() -> None:
     """On glibc the arena bound is applied, unless MALLOC_ARENA_MAX is set explicitly."""
     code = "from notion_syncd.memory import limit_malloc_arenas; print(limit_malloc_arenas())"
-    env_free = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": ":".join(sys.path)},
-    )
-    explicit = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": ":".join(sys.path), "MALLOC_ARENA_MAX": "4"},
-    )
-    assert env_free.stdout.strip() == "True"
-    assert explicit.stdout.strip() == "False"
+    env_free = _python(code)
+    explicit = _python(code, MALLOC_ARENA_MAX="4")
+    assert env_free.strip() == "True"
+    assert explicit.strip() == "False"
 
 
 TRIM_PROBE = """
@@ -53,12 +52,6 @@ print(released, before - rss_kb())
 @pytest.mark.skipif(sys.platform != "linux", reason="malloc_trim is glibc's")
 def test_memory_release_free_memory_returns_freed_heap_pages() -> None:
     """Freed small blocks below a live one go back to the system after the call."""
-    out = subprocess.run(
-        [sys.executable, "-c", TRIM_PROBE],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": ":".join(sys.path)},
-    ).stdout.split()
+    out = _python(TRIM_PROBE).split()
     assert out[0] == "True"
     assert int(out[1]) > 20_000  # kB given back

@@ -170,15 +170,7 @@ def rebuilt_entries(files: MirrorFiles) -> Iterator[IndexEntry]:
     for database_id in sorted(orders):
         mirrored = [source for source in orders[database_id] if source in sources]
         target = sources[mirrored[0] if mirrored else holders[database_id]]
-        yield IndexEntry(
-            id=database_id,
-            kind="database",
-            title=target.title,
-            parent=target.parent,
-            name=target.name,
-            last_edited_time="",
-            alias_of=target.id,
-        )
+        yield target.alias(database_id)
 
 
 def _no_history(rel: str) -> IndexEntry | None:

@@ -81,6 +81,18 @@ class IndexEntry:
         }
         return dump_json(data)
 
+    def alias(self, database_id: str) -> IndexEntry:
+        """The entry of a database that stands for this data source (same name and place)."""
+        return IndexEntry(
+            id=database_id,
+            kind="database",
+            title=self.title,
+            parent=self.parent,
+            name=self.name,
+            last_edited_time="",
+            alias_of=self.id,
+        )
+
     @classmethod
     def from_json(cls, raw: bytes) -> IndexEntry:
         data = json.loads(raw)

@@ -161,17 +161,7 @@ class MirrorWriter:
         )
         entry = self.index.get(target)
         if entry is not None:
-            self.index.put(
-                IndexEntry(
-                    id=database_id,
-                    kind="database",
-                    title=entry.title,
-                    parent=entry.parent,
-                    name=entry.name,
-                    last_edited_time="",
-                    alias_of=target,
-                )
-            )
+            self.index.put(entry.alias(database_id))
         for sibling in databases.source_ids(database):
             stem = self.index.path_of(sibling) if sibling != object_id else None
             refreshed = databases.refreshed_database(self.views.stored(stem) or {}, database)
