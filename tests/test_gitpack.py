@@ -59,8 +59,9 @@ def test_gitpack_mirror_commits_keep_loose_objects_bounded(tmp_path: Path) -> No
     assert shown == "version 0\n"
 
 
-def test_gitpack_consolidates_all_but_the_largest_pack(tmp_path: Path) -> None:
-    """Once packs reach the limit, the small ones become one; the largest is left alone."""
+def test_gitpack_consolidates_the_smallest_packs_up_to_the_object_limit(tmp_path: Path) -> None:
+    """Once packs reach the limit, the small ones become one; a pack too big to fit in
+    one consolidation's object limit (the first export) is left alone."""
     path = tmp_path / "m"
     with open_mirror(path) as mirror:
         for number in range(60):
@@ -69,18 +70,32 @@ def test_gitpack_consolidates_all_but_the_largest_pack(tmp_path: Path) -> None:
         gitpack.maintain(mirror.repo, loose_limit=1, pack_limit=1000)
         objects = path / ".git" / "objects"
         largest = gitpack.pack_files(objects)[0]
+        assert gitpack.objects_in_pack(largest) == 63  # 60 blobs, 2 trees, 1 commit
         for number in range(6):
             mirror.write(f"later/p{number}.md", f"small {number}\n".encode())
             mirror.commit(f"small {number}", AUTHOR)
             gitpack.maintain(mirror.repo, loose_limit=1, pack_limit=1000)
         assert len(gitpack.pack_files(objects)) == 7
-        done = gitpack.maintain(mirror.repo, loose_limit=1, pack_limit=7)
+        done = gitpack.maintain(mirror.repo, loose_limit=1, pack_limit=7, consolidation_limit=60)
         assert done.consolidated_packs == 6
         packs = gitpack.pack_files(objects)
         assert largest in packs and len(packs) == 2
         assert gitpack.loose_objects(objects) == {}
+        assert (
+            sum(gitpack.objects_in_pack(pack) for pack in packs) == 63 + 6 * 4
+        )  # blob, two trees, commit each
     _fsck(path)
     assert len(list(pygit2.Repository(str(path)).walk(_head(path)))) == 7
+
+
+def test_gitpack_smallest_packs_fit_the_limit_and_need_two() -> None:
+    """The smallest packs are taken while their objects fit; one pack alone is not merged."""
+    a, b, c, d = (Path(f"pack-{name}.pack") for name in "abcd")
+    counts = {a: 900, b: 100, c: 300, d: 100}
+    assert gitpack.smallest_packs(counts, 500) == [b, d, c]
+    assert gitpack.smallest_packs(counts, 1_400) == [b, d, c, a]
+    assert gitpack.smallest_packs(counts, 150) == []
+    assert gitpack.smallest_packs({a: 10}, 500) == []
 
 
 def _head(path: Path) -> pygit2.Oid:
