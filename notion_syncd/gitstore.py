@@ -178,12 +178,7 @@ class Mirror:
 
     def walk_files(self, rel: str) -> Iterator[str]:
         """Every file below a folder, as repo-relative paths, in sorted order."""
-        folder = self.path / rel if rel else self.path
-        for root, dirs, files in os.walk(folder):
-            dirs[:] = sorted(d for d in dirs if d != ".git")
-            base = Path(root).relative_to(self.path).as_posix()
-            for name in sorted(files):
-                yield name if base == "." else f"{base}/{name}"
+        return working_tree_files(self.path, rel)
 
     # -- writing -------------------------------------------------------------------
 
@@ -574,6 +569,16 @@ def _remove_stale_locks(git_dir: Path) -> list[str]:
             lock.unlink()
             removed.append(str(lock.relative_to(git_dir)))
     return removed
+
+
+def working_tree_files(path: Path, rel: str) -> Iterator[str]:
+    """Every file below ``rel`` in the working tree at ``path``, as repo-relative paths,
+    in sorted order (``.git`` left out)."""
+    for root, dirs, files in os.walk(path / rel if rel else path):
+        dirs[:] = sorted(d for d in dirs if d != ".git")
+        base = Path(root).relative_to(path).as_posix()
+        for name in sorted(files):
+            yield name if base == "." else f"{base}/{name}"
 
 
 _TEMPORARY = re.compile(r"\..+\.[0-9]+\.tmp")

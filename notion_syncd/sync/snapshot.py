@@ -10,7 +10,6 @@ branch reads as empty (a first sync); a folder or repository the real sync would
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import pygit2
 
 from notion_syncd import gittree, mirrorguard
 from notion_syncd.errors import GitStoreError
+from notion_syncd.gitstore import working_tree_files
 
 
 class CommittedTree:
@@ -97,11 +97,7 @@ class WorkingTree:
 
     def walk_files(self, rel: str) -> Iterator[str]:
         """Every file below a folder, as repo-relative paths (``.git`` left out)."""
-        for root, dirs, files in os.walk(self.path / rel if rel else self.path):
-            dirs[:] = sorted(name for name in dirs if name != ".git")
-            base = Path(root).relative_to(self.path).as_posix()
-            for name in sorted(files):
-                yield name if base == "." else f"{base}/{name}"
+        return working_tree_files(self.path, rel)
 
     def write(self, rel: str, data: bytes) -> bool:
         raise GitStoreError(f"read-only: refusing to write {rel!r}")
