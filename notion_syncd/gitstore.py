@@ -8,8 +8,9 @@ so nobody else is writing).
 
 Cost follows the change, not the mirror (issue 10). A write puts the file in the
 working tree (temporary file + rename, only when its bytes change) and its blob
-straight into the object database; the mirror remembers the changed paths. A commit
-builds its tree from the previous commit's tree plus those paths (``gittree``), then
+straight into a pack (``gitpackwriter``: one append, not one loose file each); the mirror
+remembers the changed paths. A commit completes the pack, builds its tree from the
+previous commit's tree plus those paths (``gittree``), then
 updates the on-disk index for those paths only, so ``git status`` stays clean for
 people who browse the checkout (``gitindex`` streams the file in bounded memory; its
 rewrite is the one cost that still grows with the mirror, and ``export.keep_git_index``
@@ -45,7 +46,15 @@ from typing import IO, Any
 import pygit2
 import structlog
 
-from notion_syncd import gitindex, gitpack, gittree, localedits, mirrorguard, ownwrites
+from notion_syncd import (
+    gitindex,
+    gitpack,
+    gitpackwriter,
+    gittree,
+    localedits,
+    mirrorguard,
+    ownwrites,
+)
 from notion_syncd.errors import GitStoreError, MirrorUnusable, RepositoryLocked
 from notion_syncd.gitdurable import flush_filesystem, fsync_folder
 from notion_syncd.mirrorguard import LOCK_NAME
@@ -137,6 +146,12 @@ class Mirror:
         """Folders (repo-relative) whose real path was checked to be in the mirror."""
         self._local_edits = localedits.LocalEditKeeper(repo, path, lambda: datetime.now(UTC))
         """Keeps a person's version of a file before a sync replaces it (a side ref)."""
+        self._pack = gitpackwriter.PackWriter(self._git_dir / "objects" / "pack")
+        """The blobs of ``write``, appended to a pack until the next tree is built."""
+        self._head: Any | None = None
+        self._head_known = False
+        """HEAD's commit, looked up once per commit: resolving the branch costs a dozen
+        system calls (ref files, packed-refs), and every write asked for it."""
 
     # -- reading -------------------------------------------------------------------
 
@@ -202,7 +217,7 @@ class Mirror:
         except OSError as exc:
             raise _os_error("write", rel, exc) from None
         try:
-            blob = self.repo.create_blob(data)
+            blob = self._pack.add_blob(data)
             self._record_own(rel, blob)
             os.replace(temporary, full)
         except OSError as exc:
@@ -332,13 +347,20 @@ class Mirror:
     # -- committing ----------------------------------------------------------------
 
     def head_commit(self) -> Any | None:
-        try:
-            return self.repo.revparse_single(f"refs/heads/{self.branch}")
-        except (KeyError, pygit2.GitError):
-            return None
+        if not self._head_known:
+            try:
+                self._head = self.repo.revparse_single(f"refs/heads/{self.branch}")
+            except (KeyError, pygit2.GitError):
+                self._head = None
+            self._head_known = True
+        return self._head
 
     def _next_tree(self, head: Any | None) -> pygit2.Oid:
         if self._tree_id is None:
+            try:
+                self._pack.finish()  # the tree builders check that every blob exists
+            except OSError as exc:
+                raise _os_error("write", ".git/objects/pack", exc) from None
             base = head.tree if head is not None else None
             self._tree_id = gittree.build_tree(self.repo, base, self._changes)
         return self._tree_id
@@ -400,6 +422,7 @@ class Mirror:
                     None, written_by, signature, message, tree_id, parents
                 )
             flush_filesystem(self.path)
+            self._head_known = False
             self.repo.references.create(f"refs/heads/{self.branch}", commit_id, force=True)
             if self.keep_git_index:
                 self._update_index(tree_id)
@@ -419,6 +442,7 @@ class Mirror:
         # every checkpoint, and that native memory grew RSS by ~4.5 MB per 1,000 objects
         # (issue 10, measured at 1,500 pages). Dropping them after each commit is cheap:
         # the next read reopens what it needs.
+        self._head, self._head_known = None, False
         self.repo.free()
         return str(commit_id)
 
@@ -505,6 +529,7 @@ class Mirror:
             log.warning("git.maintenance_failed", error=str(exc))
 
     def close(self) -> None:
+        self._pack.discard()  # uncommitted writes: the next open resets them to HEAD
         self._own_writes.close()
         with contextlib.suppress(OSError):
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
@@ -700,6 +725,7 @@ def open_mirror(path: Path, *, branch: str = "main", keep_git_index: bool = True
         raise _os_error("lock", str(git_dir / LOCK_NAME), exc) from None
     try:
         _remove_stale_locks(git_dir)
+        gitpackwriter.remove_unfinished(git_dir / "objects" / "pack")
         if not repo.head_is_unborn and repo.head.shorthand != branch:
             repo.set_head(f"refs/heads/{branch}")
         marker = git_dir / UNCOMMITTED_MARKER
