@@ -12,7 +12,8 @@ render`` is timed. With ``--inflate K`` the mirror is then copied K-1 times into
 folders of its own (K times the tracked files, as the issue allows for a 50k mirror)
 and a one-page sync and a one-page commit are measured again. ``--export-only`` stops
 after the first export; ``--timeline`` adds its RSS every second (seconds, MB) to the
-JSON row, which shows where in a run (the final step included) memory grows.
+JSON row, which shows where in a run (the final step included) memory grows; every row
+says when the export's peak was reached and which log event came last before it.
 
 Timings are wall-clock on a shared machine: load from other processes skews them.
 """
@@ -20,6 +21,7 @@ Timings are wall-clock on a shared machine: load from other processes skews them
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -83,13 +85,18 @@ def run_measured(command: list[str], env: dict[str, str]) -> dict[str, Any]:
     curve: list[tuple[int, float]] = []
     timeline: list[tuple[float, float]] = []
     done = threading.Event()
+    last_event = ["(start)"]
+    peak_at: dict[str, Any] = {}
 
     def sample() -> None:
         nonlocal peak
         next_second = 0.0
         while not done.wait(0.05):
-            peak = max(peak, _rss_mb(process.pid, "VmHWM"))
+            high = _rss_mb(process.pid, "VmHWM")
             elapsed = time.monotonic() - started
+            if high > peak:  # when the peak was reached, and the last log line before it
+                peak_at.update(s=round(elapsed, 1), mb=round(high, 1), after=last_event[0])
+            peak = max(peak, high)
             if elapsed >= next_second:
                 timeline.append((round(elapsed, 1), round(_rss_mb(process.pid), 1)))
                 next_second = elapsed + 1.0
@@ -100,6 +107,9 @@ def run_measured(command: list[str], env: dict[str, str]) -> dict[str, Any]:
     output = ""
     for line in process.stdout:
         output = line
+        if line.startswith("{"):
+            with contextlib.suppress(ValueError, AttributeError):
+                last_event[0] = str(json.loads(line).get("event"))
         if '"sync.checkpoint"' in line or '"sync.finished"' in line:
             try:
                 event = json.loads(line)
@@ -124,6 +134,7 @@ def run_measured(command: list[str], env: dict[str, str]) -> dict[str, Any]:
         "peak_mb": max(peak, own_maxrss),
         "curve": curve,
         "timeline": timeline,
+        "peak_at": peak_at,
         "last": last,
         "output": output.strip(),
     }
@@ -257,6 +268,7 @@ def bench_size(pages: int, args: argparse.Namespace, work: Path) -> dict[str, An
             slope_mb_per_1000=slope_per_1000(first["curve"]),
             curve=first["curve"],
         )
+        row["export_peak_at"] = first["peak_at"]  # seconds, MB, the log event before it
         if args.timeline:
             row["timeline"] = first["timeline"]
         if args.export_only:

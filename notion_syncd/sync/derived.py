@@ -53,20 +53,26 @@ def shown_titles(record: Record) -> dict[str, str]:
 def refresh_titles(record: Record, titles: Mapping[str, str]) -> Record | None:
     """``record`` with its mentions of ``titles``' ids showing those titles."""
     wanted = {dashed_id(key): value for key, value in titles.items()}
+    if not any(_stale_mentions(record, wanted)):
+        return None  # the usual case: copying every record first was 4 % of an export
     refreshed = copy.deepcopy(record)
-    changed = False
-    for node in _dicts(refreshed):
-        kind = node.get("type")
-        if kind == "mention":
-            mention = node.get("mention") or {}
-            target = (mention.get(mention.get("type")) or {}) if isinstance(mention, dict) else {}
-            if mention.get("type") not in ("page", "database") or not isinstance(target, dict):
-                continue
-            title = wanted.get(dashed_id(str(target.get("id", ""))))
-            if title is not None and node.get("plain_text") != title:
-                node["plain_text"] = title
-                changed = True
-    return refreshed if changed else None
+    for node, title in list(_stale_mentions(refreshed, wanted)):
+        node["plain_text"] = title
+    return refreshed
+
+
+def _stale_mentions(record: Record, wanted: Mapping[str, str]) -> Iterator[tuple[Record, str]]:
+    """The page and database mentions in ``record`` not showing their ``wanted`` title."""
+    for node in _dicts(record):
+        if node.get("type") != "mention":
+            continue
+        mention = node.get("mention") or {}
+        target = (mention.get(mention.get("type")) or {}) if isinstance(mention, dict) else {}
+        if mention.get("type") not in ("page", "database") or not isinstance(target, dict):
+            continue
+        title = wanted.get(dashed_id(str(target.get("id", ""))))
+        if title is not None and node.get("plain_text") != title:
+            yield node, title
 
 
 def child_block_facts(record: Record) -> tuple[str, Record] | None:
