@@ -1,5 +1,8 @@
 """Prometheus metrics, one registry for the whole process.
 
+A one-shot command that never serves them asks for :mod:`notion_syncd.nullmetrics` before
+the first import of this module: then every metric here records nothing.
+
 Names follow Prometheus conventions (``notion_syncd_`` prefix, base units, ``_total``
 for counters). Label values are fixed small sets: never page titles or ids.
 """
@@ -13,18 +16,28 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from importlib.metadata import version
+from typing import TYPE_CHECKING
 
 import pygit2
-from prometheus_client import (
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    ProcessCollector,
-    disable_created_metrics,
-)
 
-from notion_syncd import __version__
+from notion_syncd import __version__, nullmetrics
+
+if TYPE_CHECKING or nullmetrics.recording():
+    from prometheus_client import (
+        CollectorRegistry,
+        Counter,
+        Gauge,
+        Histogram,
+        ProcessCollector,
+        disable_created_metrics,
+    )
+else:  # a one-shot command exposes no metrics: no prometheus_client (RSS, 1.2 MB)
+    from notion_syncd.nullmetrics import NullMetric as CollectorRegistry
+    from notion_syncd.nullmetrics import NullMetric as Counter
+    from notion_syncd.nullmetrics import NullMetric as Gauge
+    from notion_syncd.nullmetrics import NullMetric as Histogram
+    from notion_syncd.nullmetrics import NullMetric as ProcessCollector
+    from notion_syncd.nullmetrics import disable_created_metrics
 
 # ``*_created`` series say when a counter was created: noise for an operator (and a
 # third of the series), so they are off for the whole process.

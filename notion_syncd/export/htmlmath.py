@@ -14,9 +14,10 @@ not parse, stays as escaped LaTeX in a ``<code class="equation">``.
 from __future__ import annotations
 
 import html
-from xml.etree import ElementTree
+from typing import TYPE_CHECKING
 
-from latex2mathml.converter import convert
+if TYPE_CHECKING:
+    from xml.etree import ElementTree
 
 _NAMESPACE = ' xmlns="http://www.w3.org/1998/Math/MathML"'
 _ELEMENTS = frozenset(
@@ -109,6 +110,11 @@ def equation_html(expression: str, *, block: bool) -> str:
     if not expression.strip():
         return ""
     fallback = f'<code class="equation">{html.escape(expression, quote=True)}</code>'
+    # Loaded at the first equation, not at start: latex2mathml and ElementTree, 1.1 MB RSS.
+    from xml.etree import ElementTree
+
+    from latex2mathml.converter import convert
+
     try:
         mathml = convert(expression, display="block" if block else "inline")
         root = ElementTree.fromstring(mathml.replace(_NAMESPACE, "", 1))
