@@ -122,7 +122,7 @@ class MirrorWriter:
         stem = self.index.path_of(object_id) or placement.name
         self._relocate(old_stem, stem)
         backlinks.update(self.mirror, object_id, links_before, backlinks.link_targets(record))
-        self.views.write_page(record, stem, object_id)
+        self.views.write_record(record, stem, object_id)  # its views at the next flush
         parent = page.get("parent") or {}
         if parent.get("type") == "data_source_id":
             self.views.data_sources.add(dashed_id(parent["data_source_id"]))
