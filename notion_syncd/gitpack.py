@@ -1,6 +1,7 @@
 """Keep the mirror repository packed: loose objects stay few, pack files stay few.
 
-Every commit writes its new blobs and trees as loose objects (one file each). Left alone,
+Every commit writes its new trees as loose objects (one file each; its blobs go into a
+pack of their own, :mod:`notion_syncd.gitpackwriter`). Left alone,
 a 10,000-page mirror is over 100,000 files in ``.git/objects``. After each commit the
 mirror calls :func:`maintain`, which costs a directory listing when there is nothing to
 do and otherwise:
@@ -41,13 +42,15 @@ LOOSE_OBJECTS_TO_PACK = 512
 """Loose objects that make a commit pack them (git's own ``gc.auto`` waits for 6,700)."""
 PACKS_TO_CONSOLIDATE = 24
 """Pack files that make a commit consolidate the smallest (git: 50)."""
-OBJECTS_PER_CONSOLIDATION = 16_384
+OBJECTS_PER_CONSOLIDATION = 4_096
 """At most this many objects are rewritten by one consolidation.
 
-libgit2's pack builder holds every object it writes (about 330 bytes each, plus its
-delta window): consolidating all but the largest of 24 packs in a 10,000-page export
-(23 packs, 69,000 objects) lifted RSS by 23 MB for 15 s and kept 10 MB of it, the
-export's peak (issue 10). 16,384 objects cost about 6 MB and 3 s."""
+libgit2's pack builder holds about 1.6 KB per object it rewrites: consolidating the
+smallest packs of a 2,000-page export lifted the process's peak by 5.8 MB for 2,660
+objects, 11.7 MB for 7,179 and 23 MB for 13,737 (``VmHWM``; blobs are packed without
+deltas as they are written, ``gitpackwriter``), and at 10,000 pages such a spike was
+the export's peak (issue 10). A first export's checkpoint packs (about 3,500 blobs
+each) are left alone; a daemon's one-page packs are merged two dozen at a time."""
 _HEX = frozenset("0123456789abcdef")
 _WORK_DIR = "notion-syncd/repack"
 
