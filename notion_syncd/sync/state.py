@@ -145,6 +145,11 @@ def read_state(mirror: MirrorFiles) -> SyncState:
         ) from None
 
 
+def _place_of(entry: IndexEntry) -> tuple[str, str | None, str | None]:
+    """What an entry's path depends on, besides its parents' entries."""
+    return entry.name, entry.parent, entry.alias_of
+
+
 def index_path(notion_id: str) -> str:
     raw = compact_id(notion_id)
     return f"{INDEX_DIR}/{raw[:2]}/{dashed_id(raw)}.json"
@@ -164,6 +169,8 @@ class Index:
         self._cache: OrderedDict[str, IndexEntry | None] = OrderedDict()
         self._cache_size = cache_size
         self._paths: dict[str, str | None] = {}
+        self._unplaced: set[str] = set()
+        """Ids in ``_paths`` without a path: an entry added later may give them one."""
 
     def get(self, notion_id: str) -> IndexEntry | None:
         key = dashed_id(notion_id)
@@ -192,15 +199,34 @@ class Index:
             self._cache.popitem(last=False)
 
     def put(self, entry: IndexEntry) -> None:
+        try:
+            before = self.get(entry.id)
+        except MirrorUnusable:  # a damaged entry, replaced now: where it was is unknown
+            before = None
+            self._forget_paths()
         self._mirror.write(index_path(entry.id), entry.to_json())
         self._remember(entry.id, entry)
-        self._paths.clear()
+        if before is None:
+            self._forget_unplaced()  # only paths that were missing can appear
+        elif _place_of(before) != _place_of(entry):
+            self._forget_paths()  # a move or rename: its descendants' paths change
+        # Otherwise no path changes (a new title or edit time): clearing every path on
+        # each put made a first export walk each link's parents again (issue 10).
 
     def remove(self, notion_id: str) -> None:
         key = dashed_id(notion_id)
         self._mirror.delete(index_path(key))
         self._remember(key, None)
+        self._forget_paths()
+
+    def _forget_unplaced(self) -> None:
+        for key in self._unplaced:
+            self._paths.pop(key, None)
+        self._unplaced.clear()
+
+    def _forget_paths(self) -> None:
         self._paths.clear()
+        self._unplaced.clear()
 
     def path_of(self, notion_id: str) -> str | None:
         """Repo-relative path stem of an object's files, or None when not mirrored.
@@ -222,8 +248,10 @@ class Index:
         else:
             path = "/".join(reversed(names))
         if len(self._paths) > PATH_CACHE_ENTRIES:
-            self._paths.clear()
+            self._forget_paths()
         self._paths[key] = path
+        if path is None:
+            self._unplaced.add(key)
         return path
 
     def lineage(self, notion_id: str) -> Iterator[IndexEntry | None]:
