@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -71,6 +72,15 @@ class RequestKiller:
             os.kill(self._process.pid, signal.SIGKILL)
             raise ConnectionReset("the client was killed", request=request)
         return self._answer(request)
+
+
+def kill_child_after(code: str, args: list[str], seconds: float) -> None:
+    """Run ``python -c code *args`` on this checkout and ``SIGKILL`` it after ``seconds``."""
+    env = {"PYTHONPATH": str(Path(__file__).resolve().parents[1]), "PATH": "/usr/bin:/bin"}
+    child = subprocess.Popen([sys.executable, "-c", code, *args], env=env)
+    time.sleep(seconds)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
 
 
 def run_cli(

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import random
-import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pygit2
+from sigkill import kill_child_after
 
 from notion_syncd import gitpack
 from notion_syncd.gitstore import Author, open_mirror
@@ -125,12 +124,7 @@ def test_gitpack_sigkill_during_packing_loses_nothing(tmp_path: Path) -> None:
     rng = random.Random(11)
     env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
     for attempt in range(8):
-        child = subprocess.Popen(
-            [sys.executable, "-c", CHILD, str(path), str(attempt * 1000)], env=env
-        )
-        time.sleep(rng.uniform(0.8, 2.5))
-        child.send_signal(signal.SIGKILL)
-        child.wait()
+        kill_child_after(CHILD, [str(path), str(attempt * 1000)], rng.uniform(0.8, 2.5))
         with open_mirror(path) as mirror:  # recovers, as a restarted sync would
             head = mirror.head_commit()
         if head is not None:

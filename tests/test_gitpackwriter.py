@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import os
 import random
-import signal
 import subprocess
-import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pygit2
 import pytest
+from sigkill import kill_child_after
 
 from notion_syncd import gitpack, gitpackwriter
 from notion_syncd.gitstore import Author, open_mirror
 
 AUTHOR = Author("test", "test@example.invalid")
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -132,15 +129,9 @@ def test_gitpackwriter_sigkill_during_packed_writes_loses_nothing(tmp_path: Path
     mirror reopens at a complete commit, with no temporary pack left and fsck clean."""
     path = tmp_path / "m"
     rng = random.Random(23)
-    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
     pack_dir = path / ".git" / "objects" / "pack"
     for attempt in range(8):
-        child = subprocess.Popen(
-            [sys.executable, "-c", CHILD, str(path), str(attempt * 1000)], env=env
-        )
-        time.sleep(rng.uniform(0.8, 2.0))
-        child.send_signal(signal.SIGKILL)
-        child.wait()
+        kill_child_after(CHILD, [str(path), str(attempt * 1000)], rng.uniform(0.8, 2.0))
         with open_mirror(path) as mirror:  # recovers, as a restarted sync would
             head = mirror.head_commit()
             assert not [n for n in os.listdir(pack_dir) if n.startswith("tmp_")]
