@@ -63,7 +63,12 @@ class PackWriter:
             return oid
         handle = self._open()
         entry = entry_header(_BLOB, len(data)) + zlib.compress(data, _LEVEL)
-        handle.write(entry)
+        try:
+            _write_all(handle, entry)  # unbuffered: an error is this entry's, raised here
+        except OSError:
+            handle.truncate(self._size)  # no partial entry: the pack stays whole
+            handle.seek(self._size)
+            raise
         self._entries[key] = (zlib.crc32(entry), self._size)
         self._size += len(entry)
         return oid
@@ -80,11 +85,10 @@ class PackWriter:
             return None
         handle, temporary = self._file, self._temporary
         handle.seek(8)
-        handle.write(len(self._entries).to_bytes(4, "big"))
-        handle.flush()
+        _write_all(handle, len(self._entries).to_bytes(4, "big"))
         trailer = _sha1_of(temporary)
         handle.seek(0, os.SEEK_END)
-        handle.write(trailer)
+        _write_all(handle, trailer)
         handle.close()
         self._file = None
         name = f"pack-{trailer.hex()}"
@@ -121,8 +125,8 @@ class PackWriter:
         self.pack_dir.mkdir(parents=True, exist_ok=True)
         temporary = self.pack_dir / f"{TEMPORARY_PREFIX}{os.getpid()}.pack"
         fd = os.open(temporary, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o444)
-        handle = os.fdopen(fd, "w+b")
-        handle.write(b"PACK" + (2).to_bytes(4, "big") + (0).to_bytes(4, "big"))
+        handle = os.fdopen(fd, "w+b", buffering=0)
+        _write_all(handle, b"PACK" + (2).to_bytes(4, "big") + (0).to_bytes(4, "big"))
         self._file, self._temporary, self._size = handle, temporary, 12
         return handle
 
@@ -177,6 +181,13 @@ def remove_unfinished(pack_dir: Path) -> list[str]:
                     (pack_dir / name).unlink()
                     removed.append(name)
     return removed
+
+
+def _write_all(handle: IO[bytes], data: bytes) -> None:
+    """Write all of ``data`` with an unbuffered handle (a write may take part of it)."""
+    view = memoryview(data)
+    while view:
+        view = view[handle.write(view) :]
 
 
 def _write_read_only(path: Path, data: bytes) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -55,6 +57,47 @@ def test_gitpackwriter_index_matches_gits_own(tmp_path: Path) -> None:
     assert ours == theirs.read_bytes()
     assert gitpack.objects_in_pack(pack) == 300
     assert stat_mode(pack) == stat_mode(pack.with_suffix(".idx")) == 0o444
+
+
+FULL_DISK_CHILD = textwrap.dedent(
+    """
+    import json, os, resource, signal, sys
+    from pathlib import Path
+    from notion_syncd.gitpackwriter import PackWriter
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past the limit a write fails (EFBIG)
+    writer = PackWriter(Path(sys.argv[1]))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (60_000, resource.RLIM_INFINITY))
+    kept = []
+    for number in range(100):
+        data = os.urandom(1_000 + number)  # incompressible: the limit comes soon
+        try:
+            kept.append(str(writer.add_blob(data)))
+        except OSError:
+            break
+    resource.setrlimit(resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY,) * 2)
+    pack = writer.finish()
+    print(json.dumps({"kept": kept, "pack": str(pack)}))
+    """
+)
+
+
+def test_gitpackwriter_a_failed_write_leaves_the_pack_whole(tmp_path: Path) -> None:
+    """A write that fails (the disk full, here a file size limit) leaves no partial entry:
+    the blobs written before it are in a pack git verifies."""
+    pygit2.init_repository(str(tmp_path))
+    pack_dir = tmp_path / ".git" / "objects" / "pack"
+    out = subprocess.run(
+        [sys.executable, "-c", FULL_DISK_CHILD, str(pack_dir)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(Path(__file__).resolve().parents[1]), "PATH": "/usr/bin:/bin"},
+    ).stdout
+    result = json.loads(out)
+    assert 10 < len(result["kept"]) < 100  # some were written, then the limit struck
+    _git(tmp_path, "verify-pack", str(Path(result["pack"]).with_suffix(".idx")))
+    for oid in result["kept"]:
+        assert _git(tmp_path, "cat-file", "-t", oid).strip() == "blob"
 
 
 def test_gitpackwriter_large_offsets_use_the_eight_byte_table() -> None:
