@@ -73,11 +73,6 @@ class PackWriter:
         self._size += len(entry)
         return oid
 
-    @property
-    def pending(self) -> int:
-        """Objects appended since the last ``finish``."""
-        return len(self._entries)
-
     def finish(self) -> Path | None:
         """Complete the pack and its index and rename them into place; its path, or None
         when nothing was added. Raises OSError."""
@@ -101,9 +96,7 @@ class PackWriter:
         else:
             os.replace(temporary, pack)
             os.replace(index, self.pack_dir / f"{name}.idx")
-        self._temporary = None
-        self._entries = {}
-        self._size = 0
+        self._reset()
         return pack
 
     def discard(self) -> None:
@@ -114,6 +107,10 @@ class PackWriter:
         if self._temporary is not None:
             with contextlib.suppress(OSError):
                 self._temporary.unlink()
+        self._reset()
+
+    def _reset(self) -> None:
+        """No pack in progress."""
         self._file = None
         self._temporary = None
         self._entries = {}
@@ -171,16 +168,13 @@ def pack_index(entries: dict[bytes, tuple[int, int]], pack_checksum: bytes) -> b
     return body + hashlib.sha1(body).digest()
 
 
-def remove_unfinished(pack_dir: Path) -> list[str]:
+def remove_unfinished(pack_dir: Path) -> None:
     """Delete the temporary packs (and indexes) a killed process left in ``pack_dir``."""
-    removed = []
     with contextlib.suppress(FileNotFoundError, NotADirectoryError):
-        for name in sorted(os.listdir(pack_dir)):
+        for name in os.listdir(pack_dir):
             if name.startswith(TEMPORARY_PREFIX):
                 with contextlib.suppress(FileNotFoundError):
                     (pack_dir / name).unlink()
-                    removed.append(name)
-    return removed
 
 
 def _write_all(handle: IO[bytes], data: bytes) -> None:

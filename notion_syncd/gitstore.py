@@ -421,7 +421,7 @@ class Mirror:
                     None, written_by, signature, message, tree_id, parents
                 )
             flush_filesystem(self.path)
-            self._head_known = False
+            self._head, self._head_known = None, False  # the branch moves now
             self.repo.references.create(f"refs/heads/{self.branch}", commit_id, force=True)
             if self.keep_git_index:
                 self._update_index(tree_id)
@@ -441,7 +441,6 @@ class Mirror:
         # every checkpoint, and that native memory grew RSS by ~4.5 MB per 1,000 objects
         # (issue 10, measured at 1,500 pages). Dropping them after each commit is cheap:
         # the next read reopens what it needs.
-        self._head, self._head_known = None, False
         self.repo.free()
         return str(commit_id)
 

@@ -81,17 +81,15 @@ class Views:
 
         return factory
 
-    def write_page(
-        self, record: dict[str, Any], stem: str, owner_id: str, *, stored: bool = False
-    ) -> None:
-        """Write a page's files; ``stored``: the record is its stored JSON, left as it is.
+    def write_page(self, record: dict[str, Any], stem: str, owner_id: str) -> None:
+        """Write a page's views from ``record``, its stored JSON (left as it is).
 
         Encoding a record again (sorted, indented: Python's slow encoder) was a third of
         the CPU of ``render``, for bytes that cannot differ from the stored ones.
         """
         self.unresolved.pop(owner_id, None)
         context = self.context(owner_id)
-        files = page_views(record, stem, self.formats, context, with_json=not stored)
+        files = page_views(record, stem, self.formats, context, with_json=False)
         self._write_files(stem, files)
         if "html" in self.formats:
             title = display_title(page_title(record.get("page") or {}))
@@ -203,7 +201,7 @@ class Views:
         stem = self.index.path_of(object_id)
         record = self.stored(stem)
         if stem is not None and record is not None:
-            self.write_page(record, stem, entry.id, stored=True)
+            self.write_page(record, stem, entry.id)
             # A row's titles and links also show in its data source's tables.
             parent = (record.get("page") or {}).get("parent") or {}
             if parent.get("type") == "data_source_id":
