@@ -9,7 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pygit2
-from sigkill import kill_child_after
+from sigkill import fsck, kill_child_after
 
 from notion_syncd import gitpack
 from notion_syncd.gitstore import Author, open_mirror
@@ -25,14 +25,6 @@ def _count_objects(repo: Path) -> dict[str, int]:
     return {key: int(value) for key, value in (line.split(": ") for line in out.splitlines())}
 
 
-def _fsck(repo: Path) -> None:
-    subprocess.run(
-        ["git", "-C", str(repo), "fsck", "--full", "--strict", "--no-dangling"],
-        check=True,
-        capture_output=True,
-    )
-
-
 def test_gitpack_mirror_commits_keep_loose_objects_bounded(tmp_path: Path) -> None:
     """200 one-file commits through the mirror leave fewer loose objects than the pack limit."""
     path = tmp_path / "m"
@@ -44,7 +36,7 @@ def test_gitpack_mirror_commits_keep_loose_objects_bounded(tmp_path: Path) -> No
     assert counts["count"] < gitpack.LOOSE_OBJECTS_TO_PACK
     assert counts["in-pack"] >= 500
     assert counts["packs"] >= 1
-    _fsck(path)
+    fsck(path)
     log = subprocess.run(
         ["git", "-C", str(path), "log", "--format=%s"], check=True, capture_output=True, text=True
     ).stdout.splitlines()
@@ -84,7 +76,7 @@ def test_gitpack_consolidates_the_smallest_packs_up_to_the_object_limit(tmp_path
         assert (
             sum(gitpack.objects_in_pack(pack) for pack in packs) == 63 + 6 * 4
         )  # blob, two trees, commit each
-    _fsck(path)
+    fsck(path)
     assert len(list(pygit2.Repository(str(path)).walk(_head(path)))) == 7
 
 
@@ -128,8 +120,8 @@ def test_gitpack_sigkill_during_packing_loses_nothing(tmp_path: Path) -> None:
         with open_mirror(path) as mirror:  # recovers, as a restarted sync would
             head = mirror.head_commit()
         if head is not None:
-            _fsck(path)
+            fsck(path)
     final = subprocess.run([sys.executable, "-c", CHILD, str(path), "99000"], env=env, timeout=300)
     assert final.returncode == 0
-    _fsck(path)
+    fsck(path)
     assert _count_objects(path)["packs"] <= 4

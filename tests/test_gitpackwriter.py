@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pygit2
 import pytest
-from sigkill import kill_child_after
+from sigkill import fsck, kill_child_after
 
 from notion_syncd import gitpack, gitpackwriter
 from notion_syncd.gitstore import Author, open_mirror
@@ -132,7 +132,7 @@ def test_gitpackwriter_mirror_writes_no_loose_blobs(tmp_path: Path) -> None:
     kinds = {_git(path, "cat-file", "-t", oid).strip() for oid in loose}
     assert kinds <= {"tree", "commit"} and len(loose) == 6  # two commits, two trees each
     assert sorted(gitpack.objects_in_pack(pack) for pack in gitpack.pack_files(objects)) == [1, 40]
-    _git(path, "fsck", "--full", "--strict", "--no-dangling")
+    fsck(path)
     assert _git(path, "show", "HEAD:pages/p1.md") == "edited\n"
     assert _git(path, "show", "HEAD~1:pages/p1.md") == "page 1\n"
     assert _git(path, "status", "--porcelain") == ""
@@ -183,7 +183,7 @@ def test_gitpackwriter_sigkill_during_packed_writes_loses_nothing(tmp_path: Path
                     name = f"p{page}/{int(head.message[1:]) % 9}.md"
                     assert mirror.read(name) == (f"v{head.message[1:]} {page}\n" * 300).encode()
         if head is not None:
-            _git(path, "fsck", "--full", "--strict", "--no-dangling")
+            fsck(path)
             assert _git(path, "status", "--porcelain") == ""
 
 
