@@ -44,7 +44,6 @@ Downloads go through a second httpx client that has no credentials at all.
 
 from __future__ import annotations
 
-import json as jsonlib
 import random
 import re
 import threading
@@ -59,7 +58,7 @@ import httpx
 import structlog
 from pydantic import SecretStr
 
-from notion_syncd import __version__, errors, metrics
+from notion_syncd import __version__, errors, jsoncodec, metrics
 from notion_syncd.heartbeat import Heartbeat
 from notion_syncd.notion.concurrency import InFlightTarget
 from notion_syncd.notion.ratelimit import PauseTooLong, RateLimiter, wait_interruptibly
@@ -876,7 +875,7 @@ def _query_path(data_source_id: str) -> str:
 def _json_object(content: bytes) -> JSONObject | None:
     """The body as a JSON object, or None when it is not one (HTML, truncated, a list)."""
     try:
-        body = jsonlib.loads(content)
+        body = jsoncodec.loads(content)
     except ValueError:
         return None
     return body if isinstance(body, dict) else None

@@ -10,10 +10,10 @@ a sorted list of source ids), so updating it costs what changed.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
+from notion_syncd import jsoncodec
 from notion_syncd.gitstore import Mirror
 from notion_syncd.sync.derived import synced_copy_sources
 from notion_syncd.sync.state import STATE_DIR, dump_json
@@ -73,7 +73,7 @@ def sources_of(mirror: Mirror, target: str) -> list[str]:
     if raw is None:
         return []
     try:
-        value = json.loads(raw)
+        value = jsoncodec.loads(raw)
     except ValueError:
         return []
     return [str(item) for item in value] if isinstance(value, list) else []

@@ -25,7 +25,6 @@ last checkpoint plus those waiting for a parent.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import tempfile
@@ -37,6 +36,7 @@ from typing import Any
 
 import structlog
 
+from notion_syncd import jsoncodec
 from notion_syncd.sync.fetch import (
     FILES_DIR,
     FetchedRecord,
@@ -86,7 +86,7 @@ class FetchJournal:
                 "report": _report_json(fetched.report),
                 "files_pending": fetched.files_pending,
             }
-            _write(entry / RECORD_NAME, json.dumps(saved, sort_keys=True).encode())
+            _write(entry / RECORD_NAME, jsoncodec.dumps_compact(saved))
         except OSError as exc:
             log.warning("sync.journal_failed", id=object_id, error=str(exc))
             return
@@ -102,7 +102,7 @@ class FetchJournal:
         """The saved object when it is this version and reads back whole, else None."""
         entry = self.directory / dashed_id(object_id)
         try:
-            saved = json.loads((entry / RECORD_NAME).read_bytes())
+            saved = jsoncodec.loads((entry / RECORD_NAME).read_bytes())
             record: dict[str, Any] = saved["record"]
             obj = record.get("page") or record.get("data_source") or {}
             if dashed_id(str(obj.get("id"))) != dashed_id(object_id):

@@ -20,7 +20,6 @@ values, moved or renamed databases; and hosted files no record refers to any mor
 
 from __future__ import annotations
 
-import json
 import os
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -28,6 +27,7 @@ from pathlib import Path
 
 import structlog
 
+from notion_syncd import jsoncodec
 from notion_syncd.errors import NotionError, NotionUnauthorized
 from notion_syncd.notion.client import NotionClient
 from notion_syncd.sync import derived
@@ -42,7 +42,6 @@ from notion_syncd.sync.fetch import (
 )
 from notion_syncd.sync.refresh import Transform, rewrite
 from notion_syncd.sync.report import Change, SyncReport
-from notion_syncd.sync.views import record_json
 from notion_syncd.sync.worker import FileRules
 from notion_syncd.sync.writer import MirrorWriter
 from notion_syncd.terms import dashed_id
@@ -129,7 +128,7 @@ class Requery:
         )
         for path, data in sorted(files.items()):
             self.mirror.write(path, data)
-        stored_form: derived.Record = json.loads(record_json(page))
+        stored_form: derived.Record = jsoncodec.with_sorted_keys(page)
         return stored_form
 
     # -- in the sweep --------------------------------------------------------------------

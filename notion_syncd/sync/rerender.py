@@ -9,11 +9,11 @@ offline with no API call.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from notion_syncd import jsoncodec
 from notion_syncd.export import search, searchwords
 from notion_syncd.export.html import TABLE_SCRIPT, IndexItem, document, render_index_html
 from notion_syncd.export.htmlcode import code_stylesheet
@@ -169,7 +169,7 @@ class Views:
         if raw is None:
             return None
         with contextlib.suppress(ValueError):
-            value = json.loads(raw)
+            value = jsoncodec.loads(raw)
             return value if isinstance(value, dict) else None
         return None
 

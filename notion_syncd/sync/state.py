@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from notion_syncd import jsoncodec
 from notion_syncd.errors import MirrorUnusable
 from notion_syncd.sync.removals import Mirrored
 from notion_syncd.terms import compact_id, dashed_id
@@ -49,7 +50,7 @@ class MirrorFiles(Protocol):
 
 def dump_json(value: object) -> bytes:
     """Deterministic JSON bytes: sorted keys, two-space indent, trailing newline."""
-    return (json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
+    return jsoncodec.dumps_indented(value)
 
 
 @dataclass(frozen=True)

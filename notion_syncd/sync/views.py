@@ -8,10 +8,10 @@ HTML, an object with children also gets the script listing them for their siblin
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from notion_syncd import jsoncodec
 from notion_syncd.export.csvfile import render_data_source_csv
 from notion_syncd.export.html import (
     render_data_source_html,
@@ -33,7 +33,7 @@ ContextFactory = Callable[[str], RenderContext]
 
 def record_json(record: dict[str, Any]) -> bytes:
     """The stored JSON of a record: sorted keys, so the bytes only change with the content."""
-    return (json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
+    return jsoncodec.dumps_indented(record)
 
 
 def page_views(

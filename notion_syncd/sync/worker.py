@@ -7,12 +7,12 @@ dir, one entry per object) are used here; the mirror is written by the sync's th
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from notion_syncd import jsoncodec
 from notion_syncd.errors import SyncInterrupted
 from notion_syncd.notion.client import NotionClient
 from notion_syncd.sync.comments import CommentFetcher
@@ -26,7 +26,6 @@ from notion_syncd.sync.fetch import (
     without_request_id,
 )
 from notion_syncd.sync.fetchjournal import FetchJournal
-from notion_syncd.sync.views import record_json
 
 
 @dataclass(frozen=True)
@@ -119,7 +118,7 @@ def with_files(
     )
     # Render from exactly what is stored (sorted keys), so a later offline
     # re-render of the JSON gives the same bytes.
-    normalised = json.loads(record_json(record))
+    normalised = jsoncodec.with_sorted_keys(record)
     complete = FetchedRecord(normalised, downloaded, fetched.report, fetched.links_before)
     if journal is not None:
         journal.save(item.id, complete)

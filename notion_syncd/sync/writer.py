@@ -13,14 +13,13 @@ Every change is reported through ``note``; the caller owns the report.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import structlog
 
-from notion_syncd import terms
+from notion_syncd import jsoncodec, terms
 from notion_syncd.export.htmlsiblings import NAV_SUFFIX
 from notion_syncd.gitstore import Mirror
 from notion_syncd.sync import backlinks, databases, planner
@@ -262,7 +261,7 @@ class MirrorWriter:
         if raw is None:
             return None
         with contextlib.suppress(ValueError, AttributeError, KeyError, TypeError):
-            data = json.loads(raw)
+            data = jsoncodec.loads(raw)
             holder = data.get("page") or data.get("data_source") or {}
             return dashed_id(str(holder["id"]))
         return None
