@@ -1,21 +1,22 @@
-"""Blobs written straight into a pack file: one append each, not one loose file each.
+"""Blobs and trees written straight into a pack file: one append each, not one loose file each.
 
 libgit2 stores every new object as a loose file, and each such write costs a dozen
 system calls: it first looks for the object everywhere (a miss rescans the pack folder),
 then creates a temporary file in a fan-out folder and renames it. That was a fifth of
 the writer's time in a first export, and the loose files were packed again after each
 commit (issue 10). A mirror's blobs are all new, so :class:`PackWriter` appends them,
-compressed, to one temporary pack and, before the commit's trees are built (their
-builders check that every entry exists), :meth:`PackWriter.finish` completes it: the
-object count in its header, the SHA-1 trailer, and a version 2 ``.idx`` (the format
-git documents in ``gitformat-pack``). The pack is renamed into place before its index,
+compressed, to one temporary pack, and so do the commit's new trees
+(:mod:`notion_syncd.gittree`); before the commit is created (libgit2 checks that its
+tree exists), :meth:`PackWriter.finish` completes the pack: the object count in its
+header, the SHA-1 trailer, and a version 2 ``.idx`` (the format git documents in
+``gitformat-pack``). The pack is renamed into place before its index,
 as git does; libgit2 finds it when it next misses an object.
 
 No deltas: the pack holds whole blobs, compressed at zlib's fastest level as libgit2's
 loose objects are; :mod:`notion_syncd.gitpack` rewrites small packs into one with deltas.
 
-Crash safety: nothing refers to the pack's objects before ``finish`` returns (trees are
-built after it), and the commit flushes the filesystem before the branch moves. A kill
+Crash safety: nothing refers to the pack's objects before ``finish`` returns (commits
+are created after it), and the commit flushes the filesystem before the branch moves. A kill
 before that leaves a temporary file that :func:`remove_unfinished` deletes on the next
 open, and a working tree the next open resets to HEAD; at worst a finished pack nothing
 refers to, which costs disk until git's own ``gc``. The caller holds the mirror lock.
@@ -34,8 +35,9 @@ import pygit2
 
 TEMPORARY_PREFIX = "tmp_notion-syncd_"
 """Unfinished packs in ``objects/pack`` (libgit2 only reads ``pack-*.idx``)."""
+_TREE = 2
 _BLOB = 3
-"""The blob type in a pack entry's header."""
+"""Object types in a pack entry's header."""
 _LEVEL = 1
 """zlib's fastest level, as libgit2 uses for loose objects."""
 _CHUNK = 1024 * 1024
@@ -57,12 +59,19 @@ class PackWriter:
 
         Raises OSError (a full disk, say); the pack is then abandoned by ``discard``.
         """
-        oid = pygit2.hash(data)
+        return self._add(_BLOB, pygit2.hash(data), data)
+
+    def add_tree(self, data: bytes) -> pygit2.Oid:
+        """The id of the tree object whose bytes are ``data``; added as ``add_blob`` adds."""
+        header = b"tree %d\0" % len(data)
+        return self._add(_TREE, pygit2.Oid(raw=hashlib.sha1(header + data).digest()), data)
+
+    def _add(self, kind: int, oid: pygit2.Oid, data: bytes) -> pygit2.Oid:
         key = oid.raw
         if key in self._entries:
             return oid
         handle = self._open()
-        entry = entry_header(_BLOB, len(data)) + zlib.compress(data, _LEVEL)
+        entry = entry_header(kind, len(data)) + zlib.compress(data, _LEVEL)
         try:
             _write_all(handle, entry)  # unbuffered: an error is this entry's, raised here
         except OSError:

@@ -147,7 +147,8 @@ class Mirror:
         self._local_edits = localedits.LocalEditKeeper(repo, path, lambda: datetime.now(UTC))
         """Keeps a person's version of a file before a sync replaces it (a side ref)."""
         self._pack = gitpackwriter.PackWriter(self._git_dir / "objects" / "pack")
-        """The blobs of ``write``, appended to a pack until the next tree is built."""
+        """The blobs of ``write`` and the trees of a commit, appended to a pack until
+        the next tree is built."""
         self._head: Any | None = None
         self._head_known = False
         """HEAD's commit, looked up once per commit: resolving the branch costs a dozen
@@ -356,13 +357,19 @@ class Mirror:
 
     def _next_tree(self, head: Any | None) -> pygit2.Oid:
         if self._tree_id is None:
-            try:
-                self._pack.finish()  # the tree builders check that every blob exists
-            except OSError as exc:
-                raise _os_error("write", ".git/objects/pack", exc) from None
             base = head.tree if head is not None else None
-            self._tree_id = gittree.build_tree(self.repo, base, self._changes)
+            self._tree_id = self._build_tree(base, self._changes)
         return self._tree_id
+
+    def _build_tree(self, base: Any | None, changes: gittree.Changes) -> pygit2.Oid:
+        """``base`` with ``changes``, its new trees in the pack with the blobs, and the
+        pack completed: a commit may refer to the tree, and a next build read it."""
+        try:
+            tree = gittree.build_tree(self.repo, base, changes, self._pack.add_tree)
+            self._pack.finish()
+        except OSError as exc:
+            raise _os_error("write", ".git/objects/pack", exc) from None
+        return tree
 
     def has_staged_changes(self) -> bool:
         if not self._changes:
@@ -407,7 +414,7 @@ class Mirror:
             base = head.tree if head is not None else None
             moves = gittree.moves_first(base, self._origins, self._changes)
             if moves is not None and moves_first:
-                moved_tree = gittree.build_tree(self.repo, base, moves)
+                moved_tree = self._build_tree(base, moves)
                 moved = self.repo.create_commit(
                     None, signature, signature, moves_message(moves), moved_tree, parents
                 )
@@ -459,7 +466,7 @@ class Mirror:
             for rel, data in sorted(step.contents.items()):
                 _check_relative(rel)
                 applied[rel] = self.repo.create_blob(data)
-            tree = gittree.build_tree(self.repo, base, applied)
+            tree = self._build_tree(base, applied)
             if tree == last_tree:
                 continue
             author = pygit2.Signature(step.author.name, step.author.email, step.when or by.time, 0)

@@ -42,6 +42,25 @@ def test_gitpackwriter_entry_header_sizes_read_back_by_git(tmp_path: Path, size:
     assert shown == data and str(oid) == str(pygit2.hash(data))
 
 
+def test_gitpackwriter_trees_read_back_by_git(tmp_path: Path) -> None:
+    """Trees go into the pack with their blobs; git reads them and the commit is whole."""
+    repo = pygit2.init_repository(str(tmp_path))
+    writer = gitpackwriter.PackWriter(tmp_path / ".git" / "objects" / "pack")
+    blob = writer.add_blob(b"page\n")
+    inner = writer.add_tree(b"100644 page.md\0" + blob.raw)
+    root = writer.add_tree(b"40000 folder\0" + inner.raw + b"100644 top.md\0" + blob.raw)
+    assert writer.add_tree(b"") == pygit2.Oid(hex="4b825dc642cb6eb9a060e54bf8d69288fbee4904")
+    writer.finish()
+    signature = pygit2.Signature("t", "t@example.invalid", 0, 0)
+    repo.create_commit("refs/heads/main", signature, signature, "m", root, [])
+    assert _git(tmp_path, "ls-tree", "-r", "--name-only", "main").split() == [
+        "folder/page.md",
+        "top.md",
+    ]
+    assert _git(tmp_path, "cat-file", "-t", str(inner)).strip() == "tree"
+    fsck(tmp_path)
+
+
 def test_gitpackwriter_index_matches_gits_own(tmp_path: Path) -> None:
     """The index written for a pack is byte for byte the one ``git index-pack`` makes."""
     pygit2.init_repository(str(tmp_path))
@@ -118,8 +137,8 @@ def test_gitpackwriter_large_offsets_use_the_eight_byte_table() -> None:
     assert len(index) == offsets_at + 12 + 16 + 20 + 20
 
 
-def test_gitpackwriter_mirror_writes_no_loose_blobs(tmp_path: Path) -> None:
-    """A commit's blobs are in one pack; only its trees and commit are loose; fsck is clean."""
+def test_gitpackwriter_mirror_writes_only_commits_loose(tmp_path: Path) -> None:
+    """A commit's blobs and trees are in one pack; only the commit is loose; fsck is clean."""
     path = tmp_path / "m"
     with open_mirror(path) as mirror:
         for number in range(40):
@@ -130,8 +149,9 @@ def test_gitpackwriter_mirror_writes_no_loose_blobs(tmp_path: Path) -> None:
     objects = path / ".git" / "objects"
     loose = gitpack.loose_objects(objects)
     kinds = {_git(path, "cat-file", "-t", oid).strip() for oid in loose}
-    assert kinds <= {"tree", "commit"} and len(loose) == 6  # two commits, two trees each
-    assert sorted(gitpack.objects_in_pack(pack) for pack in gitpack.pack_files(objects)) == [1, 40]
+    assert kinds == {"commit"} and len(loose) == 2
+    packs = gitpack.pack_files(objects)
+    assert sorted(gitpack.objects_in_pack(pack) for pack in packs) == [3, 42]  # two trees each
     fsck(path)
     assert _git(path, "show", "HEAD:pages/p1.md") == "edited\n"
     assert _git(path, "show", "HEAD~1:pages/p1.md") == "page 1\n"

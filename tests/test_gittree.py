@@ -8,8 +8,18 @@ from pathlib import Path
 from typing import Any
 
 import pygit2
+import pytest
 
-from notion_syncd.gittree import blob_at, build_tree, entry_at, entry_named, moves_first
+from notion_syncd import gittree
+from notion_syncd.gittree import blob_at, entry_at, entry_named, moves_first
+
+
+def build_tree(repo: Any, base: Any | None, changes: gittree.Changes) -> pygit2.Oid:
+    """``gittree.build_tree`` writing its trees as loose objects (the mirror packs them)."""
+    return gittree.build_tree(repo, base, changes, lambda data: repo.odb.write(TREE, data))
+
+
+TREE = pygit2.enums.ObjectType.TREE
 
 
 def _files(repo: Any, tree_id: pygit2.Oid) -> dict[str, bytes]:
@@ -122,3 +132,50 @@ def test_gittree_keeps_no_path_alive(tmp_path: Path) -> None:
     churn(500)
     gc.collect()
     assert sys.getallocatedblocks() - before < 100  # a leak keeps 3+ strings per round
+
+
+def test_gittree_writes_the_trees_libgit2_writes(tmp_path: Path) -> None:
+    """Raw trees equal libgit2's tree builders' (git's order: a folder sorts as ``name/``)."""
+    repo = pygit2.init_repository(str(tmp_path / "r"), bare=True)
+    blob = repo.create_blob(b"x")
+    names = ["a-b", "a.md", "a0", "b", "é.md", "a b", "Z", "~"]
+    changes = {f"p/{name}": blob for name in names} | {"p/a/inner": blob, "p/a b/c": blob}
+    changes.pop("p/a b")
+    expected_inner = repo.TreeBuilder()
+    expected_inner.insert("inner", blob, pygit2.enums.FileMode.BLOB)
+    inner = expected_inner.write()
+    expected_ab = repo.TreeBuilder()
+    expected_ab.insert("c", blob, pygit2.enums.FileMode.BLOB)
+    folder = repo.TreeBuilder()
+    for name in names:
+        if name != "a b":
+            folder.insert(name, blob, pygit2.enums.FileMode.BLOB)
+    folder.insert("a", inner, pygit2.enums.FileMode.TREE)
+    folder.insert("a b", expected_ab.write(), pygit2.enums.FileMode.TREE)
+    root = repo.TreeBuilder()
+    root.insert("p", folder.write(), pygit2.enums.FileMode.TREE)
+    assert build_tree(repo, None, changes) == root.write()
+
+
+def test_gittree_keeps_other_modes_of_untouched_entries(tmp_path: Path) -> None:
+    """An executable or a link someone committed keeps its mode when a sibling changes."""
+    repo = pygit2.init_repository(str(tmp_path / "r"), bare=True)
+    blob = repo.create_blob(b"x")
+    builder = repo.TreeBuilder()
+    builder.insert("run.sh", blob, pygit2.enums.FileMode.BLOB_EXECUTABLE)
+    builder.insert("link", blob, pygit2.enums.FileMode.LINK)
+    changed = repo[build_tree(repo, repo[builder.write()], {"new.md": blob})]
+    modes = {entry.name: entry.filemode for entry in changed}
+    assert modes == {
+        "run.sh": pygit2.enums.FileMode.BLOB_EXECUTABLE,
+        "link": pygit2.enums.FileMode.LINK,
+        "new.md": pygit2.enums.FileMode.BLOB,
+    }
+
+
+@pytest.mark.parametrize("rel", ["a/.git/x", ".GIT", "a//b", "a/../b", "./a"])
+def test_gittree_refuses_names_git_cannot_check_out(tmp_path: Path, rel: str) -> None:
+    """A name libgit2's tree builder refused is refused, nothing written."""
+    repo = pygit2.init_repository(str(tmp_path / "r"), bare=True)
+    with pytest.raises(ValueError, match="not a file name git can store"):
+        build_tree(repo, None, {rel: repo.create_blob(b"x")})
