@@ -37,6 +37,17 @@ _SMALL_FLOAT = re.compile(rb'(?:^|": |\n +)-?(?:0\.0000|[0-9](?:\.[0-9]+)?e-[0-9
 Only a value can follow the start, ``": `` or a line's indentation, and a string never
 holds a raw line break, so a match cannot lie inside a string."""
 
+_NUMBER_SHAPE = bytes(
+    48 if 48 <= byte <= 57 else byte if byte in b".e-,\n" else 32 for byte in range(256)
+)
+"""A translation table: digits become ``0``; what shapes a number or ends it stays."""
+_DIGITS_AS_ZEROS = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
+"""A translation table: every digit becomes ``0``, every other byte a space."""
+_LONG_NUMBER = b"0" * 19
+"""Digits enough for an integer orjson would read as a float (beyond 64 bits). Looked
+for in the translated bytes: a regular expression took 1.5 ms on a 60 KB record, six
+times as long as orjson took to parse it."""
+
 
 def dumps_indented(value: Any) -> bytes:
     """``json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\\n"``, as UTF-8."""
@@ -44,19 +55,22 @@ def dumps_indented(value: Any) -> bytes:
         encoded = orjson.dumps(value, option=_INDENTED)
     except orjson.JSONEncodeError:
         encoded = b""
-    if not encoded or _SMALL_FLOAT.search(encoded):
+    if not encoded or (_may_hold_small_float(encoded) and _SMALL_FLOAT.search(encoded)):
         encoded = (json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
     return encoded
 
 
-_LONG_NUMBER = re.compile(rb"[0-9]{19}")
-"""Digits enough for an integer orjson would read as a float (beyond 64 bits)."""
+def _may_hold_small_float(encoded: bytes) -> bool:
+    """A quick look for what ``_SMALL_FLOAT`` matches (the expression alone took 2.3 ms
+    on a 60 KB record, forty times orjson's encoding): any digit read as ``0``."""
+    shape = encoded.translate(_NUMBER_SHAPE)
+    return b"0.0000" in shape or b"0e-0," in shape or b"0e-0\n" in shape
 
 
 def loads(data: bytes | str) -> Any:
     """``json.loads(data)``: the same values, and ``ValueError`` for what it refuses."""
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
-    if not _LONG_NUMBER.search(raw):
+    if _LONG_NUMBER not in raw.translate(_DIGITS_AS_ZEROS):
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError:
