@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+import posixpath
 from typing import Any
+from urllib.parse import quote
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from notion_syncd.export.frontmatter import front_matter
 from notion_syncd.export.links import RenderContext, relative_link
 from notion_syncd.export.markdown import render_page_markdown
-from notion_syncd.export.richtext import escape_markdown, rich_text_markdown
+from notion_syncd.export.richtext import Run, escape_markdown, rich_text_markdown
 
 
 def ctx(path: str = "Team 1a2b3c4d/Notes 5e6f7a8b.md") -> RenderContext:
@@ -154,6 +160,20 @@ def test_relative_link_quotes_and_climbs() -> None:
     assert relative_link("A 1/B 2/c.md", "A 1/d e.md") == "../d%20e.md"
     assert relative_link("c.md", "_files/ab.png") == "_files/ab.png"
     assert relative_link("A/B/c.md", "_files/ab.png") == "../../_files/ab.png"
+    assert relative_link("A/B/c.md", "A/B") == "."
+
+
+_PARTS = st.sampled_from(["a", "b", "A 1", "é", "c.md", "", ".", "..", "x y", "%", "_files"])
+_PATHS = st.lists(_PARTS, min_size=1, max_size=4).map("/".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_PATHS, _PATHS)
+def test_relative_link_equals_posixpath_relpath(from_path: str, to_path: str) -> None:
+    """The quick count of common folders gives what relpath and quote give, odd parts too."""
+    start = posixpath.dirname(from_path.strip("/")) or "."
+    expected = quote(posixpath.relpath("/" + to_path.strip("/"), "/" + start), safe="/")
+    assert relative_link(from_path, to_path) == expected
 
 
 def test_list_numbering_restarts_after_interruption() -> None:
@@ -347,3 +367,13 @@ def test_render_child_database_not_mirrored_is_noted() -> None:
     out = page(mirrored, linked_view)
     assert "🗃️ [Other page](Other%20page%2011111111.md)" in out
     assert "🗃️ Tasks view *(not mirrored: a linked view" in out
+
+
+def test_run_style_is_every_field_but_the_text() -> None:
+    """Runs merge by style: a field left out of it would merge runs that differ."""
+    names = [field.name for field in dataclasses.fields(Run) if field.name != "text"]
+    values = {"color": "red", "href": "x", "image": "y"}
+    for name in names:
+        changed = Run("a", **{name: values.get(name, True)})  # type: ignore[arg-type]
+        assert changed.style() != Run("a").style(), name
+    assert len(Run("a").style()) == len(names)

@@ -35,6 +35,23 @@ def test_dashed_id_normalises(given: str) -> None:
     assert dashed_id(given) == ID
 
 
+@pytest.mark.parametrize(
+    "given",
+    [
+        "12345678-1234-1234-1234-123456789012",  # digits only: no letter to be lowercase
+        "393abc1e-edcd-8169-85ce-c64d3d3f20fD",
+        "393abc1-eedcd-8169-85ce-c64d3d3f20fd",  # a dash out of place
+        "393abc1e-edcd-8169-85ce-c64d3d3f2-0d",  # five dashes
+        "393abc1e-edcd-8169-85ce-c64d3d3f20f",  # too short
+    ],
+)
+def test_dashed_id_quick_path_agrees_with_the_long_one(given: str) -> None:
+    """Ids that look dashed give what dropping the dashes and adding them again gives."""
+    raw = compact_id(given)
+    expected = f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
+    assert dashed_id(given) == (expected if len(raw) == 32 else given.lower())
+
+
 def test_dashed_id_leaves_non_ids_lowercased() -> None:
     """Something that is not 32 hex digits is only lowercased."""
     assert dashed_id("Not-An-Id") == "not-an-id"

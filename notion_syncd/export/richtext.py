@@ -61,6 +61,20 @@ class Run:
     equation: bool = False
     image: str | None = None  # a custom emoji's local image (relative link); text is its alt
 
+    def style(self) -> tuple[object, ...]:
+        """Every field but the text: runs of one style merge."""
+        return (
+            self.bold,
+            self.italic,
+            self.strikethrough,
+            self.underline,
+            self.code,
+            self.color,
+            self.href,
+            self.equation,
+            self.image,
+        )
+
     @property
     def wrapped(self) -> bool:
         """True when the run is rendered inside some markup (not as bare text)."""
@@ -156,30 +170,31 @@ def runs_of(rich_text: RichText | None, ctx: RenderContext, suffix: str) -> list
     runs: list[Run] = []
     for item in rich_text or []:
         annotations = item.get("annotations") or {}
-        base = Run(
-            text="",
-            bold=bool(annotations.get("bold")),
-            italic=bool(annotations.get("italic")),
-            strikethrough=bool(annotations.get("strikethrough")),
-            underline=bool(annotations.get("underline")),
-            code=bool(annotations.get("code")),
-            color=str(annotations.get("color") or "default"),
+        bold, italic = bool(annotations.get("bold")), bool(annotations.get("italic"))
+        struck, underline = (
+            bool(annotations.get("strikethrough")),
+            bool(annotations.get("underline")),
         )
+        code, color = bool(annotations.get("code")), str(annotations.get("color") or "default")
         kind = item.get("type")
+        # Runs are made directly, not by dataclasses.replace of a base run: replace
+        # inspects the fields on every call (a tenth of rendering, issue 10).
         if kind == "text":
             content = item.get("text") or {}
             link = (content.get("link") or {}).get("url") or item.get("href")
             text = str(content.get("content", item.get("plain_text")) or "")
-            runs.append(replace(base, text=text, href=_link_target(str(link), ctx, suffix)))
+            href = _link_target(str(link), ctx, suffix)
+            runs.append(Run(text, bold, italic, struck, underline, code, color, href))
         elif kind == "equation":
             expression = str((item.get("equation") or {}).get("expression") or "")
-            runs.append(
-                replace(base, text=expression or str(item.get("plain_text") or ""), equation=True)
-            )
-        elif kind == "mention":
-            runs.append(_mention_run(item, base, ctx, suffix))
+            text = expression or str(item.get("plain_text") or "")
+            runs.append(Run(text, bold, italic, struck, underline, code, color, equation=True))
         else:
-            runs.append(replace(base, text=str(item.get("plain_text") or "")))
+            base = Run("", bold, italic, struck, underline, code, color)
+            if kind == "mention":
+                runs.append(_mention_run(item, base, ctx, suffix))
+            else:
+                runs.append(replace(base, text=str(item.get("plain_text") or "")))
     return _merge(runs)
 
 
@@ -208,7 +223,7 @@ def _merge(runs: list[Run]) -> list[Run]:
         if not run.text:
             continue
         alone = run.equation or run.image  # one expression, one picture
-        if merged and not alone and replace(merged[-1], text="") == replace(run, text=""):
+        if merged and not alone and merged[-1].style() == run.style():
             merged[-1] = replace(merged[-1], text=merged[-1].text + run.text)
         else:
             merged.append(run)
