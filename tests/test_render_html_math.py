@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from test_render_markdown import block, ctx
 
+from notion_syncd.export import htmlmath
 from notion_syncd.export.html import render_page_html
 from notion_syncd.export.htmlmath import equation_html
 from notion_syncd.export.htmlprops import property_html
@@ -73,3 +74,15 @@ def test_property_html_links_relations_files_and_urls() -> None:
     assert property_html(files, ctx("Row.html")) == '<a href="https://x/p">plan.pdf</a>'
     url = {"type": "url", "url": "javascript:alert(1)"}
     assert "<a" not in property_html(url, ctx("Row.html"))
+
+
+def test_equation_html_remembered_equals_converted() -> None:
+    """A remembered conversion is the conversion: inline and block apart, long ones too."""
+    short = r"\frac{a}{b}"
+    assert equation_html(short, block=True) == equation_html(short, block=True)
+    assert equation_html(short, block=False) != equation_html(short, block=True)
+    assert 'display="inline"' in equation_html(short, block=False)
+    long = "+".join(["x_{1}"] * 100)
+    assert len(long) > htmlmath.CACHED_LENGTH
+    assert equation_html(long, block=False) == equation_html(long, block=False)
+    assert equation_html(long, block=False).count("<msub>") == 100

@@ -8,6 +8,7 @@ as plain, escaped text.
 
 from __future__ import annotations
 
+import functools
 import html
 from typing import TYPE_CHECKING
 
@@ -34,7 +35,28 @@ def _lexer(language: str) -> Lexer | None:
 
 
 def highlight_html(code: str, language: str) -> str:
-    """``code`` as escaped HTML with token ``<span>``s when ``language`` is known."""
+    """``code`` as escaped HTML with token ``<span>``s when ``language`` is known.
+
+    Remembered for the last ``CACHED`` short blocks, as ``htmlmath`` remembers equations:
+    a page is rendered again when a page it links to changes.
+    """
+    if len(code) > CACHED_LENGTH:
+        return _highlight_html(code, language)
+    return _cached_highlight_html(code, language)
+
+
+CACHED = 128
+CACHED_LENGTH = 1024
+"""Longer blocks are highlighted every time: token spans make the HTML some 10 times the
+code, so the cache holds at most about 1.5 MB."""
+
+
+@functools.lru_cache(maxsize=CACHED)
+def _cached_highlight_html(code: str, language: str) -> str:
+    return _highlight_html(code, language)
+
+
+def _highlight_html(code: str, language: str) -> str:
     lexer = _lexer(language)
     if lexer is None:
         return html.escape(code, quote=True)

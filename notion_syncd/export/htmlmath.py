@@ -13,6 +13,7 @@ not parse, stays as escaped LaTeX in a ``<code class="equation">``.
 
 from __future__ import annotations
 
+import functools
 import html
 from typing import TYPE_CHECKING
 
@@ -106,7 +107,28 @@ def _clean(element: ElementTree.Element) -> bool:
 
 
 def equation_html(expression: str, *, block: bool) -> str:
-    """``expression`` (LaTeX) as a ``<math>`` element, or as escaped source when unreadable."""
+    """``expression`` (LaTeX) as a ``<math>`` element, or as escaped source when unreadable.
+
+    Remembered for the last ``CACHED`` short expressions: a page is rendered again when
+    a page it links to changes, and converting was 2 % of a first export's CPU.
+    """
+    if len(expression) > CACHED_LENGTH:
+        return _equation_html(expression, block)
+    return _cached_equation_html(expression, block)
+
+
+CACHED = 256
+CACHED_LENGTH = 256
+"""Longer expressions are converted every time: MathML is some 20 times its source, so
+the cache holds at most about 1.5 MB."""
+
+
+@functools.lru_cache(maxsize=CACHED)
+def _cached_equation_html(expression: str, block: bool) -> str:
+    return _equation_html(expression, block)
+
+
+def _equation_html(expression: str, block: bool) -> str:
     if not expression.strip():
         return ""
     fallback = f'<code class="equation">{html.escape(expression, quote=True)}</code>'
