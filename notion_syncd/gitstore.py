@@ -80,6 +80,8 @@ PACK_WINDOW_BYTES = 1024 * 1024
 INDEX_LOCK_TRIES = 20
 INDEX_LOCK_WAIT = 0.05
 """How long a commit waits for a user's git command to release ``.git/index.lock``."""
+FOLDERS_REMEMBERED = 4096
+"""Folders ``Mirror._full`` remembers as checked to lie inside the mirror (about 0.5 MB)."""
 
 
 @dataclass(frozen=True)
@@ -164,11 +166,14 @@ class Mirror:
             return full
         # Never follow a symlink out of the mirror. Resolving a path costs an lstat per
         # component (16 % of an export's CPU), so a folder found inside is remembered
-        # until the next commit: only this process writes the mirror, and it makes
-        # folders, never symlinks.
+        # while the mirror is open (one sync): only this process writes the mirror, and
+        # it makes folders, never symlinks. At most FOLDERS_REMEMBERED of them, so the
+        # memory does not grow with the workspace.
         real_parent = Path(os.path.realpath(full.parent))
         if real_parent != self.path and self.path not in real_parent.parents:
             raise GitStoreError(f"refusing to write outside the mirror: {rel!r}")
+        if len(self._inside) >= FOLDERS_REMEMBERED:
+            self._inside.clear()
         self._inside.add(folder)
         return full
 
@@ -517,7 +522,6 @@ class Mirror:
         """The working tree equals HEAD: forget the changes, drop the marker."""
         self._changes.clear()
         self._origins.clear()
-        self._inside.clear()
         self._tree_id = None
         self._adopted.clear()
         self._own_writes.close()
