@@ -34,6 +34,7 @@ FILE_MODE = int(pygit2.enums.FileMode.BLOB)
 TREE_MODE = int(pygit2.enums.FileMode.TREE)
 _FILE = b"%o" % FILE_MODE
 _TREE = b"%o" % TREE_MODE
+_SUBMODULE = b"%o" % int(pygit2.enums.FileMode.COMMIT)
 """Modes as a raw tree writes them (octal, no leading zero)."""
 
 Changes = Mapping[str, pygit2.Oid | None]
@@ -57,6 +58,51 @@ def blob_at(tree: Any | None, rel: str) -> pygit2.Oid | None:
     """The id of the blob at ``rel`` in ``tree``, or None."""
     entry = entry_at(tree, rel)
     return entry.id if entry is not None and entry.type_str == "blob" else None
+
+
+class TreeReader:
+    """Finds blobs by path in one tree, reading each folder's raw entries once.
+
+    For the many lookups of one commit's paths (is this file a person's edit?): a lookup
+    through pygit2 objects made some 40 of them per path (a binary search per folder),
+    5 % of a first export's CPU at 10,000 pages. Parsed folders are kept up to
+    ``MAX_ENTRIES`` entries in all (about 3 MB), then forgotten together.
+    """
+
+    MAX_ENTRIES = 16_384
+
+    def __init__(self, repo: Any, tree_id: pygit2.Oid) -> None:
+        self.tree_id = tree_id
+        self._repo = repo  # not its odb: a held odb would keep the packs ``free`` drops
+        self._folders: dict[str, dict[bytes, tuple[bytes, bytes]]] = {}
+        self._entries = 0
+
+    def blob_at(self, rel: str) -> pygit2.Oid | None:
+        """The id of the blob at ``rel``, or None (nothing there, or a folder)."""
+        *folders, name = rel.split("/")
+        entries = self._folder("", self.tree_id)
+        at = ""
+        for folder in folders:
+            entry = entries.get(folder.encode())
+            if entry is None or entry[0] != _TREE:
+                return None
+            at = f"{at}/{folder}" if at else folder
+            entries = self._folder(at, pygit2.Oid(raw=entry[1]))
+        found = entries.get(name.encode())
+        if found is None or found[0] in (_TREE, _SUBMODULE):
+            return None
+        return pygit2.Oid(raw=found[1])
+
+    def _folder(self, at: str, tree_id: pygit2.Oid) -> dict[bytes, tuple[bytes, bytes]]:
+        entries = self._folders.get(at)
+        if entries is None:
+            entries = _entries(self._repo.odb, tree_id)
+            if self._entries + len(entries) > self.MAX_ENTRIES:
+                self._folders.clear()
+                self._entries = 0
+            self._folders[at] = entries
+            self._entries += len(entries)
+        return entries
 
 
 def entry_at(tree: Any | None, rel: str) -> Any | None:

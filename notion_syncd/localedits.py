@@ -116,10 +116,12 @@ class LocalEditKeeper:
         self._now = now
         self._kept: dict[str, Any | None] = {}
         self.ref: str | None = None
+        self._reader: gittree.TreeReader | None = None
+        """HEAD's tree, its folders read once (a sync looks up every path it writes)."""
 
     def check(self, rel: str, head: Any | None, current: bytes | None) -> None:
         """``current``: the working tree's bytes at ``rel`` now (None when missing)."""
-        committed = gittree.blob_at(head.tree if head is not None else None, rel)
+        committed = self._committed_blob(head, rel)
         if current is None:
             differs = committed is not None
         else:
@@ -128,6 +130,13 @@ class LocalEditKeeper:
             return
         self._kept[rel] = _entry_of(self._repo, self._path, rel) if current is not None else None
         self._save(head)
+
+    def _committed_blob(self, head: Any | None, rel: str) -> pygit2.Oid | None:
+        if head is None:
+            return None
+        if self._reader is None or self._reader.tree_id != head.tree_id:
+            self._reader = gittree.TreeReader(self._repo, head.tree_id)
+        return self._reader.blob_at(rel)
 
     def _save(self, head: Any | None) -> None:
         index = pygit2.Index()

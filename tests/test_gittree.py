@@ -179,3 +179,20 @@ def test_gittree_refuses_names_git_cannot_check_out(tmp_path: Path, rel: str) ->
     repo = pygit2.init_repository(str(tmp_path / "r"), bare=True)
     with pytest.raises(ValueError, match="not a file name git can store"):
         build_tree(repo, None, {rel: repo.create_blob(b"x")})
+
+
+def test_gittree_tree_reader_finds_what_blob_at_finds(tmp_path: Path) -> None:
+    """Every path, folder, missing name and submodule: the reader agrees with blob_at."""
+    repo = pygit2.init_repository(str(tmp_path / "r"), bare=True)
+    blob = repo.create_blob(b"x")
+    names = ["a", "a-b", "a.md", "a0", "b", "bb/x", "é.md", "a b/x", "deep/er/still/p.md"]
+    tree = repo[build_tree(repo, None, {f"p/{name}": blob for name in names})]
+    builder = repo.TreeBuilder(tree)
+    builder.insert("module", blob, pygit2.enums.FileMode.COMMIT)  # a submodule's commit
+    tree = repo[builder.write()]
+    reader = gittree.TreeReader(repo, tree.id)
+    reader.MAX_ENTRIES = 4  # forgets folders as it goes: answers stay the same
+    asked = [f"p/{name}" for name in names] + ["p", "p/bb", "p/deep/er", "p/c", "q/a", "module"]
+    for rel in asked + ["p/a.md/x", "p/a/b", "p/deep/er/still/p.md/z"]:
+        assert reader.blob_at(rel) == blob_at(tree, rel), rel
+    assert reader.blob_at("p/a") == blob and reader.blob_at("module") is None
