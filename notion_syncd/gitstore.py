@@ -50,6 +50,7 @@ from notion_syncd import (
     gitindex,
     gitpack,
     gitpackwriter,
+    gitsplitindex,
     gittree,
     localedits,
     mirrorguard,
@@ -123,10 +124,13 @@ class Mirror:
         branch: str,
         *,
         keep_git_index: bool = True,
+        split_index_at: int = gitindex.SPLIT_AT,
     ) -> None:
         self.path = path
         self.keep_git_index = keep_git_index
         """Update ``.git/index`` at each commit (``export.keep_git_index``)."""
+        self.split_index_at = split_index_at
+        """Entries from which ``.git/index`` is split (``gitindex``); tests pass fewer."""
         self.repo = repo
         self.branch = branch
         self._lock_file = lock_file
@@ -485,7 +489,7 @@ class Mirror:
         }
         for _ in range(INDEX_LOCK_TRIES):
             try:
-                if gitindex.update_index(index_path, changes):
+                if gitindex.update_index(index_path, changes, split_at=self.split_index_at):
                     return
                 break
             except FileExistsError:
@@ -505,6 +509,7 @@ class Mirror:
         index.read_tree(self.repo[tree_id])
         index.write()
         del index
+        gitsplitindex.remove_orphans(self._git_dir)  # the shared file of a split one
 
     def _committed(self) -> None:
         """The working tree equals HEAD: forget the changes, drop the marker."""
@@ -708,8 +713,17 @@ def _prepare_folder(path: Path) -> None:
         raise MirrorUnusable(f"the mirror folder {path} is read-only", hint=WRITABLE_HINT)
 
 
-def open_mirror(path: Path, *, branch: str = "main", keep_git_index: bool = True) -> Mirror:
-    """Open (creating if needed) and lock the mirror at ``path``, recovering from crashes."""
+def open_mirror(
+    path: Path,
+    *,
+    branch: str = "main",
+    keep_git_index: bool = True,
+    split_index_at: int = gitindex.SPLIT_AT,
+) -> Mirror:
+    """Open (creating if needed) and lock the mirror at ``path``, recovering from crashes.
+
+    ``split_index_at``: entries from which ``.git/index`` is split (``gitindex``).
+    """
     _limit_libgit2_memory()
     _prepare_folder(Path(os.path.abspath(path)))
     try:
@@ -736,14 +750,18 @@ def open_mirror(path: Path, *, branch: str = "main", keep_git_index: bool = True
         raise _os_error("lock", str(git_dir / LOCK_NAME), exc) from None
     try:
         _remove_stale_locks(git_dir)
+        _remove_orphan_shared_indexes(git_dir)
         gitpackwriter.remove_unfinished(git_dir / "objects" / "pack")
         if not repo.head_is_unborn and repo.head.shorthand != branch:
             repo.set_head(f"refs/heads/{branch}")
         marker = git_dir / UNCOMMITTED_MARKER
         if marker.exists():
             # A process died between a change and its commit: back to HEAD. Only then is
-            # the working tree scanned (a status costs O(mirror) time and memory).
+            # the working tree scanned (a status costs O(mirror) time and memory), by
+            # libgit2, which reads no split index: it is merged back first.
+            _unsplit_index(repo, branch)
             _reset_to_head(repo, path, branch)
+            _remove_orphan_shared_indexes(git_dir)  # the reset wrote an ordinary index
             flush_filesystem(path)
             marker.unlink()
             repo.free()  # drop the index the reset loaded
@@ -752,4 +770,29 @@ def open_mirror(path: Path, *, branch: str = "main", keep_git_index: bool = True
         fcntl.flock(lock, fcntl.LOCK_UN)
         lock.close()
         raise
-    return Mirror(path, repo, lock, branch, keep_git_index=keep_git_index)
+    return Mirror(
+        path, repo, lock, branch, keep_git_index=keep_git_index, split_index_at=split_index_at
+    )
+
+
+def _unsplit_index(repo: Any, branch: str) -> None:
+    """Make a split ``.git/index`` an ordinary one; one we cannot read (its shared file
+    lost, say) is rebuilt from the branch's tree, as the reset would leave it."""
+    git_dir = Path(repo.path)
+    try:
+        gitsplitindex.unsplit(git_dir)
+        return
+    except gitindex.IndexFormatError as exc:
+        log.warning("mirror.index_rebuilt", reason=str(exc))
+    (git_dir / "index").unlink(missing_ok=True)
+    index = pygit2.Index(str(git_dir / "index"))
+    with contextlib.suppress(KeyError, pygit2.GitError):
+        index.read_tree(repo.revparse_single(f"refs/heads/{branch}").peel(pygit2.Commit).tree)
+    index.write()
+
+
+def _remove_orphan_shared_indexes(git_dir: Path) -> None:
+    """Remove ``sharedindex.*`` files the index does not name (a killed re-split's)."""
+    removed = gitsplitindex.remove_orphans(git_dir)
+    if removed:
+        log.info("mirror.shared_index_removed", files=removed)
