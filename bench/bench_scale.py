@@ -175,13 +175,15 @@ def disk(repo: Path) -> dict[str, Any]:
     }
 
 
-def one_page_commit_seconds(repo: Path, keep_git_index: bool = True) -> float:
-    """Open the mirror, change one file, commit: the git part of a one-page sync."""
+def one_page_commit_seconds(
+    repo: Path, keep_git_index: bool = True, rel: str = "bench-one-page.md"
+) -> float:
+    """Open the mirror, change one file (``rel``), commit: the git part of a one-page sync."""
     from notion_syncd.gitstore import Author, open_mirror
 
     started = time.monotonic()
     with open_mirror(repo, keep_git_index=keep_git_index) as mirror:
-        mirror.write("bench-one-page.md", f"{time.time()}\n".encode())
+        mirror.write(rel, f"{time.time()}\n".encode())
         mirror.commit("bench: one page", Author("bench", "bench@example.invalid"))
     return time.monotonic() - started
 
@@ -223,15 +225,18 @@ def inflate_by_tree(repo: Path, copies: int) -> None:
     index.write()
 
 
-def measure_commit_in(repo: Path, keep_git_index: bool = True) -> dict[str, Any]:
+def measure_commit_in(
+    repo: Path, keep_git_index: bool = True, rel: str = "bench-one-page.md"
+) -> dict[str, Any]:
     """One-page commit in its own process: its seconds (and the process's) and peak RSS."""
     code = (
         "import json, sys; from pathlib import Path; sys.path.insert(0, sys.argv[2]);"
         "from bench_scale import one_page_commit_seconds;"
-        "print(json.dumps(one_page_commit_seconds(Path(sys.argv[1]), sys.argv[3] == '1')))"
+        "print(json.dumps(one_page_commit_seconds(Path(sys.argv[1]), sys.argv[3] == '1',"
+        " sys.argv[4])))"
     )
     keep = "1" if keep_git_index else "0"
-    command = [sys.executable, "-c", code, str(repo), str(Path(__file__).parent), keep]
+    command = [sys.executable, "-c", code, str(repo), str(Path(__file__).parent), keep, rel]
     result = run_measured(command, dict(os.environ))
     return {
         "seconds": json.loads(result["output"]),  # in the process: open, write, commit

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from notion_syncd import gitsplitindex
+from notion_syncd.gitsharedindex import write_shared
 from notion_syncd.indexfile import (
     CHUNK,
     HEADER,
@@ -128,6 +129,6 @@ def _split(
     def entries(target: BinaryIO) -> int:
         return merge_entries(source, count, version, ordered, target)[0]
 
-    shared_id = gitsplitindex.write_shared(git_dir, version, entries)
+    shared_id = write_shared(git_dir, version, entries)
     split = gitsplitindex.SplitIndex(version, shared_id, extensions=extensions)
     lock.file.write(gitsplitindex.small_index(split))

@@ -28,17 +28,15 @@ import contextlib
 import hashlib
 import io
 import os
-import struct
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 from notion_syncd import ewah
+from notion_syncd.gitsharedindex import SHARED_PREFIX, find_positions, shared_path, write_shared
 from notion_syncd.indexfile import (
-    CHUNK,
     HEADER,
-    NAME_MASK,
     SIGNATURE,
     VERSIONS,
     EntryStream,
@@ -57,9 +55,6 @@ from notion_syncd.indexfile import (
 )
 
 LINK = b"link"
-SHARED_PREFIX = "sharedindex."
-_PARTIAL_SHARED = SHARED_PREFIX + "notion-syncd-partial"
-"""Where a new shared index is written before it is renamed to its id."""
 MAX_NOT_SHARED = 5_000
 """Entries of the small index (replaced, added, deleted) before a re-split, at most."""
 MAX_PERCENT_CHANGE = 20
@@ -87,10 +82,6 @@ class SplitIndex:
 
     def size(self) -> int:
         return len(self.replaced) + len(self.deleted) + sum(map(len, self.added.values()))
-
-
-def shared_path(git_dir: Path, shared_id: bytes) -> Path:
-    return git_dir / f"{SHARED_PREFIX}{shared_id.hex()}"
 
 
 def resplit_bound(shared_count: int) -> int:
@@ -170,12 +161,7 @@ def update(
     """Write the index with ``changes`` (sorted; blob id or None) applied into ``lock``,
     commit it; re-split first when the changes have grown past the bound."""
     shared = shared_path(git_dir, split.shared_id)
-    try:
-        with shared.open("rb") as source:
-            version, count = read_header(source)
-            positions = _positions(source, count, version, [name for name, _ in changes])
-    except FileNotFoundError:
-        raise IndexFormatError(f"the shared index {shared.name} is missing") from None
+    count, positions = find_positions(shared, [name for name, _ in changes])
     if any(position >= count for position in [*split.replaced, *split.deleted]):
         raise IndexFormatError("the index's link extension names entries past the shared index")
     for name, blob in changes:
@@ -203,47 +189,6 @@ def _apply(split: SplitIndex, shared: list[int], name: bytes, blob: bytes | None
         split.replaced[shared[0]] = entry(b"", blob)
     else:
         split.added[name] = [entry(name, blob)]
-
-
-def _positions(
-    source: BinaryIO, count: int, version: int, names: list[bytes]
-) -> dict[bytes, list[int]]:
-    """Where each of ``names`` (sorted) sits in the index read from ``source``.
-
-    The one read of the shared index per commit, stopped after the last name: a tight
-    loop (no entry is copied, a path is compared only when it may have been passed).
-    """
-    found: dict[bytes, list[int]] = {}
-    pending = iter(names)
-    target = next(pending, None)
-    extended = version == 3
-    unpack = struct.Struct(">H").unpack_from
-    buffer = b""
-    at = 0
-    refill_at = -1
-    for position in range(count):
-        if target is None:
-            break
-        if at > refill_at:
-            more = source.read(CHUNK)
-            buffer = buffer[at:] + more
-            at = 0
-            refill_at = len(buffer) - (1 << 16) if more else len(buffer)
-        if len(buffer) < at + 62:
-            raise IndexFormatError("the shared index ends inside an entry")
-        (flags,) = unpack(buffer, at + 60)
-        start = at + 62 + (2 if extended and flags & 0x4000 else 0)
-        length = flags & NAME_MASK
-        if length == NAME_MASK:
-            length = buffer.find(b"\0", start) - start
-        name = buffer[start : start + length]
-        if name >= target:
-            while target is not None and target < name:
-                target = next(pending, None)
-            if name == target:
-                found.setdefault(name, []).append(position)
-        at += (start - at + length + 8) & ~7
-    return found
 
 
 def small_index(split: SplitIndex) -> bytes:
@@ -286,27 +231,6 @@ def resplit(lock: IndexLock, git_dir: Path, split: SplitIndex) -> None:
     lock.commit()
     if old != shared_path(git_dir, split.shared_id):
         old.unlink(missing_ok=True)
-
-
-def write_shared(git_dir: Path, version: int, write_entries: Callable[[BinaryIO], int]) -> bytes:
-    """Write a shared index (``write_entries`` writes its entries and counts them); its id.
-
-    Written beside, flushed to disk, then renamed to its name: an index that names it
-    never finds it partial, even after a power cut.
-    """
-    partial = git_dir / _PARTIAL_SHARED
-    try:
-        with partial.open("w+b") as target:
-            target.write(HEADER.pack(SIGNATURE, version, 0))
-            set_count(target, write_entries(target))
-            shared_id = append_checksum(target)
-            target.flush()
-            os.fsync(target.fileno())
-        os.replace(partial, shared_path(git_dir, shared_id))
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    return shared_id
 
 
 def _write_merged(

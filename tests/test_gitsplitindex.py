@@ -12,7 +12,7 @@ import pygit2
 import pytest
 from sigkill import fsck, kill_child_after
 
-from notion_syncd import ewah, gitindex, gitsplitindex, mirrorcheck
+from notion_syncd import ewah, gitindex, gitsharedindex, gitsplitindex, mirrorcheck
 from notion_syncd.gitstore import Author, open_mirror
 
 BOT = Author("notion-syncd", "bot@example.invalid")
@@ -209,7 +209,7 @@ def test_mirror_recovers_a_crash_with_a_split_index(tmp_path: Path) -> None:
         assert len(_shared(path)) == 1
         mirror.write("00.md", b"lost\n")
         mirror.write("new.md", b"lost\n")  # never committed: the process "died"
-    (path / ".git" / f"{gitsplitindex.SHARED_PREFIX}notion-syncd-partial").write_bytes(b"DIRC")
+    (path / ".git" / f"{gitsharedindex.SHARED_PREFIX}notion-syncd-partial").write_bytes(b"DIRC")
     with open_mirror(path, split_index_at=20) as mirror:
         assert mirror.read("00.md") == b"0\n" and not mirror.exists("new.md")
     assert _shared(path) == []  # the reset wrote an ordinary index; the partial file is gone
