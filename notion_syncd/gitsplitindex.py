@@ -34,7 +34,14 @@ from pathlib import Path
 from typing import BinaryIO
 
 from notion_syncd import ewah
-from notion_syncd.gitsharedindex import SHARED_PREFIX, find_positions, shared_path, write_shared
+from notion_syncd.gitsharedindex import (
+    SHARED_PREFIX,
+    find_positions,
+    remove_shared,
+    remove_tables,
+    shared_path,
+    write_shared,
+)
 from notion_syncd.indexfile import (
     HEADER,
     SIGNATURE,
@@ -230,7 +237,7 @@ def resplit(lock: IndexLock, git_dir: Path, split: SplitIndex) -> None:
     lock.file.write(small_index(split))
     lock.commit()
     if old != shared_path(git_dir, split.shared_id):
-        old.unlink(missing_ok=True)
+        remove_shared(old)
 
 
 def _write_merged(
@@ -321,6 +328,7 @@ def remove_orphans(git_dir: Path) -> list[str]:
     except FileNotFoundError:
         return []
     if not names:
+        remove_tables(git_dir, None)
         return []
     index_path = git_dir / "index"
     try:
@@ -336,4 +344,5 @@ def remove_orphans(git_dir: Path) -> list[str]:
         removed = [name for name in names if name != used]
         for name in removed:
             (git_dir / name).unlink(missing_ok=True)
+        remove_tables(git_dir, used)
     return removed

@@ -75,6 +75,34 @@ def test_ewah_round_trips_and_reads_gits_runs_of_ones() -> None:
         ewah.decode(ones[:-6])
 
 
+def test_shared_index_positions_table_finds_what_a_whole_walk_finds(tmp_path: Path) -> None:
+    """Paths found through the positions table sit where git lists them; a bad table is
+    ignored and rebuilt."""
+    repo = _repo(tmp_path, "r", PATHS[:1500])
+    blob = _blob(repo, "s\n")
+    stages = "".join(f"100644 {blob} {stage}\t{PATHS[511]}\n" for stage in (1, 2, 3))
+    _git(repo, "update-index", "--index-info", stdin=stages)  # stages across a row
+    listed = [line.split("\t")[1] for line in _git(repo, "ls-files", "-s").splitlines()]
+    shared = tmp_path / "shared"
+    shared.write_bytes((repo / ".git" / "index").read_bytes())
+    rng = random.Random(9)
+    names = sorted({*rng.sample(listed, 40), PATHS[511], listed[0], listed[-1], "a", "zz"})
+    expected = {name: [n for n, path in enumerate(listed) if path == name] for name in names}
+    expected = {name: positions for name, positions in expected.items() if positions}
+    wanted = {name.encode(): positions for name, positions in expected.items()}
+    table = gitsharedindex.table_path(shared)
+    assert not table.exists()
+    found = gitsharedindex.find_positions(shared, [n.encode() for n in names])
+    assert found == (len(listed), wanted)
+    written = table.read_bytes()  # by the whole walk: rows at entries 0, 512 and 1024
+    assert written.count(b"pages/") == 3
+    assert gitsharedindex.find_positions(shared, [n.encode() for n in names])[1] == wanted
+    for damage in (b"", written[:-3], written.replace(b"pages", b"pagez")):
+        table.write_bytes(damage)
+        assert gitsharedindex.find_positions(shared, [n.encode() for n in names])[1] == wanted
+        assert table.read_bytes() == written  # rebuilt
+
+
 def test_split_index_matches_git_over_rounds_of_changes(tmp_path: Path) -> None:
     """A large index is split once; later commits rewrite only the small index, as git reads it."""
     ours, theirs = _repo(tmp_path, "ours", PATHS), _repo(tmp_path, "theirs", PATHS)
