@@ -11,7 +11,8 @@ next ones rewrite only the small ``.git/index``) and false; four runs each. The 
 written sorts after every other path, so a split index's shared file is read to its end
 (the worst case). Printed: tracked files, index size, and per setting the seconds inside
 the process (open, write, commit; imports excluded), its peak RSS, and the index files
-each run wrote (``.git/index``, and a new ``sharedindex.*`` when one was written).
+each run wrote (``.git/index``; a new ``sharedindex.*`` or positions table when one
+was written).
 """
 
 from __future__ import annotations
@@ -83,12 +84,13 @@ def main() -> None:
 
 
 def _index_files(repo: Path) -> dict[str, tuple[int, int]]:
-    """``.git/index`` and ``sharedindex.*``: size and inode change time (a rewrite)."""
+    """``.git/index``, ``sharedindex.*`` and positions tables: size and inode (a rewrite)."""
+    git_dir = repo / ".git"
     found = {}
-    for path in (repo / ".git").iterdir():
+    for path in [*git_dir.iterdir(), *git_dir.glob("notion-syncd/*.positions")]:
         if path.name == "index" or path.name.startswith("sharedindex."):
             status = path.stat()
-            found[path.name] = (status.st_size, status.st_ino)
+            found[str(path.relative_to(git_dir))] = (status.st_size, status.st_ino)
     return found
 
 
