@@ -31,6 +31,7 @@ from notion_syncd.indexfile import (
     HEADER,
     NAME_MASK,
     SIGNATURE,
+    VERSIONS,
     IndexFormatError,
     append_checksum,
     read_header,
@@ -78,6 +79,15 @@ def write_shared(git_dir: Path, version: int, write_entries: Callable[[BinaryIO]
     return shared_id
 
 
+def read_shared_header(source: BinaryIO) -> tuple[int, int]:
+    """The version and entry count of a shared index; one we do not read raises
+    :class:`IndexFormatError` (version 4, written by a git configured for it)."""
+    version, count = read_header(source)
+    if version not in VERSIONS:
+        raise IndexFormatError(f"the shared index has version {version}, not one we read")
+    return version, count
+
+
 def table_path(shared: Path) -> Path:
     return shared.parent / TABLE_FOLDER / (shared.name + _TABLE_SUFFIX)
 
@@ -107,7 +117,7 @@ def find_positions(shared: Path, names: list[bytes]) -> tuple[int, dict[bytes, l
     except FileNotFoundError:
         raise IndexFormatError(f"the shared index {shared.name} is missing") from None
     with source:
-        version, count = read_header(source)
+        version, count = read_shared_header(source)
         if table:
             found = _look_up(source, version, count, table, names)
             if found is not None:

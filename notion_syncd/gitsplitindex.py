@@ -37,6 +37,7 @@ from notion_syncd import ewah
 from notion_syncd.gitsharedindex import (
     SHARED_PREFIX,
     find_positions,
+    read_shared_header,
     remove_shared,
     remove_tables,
     shared_path,
@@ -225,7 +226,7 @@ def resplit(lock: IndexLock, git_dir: Path, split: SplitIndex) -> None:
     it with no changes of its own; the old shared index is removed last."""
     old = shared_path(git_dir, split.shared_id)
     with old.open("rb") as source:
-        shared_version, count = read_header(source)
+        shared_version, count = read_shared_header(source)
         version = max(shared_version, split.version)
         split.shared_id = write_shared(
             git_dir,
@@ -308,7 +309,7 @@ def _write_whole(git_dir: Path, split: SplitIndex, target: BinaryIO) -> None:
     except FileNotFoundError:
         raise IndexFormatError("the index's shared index is missing") from None
     with source:
-        shared_version, count = read_header(source)
+        shared_version, count = read_shared_header(source)
         target.write(HEADER.pack(SIGNATURE, max(shared_version, split.version), 0))
         set_count(target, _write_merged(source, shared_version, count, split, target))
     for signature, raw in split.extensions:

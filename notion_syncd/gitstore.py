@@ -37,6 +37,7 @@ import errno
 import fcntl
 import os
 import re
+import sys
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -483,15 +484,21 @@ class Mirror:
         clean. An index that is missing, damaged or in a format ``gitindex`` does not
         write is rebuilt whole from the commit's tree with libgit2 (once; O(mirror)).
         A git command of the user's holding ``index.lock`` is waited for, briefly.
+        git's ``core.splitIndex``, when set, wins over ``split_index_at``: true splits
+        at any size, false never (and a split index is merged back, once).
         """
         index_path = self._git_dir / "index"
         changes = {
             rel: (bytes(blob.raw) if blob is not None else None)
             for rel, blob in self._changes.items()
         }
+        wanted = _core_split_index(self.repo)
+        split_at = self.split_index_at if wanted is None else 0 if wanted else sys.maxsize
         for _ in range(INDEX_LOCK_TRIES):
             try:
-                if gitindex.update_index(index_path, changes, split_at=self.split_index_at):
+                if gitindex.update_index(index_path, changes, split_at=split_at):
+                    if wanted is False and any(self._git_dir.glob("sharedindex.*")):
+                        gitsplitindex.unsplit(self._git_dir)
                     return
                 break
             except FileExistsError:
@@ -511,7 +518,8 @@ class Mirror:
         index.read_tree(self.repo[tree_id])
         index.write()
         del index
-        gitsplitindex.remove_orphans(self._git_dir)  # the shared file of a split one
+        with contextlib.suppress(OSError):
+            gitsplitindex.remove_orphans(self._git_dir)  # the shared file of a split one
 
     def _committed(self) -> None:
         """The working tree equals HEAD: forget the changes, drop the marker."""
@@ -775,6 +783,14 @@ def open_mirror(
     return Mirror(
         path, repo, lock, branch, keep_git_index=keep_git_index, split_index_at=split_index_at
     )
+
+
+def _core_split_index(repo: Any) -> bool | None:
+    """git's ``core.splitIndex`` for this repository; None when unset."""
+    try:
+        return bool(repo.config.get_bool("core.splitIndex"))
+    except (KeyError, pygit2.GitError):
+        return None
 
 
 def _unsplit_index(repo: Any, branch: str) -> None:

@@ -224,6 +224,25 @@ def test_mirror_with_a_split_index_works_with_the_users_git(tmp_path: Path) -> N
     fsck(path)
 
 
+def test_mirror_follows_gits_core_split_index_setting(tmp_path: Path) -> None:
+    """core.splitIndex=true splits a small index; false merges a split one back."""
+    path = tmp_path / "m"
+    with open_mirror(path) as mirror:
+        mirror.write("a.md", b"a\n")
+        mirror.commit("one", BOT)
+        _git(path, "config", "core.splitIndex", "true")
+        mirror.write("b.md", b"b\n")
+        mirror.commit("two", BOT)
+        assert len(_shared(path)) == 1
+        _git(path, "config", "core.splitIndex", "false")
+        mirror.write("c.md", b"c\n")
+        mirror.commit("three", BOT)
+    assert _shared(path) == []
+    assert b"link" not in (path / ".git" / "index").read_bytes()
+    assert _git(path, "status", "--porcelain", "--untracked-files=all") == ""
+    assert _git(path, "ls-files") == "a.md\nb.md\nc.md\n"
+
+
 def test_mirror_recovers_a_crash_with_a_split_index(tmp_path: Path) -> None:
     """An uncommitted change over a split index is reset on open: libgit2 gets an ordinary one."""
     path = tmp_path / "m"
