@@ -9,10 +9,11 @@ The index keeps ``git status`` clean for people who browse the mirror's checkout
   and written beside, the unchanged entries copied, the changed paths' entries replaced,
   added or dropped (one sequential rewrite of a file of at most ~1.5 MB);
 - a large one becomes git's *split index* (``gitsplitindex``): the first commit writes
-  its entries once into ``.git/sharedindex.<id>``, and from then on a commit reads that
-  file once and rewrites only the small ``.git/index`` that lists what changed since
-  (bounded, ~0.5 MB at most, whatever the mirror's size). Small mirrors keep an ordinary
-  index, which every tool reads (libgit2, JGit and others do not read a split one).
+  its entries once into ``.git/sharedindex.<id>``, and from then on a commit looks its
+  paths up in that file (``gitsharedindex``) and rewrites only the small ``.git/index``
+  that lists what changed since (bounded, ~0.5 MB at most, whatever the mirror's
+  size). Small mirrors keep an ordinary index, which every tool reads (libgit2, JGit
+  and others do not read a split one).
 
 Only what we can write exactly is handled: index versions 2 and 3 (git's and libgit2's
 default) with optional extensions. The cache tree (``TREE``) and the extensions that

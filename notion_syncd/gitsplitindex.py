@@ -8,14 +8,14 @@ names the shared index and carries two EWAH bitmaps (``ewah``) over its entries,
 the entries they replace and with their paths left out, then the added entries, sorted.
 
 A commit (:func:`update`) reads the small index, finds where the changed paths sit in the
-shared index by one sequential read of it (nothing of it is kept or written), and writes
-a new small index. When the changes since the shared index was written pass
-:func:`resplit_bound`, they are merged into a new shared index (:func:`resplit`), so
-the small file stays small. Files are replaced by rename under git's ``index.lock``,
-the shared one before the index that names it, the old shared one removed after: a kill
-at any instant leaves a readable index. ``sharedindex.*`` files no index names (a killed
-re-split, or one git left behind) are removed when the mirror opens
-(:func:`remove_orphans`).
+shared index (``gitsharedindex``: a few KB read through its positions table; nothing of
+it kept or written), and writes a new small index. When the changes since the shared
+index was written pass :func:`resplit_bound`, they are merged into a new shared index
+(:func:`resplit`), so the small file stays small. Files are replaced by rename under
+git's ``index.lock``, the shared one before the index that names it, the old shared one
+removed after: a kill at any instant leaves a readable index. ``sharedindex.*`` files
+no index names (a killed re-split, or one git left behind) are removed when the mirror
+opens (:func:`remove_orphans`).
 
 libgit2 cannot read a split index ("unsupported mandatory extension"), so the rare paths
 that hand the index to it first merge it back into an ordinary one (:func:`unsplit`, or

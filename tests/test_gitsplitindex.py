@@ -203,6 +203,9 @@ def test_mirror_with_a_split_index_works_with_the_users_git(tmp_path: Path) -> N
         mirror.write("pages/000.md", b"zero\n")
         mirror.commit("one more", BOT)
     assert len(_shared(path)) == 1
+    index = (path / ".git" / "index").read_bytes()
+    _git(path, "update-index", "--refresh")  # git writes stat data into the entries
+    assert (path / ".git" / "index").read_bytes() != index
     assert _git(path, "status", "--porcelain", "--untracked-files=all") == ""
     (path / "mine.md").write_text("mine\n")
     _git(path, "add", "mine.md")  # git writes its own split index
