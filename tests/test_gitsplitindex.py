@@ -83,7 +83,7 @@ def test_shared_index_positions_table_finds_what_a_whole_walk_finds(tmp_path: Pa
     stages = "".join(f"100644 {blob} {stage}\t{PATHS[511]}\n" for stage in (1, 2, 3))
     _git(repo, "update-index", "--index-info", stdin=stages)  # stages across a row
     listed = [line.split("\t")[1] for line in _git(repo, "ls-files", "-s").splitlines()]
-    shared = tmp_path / "shared"
+    shared = tmp_path / "sharedindex.test"
     shared.write_bytes((repo / ".git" / "index").read_bytes())
     rng = random.Random(9)
     names = sorted({*rng.sample(listed, 40), PATHS[511], listed[0], listed[-1], "a", "zz"})
