@@ -15,11 +15,10 @@ index was written pass :func:`resplit_bound`, they are merged into a new shared 
 git's ``index.lock``, the shared one before the index that names it, the old shared one
 removed after: a kill at any instant leaves a readable index. ``sharedindex.*`` files
 no index names (a killed re-split, or one git left behind) are removed when the mirror
-opens (:func:`remove_orphans`).
+opens (``gitunsplit``).
 
-libgit2 cannot read a split index ("unsupported mandatory extension"), so the rare paths
-that hand the index to it first merge it back into an ordinary one (:func:`unsplit`, or
-:func:`write_unsplit` into another file for read-only checks).
+libgit2 cannot read a split index ("unsupported mandatory extension"); ``gitunsplit``
+merges it back into an ordinary one for the rare paths that hand it to libgit2.
 """
 
 from __future__ import annotations
@@ -35,11 +34,9 @@ from typing import BinaryIO
 
 from notion_syncd import ewah
 from notion_syncd.gitsharedindex import (
-    SHARED_PREFIX,
     find_positions,
     read_shared_header,
     remove_shared,
-    remove_tables,
     shared_path,
     write_shared,
 )
@@ -50,7 +47,6 @@ from notion_syncd.indexfile import (
     EntryStream,
     IndexFormatError,
     IndexLock,
-    append_checksum,
     entry,
     extension,
     flags_of,
@@ -58,7 +54,6 @@ from notion_syncd.indexfile import (
     named,
     read_extensions,
     read_header,
-    set_count,
     stage,
 )
 
@@ -71,7 +66,7 @@ the shared entries (the bound that counts in small mirrors)."""
 STALE_EXTENSIONS = {b"TREE", b"EOIE", b"IEOT", b"FSMN"}
 """Extensions that describe the entries as they were (the cache tree) or their
 positions: dropped when the entries change; git rebuilds them when it needs them."""
-_POSITIONED = STALE_EXTENSIONS - {b"TREE"}
+POSITIONED = STALE_EXTENSIONS - {b"TREE"}
 
 
 @dataclass
@@ -231,7 +226,7 @@ def resplit(lock: IndexLock, git_dir: Path, split: SplitIndex) -> None:
         split.shared_id = write_shared(
             git_dir,
             version,
-            lambda target: _write_merged(source, shared_version, count, split, target),
+            lambda target: write_merged(source, shared_version, count, split, target),
         )
     split.version = version
     split.replaced, split.deleted, split.added = {}, set(), {}
@@ -241,7 +236,7 @@ def resplit(lock: IndexLock, git_dir: Path, split: SplitIndex) -> None:
         remove_shared(old)
 
 
-def _write_merged(
+def write_merged(
     source: BinaryIO, version: int, count: int, split: SplitIndex, target: BinaryIO
 ) -> int:
     """Write the entries of the shared index in ``source`` (its header read) with
@@ -275,75 +270,3 @@ def _merged(source: BinaryIO, version: int, count: int, split: SplitIndex) -> It
         yield raw if replacement is None else named(replacement, name, split.version)
     for _key, raw in added[next_added:]:
         yield raw
-
-
-def unsplit(git_dir: Path) -> bool:
-    """Merge a split ``.git/index`` back into an ordinary one (for libgit2); False when it
-    was not split. O(mirror): only for the rare paths that hand the index to libgit2."""
-    index_path = git_dir / "index"
-    with IndexLock(index_path) as lock:
-        split = read_split(index_path)
-        if split is None:
-            return False
-        _write_whole(git_dir, split, lock.file)
-        lock.commit()
-    remove_orphans(git_dir)
-    return True
-
-
-def write_unsplit(git_dir: Path, target_path: Path) -> bool:
-    """Write the split ``.git/index`` as an ordinary index at ``target_path``, changing
-    nothing in the repository; False when it is not split."""
-    split = read_split(git_dir / "index")
-    if split is None:
-        return False
-    with target_path.open("w+b") as target:
-        _write_whole(git_dir, split, target)
-    return True
-
-
-def _write_whole(git_dir: Path, split: SplitIndex, target: BinaryIO) -> None:
-    """The ordinary index equal to ``split`` (the cache tree kept: it describes it)."""
-    try:
-        source = shared_path(git_dir, split.shared_id).open("rb")
-    except FileNotFoundError:
-        raise IndexFormatError("the index's shared index is missing") from None
-    with source:
-        shared_version, count = read_shared_header(source)
-        target.write(HEADER.pack(SIGNATURE, max(shared_version, split.version), 0))
-        set_count(target, _write_merged(source, shared_version, count, split, target))
-    for signature, raw in split.extensions:
-        if signature not in _POSITIONED:
-            target.write(raw)
-    append_checksum(target)
-
-
-def remove_orphans(git_dir: Path) -> list[str]:
-    """Remove the ``sharedindex.*`` files ``.git/index`` does not name; their names.
-
-    Only while we hold ``index.lock`` (a git command writing the index may be about to
-    name a new one), and never when the index cannot be read.
-    """
-    try:
-        names = sorted(name for name in os.listdir(git_dir) if name.startswith(SHARED_PREFIX))
-    except FileNotFoundError:
-        return []
-    if not names:
-        remove_tables(git_dir, None)
-        return []
-    index_path = git_dir / "index"
-    try:
-        lock = IndexLock(index_path)
-    except FileExistsError:
-        return []
-    with lock:
-        try:
-            split = read_split(index_path)
-        except IndexFormatError:
-            return []
-        used = shared_path(git_dir, split.shared_id).name if split is not None else None
-        removed = [name for name in names if name != used]
-        for name in removed:
-            (git_dir / name).unlink(missing_ok=True)
-        remove_tables(git_dir, used)
-    return removed

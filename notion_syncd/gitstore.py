@@ -52,8 +52,8 @@ from notion_syncd import (
     gitindex,
     gitpack,
     gitpackwriter,
-    gitsplitindex,
     gittree,
+    gitunsplit,
     localedits,
     mirrorguard,
     ownwrites,
@@ -498,7 +498,7 @@ class Mirror:
             try:
                 if gitindex.update_index(index_path, changes, split_at=split_at):
                     if wanted is False and any(self._git_dir.glob("sharedindex.*")):
-                        gitsplitindex.unsplit(self._git_dir)
+                        gitunsplit.unsplit(self._git_dir)
                     return
                 break
             except FileExistsError:
@@ -519,7 +519,7 @@ class Mirror:
         index.write()
         del index
         with contextlib.suppress(OSError):
-            gitsplitindex.remove_orphans(self._git_dir)  # the shared file of a split one
+            gitunsplit.remove_orphans(self._git_dir)  # the shared file of a split one
 
     def _committed(self) -> None:
         """The working tree equals HEAD: forget the changes, drop the marker."""
@@ -798,7 +798,7 @@ def _unsplit_index(repo: Any, branch: str) -> None:
     lost, say) is rebuilt from the branch's tree, as the reset would leave it."""
     git_dir = Path(repo.path)
     try:
-        gitsplitindex.unsplit(git_dir)
+        gitunsplit.unsplit(git_dir)
         return
     except gitindex.IndexFormatError as exc:
         log.warning("mirror.index_rebuilt", reason=str(exc))
@@ -811,6 +811,6 @@ def _unsplit_index(repo: Any, branch: str) -> None:
 
 def _remove_orphan_shared_indexes(git_dir: Path) -> None:
     """Remove ``sharedindex.*`` files the index does not name (a killed re-split's)."""
-    removed = gitsplitindex.remove_orphans(git_dir)
+    removed = gitunsplit.remove_orphans(git_dir)
     if removed:
         log.info("mirror.shared_index_removed", files=removed)

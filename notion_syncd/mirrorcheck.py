@@ -29,7 +29,7 @@ from typing import Any
 
 import pygit2
 
-from notion_syncd import gitsplitindex
+from notion_syncd import gitunsplit
 from notion_syncd.indexfile import IndexFormatError
 from notion_syncd.mirrorguard import LOCK_NAME
 
@@ -163,7 +163,7 @@ def _read_index(repo: Any) -> Iterator[Any]:
     """
     with tempfile.TemporaryDirectory(prefix="notion-syncd-index-") as folder:
         copy = Path(folder) / "index"
-        if gitsplitindex.write_unsplit(Path(repo.path), copy):
+        if gitunsplit.write_unsplit(Path(repo.path), copy):
             yield pygit2.Index(str(copy))
             return
         index = repo.index

@@ -12,7 +12,7 @@ import pygit2
 import pytest
 from sigkill import fsck, kill_child_after
 
-from notion_syncd import ewah, gitindex, gitsharedindex, gitsplitindex, mirrorcheck
+from notion_syncd import ewah, gitindex, gitsharedindex, gitsplitindex, gitunsplit, mirrorcheck
 from notion_syncd.gitstore import Author, open_mirror
 
 BOT = Author("notion-syncd", "bot@example.invalid")
@@ -182,15 +182,15 @@ def test_unsplit_gives_libgit2_an_index_it_reads(tmp_path: Path) -> None:
         pygit2.Repository(str(repo)).index  # noqa: B018 (libgit2 refuses it)
     listed = _git(repo, "ls-files", "-s")
     copy = tmp_path / "copy"
-    assert gitsplitindex.write_unsplit(repo / ".git", copy)
+    assert gitunsplit.write_unsplit(repo / ".git", copy)
     assert len(pygit2.Index(str(copy))) == len(PATHS)
-    assert gitsplitindex.unsplit(repo / ".git")
+    assert gitunsplit.unsplit(repo / ".git")
     assert _shared(repo) == []
     index = pygit2.Repository(str(repo)).index
     assert [(e.path, str(e.id)) for e in index] == [
         (line.split("\t")[1], line.split()[1]) for line in listed.splitlines()
     ]
-    assert not gitsplitindex.unsplit(repo / ".git")
+    assert not gitunsplit.unsplit(repo / ".git")
 
 
 def test_mirror_with_a_split_index_works_with_the_users_git(tmp_path: Path) -> None:
