@@ -8,7 +8,7 @@ names the shared index and carries two EWAH bitmaps (``ewah``) over its entries,
 the entries they replace and with their paths left out, then the added entries, sorted.
 
 A commit (:func:`update`) reads the small index, finds where the changed paths sit in the
-shared index (``gitsharedindex``: a few KB read through its positions table; nothing of
+shared index (``gitsharedindex``: through its positions table, 128 KiB a path; nothing of
 it kept or written), and writes a new small index. When the changes since the shared
 index was written pass :func:`resplit_bound`, they are merged into a new shared index
 (:func:`resplit`), so the small file stays small. Files are replaced by rename under
