@@ -810,7 +810,13 @@ def _unsplit_index(repo: Any, branch: str) -> None:
 
 
 def _remove_orphan_shared_indexes(git_dir: Path) -> None:
-    """Remove ``sharedindex.*`` files the index does not name (a killed re-split's)."""
-    removed = gitunsplit.remove_orphans(git_dir)
+    """Remove ``sharedindex.*`` files the index does not name (a killed re-split's).
+
+    Housekeeping: a file-system error here is logged, never a reason not to open."""
+    try:
+        removed = gitunsplit.remove_orphans(git_dir)
+    except OSError as exc:
+        log.warning("mirror.shared_index_cleanup_failed", error=str(exc))
+        return
     if removed:
         log.info("mirror.shared_index_removed", files=removed)
