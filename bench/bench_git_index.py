@@ -6,9 +6,13 @@ Builds a mirror of ``--pages`` pages of five files each (no API: the files are w
 export writes per page, the size does not matter to git's costs), then makes it
 ``--copies`` times bigger with ``bench_scale.inflate_by_tree`` (shared trees, an index
 of every file). A fresh process then opens the mirror, writes one file and commits, with
-``export.keep_git_index`` true (the index streamed by ``gitindex``) and false; each is
-run three times. Printed: tracked files, index size, and per setting the seconds inside
-the process (open, write, commit; imports excluded) and its peak RSS.
+``export.keep_git_index`` true (``gitindex``: the first commit splits the index, the
+next ones rewrite only the small ``.git/index``) and false; four runs each. The file
+written sorts after every other path, so a split index's shared file is read to its end
+(the worst case). Printed: tracked files, index size, and per setting the seconds inside
+the process (open, write, commit; imports excluded), its peak RSS, and the index files
+each run wrote (``.git/index``; a new ``sharedindex.*`` or positions table when one
+was written).
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from bench_scale import inflate_by_tree, measure_commit_in
 from notion_syncd.gitstore import Author, open_mirror
 
 FORMATS = ("md", "json", "html", "csv", "txt")
+ONE_PAGE = "zz-one-page/page.md"
+"""The file a run changes: after every other path in the index."""
 
 
 def build(repo: Path, pages: int) -> None:
@@ -53,16 +59,39 @@ def main() -> None:
         index_mb = (repo / ".git" / "index").stat().st_size / 1e6
         print(f"tracked files: {tracked:,}; .git/index: {index_mb:.1f} MB")
         for keep in (True, False):
-            runs = [measure_commit_in(repo, keep) for _ in range(3)]
+            runs, written = [], []
+            for _ in range(4):
+                before = _index_files(repo)
+                runs.append(measure_commit_in(repo, keep, ONE_PAGE))
+                after = _index_files(repo)
+                written.append(
+                    {
+                        name: size
+                        for name, (size, stamp) in after.items()
+                        if before.get(name) != (size, stamp)
+                    }
+                )
             print(
                 json.dumps(
                     {
                         "keep_git_index": keep,
                         "seconds": [round(run["seconds"], 3) for run in runs],
                         "peak_mb": [round(run["peak_mb"], 1) for run in runs],
+                        "index_files_written": written,
                     }
                 )
             )
+
+
+def _index_files(repo: Path) -> dict[str, tuple[int, int]]:
+    """``.git/index``, ``sharedindex.*`` and positions tables: size and inode (a rewrite)."""
+    git_dir = repo / ".git"
+    found = {}
+    for path in [*git_dir.iterdir(), *git_dir.glob("notion-syncd/*.positions")]:
+        if path.name == "index" or path.name.startswith("sharedindex."):
+            status = path.stat()
+            found[str(path.relative_to(git_dir))] = (status.st_size, status.st_ino)
+    return found
 
 
 if __name__ == "__main__":

@@ -175,13 +175,15 @@ def disk(repo: Path) -> dict[str, Any]:
     }
 
 
-def one_page_commit_seconds(repo: Path, keep_git_index: bool = True) -> float:
-    """Open the mirror, change one file, commit: the git part of a one-page sync."""
+def one_page_commit_seconds(
+    repo: Path, keep_git_index: bool = True, rel: str = "bench-one-page.md"
+) -> float:
+    """Open the mirror, change one file (``rel``), commit: the git part of a one-page sync."""
     from notion_syncd.gitstore import Author, open_mirror
 
     started = time.monotonic()
     with open_mirror(repo, keep_git_index=keep_git_index) as mirror:
-        mirror.write("bench-one-page.md", f"{time.time()}\n".encode())
+        mirror.write(rel, f"{time.time()}\n".encode())
         mirror.commit("bench: one page", Author("bench", "bench@example.invalid"))
     return time.monotonic() - started
 
@@ -218,20 +220,25 @@ def inflate_by_tree(repo: Path, copies: int) -> None:
         builder.insert(f"inflated-{copy}", head.tree.id, gittree.TREE_MODE)
     signature = pygit2.Signature("bench", "bench@example.invalid")
     git.create_commit("HEAD", signature, signature, "bench: inflate", builder.write(), [head.id])
-    index = git.index
+    index_path = Path(git.path) / "index"
+    index_path.unlink(missing_ok=True)  # libgit2 reads no split one (10,000+ files)
+    index = pygit2.Index(str(index_path))
     index.read_tree(git.head.peel(pygit2.Commit).tree)
-    index.write()
+    index.write()  # the next open removes the shared index file it no longer names
 
 
-def measure_commit_in(repo: Path, keep_git_index: bool = True) -> dict[str, Any]:
+def measure_commit_in(
+    repo: Path, keep_git_index: bool = True, rel: str = "bench-one-page.md"
+) -> dict[str, Any]:
     """One-page commit in its own process: its seconds (and the process's) and peak RSS."""
     code = (
         "import json, sys; from pathlib import Path; sys.path.insert(0, sys.argv[2]);"
         "from bench_scale import one_page_commit_seconds;"
-        "print(json.dumps(one_page_commit_seconds(Path(sys.argv[1]), sys.argv[3] == '1')))"
+        "print(json.dumps(one_page_commit_seconds(Path(sys.argv[1]), sys.argv[3] == '1',"
+        " sys.argv[4])))"
     )
     keep = "1" if keep_git_index else "0"
-    command = [sys.executable, "-c", code, str(repo), str(Path(__file__).parent), keep]
+    command = [sys.executable, "-c", code, str(repo), str(Path(__file__).parent), keep, rel]
     result = run_measured(command, dict(os.environ))
     return {
         "seconds": json.loads(result["output"]),  # in the process: open, write, commit

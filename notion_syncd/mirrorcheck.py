@@ -13,7 +13,8 @@ found as one-line texts; an empty list means the mirror passed.
   reachable from the branch exists.
 - :func:`index_problems`: the index names only stored blobs; :func:`index_drift`: unless
   a sync holds the mirror lock right now, the index equals the branch's tree (after
-  every commit it does; see :mod:`notion_syncd.gitstore`).
+  every commit it does; see :mod:`notion_syncd.gitstore`). libgit2 reads no split index
+  (``gitsplitindex``): one is merged into a temporary ordinary copy for it.
 """
 
 from __future__ import annotations
@@ -22,11 +23,14 @@ import contextlib
 import fcntl
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pygit2
 
+from notion_syncd import gitunsplit
+from notion_syncd.indexfile import IndexFormatError
 from notion_syncd.mirrorguard import LOCK_NAME
 
 #: Problems listed at most per check; the count says how many more there were.
@@ -151,25 +155,34 @@ def sync_running(git_dir: Path) -> bool:
     return False
 
 
-def _read_index(repo: Any) -> Any:
-    index = repo.index
-    index.read()
-    return index
+@contextlib.contextmanager
+def _read_index(repo: Any) -> Iterator[Any]:
+    """The index, as libgit2 reads it: a split one from a temporary ordinary copy.
+
+    Raises ``pygit2.GitError`` or :class:`IndexFormatError` when it cannot be read.
+    """
+    with tempfile.TemporaryDirectory(prefix="notion-syncd-index-") as folder:
+        copy = Path(folder) / "index"
+        if gitunsplit.write_unsplit(Path(repo.path), copy):
+            yield pygit2.Index(str(copy))
+            return
+        index = repo.index
+        index.read()
+        yield index
 
 
 def index_problems(repo: Any) -> list[str]:
     """Index entries whose blob is not stored (the index is corrupt or half-written)."""
     try:
-        index = _read_index(repo)
-    except pygit2.GitError as error:
+        with _read_index(repo) as index:
+            missing = [
+                f"the index names {entry.path} with blob {entry.id}, which is missing"
+                for entry in index
+                if entry.id not in repo.odb
+            ]
+    except (pygit2.GitError, IndexFormatError, OSError) as error:
         return [f"the index cannot be read: {error}"]
-    return _listed(
-        [
-            f"the index names {entry.path} with blob {entry.id}, which is missing"
-            for entry in index
-            if entry.id not in repo.odb
-        ]
-    )
+    return _listed(missing)
 
 
 def index_drift(repo: Any, branch: str) -> str | None:
@@ -182,8 +195,9 @@ def index_drift(repo: Any, branch: str) -> str | None:
     if head is None or sync_running(Path(repo.path)):
         return None
     try:
-        differences = _read_index(repo).diff_to_tree(repo[head].tree)
-    except (pygit2.GitError, KeyError) as error:
+        with _read_index(repo) as index:
+            differences = repo[head].tree.diff_to_index(index)
+    except (pygit2.GitError, KeyError, IndexFormatError, OSError) as error:
         return f"the index cannot be compared with {branch}: {error}"
     paths = sorted({delta.new_file.path for delta in differences.deltas})
     if not paths:

@@ -133,14 +133,10 @@ def test_update_index_reads_a_path_of_4095_bytes_or_more(tmp_path: Path) -> None
     assert long_path in _git(ours, "ls-files")
 
 
-@pytest.mark.parametrize("setting", ["index.version=4", "core.splitIndex=true"])
-def test_update_index_leaves_formats_it_does_not_write(tmp_path: Path, setting: str) -> None:
-    """Version 4 and a split index are left untouched (False) for the caller's fallback."""
+def test_update_index_leaves_formats_it_does_not_write(tmp_path: Path) -> None:
+    """Version 4 (compressed paths) is left untouched (False) for the caller's fallback."""
     repo, blob = _repo(tmp_path, "r", PATHS[:20])
-    if setting.startswith("index.version"):
-        _git(repo, "update-index", "--index-version", "4")
-    else:
-        _git(repo, "-c", setting, "update-index", "--split-index")
+    _git(repo, "update-index", "--index-version", "4")
     before = (repo / ".git" / "index").read_bytes()
     assert not gitindex.update_index(repo / ".git" / "index", _raw({"x.md": blob}))
     assert (repo / ".git" / "index").read_bytes() == before
