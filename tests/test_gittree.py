@@ -193,6 +193,6 @@ def test_gittree_tree_reader_finds_what_blob_at_finds(tmp_path: Path) -> None:
     reader = gittree.TreeReader(repo, tree.id)
     reader.MAX_ENTRIES = 4  # forgets folders as it goes: answers stay the same
     asked = [f"p/{name}" for name in names] + ["p", "p/bb", "p/deep/er", "p/c", "q/a", "module"]
-    for rel in asked + ["p/a.md/x", "p/a/b", "p/deep/er/still/p.md/z"]:
+    for rel in [*asked, "p/a.md/x", "p/a/b", "p/deep/er/still/p.md/z"]:
         assert reader.blob_at(rel) == blob_at(tree, rel), rel
     assert reader.blob_at("p/a") == blob and reader.blob_at("module") is None
