@@ -83,8 +83,8 @@ PACK_WINDOW_BYTES = 1024 * 1024
 INDEX_LOCK_TRIES = 20
 INDEX_LOCK_WAIT = 0.05
 """How long a commit waits for a user's git command to release ``.git/index.lock``."""
-FOLDERS_REMEMBERED = 4096
-"""Folders ``Mirror._full`` remembers as checked to lie inside the mirror (about 0.5 MB)."""
+FOLDERS_REMEMBERED = 1024
+"""Folders ``Mirror._full`` remembers as checked to lie inside the mirror (about 150 KB)."""
 
 
 @dataclass(frozen=True)

@@ -66,10 +66,11 @@ class TreeReader:
     For the many lookups of one commit's paths (is this file a person's edit?): a lookup
     through pygit2 objects made some 40 of them per path (a binary search per folder),
     5 % of a first export's CPU at 10,000 pages. Parsed folders are kept up to
-    ``MAX_ENTRIES`` entries in all (about 3 MB), then forgotten together.
+    ``MAX_ENTRIES`` entries in all (under 1 MB), then forgotten together: a page's
+    files share their folders, and the sync's peak memory is close to its bound.
     """
 
-    MAX_ENTRIES = 16_384
+    MAX_ENTRIES = 4_096
 
     def __init__(self, repo: Any, tree_id: pygit2.Oid) -> None:
         self.tree_id = tree_id

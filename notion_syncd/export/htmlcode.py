@@ -45,10 +45,10 @@ def highlight_html(code: str, language: str) -> str:
     return _cached_highlight_html(code, language)
 
 
-CACHED = 128
+CACHED = 64
 CACHED_LENGTH = 1024
 """Longer blocks are highlighted every time: token spans make the HTML some 10 times the
-code, so the cache holds at most about 1.5 MB."""
+code, so the cache holds at most about 700 KB."""
 
 
 @functools.lru_cache(maxsize=CACHED)

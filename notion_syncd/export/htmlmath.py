@@ -117,10 +117,10 @@ def equation_html(expression: str, *, block: bool) -> str:
     return _cached_equation_html(expression, block)
 
 
-CACHED = 256
+CACHED = 128
 CACHED_LENGTH = 256
 """Longer expressions are converted every time: MathML is some 20 times its source, so
-the cache holds at most about 1.5 MB."""
+the cache holds at most about 700 KB."""
 
 
 @functools.lru_cache(maxsize=CACHED)
