@@ -246,9 +246,8 @@ def test_mirror_follows_gits_core_split_index_setting(tmp_path: Path) -> None:
     assert _git(path, "ls-files") == "a.md\nb.md\nc.md\n"
 
 
-def test_mirror_recovers_a_crash_with_a_split_index(tmp_path: Path) -> None:
-    """An uncommitted change over a split index is reset on open: libgit2 gets an ordinary one."""
-    path = tmp_path / "m"
+def _split_mirror(path: Path) -> None:
+    """A mirror of 30 files whose index was split at its second commit."""
     with open_mirror(path, split_index_at=20) as mirror:
         for n in range(30):
             mirror.write(f"{n:02d}.md", f"{n}\n".encode())
@@ -256,6 +255,13 @@ def test_mirror_recovers_a_crash_with_a_split_index(tmp_path: Path) -> None:
         mirror.write("00.md", b"0\n")
         mirror.write("01.md", b"one\n")
         mirror.commit("split", BOT)
+
+
+def test_mirror_recovers_a_crash_with_a_split_index(tmp_path: Path) -> None:
+    """An uncommitted change over a split index is reset on open: libgit2 gets an ordinary one."""
+    path = tmp_path / "m"
+    _split_mirror(path)
+    with open_mirror(path, split_index_at=20) as mirror:
         assert len(_shared(path)) == 1
         mirror.write("00.md", b"lost\n")
         mirror.write("new.md", b"lost\n")  # never committed: the process "died"
@@ -269,13 +275,7 @@ def test_mirror_recovers_a_crash_with_a_split_index(tmp_path: Path) -> None:
 def test_mirror_rebuilds_an_index_whose_shared_file_is_lost(tmp_path: Path) -> None:
     """A split index without its shared file is rebuilt from the commit; check says why first."""
     path = tmp_path / "m"
-    with open_mirror(path, split_index_at=20) as mirror:
-        for n in range(30):
-            mirror.write(f"{n:02d}.md", f"{n}\n".encode())
-        mirror.commit("one", BOT)
-        mirror.write("00.md", b"0\n")
-        mirror.write("01.md", b"one\n")
-        mirror.commit("split", BOT)
+    _split_mirror(path)
     (path / ".git" / _shared(path)[0]).unlink()
     problems = mirrorcheck.index_problems(pygit2.Repository(str(path)))
     assert problems and "shared index is missing" in problems[0]
