@@ -54,7 +54,7 @@ def test_fetchjournal_refuses_another_version_or_damage(tmp_path: Path) -> None:
     assert _load(journal) is None
     journal.save(PAGE_ID, _fetched())
     assert _load(journal) is not None
-    (entry / "record.json").write_bytes(b'{"record": {"page"')
+    (tmp_path / "fetched" / f"{PAGE_ID}.json").write_bytes(b'{"record": {"page"')
     assert _load(journal) is None
 
 
@@ -95,3 +95,21 @@ def test_fetchjournal_keeps_a_record_waiting_for_its_files(tmp_path: Path) -> No
     assert kept.files_pending
     assert kept.record == record
     assert kept.files == {}
+
+
+def test_fetchjournal_entry_without_downloads_is_one_file(tmp_path: Path) -> None:
+    """An object with no downloaded file costs one file and no folder, and ``committed``
+    removes it; one with downloads gets a folder for them, removed with it."""
+    journal = FetchJournal(tmp_path / "fetched")
+    plain = FetchedRecord(
+        {"page": {"object": "page", "id": PAGE_ID, "last_edited_time": EDITED}, "blocks": []},
+        {},
+        FetchReport(),
+    )
+    journal.save(PAGE_ID, plain)
+    assert sorted(p.name for p in (tmp_path / "fetched").iterdir()) == [f"{PAGE_ID}.json"]
+    other = "1c5a7a4e-0a8c-4c5e-9d55-6a3c1f2b9e02"
+    journal.save(other, _fetched())
+    assert (tmp_path / "fetched" / other).is_dir()
+    journal.committed({PAGE_ID: EDITED, other: EDITED})
+    assert list((tmp_path / "fetched").iterdir()) == []

@@ -1,21 +1,25 @@
 """Fetched objects kept outside the commit until they are committed: a kill loses no fetch.
 
 Every object a worker fetches is saved at once in the git dir (host-local, never
-committed), as ``.git/notion-syncd/fetched/<id>/record.json`` beside the files it
-downloaded (named by their SHA-256). A sync that was killed, or stopped by an error,
-before the object reached a commit finds it there: when the listing (or, for an object
-fetched by id, the object's own GET) shows the same ``last_edited_time``, the saved
-record is used instead of fetching the block tree, comments and files again. That is
-the rule ``planner.decide`` applies to the mirror itself, so a saved record is never
-trusted further than a mirrored one; fetches made because derived content changed
-(``refresh.py``, the sweep, untangling moves) never use it, and a fetch that missed a
-file or a block's children is not saved (its gap is retried as usual).
+committed), as ``.git/notion-syncd/fetched/<id>.json``, and the files it downloaded
+(named by their SHA-256) in ``.git/notion-syncd/fetched/<id>/``. A sync that was
+killed, or stopped by an error, before the object reached a commit finds it there:
+when the listing (or, for an object fetched by id, the object's own GET) shows the same
+``last_edited_time``, the saved record is used instead of fetching the block tree,
+comments and files again. That is the rule ``planner.decide`` applies to the mirror
+itself, so a saved record is never trusted further than a mirrored one; fetches made
+because derived content changed (``refresh.py``, the sweep, untangling moves) never use
+it, and a fetch that missed a file or a block's children is not saved (its gap is
+retried as usual).
 
 A saved object is trusted only after it reads back whole: the record parses and names
 the object and its ``last_edited_time``, every saved file still hashes to its name, and
 every file it reuses from the mirror exists. Anything else is ignored and fetched
-again. Files are written to a temporary name and renamed, the record last, and nothing
-is fsynced: what a power cut damages fails that check.
+again. Files are written in place, the record last, and nothing is fsynced: what a kill
+or a power cut cuts short fails that check. An entry is one file (and a folder only
+for an object with downloads): it was a folder and a temporary file renamed, and every
+file made and removed costs CPU later where ext4 runs without a journal, as it scans
+past recently removed inodes for each file it makes (issue 10).
 
 An entry is removed once a commit holds its object (``committed``), and the whole
 journal once a sync ends (``clear``), so it holds at most the objects fetched since the
@@ -25,9 +29,7 @@ last checkpoint plus those waiting for a parent.
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import fields
@@ -50,7 +52,7 @@ log = structlog.get_logger()
 
 JOURNAL_DIR = "notion-syncd/fetched"
 """Under the git dir."""
-RECORD_NAME = "record.json"
+RECORD_SUFFIX = ".json"
 
 
 class FetchJournal:
@@ -60,6 +62,8 @@ class FetchJournal:
         self.directory = directory
         self._kept: set[str] = set()
         """Ids with an entry this process saved or used (removed by ``committed``)."""
+        self._with_files: set[str] = set()
+        """Those of ``_kept`` whose entry has a folder of downloaded files."""
 
     def save(self, object_id: str, fetched: FetchedRecord) -> None:
         """Keep ``fetched`` until a commit holds it (a failed save only costs a re-fetch).
@@ -77,7 +81,10 @@ class FetchJournal:
             return
         entry = self.directory / dashed_id(object_id)
         try:
-            entry.mkdir(parents=True, exist_ok=True)
+            self.directory.mkdir(parents=True, exist_ok=True)
+            if fetched.files:
+                entry.mkdir(exist_ok=True)
+                self._with_files.add(object_id)
             for path, data in fetched.files.items():
                 _write(entry / _file_name(path), data)
             saved = {
@@ -86,7 +93,7 @@ class FetchJournal:
                 "report": _report_json(fetched.report),
                 "files_pending": fetched.files_pending,
             }
-            _write(entry / RECORD_NAME, jsoncodec.dumps_compact(saved))
+            _write(_record_path(entry), jsoncodec.dumps_compact(saved))
         except OSError as exc:
             log.warning("sync.journal_failed", id=object_id, error=str(exc))
             return
@@ -102,7 +109,7 @@ class FetchJournal:
         """The saved object when it is this version and reads back whole, else None."""
         entry = self.directory / dashed_id(object_id)
         try:
-            saved = jsoncodec.loads((entry / RECORD_NAME).read_bytes())
+            saved = jsoncodec.loads(_record_path(entry).read_bytes())
             record: dict[str, Any] = saved["record"]
             obj = record.get("page") or record.get("data_source") or {}
             if dashed_id(str(obj.get("id"))) != dashed_id(object_id):
@@ -119,6 +126,8 @@ class FetchJournal:
             return None
         report.unsupported_blocks = Counter(report.unsupported_blocks)
         self._kept.add(object_id)
+        if files:
+            self._with_files.add(object_id)
         pending = bool(saved.get("files_pending"))
         return FetchedRecord(record, files, report, links_before, files_pending=pending)
 
@@ -126,13 +135,18 @@ class FetchJournal:
         """Forget the entries of objects a commit now holds."""
         done = {object_id for object_id in self._kept if object_id in object_ids}
         for object_id in sorted(done):
-            shutil.rmtree(self.directory / dashed_id(object_id), ignore_errors=True)
+            entry = self.directory / dashed_id(object_id)
+            _record_path(entry).unlink(missing_ok=True)
+            if object_id in self._with_files:
+                shutil.rmtree(entry, ignore_errors=True)
         self._kept -= done
+        self._with_files -= done
 
     def clear(self) -> None:
         """Forget everything (a sync ended: the mirror holds what it fetched)."""
         shutil.rmtree(self.directory, ignore_errors=True)
         self._kept.clear()
+        self._with_files.clear()
 
 
 def _report_json(report: FetchReport) -> dict[str, Any]:
@@ -165,12 +179,12 @@ def _reused(record: dict[str, Any], downloaded: dict[str, bytes]) -> list[str]:
     return paths
 
 
+def _record_path(entry: Path) -> Path:
+    """``<journal>/<id>.json`` for the entry ``<journal>/<id>`` (its files' folder)."""
+    return entry.with_name(entry.name + RECORD_SUFFIX)
+
+
 def _write(path: Path, data: bytes) -> None:
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    """Write ``data`` in place: a write cut short fails ``load``'s checks, as damage does."""
+    with path.open("wb") as handle:
+        handle.write(data)
