@@ -114,7 +114,7 @@ class Committer:
             # export.formats changed since the mirror was written: a local re-render.
             rendered = rebuild_views(self._mirror, writer.index, self._formats)
             log.info("sync.formats_changed", formats=list(self._formats), rendered=rendered)
-        writer.views.flush()
+        writer.views.flush(final=True)
         if "html" in self._formats and writer.structure_changed:
             writer.views.write_index_html()
         failed = [f.last_edited_time for f in self._report.failures if f.last_edited_time]
@@ -125,6 +125,7 @@ class Committer:
         self._stage_gaps()
         if self._mirror.has_staged_changes() or watermark != self._state.watermark:
             self._commit(watermark, complete=True)
+        writer.views.forget_waiting()
         if self._journal is not None:
             self._journal.clear()
         self._pages.update(writer.index.count, structure_changed=writer.structure_changed)

@@ -9,11 +9,12 @@ offline with no API call.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from typing import Any
 
 from notion_syncd import jsoncodec
+from notion_syncd.errors import GitStoreError
 from notion_syncd.export import search, searchwords
 from notion_syncd.export.html import TABLE_SCRIPT, IndexItem, document, render_index_html
 from notion_syncd.export.htmlcode import code_stylesheet
@@ -29,6 +30,7 @@ from notion_syncd.export.links import RenderContext
 from notion_syncd.gitstore import Mirror
 from notion_syncd.sync.state import Index
 from notion_syncd.sync.views import data_source_views, page_views, record_json
+from notion_syncd.sync.waitingviews import WaitingViews
 from notion_syncd.terms import dashed_id, data_source_title, display_title, page_title
 
 STYLESHEET = "_assets/style.css"
@@ -37,12 +39,24 @@ STYLESHEET = "_assets/style.css"
 class Views:
     """Writes the views of mirrored objects and remembers what must be redone."""
 
-    def __init__(self, mirror: Mirror, index: Index, formats: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        mirror: Mirror,
+        index: Index,
+        formats: tuple[str, ...],
+        waiting: WaitingViews | None = None,
+    ) -> None:
         self.mirror = mirror
         self.index = index
         self.formats = formats
         self.unresolved: dict[str, set[str]] = {}
         self.pending: set[str] = set()
+        self.links: dict[str, Collection[str]] = {}
+        """Pending pages written by this sync -> the objects their records link to."""
+        self._waiting_file = waiting
+        self.waiting: set[str] = waiting.load() if waiting is not None else set()
+        """Pages whose views wait for the final flush (``sync.waitingviews``); with no
+        file to keep them in (``render``), nothing waits."""
         self.data_sources: set[str] = set()
         self.search_changes: dict[str, search.SearchEntry | None] = {}
         """Search entries to write (None: remove) at the next flush, by object id."""
@@ -98,8 +112,11 @@ class Views:
             self.search_changes[owner_id] = search.SearchEntry(owner_id, stem, title, excerpt)
             self.search_words[owner_id] = searchwords.page_words(title, blocks)
 
-    def write_record(self, record: dict[str, Any], stem: str, owner_id: str) -> None:
-        """Write a page's JSON now and its views at the next flush.
+    def write_record(
+        self, record: dict[str, Any], stem: str, owner_id: str, links: Collection[str] = ()
+    ) -> None:
+        """Write a page's JSON now and its views at the next flush (``links``: the
+        objects it links to; while one is not mirrored, its views wait, see ``flush``).
 
         By then the objects written with it are mirrored too. A first export writes a
         parent before its children, so rendering it at once rendered it twice: once with
@@ -109,6 +126,7 @@ class Views:
         """
         self.mirror.write(f"{stem}.json", record_json(record))
         self.pending.add(owner_id)
+        self.links[owner_id] = links
 
     def page_files(self, record: dict[str, Any], stem: str) -> dict[str, bytes]:
         """A page's files as ``write_page`` would write them, neither written nor
@@ -207,20 +225,53 @@ class Views:
             if parent.get("type") == "data_source_id":
                 self.data_sources.add(dashed_id(str(parent["data_source_id"])))
 
-    def flush(self) -> None:
-        """Redo everything pending: re-renders, newly resolvable links, data sources."""
+    def flush(self, *, final: bool = False) -> None:
+        """Redo everything pending: re-renders, newly resolvable links, data sources.
+
+        A page written by this sync that links to an object not mirrored yet waits for
+        the final flush (``final``), which renders it once with its targets in place.
+        """
         for callback in self.before_flush:
             callback()
         for owner_id, targets in sorted(self.unresolved.items()):
             if any(self.index.path_of(target) for target in targets):
                 self.pending.add(owner_id)
+        if final:
+            self.pending |= self.waiting
+            self.waiting.clear()
+        else:
+            self._hold_back_waiting()
         for object_id in sorted(self.pending):
             self.rerender(object_id)
         self.pending.clear()
+        self.links.clear()
         for data_source_id in sorted(self.data_sources):
             self.write_data_source(data_source_id)
         self.data_sources.clear()
         self.write_search_shards()
+
+    def _hold_back_waiting(self) -> None:
+        """Move the pending pages that must wait to ``waiting`` (and its file)."""
+        if self._waiting_file is None:
+            return
+        waits = sorted(
+            object_id
+            for object_id in self.pending
+            if object_id in self.waiting
+            or any(self.index.path_of(target) is None for target in self.links.get(object_id, ()))
+        )
+        fresh = [object_id for object_id in waits if object_id not in self.waiting]
+        try:
+            self._waiting_file.add(fresh)
+        except OSError as exc:
+            raise GitStoreError(f"cannot keep the pages waiting for their views: {exc}") from None
+        self.waiting.update(fresh)
+        self.pending.difference_update(waits)
+
+    def forget_waiting(self) -> None:
+        """The final commit holds every view: no page waits any more."""
+        if self._waiting_file is not None:
+            self._waiting_file.clear()
 
     def write_search_shards(self) -> None:
         """Rewrite the search shards whose entries or postings changed.

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -39,6 +40,7 @@ from notion_syncd.sync.report import Change
 from notion_syncd.sync.rerender import Views
 from notion_syncd.sync.state import Index, IndexEntry, Kind
 from notion_syncd.sync.views import record_json
+from notion_syncd.sync.waitingviews import WAITING_FILE, WaitingViews
 from notion_syncd.terms import dashed_id
 
 log = structlog.get_logger()
@@ -59,7 +61,8 @@ class MirrorWriter:
     ) -> None:
         self.mirror = mirror
         self.index = Index(mirror)
-        self.views = Views(mirror, self.index, formats)
+        waiting = WaitingViews(Path(mirror.repo.path) / WAITING_FILE)
+        self.views = Views(mirror, self.index, formats, waiting)
         self.structure_changed = False
         """An object was added, moved or removed (index.html and the pages gauge follow)."""
         self.written: dict[str, str] = {}
@@ -120,8 +123,9 @@ class MirrorWriter:
                 self.co_edited.setdefault(object_id, old)
         stem = self.index.path_of(object_id) or placement.name
         self._relocate(old_stem, stem)
-        backlinks.update(self.mirror, object_id, links_before, backlinks.link_targets(record))
-        self.views.write_record(record, stem, object_id)  # its views at the next flush
+        links = backlinks.link_targets(record)
+        backlinks.update(self.mirror, object_id, links_before, links)
+        self.views.write_record(record, stem, object_id, links)  # views at the next flush
         parent = page.get("parent") or {}
         if parent.get("type") == "data_source_id":
             self.views.data_sources.add(dashed_id(parent["data_source_id"]))

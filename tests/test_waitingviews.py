@@ -1,0 +1,146 @@
+"""Views that wait for the final flush: rendered once, and rendered after a crash too.
+
+A page written before the page it mentions is committed by a checkpoint without its
+views; they are written by the final flush, or by the next sync's when the run was
+killed in between (the ids wait in ``.git/notion-syncd/views-waiting``).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import httpx
+from killswitch import Killed, KillSwitch, PacedTransport
+from synchelpers import TOKEN, TestClock
+
+import notion_syncd.fake_notion.richtext as rt
+from notion_syncd.config import Settings, load_settings
+from notion_syncd.fake_notion import FakeNotion, Workspace
+from notion_syncd.notion.client import NotionClient
+from notion_syncd.sync.runner import run_sync
+from notion_syncd.sync.waitingviews import WAITING_FILE, WaitingViews
+
+FAKE_URL = "http://fake-notion.test"
+PAGE_ID = "0b5a7a4e-0a8c-4c5e-9d55-6a3c1f2b9e01"
+
+
+def _settings(repo: Path) -> Settings:
+    return load_settings(
+        None,
+        overrides={
+            "notion": {
+                "token": TOKEN,
+                "base_url": FAKE_URL,
+                "requests_per_second": 1000,
+                "burst": 1000,
+                "concurrency": 1,
+            },
+            "export": {"repo": str(repo), "formats": ["markdown", "json"]},
+            "sync": {"checkpoint_pages": 1},
+        },
+        environ={},
+    )
+
+
+def _sync(fake: FakeNotion, clock: TestClock, repo: Path, kill_after: int | None) -> bool:
+    """One sync; False when it was killed."""
+    transport: httpx.BaseTransport = PacedTransport(httpx.MockTransport(fake.handle), clock)
+    if kill_after is not None:
+        transport = KillSwitch(transport, kill_after)
+    client = NotionClient(
+        TOKEN, base_url=FAKE_URL, requests_per_second=1000, burst=1000, transport=transport
+    )
+    try:
+        run_sync(_settings(repo), client=client, now=clock)
+    except Killed:
+        return False
+    finally:
+        client.close()
+    return True
+
+
+def _committed(repo: Path) -> set[str]:
+    listing = subprocess.run(
+        ["git", "-C", str(repo), "ls-tree", "-r", "--name-only", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    return set(listing.splitlines())
+
+
+def _is(name: str, title: str, suffix: str) -> bool:
+    """``name`` is the ``suffix`` file of the top-level page ``title`` ("<title> <id>")."""
+    return name.startswith(f"{title} ") and name.endswith(suffix) and "/" not in name
+
+
+def _tree(repo: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(repo)): path.read_bytes()
+        for path in sorted(repo.rglob("*"))
+        if path.is_file()
+        and ".git" not in path.relative_to(repo).parts
+        and path.name != "last-sync.json"  # the run's report: its requests differ
+    }
+
+
+def _workspace(clock: TestClock) -> Workspace:
+    """Listed newest first: "Mentions" (mentions "Target"), then "Target", then "Later"."""
+    workspace = Workspace(clock)
+    workspace.add_page(None, "Later", [rt.paragraph("written last")])
+    clock.advance(minutes=2)
+    target = workspace.add_page(None, "Target", [rt.paragraph("mentioned")])
+    clock.advance(minutes=2)
+    workspace.add_page(None, "Mentions", [rt.paragraph("see ", rt.mention_page(target, "Target"))])
+    clock.advance(minutes=10)
+    return workspace
+
+
+def test_waitingviews_killed_after_a_waiting_checkpoint_render_in_the_next_sync(
+    tmp_path: Path,
+) -> None:
+    """Killed at every request: when a checkpoint held "Mentions" without its Markdown
+    (waiting for "Target"), the next sync renders it; every mirror equals a fresh export."""
+    clock = TestClock()
+    workspace = _workspace(clock)
+    fake = FakeNotion(workspace, token=TOKEN)
+    fresh = tmp_path / "fresh"
+    assert _sync(fake, clock, fresh, None)
+    (markdown,) = [name for name in _committed(fresh) if _is(name, "Mentions", ".md")]
+    assert "[Target](" in (fresh / markdown).read_text()
+    assert not (fresh / ".git" / WAITING_FILE).exists()
+    waited = 0
+    for kill_after in range(1, 40):
+        repo = tmp_path / f"killed-{kill_after}"
+        if _sync(fake, clock, repo, kill_after):
+            break  # the run needs fewer requests: every instant was tried
+        files = _committed(repo)
+        has = {
+            suffix for name in files for suffix in (".json", ".md") if _is(name, "Mentions", suffix)
+        }
+        if has == {".json"}:
+            waited += 1
+            assert (repo / ".git" / WAITING_FILE).read_text().split() == [
+                next(iter(WaitingViews(repo / ".git" / WAITING_FILE).load()))
+            ]
+        assert _sync(fake, clock, repo, None)
+        assert _tree(repo) == _tree(fresh)
+        assert not (repo / ".git" / WAITING_FILE).exists()
+    assert waited > 0  # some kill fell where a committed page waited for its views
+
+
+def test_waitingviews_keeps_ids_until_cleared_and_skips_a_torn_line(tmp_path: Path) -> None:
+    """Appended ids come back to the next process; a line cut short does not; ``clear``
+    removes the file."""
+    file = tmp_path / "git" / WAITING_FILE
+    waiting = WaitingViews(file)
+    assert waiting.load() == set()
+    waiting.add([PAGE_ID])
+    waiting.add([])
+    with file.open("a") as handle:
+        handle.write(PAGE_ID[:20])  # a kill in the middle of an append
+    assert WaitingViews(file).load() == {PAGE_ID}
+    waiting.clear()
+    assert not file.exists()
+    waiting.clear()  # nothing left: no error
