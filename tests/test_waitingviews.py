@@ -25,7 +25,7 @@ FAKE_URL = "http://fake-notion.test"
 PAGE_ID = "0b5a7a4e-0a8c-4c5e-9d55-6a3c1f2b9e01"
 
 
-def _settings(repo: Path) -> Settings:
+def _settings(repo: Path, checkpoint_pages: int = 1) -> Settings:
     return load_settings(
         None,
         overrides={
@@ -37,13 +37,19 @@ def _settings(repo: Path) -> Settings:
                 "concurrency": 1,
             },
             "export": {"repo": str(repo), "formats": ["markdown", "json"]},
-            "sync": {"checkpoint_pages": 1},
+            "sync": {"checkpoint_pages": checkpoint_pages},
         },
         environ={},
     )
 
 
-def _sync(fake: FakeNotion, clock: TestClock, repo: Path, kill_after: int | None) -> bool:
+def _sync(
+    fake: FakeNotion,
+    clock: TestClock,
+    repo: Path,
+    kill_after: int | None,
+    checkpoint_pages: int = 1,
+) -> bool:
     """One sync; False when it was killed."""
     transport: httpx.BaseTransport = PacedTransport(httpx.MockTransport(fake.handle), clock)
     if kill_after is not None:
@@ -52,7 +58,7 @@ def _sync(fake: FakeNotion, clock: TestClock, repo: Path, kill_after: int | None
         TOKEN, base_url=FAKE_URL, requests_per_second=1000, burst=1000, transport=transport
     )
     try:
-        run_sync(_settings(repo), client=client, now=clock)
+        run_sync(_settings(repo, checkpoint_pages), client=client, now=clock)
     except Killed:
         return False
     finally:
@@ -128,6 +134,34 @@ def test_waitingviews_killed_after_a_waiting_checkpoint_render_in_the_next_sync(
         assert _tree(repo) == _tree(fresh)
         assert not (repo / ".git" / WAITING_FILE).exists()
     assert waited > 0  # some kill fell where a committed page waited for its views
+
+
+def test_waitingviews_many_waiting_render_in_committed_batches(tmp_path: Path) -> None:
+    """Five pages wait for the page they mention (listed last): with checkpoints of one
+    object they are rendered one per checkpoint commit, and the mirror is the same as
+    with checkpoints of 500."""
+    clock = TestClock()
+    workspace = Workspace(clock)
+    target = workspace.add_page(None, "Target", [rt.paragraph("mentioned")])
+    for number in range(5):
+        clock.advance(minutes=1)
+        workspace.add_page(None, f"Page {number}", [rt.paragraph(rt.mention_page(target))])
+    clock.advance(minutes=10)
+    fake = FakeNotion(workspace, token=TOKEN)
+    assert _sync(fake, clock, tmp_path / "batched", None, checkpoint_pages=1)
+    assert _sync(fake, clock, tmp_path / "at-once", None, checkpoint_pages=500)
+    assert _tree(tmp_path / "batched") == _tree(tmp_path / "at-once")
+    log = subprocess.run(
+        ["git", "-C", str(tmp_path / "batched"), "log", "--format=@%s", "--name-only", "-n", "5"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    commits = [entry.split("\n") for entry in log.split("@")[1:]]  # newest first
+    batches = [[line for line in lines[1:] if line] for lines in commits[1:]]
+    assert [lines[0].split(":")[0] for lines in commits[1:]] == ["Checkpoint"] * 4
+    assert [len(files) for files in batches] == [1, 1, 1, 1]  # one view each
+    assert not (tmp_path / "batched" / ".git" / WAITING_FILE).exists()
 
 
 def test_waitingviews_keeps_ids_until_cleared_and_skips_a_torn_line(tmp_path: Path) -> None:

@@ -75,6 +75,7 @@ class Committer:
         people: People | None = None,
         event_authors: Mapping[str, frozenset[str]] | None = None,
         journal: FetchJournal | None = None,
+        checkpoint_pages: int = 500,
     ) -> None:
         self._mirror = mirror
         self._writer = writer
@@ -91,6 +92,8 @@ class Committer:
         self._event_authors: Mapping[str, frozenset[str]] = event_authors or {}
         """Object id -> users the webhook events since the last sync name as its authors."""
         self._journal = journal
+        self._checkpoint_pages = checkpoint_pages
+        """Views rendered between two commits when many waited for the final flush."""
         self._authored: set[str] = set()
         """Ids whose edits an earlier commit of this sync was authored by."""
 
@@ -114,6 +117,9 @@ class Committer:
             # export.formats changed since the mirror was written: a local re-render.
             rendered = rebuild_views(self._mirror, writer.index, self._formats)
             log.info("sync.formats_changed", formats=list(self._formats), rendered=rendered)
+        while len(writer.views.waiting) > self._checkpoint_pages:
+            writer.views.render_waiting(self._checkpoint_pages)
+            self.checkpoint()
         writer.views.flush(final=True)
         if "html" in self._formats and writer.structure_changed:
             writer.views.write_index_html()

@@ -268,6 +268,14 @@ class Views:
         self.waiting.update(fresh)
         self.pending.difference_update(waits)
 
+    def render_waiting(self, limit: int) -> None:
+        """Render ``limit`` of the waiting pages now (the final phase of a sync that left
+        many waiting renders them in batches, each committed by a checkpoint, so memory
+        stays that of a checkpoint). They stay in the file until the final commit."""
+        for object_id in sorted(self.waiting)[:limit]:
+            self.waiting.discard(object_id)
+            self.rerender(object_id)
+
     def forget_waiting(self) -> None:
         """The final commit holds every view: no page waits any more."""
         if self._waiting_file is not None:

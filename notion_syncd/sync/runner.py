@@ -204,6 +204,7 @@ def _sync(
         people=people,
         event_authors=event_authors(mirror.repo.path) if settings.git.commit_authors else {},
         journal=journal,
+        checkpoint_pages=settings.sync.checkpoint_pages,
     )
     files = FileRules(settings.export.max_file_size, settings.export.download_files, mirror.exists)
     progress = signals.reporter(writer, report, window)
