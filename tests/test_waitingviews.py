@@ -137,13 +137,13 @@ def test_waitingviews_killed_after_a_waiting_checkpoint_render_in_the_next_sync(
 
 
 def test_waitingviews_many_waiting_render_in_committed_batches(tmp_path: Path) -> None:
-    """Five pages wait for the page they mention (listed last): with checkpoints of one
-    object they are rendered one per checkpoint commit, and the mirror is the same as
-    with checkpoints of 500."""
+    """25 pages wait for the page they mention (listed last): with checkpoints of one
+    object they are rendered ten per checkpoint commit (the last five in the final
+    one), and the mirror is the same as with checkpoints of 500."""
     clock = TestClock()
     workspace = Workspace(clock)
     target = workspace.add_page(None, "Target", [rt.paragraph("mentioned")])
-    for number in range(5):
+    for number in range(25):
         clock.advance(minutes=1)
         workspace.add_page(None, f"Page {number}", [rt.paragraph(rt.mention_page(target))])
     clock.advance(minutes=10)
@@ -152,15 +152,15 @@ def test_waitingviews_many_waiting_render_in_committed_batches(tmp_path: Path) -
     assert _sync(fake, clock, tmp_path / "at-once", None, checkpoint_pages=500)
     assert _tree(tmp_path / "batched") == _tree(tmp_path / "at-once")
     log = subprocess.run(
-        ["git", "-C", str(tmp_path / "batched"), "log", "--format=@%s", "--name-only", "-n", "5"],
+        ["git", "-C", str(tmp_path / "batched"), "log", "--format=@%s", "--name-only", "-n", "3"],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
     commits = [entry.split("\n") for entry in log.split("@")[1:]]  # newest first
     batches = [[line for line in lines[1:] if line] for lines in commits[1:]]
-    assert [lines[0].split(":")[0] for lines in commits[1:]] == ["Checkpoint"] * 4
-    assert [len(files) for files in batches] == [1, 1, 1, 1]  # one view each
+    assert [lines[0].split(":")[0] for lines in commits[1:3]] == ["Checkpoint"] * 2
+    assert [len(files) for files in batches[:2]] == [10, 10]  # ten views each
     assert not (tmp_path / "batched" / ".git" / WAITING_FILE).exists()
 
 

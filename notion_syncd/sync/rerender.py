@@ -60,7 +60,7 @@ class Views:
         self.data_sources: set[str] = set()
         self.search_changes: dict[str, search.SearchEntry | None] = {}
         """Search entries to write (None: remove) at the next flush, by object id."""
-        self.search_words: dict[str, frozenset[str]] = {}
+        self.search_words: dict[str, tuple[str, ...]] = {}
         """The words of the changed entries (full text), by object id."""
         self.before_flush: list[Callable[[], None]] = []
         """Called at the start of every flush (records to rewrite before views are redone)."""
@@ -298,7 +298,7 @@ class Views:
             for object_id in ids:
                 entry = self.search_changes[object_id]
                 old = entries.pop(object_id, None)
-                words = self.search_words.get(object_id, frozenset()) if entry else frozenset()
+                words = self.search_words.get(object_id, ()) if entry else ()
                 old_bitmap = old.word_shards if old else ""
                 bitmap = searchwords.word_edits(object_id, old_bitmap, words, edits)
                 if entry is not None:

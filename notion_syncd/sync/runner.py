@@ -49,7 +49,7 @@ from notion_syncd.notion.client import NotionClient
 from notion_syncd.restore import announce
 from notion_syncd.sync import lag, planner, runlog, visibility
 from notion_syncd.sync.comments import CommentFetcher
-from notion_syncd.sync.commit import Committer
+from notion_syncd.sync.commit import FINAL_BATCH_CHECKPOINTS, Committer
 from notion_syncd.sync.eventauthors import event_authors
 from notion_syncd.sync.exporter import Exporter, listing
 from notion_syncd.sync.fetchjournal import JOURNAL_DIR, FetchJournal
@@ -204,7 +204,7 @@ def _sync(
         people=people,
         event_authors=event_authors(mirror.repo.path) if settings.git.commit_authors else {},
         journal=journal,
-        checkpoint_pages=settings.sync.checkpoint_pages,
+        final_batch=settings.sync.checkpoint_pages * FINAL_BATCH_CHECKPOINTS,
     )
     files = FileRules(settings.export.max_file_size, settings.export.download_files, mirror.exists)
     progress = signals.reporter(writer, report, window)
