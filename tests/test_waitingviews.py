@@ -25,7 +25,9 @@ FAKE_URL = "http://fake-notion.test"
 PAGE_ID = "0b5a7a4e-0a8c-4c5e-9d55-6a3c1f2b9e01"
 
 
-def _settings(repo: Path, checkpoint_pages: int = 1) -> Settings:
+def _settings(
+    repo: Path, checkpoint_pages: int = 1, formats: tuple[str, ...] = ("markdown", "json")
+) -> Settings:
     return load_settings(
         None,
         overrides={
@@ -36,7 +38,7 @@ def _settings(repo: Path, checkpoint_pages: int = 1) -> Settings:
                 "burst": 1000,
                 "concurrency": 1,
             },
-            "export": {"repo": str(repo), "formats": ["markdown", "json"]},
+            "export": {"repo": str(repo), "formats": list(formats)},
             "sync": {"checkpoint_pages": checkpoint_pages},
         },
         environ={},
@@ -49,6 +51,7 @@ def _sync(
     repo: Path,
     kill_after: int | None,
     checkpoint_pages: int = 1,
+    formats: tuple[str, ...] = ("markdown", "json"),
 ) -> bool:
     """One sync; False when it was killed."""
     transport: httpx.BaseTransport = PacedTransport(httpx.MockTransport(fake.handle), clock)
@@ -58,7 +61,7 @@ def _sync(
         TOKEN, base_url=FAKE_URL, requests_per_second=1000, burst=1000, transport=transport
     )
     try:
-        run_sync(_settings(repo, checkpoint_pages), client=client, now=clock)
+        run_sync(_settings(repo, checkpoint_pages, formats), client=client, now=clock)
     except Killed:
         return False
     finally:
@@ -127,9 +130,13 @@ def test_waitingviews_killed_after_a_waiting_checkpoint_render_in_the_next_sync(
         }
         if has == {".json"}:
             waited += 1
-            assert (repo / ".git" / WAITING_FILE).read_text().split() == [
-                next(iter(WaitingViews(repo / ".git" / WAITING_FILE).load()))
-            ]
+            assert len((repo / ".git" / WAITING_FILE).read_text().split()) == 1
+            # A clone has no waiting file: it renders what the checkpoints committed.
+            clone = tmp_path / f"clone-{kill_after}"
+            subprocess.run(["git", "clone", "-q", str(repo), str(clone)], check=True)
+            assert not (clone / ".git" / WAITING_FILE).exists()
+            assert _sync(fake, clock, clone, None)
+            assert _tree(clone) == _tree(fresh)
         assert _sync(fake, clock, repo, None)
         assert _tree(repo) == _tree(fresh)
         assert not (repo / ".git" / WAITING_FILE).exists()
@@ -138,8 +145,8 @@ def test_waitingviews_killed_after_a_waiting_checkpoint_render_in_the_next_sync(
 
 def test_waitingviews_many_waiting_render_in_committed_batches(tmp_path: Path) -> None:
     """25 pages wait for the page they mention (listed last): with checkpoints of one
-    object they are rendered ten per checkpoint commit (the last five in the final
-    one), and the mirror is the same as with checkpoints of 500."""
+    object they are rendered four per checkpoint commit (the search written once, by
+    the final commit), and the mirror is the same as with checkpoints of 500."""
     clock = TestClock()
     workspace = Workspace(clock)
     target = workspace.add_page(None, "Target", [rt.paragraph("mentioned")])
@@ -148,19 +155,23 @@ def test_waitingviews_many_waiting_render_in_committed_batches(tmp_path: Path) -
         workspace.add_page(None, f"Page {number}", [rt.paragraph(rt.mention_page(target))])
     clock.advance(minutes=10)
     fake = FakeNotion(workspace, token=TOKEN)
-    assert _sync(fake, clock, tmp_path / "batched", None, checkpoint_pages=1)
-    assert _sync(fake, clock, tmp_path / "at-once", None, checkpoint_pages=500)
+    formats = ("markdown", "json", "html")
+    assert _sync(fake, clock, tmp_path / "batched", None, 1, formats)
+    assert _sync(fake, clock, tmp_path / "at-once", None, 500, formats)
     assert _tree(tmp_path / "batched") == _tree(tmp_path / "at-once")
     log = subprocess.run(
-        ["git", "-C", str(tmp_path / "batched"), "log", "--format=@%s", "--name-only", "-n", "3"],
+        ["git", "-C", str(tmp_path / "batched"), "log", "--format=@%s", "--name-only", "-n", "7"],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
     commits = [entry.split("\n") for entry in log.split("@")[1:]]  # newest first
-    batches = [[line for line in lines[1:] if line] for lines in commits[1:]]
-    assert [lines[0].split(":")[0] for lines in commits[1:3]] == ["Checkpoint"] * 2
-    assert [len(files) for files in batches[:2]] == [10, 10]  # ten views each
+    subjects = [lines[0].split(":")[0] for lines in commits]
+    files = [[line for line in lines[1:] if line] for lines in commits]
+    assert subjects == ["Sync"] + ["Checkpoint"] * 6
+    assert [sum(name.endswith(".md") for name in names) for names in files] == [1] + [4] * 6
+    assert all(not name.startswith("_search/") for names in files[1:] for name in names)
+    assert any(name.startswith("_search/") for name in files[0])
     assert not (tmp_path / "batched" / ".git" / WAITING_FILE).exists()
 
 
@@ -169,12 +180,12 @@ def test_waitingviews_keeps_ids_until_cleared_and_skips_a_torn_line(tmp_path: Pa
     removes the file."""
     file = tmp_path / "git" / WAITING_FILE
     waiting = WaitingViews(file)
-    assert waiting.load() == set()
+    assert waiting.load(None) == set()
     waiting.add([PAGE_ID])
     waiting.add([])
     with file.open("a") as handle:
         handle.write(PAGE_ID[:20])  # a kill in the middle of an append
-    assert WaitingViews(file).load() == {PAGE_ID}
+    assert WaitingViews(file).load(None) == {PAGE_ID}
     waiting.clear()
     assert not file.exists()
     waiting.clear()  # nothing left: no error

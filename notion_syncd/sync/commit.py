@@ -56,13 +56,15 @@ from notion_syncd.terms import display_title
 log = structlog.get_logger()
 
 
-FINAL_BATCH_CHECKPOINTS = 10
+FINAL_BATCH_CHECKPOINTS = 4
 """The final phase renders pages that waited (``sync.waitingviews``) this many
-checkpoints' worth at a time, each batch committed. A batch holds about 1 KB per page
-until its commit (search entry and words, changed paths), and every batch rewrites the
-search's word shards, which grow with the mirror: in the 10,000-page export (about
-7,000 pages wait) batches of 500 took 348 s against 298 s for one batch, and the one
-batch (words not yet interned) lifted the peak from 98 to 107 MB."""
+checkpoints' worth at a time, each batch committed, so it holds about 2 KB per page of
+one batch (changed paths, pack entries, search entries). The search's word shards,
+which grow with the mirror and which nearly every batch would rewrite whole, are
+written once at the end (``Views.search_held``). In the 10,000-page export (about 7,000
+pages wait): batches of 500 writing the shards each time took 348 s against 298 s for
+one batch, one batch lifted the peak from 98 to 107 MB, and batches of 5,000 (words
+interned) peaked at 102 MB."""
 FINAL_BATCH_PAGES = 500 * FINAL_BATCH_CHECKPOINTS
 
 
@@ -127,9 +129,11 @@ class Committer:
             # export.formats changed since the mirror was written: a local re-render.
             rendered = rebuild_views(self._mirror, writer.index, self._formats)
             log.info("sync.formats_changed", formats=list(self._formats), rendered=rendered)
+        writer.views.search_held = True  # the word shards are written once, at the end
         while len(writer.views.waiting) > self._final_batch:
             writer.views.render_waiting(self._final_batch)
             self.checkpoint()
+        writer.views.search_held = False
         writer.views.flush(final=True)
         if "html" in self._formats and writer.structure_changed:
             writer.views.write_index_html()

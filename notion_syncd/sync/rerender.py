@@ -34,6 +34,10 @@ from notion_syncd.sync.waitingviews import WaitingViews
 from notion_syncd.terms import dashed_id, data_source_title, display_title, page_title
 
 STYLESHEET = "_assets/style.css"
+SEARCH_HELD_LIMIT = 5_000
+"""Search entries a flush keeps for a later one while ``Views.search_held`` (about
+0.75 KB each): the final phase of a first export renders thousands of pages in batches,
+and each write of the search's word shards rewrites nearly all of them."""
 
 
 class Views:
@@ -54,7 +58,9 @@ class Views:
         self.links: dict[str, Collection[str]] = {}
         """Pending pages written by this sync -> the objects their records link to."""
         self._waiting_file = waiting
-        self.waiting: set[str] = waiting.load() if waiting is not None else set()
+        self.waiting: set[str] = (
+            waiting.load(mirror.head_commit()) if waiting is not None else set()
+        )
         """Pages whose views wait for the final flush (``sync.waitingviews``); with no
         file to keep them in (``render``), nothing waits."""
         self.data_sources: set[str] = set()
@@ -62,6 +68,9 @@ class Views:
         """Search entries to write (None: remove) at the next flush, by object id."""
         self.search_words: dict[str, tuple[str, ...]] = {}
         """The words of the changed entries (full text), by object id."""
+        self.search_held = False
+        """While True, a flush leaves the search shards to a later flush (unless
+        ``SEARCH_HELD_LIMIT`` entries wait): the final phase's batches set it."""
         self.before_flush: list[Callable[[], None]] = []
         """Called at the start of every flush (records to rewrite before views are redone)."""
 
@@ -248,7 +257,8 @@ class Views:
         for data_source_id in sorted(self.data_sources):
             self.write_data_source(data_source_id)
         self.data_sources.clear()
-        self.write_search_shards()
+        if not self.search_held or len(self.search_changes) >= SEARCH_HELD_LIMIT:
+            self.write_search_shards()
 
     def _hold_back_waiting(self) -> None:
         """Move the pending pages that must wait to ``waiting`` (and its file)."""

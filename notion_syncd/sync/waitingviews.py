@@ -11,6 +11,11 @@ its views, so the ids that wait are kept outside the commit, in the git dir
 them at its own end. Lines are appended before the checkpoint that needs them and
 fsynced before that commit (a power cut cannot keep the commit and lose its lines);
 the file goes after the final commit.
+
+A mirror whose HEAD is a checkpoint but which has no such file (a clone of a mirror
+whose sync was interrupted, or a file lost) renders at the end of its next sync every
+object whose JSON the interrupted sync committed (:func:`interrupted_objects`, from the
+trees of HEAD and of the last complete sync's commit): more than waited, never less.
 """
 
 from __future__ import annotations
@@ -19,6 +24,13 @@ import contextlib
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
+
+import pygit2
+
+from notion_syncd import jsoncodec
+from notion_syncd.sync.state import LEDGER_FILE, STATE_DIR
+from notion_syncd.terms import dashed_id
 
 WAITING_FILE = "notion-syncd/views-waiting"
 """Under the git dir."""
@@ -32,12 +44,13 @@ class WaitingViews:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def load(self) -> set[str]:
-        """The ids an earlier sync left waiting (it ended before its final commit)."""
+    def load(self, head: Any | None) -> set[str]:
+        """The ids an earlier sync left waiting (it ended before its final commit);
+        with no file, those of :func:`interrupted_objects` (``head``: HEAD's commit)."""
         try:
             raw = self.path.read_bytes()
-        except OSError:
-            return set()
+        except OSError:  # none (or unreadable): what the checkpoints hold, if any
+            return interrupted_objects(head)
         lines = raw.decode("utf-8", "replace").split("\n")
         return {line for line in lines if len(line) == ID_LENGTH}  # not a torn last line
 
@@ -62,3 +75,48 @@ class WaitingViews:
         """Forget every id: the final commit holds their views."""
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
+
+
+def interrupted_objects(head: Any | None) -> set[str]:
+    """Ids of the objects whose JSON an interrupted sync's checkpoints committed.
+
+    ``head``: HEAD's commit; empty when it ends a complete sync. The checkpoints are
+    the commits from HEAD back to the last one whose ledger does not say
+    ``"complete": false`` (all of them when no sync ever ended); the ids are read from
+    the JSON records that differ between the two trees, so this costs what the
+    interrupted sync wrote.
+    """
+    base = head
+    while base is not None and not _complete(base):
+        base = base.parents[0] if base.parents else None
+    if base is head or head is None:
+        return set()
+    # swap: from the base to HEAD; no base (the first sync never ended): all of HEAD.
+    diff = (
+        head.tree.diff_to_tree(base.tree, swap=True) if base else head.tree.diff_to_tree(swap=True)
+    )
+    ids = set()
+    for delta in diff.deltas:
+        path = delta.new_file.path
+        if delta.status == pygit2.enums.DeltaStatus.DELETED or not path.endswith(".json"):
+            continue
+        if path.startswith((f"{STATE_DIR}/", "_")):
+            continue
+        record = _json_at(head.tree, path)
+        own = record.get("page") or record.get("data_source") or {}
+        if isinstance(own, dict) and own.get("id"):
+            ids.add(dashed_id(str(own["id"])))
+    return ids
+
+
+def _complete(commit: Any) -> bool:
+    return _json_at(commit.tree, LEDGER_FILE).get("complete", True) is not False
+
+
+def _json_at(tree: Any, rel: str) -> dict[str, Any]:
+    """The JSON object stored at ``rel`` in ``tree``; {} when absent or not one."""
+    try:
+        value = jsoncodec.loads(tree[rel].data)
+    except (KeyError, AttributeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
