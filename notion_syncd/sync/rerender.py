@@ -34,10 +34,12 @@ from notion_syncd.sync.waitingviews import WaitingViews
 from notion_syncd.terms import dashed_id, data_source_title, display_title, page_title
 
 STYLESHEET = "_assets/style.css"
-SEARCH_HELD_LIMIT = 5_000
+SEARCH_HELD_LIMIT = 2_500
 """Search entries a flush keeps for a later one while ``Views.search_held`` (about
 0.75 KB each): the final phase of a first export renders thousands of pages in batches,
-and each write of the search's word shards rewrites nearly all of them."""
+and each write of the search's word shards rewrites nearly all of them. With 5,000 the
+10,000-page export peaked at 99.7 MB (274 s); with 2,500 at 98.5 and 98.1 MB (312 s
+and 288 s: runs on this machine vary by a tenth)."""
 
 
 class Views:
