@@ -133,7 +133,8 @@ class FetchJournal:
 
     def committed(self, object_ids: Collection[str]) -> None:
         """Forget the entries of objects a commit now holds."""
-        done = {object_id for object_id in self._kept if object_id in object_ids}
+        # A copy first: fetch workers add entries while the writer thread commits.
+        done = {object_id for object_id in list(self._kept) if object_id in object_ids}
         for object_id in sorted(done):
             entry = self.directory / dashed_id(object_id)
             _record_path(entry).unlink(missing_ok=True)

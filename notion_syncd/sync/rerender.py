@@ -283,7 +283,7 @@ class Views:
     def render_waiting(self, limit: int) -> None:
         """Render ``limit`` of the waiting pages now (the final phase of a sync that left
         many waiting renders them in batches, each committed by a checkpoint, so memory
-        stays that of a checkpoint). They stay in the file until the final commit."""
+        stays that of one batch). They stay in the file until the final commit."""
         for object_id in sorted(self.waiting)[:limit]:
             self.waiting.discard(object_id)
             self.rerender(object_id)
