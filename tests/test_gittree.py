@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -196,3 +197,39 @@ def test_gittree_tree_reader_finds_what_blob_at_finds(tmp_path: Path) -> None:
     for rel in [*asked, "p/a.md/x", "p/a/b", "p/deep/er/still/p.md/z"]:
         assert reader.blob_at(rel) == blob_at(tree, rel), rel
     assert reader.blob_at("p/a") == blob and reader.blob_at("module") is None
+
+
+class _CountingRepo:
+    """A repository whose object reads are counted (the reader's only use of it)."""
+
+    def __init__(self, repo: pygit2.Repository) -> None:
+        self._repo = repo
+        self.reads: Counter[pygit2.Oid] = Counter()
+
+    @property
+    def odb(self) -> _CountingRepo:
+        return self
+
+    def read(self, oid: pygit2.Oid) -> tuple[int, bytes]:
+        self.reads[oid] += 1
+        kind, data = self._repo.odb.read(oid)
+        return kind, data
+
+
+def test_gittree_tree_reader_keeps_a_big_folder_between_other_lookups(tmp_path: Path) -> None:
+    """Rows of a 3,000-row folder, each followed by a lookup elsewhere (its index entry):
+    the big folder is read once, not once per row."""
+    repo = pygit2.init_repository(str(tmp_path / "r"), bare=True)
+    blob = repo.create_blob(b"x")
+    rows = {f"db/row {number}.json": blob for number in range(3_000)}
+    others = {f"index/{number:02x}/e.json": blob for number in range(256)}
+    tree = repo[build_tree(repo, None, {**rows, **others})]
+    counting = _CountingRepo(repo)
+    reader = gittree.TreeReader(counting, tree.id)
+    reader.MAX_ENTRIES = 300  # the small folders are forgotten over and over
+    for number in range(0, 3_000, 10):
+        assert reader.blob_at(f"db/row {number}.json") == blob
+        assert reader.blob_at(f"index/{number % 256:02x}/e.json") == blob
+        assert reader.blob_at(f"db/row {number}.md") is None
+    assert counting.reads[tree["db"].id] == 1
+    assert counting.reads[tree.id] > 1  # the bound still holds for the others
