@@ -3,10 +3,9 @@
 A page written before the objects it links to is not rendered at the checkpoint: its
 links and titles would change as soon as they arrive, and a first export rendered every
 page about one and a half times (issue 10). It waits instead, and the final flush
-renders it once, with every target in place (when more than ``sync.checkpoint_pages``
-wait, in batches of that size, each committed by a checkpoint, so the final phase
-holds no more in memory than a checkpoint does). The checkpoint commits hold its JSON, not
-its views, so the ids that wait are kept outside the commit, in the git dir
+renders it once, with every target in place (when many wait, in batches, each committed
+by a checkpoint: ``Committer.finish``). The checkpoint commits hold its JSON, not its
+views, so the ids that wait are kept outside the commit, in the git dir
 (``.git/notion-syncd/views-waiting``, one id per line): a sync after a crash renders
 them at its own end. Lines are appended before the checkpoint that needs them and
 fsynced before that commit (a power cut cannot keep the commit and lose its lines);
