@@ -56,6 +56,30 @@ def make_settings(
     return load_settings(None, overrides=overrides, environ={})
 
 
+IN_PROCESS_URL = "http://fake-notion.test"
+"""The base URL of a client whose transport is the fake's ``handle`` (no server)."""
+
+
+def in_process_settings(
+    repo: Path, *, concurrency: int = 1, formats: tuple[str, ...], **sections: dict[str, Any]
+) -> Settings:
+    """Settings for a sync through an in-process transport (``httpx.MockTransport`` of
+    ``FakeNotion.handle``): no rate limit worth waiting for; ``sections`` are added."""
+    overrides: dict[str, Any] = {
+        "notion": {
+            "token": TOKEN,
+            "base_url": IN_PROCESS_URL,
+            "requests_per_second": 1000,
+            "burst": 1000,
+            "concurrency": concurrency,
+        },
+        "export": {"repo": str(repo), "formats": list(formats)},
+    }
+    for name, values in sections.items():
+        overrides[name] = {**overrides.get(name, {}), **values}
+    return load_settings(None, overrides=overrides, environ={})
+
+
 @contextmanager
 def serve(workspace: Workspace, **options: Any) -> Iterator[FakeNotionServer]:
     server = FakeNotionServer(workspace, token=TOKEN, **options)

@@ -15,32 +15,22 @@ from pathlib import Path
 import httpx
 import pytest
 from killswitch import Killed, KillSwitch, PacedTransport
-from synchelpers import TOKEN, TestClock, git
+from synchelpers import IN_PROCESS_URL, TOKEN, TestClock, git, in_process_settings
 
-from notion_syncd.config import Settings, load_settings
+from notion_syncd.config import Settings
 from notion_syncd.fake_notion import FakeNotion, Workspace, generate_workspace
 from notion_syncd.notion.client import NotionClient
 from notion_syncd.sync.fetchjournal import JOURNAL_DIR
 from notion_syncd.sync.runner import run_sync
 
-FAKE_URL = "http://fake-notion.test"
+FAKE_URL = IN_PROCESS_URL
 
 
 def _settings(repo: Path, checkpoint_seconds: float) -> Settings:
-    return load_settings(
-        None,
-        overrides={
-            "notion": {
-                "token": TOKEN,
-                "base_url": FAKE_URL,
-                "requests_per_second": 1000,
-                "burst": 1000,
-                "concurrency": 1,
-            },
-            "export": {"repo": str(repo), "formats": ["markdown", "json"]},
-            "sync": {"checkpoint_seconds": checkpoint_seconds, "checkpoint_pages": 500},
-        },
-        environ={},
+    return in_process_settings(
+        repo,
+        formats=("markdown", "json"),
+        sync={"checkpoint_seconds": checkpoint_seconds, "checkpoint_pages": 500},
     )
 
 

@@ -12,37 +12,23 @@ from pathlib import Path
 
 import httpx
 from killswitch import Killed, KillSwitch, PacedTransport
-from synchelpers import TOKEN, TestClock
+from synchelpers import IN_PROCESS_URL, TOKEN, TestClock, in_process_settings
 
 import notion_syncd.fake_notion.richtext as rt
-from notion_syncd.config import Settings, load_settings
+from notion_syncd.config import Settings
 from notion_syncd.fake_notion import FakeNotion, Workspace
 from notion_syncd.notion.client import NotionClient
 from notion_syncd.sync.runner import run_sync
 from notion_syncd.sync.waitingviews import WAITING_FILE, WaitingViews
 
-FAKE_URL = "http://fake-notion.test"
+FAKE_URL = IN_PROCESS_URL
 PAGE_ID = "0b5a7a4e-0a8c-4c5e-9d55-6a3c1f2b9e01"
 
 
 def _settings(
     repo: Path, checkpoint_pages: int = 1, formats: tuple[str, ...] = ("markdown", "json")
 ) -> Settings:
-    return load_settings(
-        None,
-        overrides={
-            "notion": {
-                "token": TOKEN,
-                "base_url": FAKE_URL,
-                "requests_per_second": 1000,
-                "burst": 1000,
-                "concurrency": 1,
-            },
-            "export": {"repo": str(repo), "formats": list(formats)},
-            "sync": {"checkpoint_pages": checkpoint_pages},
-        },
-        environ={},
-    )
+    return in_process_settings(repo, formats=formats, sync={"checkpoint_pages": checkpoint_pages})
 
 
 def _sync(
