@@ -133,6 +133,23 @@ def test_search_trash_only_with_in_trash(ws: Workspace, api: httpx.Client) -> No
     assert all(item["in_trash"] for item in trashed)
 
 
+def test_search_standing_agrees_with_walking_up(ws: Workspace, api: httpx.Client) -> None:
+    """Search's memo of ancestors answers as is_shared and is_trashed do, in any order."""
+    generate_workspace(ws, pages=60, depth=4, databases=2, rows_per_database=6)
+    pages = sorted(ws.pages)
+    ws.trash(pages[3])
+    ws.unshare(pages[10])
+    ws.unshare(next(iter(ws.databases)))
+    objects = [*ws.pages, *ws.data_sources]
+    expected = {oid: (ws.is_shared(oid), ws.is_trashed(oid)) for oid in objects}
+    assert len(set(expected.values())) >= 3  # shared, trashed and unshared objects all occur
+    for order in (objects, objects[::-1]):
+        memo: dict[str, tuple[bool, bool]] = {}
+        assert {oid: ws.standing(oid, memo) for oid in order} == expected
+    listed = {item["id"] for item in collect(api, "POST", "/v1/search")}
+    assert listed == {oid for oid, (shared, trashed) in expected.items() if shared and not trashed}
+
+
 def test_search_indexing_lag_hides_new_pages(
     ws: Workspace, clock: FakeClock, server: FakeNotionServer, api: httpx.Client
 ) -> None:

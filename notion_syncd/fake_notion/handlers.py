@@ -136,8 +136,10 @@ class Endpoints:
             for source in self.ws.data_sources.values():
                 candidates.append((source.last_edited_time, source.id, {}))
         found: list[tuple[Any, str]] = []
+        memo: dict[str, tuple[bool, bool]] = {}
         for edited, object_id, _ in candidates:
-            if not self.ws.is_shared(object_id) or self.ws.is_trashed(object_id) != in_trash:
+            shared, trashed = self.ws.standing(object_id, memo)
+            if not shared or trashed != in_trash:
                 continue
             if object_id in self.ws.unindexed:
                 continue

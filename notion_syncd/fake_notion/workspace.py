@@ -183,6 +183,34 @@ class Workspace:
             return True
         return all(getattr(self._record(a), "shared", True) for a in self.ancestors(object_id))
 
+    def standing(self, object_id: str, memo: dict[str, tuple[bool, bool]]) -> tuple[bool, bool]:
+        """``(is_shared, is_trashed)`` of a page, block, database or data source, with
+        ``memo`` keeping each ancestor's answer for the next object asked about.
+
+        One search request asks this of every object in the workspace, and without the
+        memo each question walks up to the top: 110 listing requests of a 10,000-page
+        workspace cost the fake 40 s of CPU, no longer an API "answering instantly".
+        """
+        chain: list[str] = []
+        standing = (True, False)  # above the top level: shared, not trashed
+        current: str | None = object_id
+        while current is not None:
+            if current in memo:
+                standing = memo[current]
+                break
+            if current in chain:  # a cycle: answer as is_shared and is_trashed do
+                return self.is_shared(object_id), self.is_trashed(object_id)
+            chain.append(current)
+            current = self.parent_id(current)
+        for ancestor in reversed(chain):
+            record = self._record(ancestor)
+            standing = (
+                standing[0] and getattr(record, "shared", True),
+                standing[1] or getattr(record, "in_trash", False),
+            )
+            memo[ancestor] = standing
+        return standing
+
     def owner_page_of(self, object_id: str) -> str | None:
         """The page whose content ``object_id`` (a page, block or database) belongs to."""
         if object_id in self.blocks:
