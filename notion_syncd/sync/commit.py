@@ -39,6 +39,7 @@ from notion_syncd.sync.authors import (
 from notion_syncd.sync.authorsmap import AUTHORS_FILE, with_learned
 from notion_syncd.sync.fetchjournal import FetchJournal
 from notion_syncd.sync.gaps import Gap, carry_gaps, write_gaps
+from notion_syncd.sync.idset import IdSet
 from notion_syncd.sync.pageversions import (
     Record,
     SharedPage,
@@ -106,7 +107,7 @@ class Committer:
         self._journal = journal
         self._final_batch = final_batch
         """Waiting pages rendered between two commits when more wait (``finish``)."""
-        self._authored: set[str] = set()
+        self._authored = IdSet()
         """Ids whose edits an earlier commit of this sync was authored by."""
 
     def checkpoint(self) -> None:
@@ -207,6 +208,7 @@ class Committer:
             moves_first=self._people is not None,  # git.commit_authors = false: one commit
         )
         self._authored.update(edits)
+        self._writer.edits.clear()  # authored now, or by an earlier commit
         # Each commit frees the mirror's native state and what the objects since the
         # last one held: hand it back (glibc keeps freed pages otherwise; issue 10).
         memory.release_free_memory()

@@ -123,13 +123,17 @@ class Exporter:
 
     def refresh(self, targets: Iterable[Target], pool: ThreadPoolExecutor) -> None:
         """Fetch and write the objects named by id that the listing did not (``targets.py``)."""
-        done = set(self._writer.written) | {failure.id for failure in self._report.failures}
+        failed = {failure.id for failure in self._report.failures}
+
+        def done(object_id: str) -> bool:
+            return object_id in self._writer.written or object_id in failed
+
         for target in sorted(set(targets)):
-            if target.id in done:
+            if done(target.id):
                 continue
             if target.kind == "database":
                 for source_id in discovery.data_sources_of(self._client, target.id) or []:
-                    if source_id not in done:
+                    if not done(source_id):
                         self.queue.admit(source_id)
                         self.queue.fetch_by_id(self._work_item(source_id, "data_source", None))
                 continue

@@ -13,7 +13,7 @@ Notion, and drops a gap once its object is written whole (or Notion no longer ha
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 
 from notion_syncd.errors import GitStoreError
@@ -44,8 +44,8 @@ class Gap:
 def carry_gaps(
     previous: Mapping[str, Gap],
     *,
-    written: Iterable[str],
-    resolved: Iterable[str],
+    written: Container[str],
+    resolved: Container[str],
     new: Iterable[Gap],
 ) -> dict[str, Gap]:
     """The gaps after a sync: the previous ones it did not fill, plus the new ones.
@@ -53,8 +53,11 @@ def carry_gaps(
     ``written``: objects written whole or not (a written object's gap is replaced by what
     its new record misses, in ``new``); ``resolved``: objects Notion no longer has.
     """
-    closed = set(written) | set(resolved)
-    gaps = {gap_id: gap for gap_id, gap in previous.items() if gap_id not in closed}
+    gaps = {
+        gap_id: gap
+        for gap_id, gap in previous.items()
+        if gap_id not in written and gap_id not in resolved
+    }
     for gap in new:
         earlier = gaps.get(gap.id)
         if earlier is not None and gap.missing_files and earlier.missing_files:

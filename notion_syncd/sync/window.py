@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from notion_syncd.sync import lag
+from notion_syncd.sync.idset import IdMap, IdSet
 from notion_syncd.sync.listing import newer
 
 
@@ -25,12 +26,12 @@ class ListingWindow:
     floor: datetime | None
     """The listing stops at the first object edited before this (None: lists everything)."""
     started: datetime
-    listed: set[str] = field(default_factory=set)
+    listed: IdSet = field(default_factory=IdSet)
     newest_seen: str | None = None
     listing_done: bool = False
     listing_total: int | None = None
     """How many results the listing holds, once the read-ahead reached its end (progress)."""
-    written_unlisted: dict[str, str] = field(default_factory=dict)
+    written_unlisted: IdMap = field(default_factory=IdMap)
     """Objects written that the listing had not shown (yet), with their edit time."""
 
     def saw(self, object_id: str, result: dict[str, Any]) -> None:

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from typing import Generic, TypeVar
 
+from notion_syncd.sync.idset import IdSet
+
 MAX_WAITING = 200
 """Objects held in memory while their parent is fetched; past this, parents are fetched inline."""
 
@@ -31,7 +33,8 @@ class WorkQueue(Generic[Item, Held]):
 
     def __init__(self, *, max_waiting: int = MAX_WAITING) -> None:
         self.max_waiting = max_waiting
-        self._seen: set[str] = set()
+        self._seen = IdSet()
+        """Every object offered or queued in this sync (``idset``: 24 bytes each)."""
         self._unreachable: set[str] = set()
         self._parents: deque[Item] = deque()
         self._waiting: dict[str, list[Held]] = {}

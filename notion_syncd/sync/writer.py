@@ -26,6 +26,7 @@ from notion_syncd.gitstore import Mirror
 from notion_syncd.sync import backlinks, databases, planner
 from notion_syncd.sync.authors import Edit, edit_of, page_edit
 from notion_syncd.sync.fetch import FetchedRecord, known_files
+from notion_syncd.sync.idset import IdMap
 from notion_syncd.sync.placement import (
     Placement,
     change_kind,
@@ -65,10 +66,10 @@ class MirrorWriter:
         self.views = Views(mirror, self.index, formats, waiting)
         self.structure_changed = False
         """An object was added, moved or removed (index.html and the pages gauge follow)."""
-        self.written: dict[str, str] = {}
-        self.edits: dict[str, Edit] = {}
-        """Written object id -> its last edit (who, when), for commit authors."""
+        self.written = IdMap()
         """Objects written by this sync, with the ``last_edited_time`` written."""
+        self.edits: dict[str, Edit] = {}
+        """Object id -> its last edit (who, when), for the next commit's authors."""
         self.co_edited: dict[str, dict[str, Any]] = {}
         """Mirrored pages whose blocks others than their last editor changed: id -> the
         record before this sync (for their intermediate versions, ``sync.pageversions``)."""

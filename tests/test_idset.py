@@ -1,0 +1,97 @@
+"""IdMap and IdSet answer as dict and set do, across the merges of their recent ids."""
+
+from __future__ import annotations
+
+import random
+import sys
+import threading
+import uuid
+
+import pytest
+
+from notion_syncd.sync import idset
+from notion_syncd.sync.idset import IdMap, IdSet
+
+
+@pytest.fixture(autouse=True)
+def small_merges(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(idset, "RECENT", 7)  # a merge every seven new ids
+
+
+def ids(count: int, seed: int) -> list[str]:
+    generator = random.Random(seed)
+    return [str(uuid.UUID(int=generator.getrandbits(128))) for _ in range(count)]
+
+
+def test_idmap_answers_as_a_dict() -> None:
+    generator = random.Random(3)
+    pool = [*ids(60, seed=1), "not-a-uuid", "also odd"]
+    model: dict[str, str] = {}
+    mapped = IdMap()
+    for step in range(600):
+        object_id = generator.choice(pool)
+        value = f"2026-12-01T0{step % 7}:00:00.000Z"
+        model[object_id] = value
+        mapped[object_id] = value
+        probe = generator.choice(pool)
+        assert mapped.get(probe) == model.get(probe)
+        assert (probe in mapped) == (probe in model)
+        assert len(mapped) == len(model)
+    assert sorted(mapped) == sorted(model)
+    assert dict(mapped.items()) == model
+
+
+def test_idmap_takes_ids_with_or_without_dashes_and_gives_them_dashed() -> None:
+    mapped = IdMap()
+    dashed = ids(1, seed=2)[0]
+    mapped[dashed.replace("-", "").upper()] = "x"
+    assert mapped.get(dashed) == "x"
+    assert list(mapped) == [dashed]
+    assert 5 not in mapped  # type: ignore[operator]
+
+
+def test_idset_answers_as_a_set() -> None:
+    pool = ids(50, seed=4)
+    model = set(pool[:30])
+    kept = IdSet(pool[:30])
+    kept.update(pool[10:20])  # repeats are no new members
+    assert len(kept) == 30
+    assert all((object_id in kept) == (object_id in model) for object_id in pool)
+    assert sorted(kept) == sorted(model)
+
+
+def test_equal_values_are_stored_once() -> None:
+    mapped = IdMap()
+    for object_id in ids(40, seed=5):
+        mapped[object_id] = "".join(["2026-12-01T", "00:00:00.000Z"])  # a new string each
+    assert len({id(value) for _, value in mapped.items()}) == 1
+
+
+def test_a_reader_never_misses_an_id_while_another_thread_adds() -> None:
+    mapped = IdMap()
+    added = ids(3_000, seed=6)
+    done = threading.Event()
+    misses: list[str] = []
+    progress = [0]  # ids are added in order: the first ``progress[0]`` are in
+
+    def read() -> None:
+        generator = random.Random(7)
+        while not done.is_set():
+            count = progress[0]
+            for object_id in generator.sample(added[:count], min(count, 20)):
+                if mapped.get(object_id) != object_id[:8]:
+                    misses.append(object_id)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for count, object_id in enumerate(added, start=1):
+            mapped[object_id] = object_id[:8]
+            progress[0] = count
+    finally:
+        done.set()
+        reader.join()
+        sys.setswitchinterval(interval)
+    assert misses == []
