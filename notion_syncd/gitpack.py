@@ -11,10 +11,10 @@ do and otherwise:
    to hold every one of them, and only then are the loose files removed.
 2. **Consolidates small packs** once there are :data:`PACKS_TO_CONSOLIDATE`: the
    smallest packs, up to :data:`OBJECTS_PER_CONSOLIDATION` objects together, are
-   rewritten into one, checked, and only then are the old ones removed. Large packs (the
-   first export's checkpoints, earlier consolidations) are left alone, so one
-   consolidation's work and memory are bounded whatever the mirror's size; the price is
-   about one pack per :data:`OBJECTS_PER_CONSOLIDATION` objects of history.
+   rewritten into one, checked, and only then are the old ones removed. Packs of more
+   than half that (the first export's checkpoints, earlier consolidations) are left
+   alone, so one consolidation's work and memory are bounded whatever the mirror's
+   size; the price is about one pack per 2,000–4,000 objects of history.
 
 Crash safety: nothing is removed before the pack that replaces it is complete on disk
 (libgit2 writes packs to a temporary name and renames them into place; the new pack's
@@ -139,11 +139,17 @@ def _consolidate(repo: Any, objects: Path, limit: int) -> int:
 
 def smallest_packs(counts: Mapping[Path, int], limit: int) -> list[Path]:
     """The smallest packs (by objects, then name) that hold at most ``limit`` objects
-    together; none unless at least two fit, as one pack alone is already consolidated."""
+    together; none unless at least two fit, as one pack alone is already consolidated.
+
+    A pack of more than half the limit is settled and never taken: with it, each
+    consolidation would rewrite more objects than it merges. A first export's checkpoint
+    packs (about 3,000 objects each) were rewritten, one per checkpoint, with the few
+    objects of the checkpoint before (issue 10: 3,700 objects a checkpoint, the export's
+    peak RSS); small packs still grow, two dozen at a time, until they settle."""
     chosen: list[Path] = []
     total = 0
     for pack, count in sorted(counts.items(), key=lambda item: (item[1], item[0].name)):
-        if total + count > limit:
+        if total + count > limit or count > limit // 2:
             break
         chosen.append(pack)
         total += count

@@ -142,7 +142,11 @@ class Mirror:
         self._changes: dict[str, pygit2.Oid | None] = {}
         """Paths changed since the last commit: new blob id, or None when deleted."""
         self._tree_id: pygit2.Oid | None = None
-        """The tree of HEAD plus ``_changes``, built once per batch of changes."""
+        """The tree of HEAD plus ``_changes``, as far as it was built (None: not yet)."""
+        self._unbuilt: dict[str, pygit2.Oid | None] = {}
+        """Changes since ``_tree_id`` was built: the next build starts from that tree, so
+        a checkpoint that writes its state after asking ``has_staged_changes`` builds
+        the trees of those few paths again, not of every path it changed (issue 10)."""
         self._origins: dict[str, str] = {}
         """Paths files were moved to since the last commit -> their paths in HEAD."""
         self._marked = (self._git_dir / UNCOMMITTED_MARKER).exists()
@@ -329,7 +333,7 @@ class Mirror:
 
     def _changed(self, rel: str, blob: pygit2.Oid | None) -> None:
         self._changes[rel] = blob
-        self._tree_id = None
+        self._unbuilt[rel] = blob
 
     def _blob_of(self, rel: str) -> pygit2.Oid | None:
         """The blob of ``rel`` as the next commit would have it (before this change)."""
@@ -370,6 +374,9 @@ class Mirror:
         if self._tree_id is None:
             base = head.tree if head is not None else None
             self._tree_id = self._build_tree(base, self._changes)
+        elif self._unbuilt:
+            self._tree_id = self._build_tree(self.repo[self._tree_id], self._unbuilt)
+        self._unbuilt.clear()
         return self._tree_id
 
     def _build_tree(self, base: Any | None, changes: gittree.Changes) -> pygit2.Oid:
@@ -536,6 +543,7 @@ class Mirror:
     def _committed(self) -> None:
         """The working tree equals HEAD: forget the changes, drop the marker."""
         self._changes.clear()
+        self._unbuilt.clear()
         self._origins.clear()
         self._tree_id = None
         self._adopted.clear()

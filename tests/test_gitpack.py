@@ -81,11 +81,14 @@ def test_gitpack_consolidates_the_smallest_packs_up_to_the_object_limit(tmp_path
 
 
 def test_gitpack_smallest_packs_fit_the_limit_and_need_two() -> None:
-    """The smallest packs are taken while their objects fit; one pack alone is not merged."""
+    """The smallest packs are taken while their objects fit; one pack alone is not merged,
+    nor a pack of more than half the limit (it would be most of the rewrite)."""
     a, b, c, d = (Path(f"pack-{name}.pack") for name in "abcd")
     counts = {a: 900, b: 100, c: 300, d: 100}
-    assert gitpack.smallest_packs(counts, 500) == [b, d, c]
-    assert gitpack.smallest_packs(counts, 1_400) == [b, d, c, a]
+    assert gitpack.smallest_packs(counts, 500) == [b, d]  # c: 300 of a 500 limit
+    assert gitpack.smallest_packs(counts, 600) == [b, d, c]
+    assert gitpack.smallest_packs(counts, 1_400) == [b, d, c]  # a: 900 of 1,400
+    assert gitpack.smallest_packs(counts, 1_800) == [b, d, c, a]
     assert gitpack.smallest_packs(counts, 150) == []
     assert gitpack.smallest_packs({a: 10}, 500) == []
 

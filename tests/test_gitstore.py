@@ -11,6 +11,7 @@ from pathlib import Path
 import pygit2
 import pytest
 
+from notion_syncd import gitpack
 from notion_syncd.errors import GitStoreError, RepositoryLocked
 from notion_syncd.gitstore import UNCOMMITTED_MARKER, Author, CommitStep, open_mirror
 
@@ -282,6 +283,40 @@ def test_mirror_commit_follows_changed_paths(tmp_path: Path) -> None:
     assert head.tree["c/new.md"].data == b"new\n"
     assert not (path / ".git" / UNCOMMITTED_MARKER).exists()
     assert _git_status(path) == ""
+
+
+def test_mirror_builds_on_the_tree_it_built_before(tmp_path: Path) -> None:
+    """Changes after ``has_staged_changes`` are built on its tree: the commit equals a
+    build of all the changes at once, and the second build adds only the trees along
+    the paths changed since (a checkpoint's state files, not its every page)."""
+    trees: dict[str, pygit2.Oid] = {}
+    packed: dict[str, int] = {}
+    for way in ("at once", "in two builds"):
+        path = tmp_path / way.replace(" ", "-")
+        with open_mirror(path) as mirror:
+            for folder in ("a", "b/c", "d"):
+                mirror.write(f"{folder}/page.md", f"{folder}\n".encode())
+            mirror.commit("base", AUTHOR)
+            for number in range(20):
+                mirror.write(f"pages/p{number}/page.md", f"page {number}\n".encode())
+            mirror.delete("d/page.md")
+            if way == "in two builds":
+                assert mirror.has_staged_changes()
+            mirror.write("pages/p3/page.md", b"again\n")  # changed after the first build
+            mirror.delete("pages/p4/page.md")
+            mirror.write("state/state.json", b"{}\n")
+            mirror.delete("b/c/page.md")
+            mirror.commit("change", AUTHOR)
+            packs = gitpack.pack_files(path / ".git" / "objects")
+            packed[way] = sum(gitpack.objects_in_pack(pack) for pack in packs)
+        repo = pygit2.Repository(str(path))
+        trees[way] = repo.head.peel(pygit2.Commit).tree.id
+        assert _git_status(path) == ""
+    assert trees["at once"] == trees["in two builds"]
+    # Only the first build's trees that the commit does not keep are extra: the root,
+    # pages, pages/p3 and pages/p4. Built again from HEAD, the 20 page folders' trees
+    # went into a second pack as well (22 extra).
+    assert packed["in two builds"] - packed["at once"] == 4
 
 
 def test_mirror_open_without_marker_keeps_local_files(tmp_path: Path) -> None:
