@@ -3,7 +3,7 @@ every object it meets.
 
 A sync remembers a fact or two about each object until it ends: the ids it queued,
 listed, wrote and authored. As Python ``dict`` and ``set`` of id strings these cost
-110–190 bytes an object each; at 10,000 pages they were 8.5 MB of the export's 9 MB
+110–190 bytes an object each; at 10,000 pages they were 6.2 MB of the export's 9 MB
 of RSS growth (issue 10: the RSS of a sync must not grow with the workspace). Here an
 id is its UUID's 16 bytes in one sorted ``bytes`` string, and its value one pointer to
 a string shared by every equal value (``last_edited_time`` repeats a lot). The newest
