@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from notion_syncd.terms import compact_id, dashed_id
+
 _KEY = 16
 RECENT = 2_048
 """Additions kept in a dict before they are merged into the sorted string."""
@@ -29,18 +31,13 @@ RECENT = 2_048
 
 def _key(object_id: str) -> bytes | None:
     """The UUID's 16 bytes, or None when ``object_id`` is not a UUID."""
-    compact = object_id.replace("-", "")
+    compact = compact_id(object_id)
     if len(compact) != 32:
         return None
     try:
         return bytes.fromhex(compact)
     except ValueError:
         return None
-
-
-def _dashed(key: bytes) -> str:
-    text = key.hex()
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def _position(keys: bytes, key: bytes) -> int | None:
@@ -110,18 +107,15 @@ class IdMap:
         return len(self._settled[1]) + len(self._recent) + len(self._other)
 
     def __iter__(self) -> Iterator[str]:
-        keys, _ = self._settled
-        for start in range(0, len(keys), _KEY):
-            yield _dashed(keys[start : start + _KEY])
-        for key in list(self._recent):
-            yield _dashed(key)
-        yield from list(self._other)
+        return (object_id for object_id, _ in self.items())
 
     def items(self) -> Iterator[tuple[str, str]]:
-        for object_id in self:
-            value = self.get(object_id)
-            if value is not None:
-                yield object_id, value
+        keys, values = self._settled
+        for index, value in enumerate(values):
+            yield dashed_id(keys[index * _KEY : index * _KEY + _KEY].hex()), value
+        for key, value in list(self._recent.items()):
+            yield dashed_id(key.hex()), value
+        yield from list(self._other.items())
 
 
 class IdSet:
