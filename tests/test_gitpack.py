@@ -51,8 +51,8 @@ def test_gitpack_mirror_commits_keep_loose_objects_bounded(tmp_path: Path) -> No
 
 
 def test_gitpack_consolidates_the_smallest_packs_up_to_the_object_limit(tmp_path: Path) -> None:
-    """Once packs reach the limit, the small ones become one; a pack too big to fit in
-    one consolidation's object limit (the first export) is left alone."""
+    """Once the packs not settled reach the limit, they become one; a pack of over half a
+    consolidation's object limit (the first export's) is left alone, and not counted."""
     path = tmp_path / "m"
     with open_mirror(path) as mirror:
         for number in range(60):
@@ -68,7 +68,11 @@ def test_gitpack_consolidates_the_smallest_packs_up_to_the_object_limit(tmp_path
             mirror.commit(f"small {number}", AUTHOR)
             gitpack.maintain(mirror.repo, loose_limit=1, pack_limit=1000)
         assert len(gitpack.pack_files(objects)) == 14  # a blob and trees pack, a commit's each
+        # The first export's pack (62 objects, over half the limit) is settled: it does not
+        # count, so 14 packs are 13 towards the trigger and nothing is rewritten yet.
         done = gitpack.maintain(mirror.repo, loose_limit=1, pack_limit=14, consolidation_limit=60)
+        assert done.consolidated_packs == 0 and len(gitpack.pack_files(objects)) == 14
+        done = gitpack.maintain(mirror.repo, loose_limit=1, pack_limit=13, consolidation_limit=60)
         assert done.consolidated_packs == 13
         packs = gitpack.pack_files(objects)
         assert largest in packs and len(packs) == 2
