@@ -4,7 +4,9 @@
         [--workers 8] [--checkpoint N] [--keep DIR] [--export-only] [--timeline]
 
 For each size: the fake Notion API (no latency, no rate limit, a child process) serves a
-generated workspace; ``notion-syncd sync`` (a child process, all four formats) exports it
+generated workspace, its edits spread over days as a workspace in use has them (one
+second of the fake's clock per read while it is made: a workspace made within the
+listing's overlap would be listed whole by every sync); ``notion-syncd sync`` (a child process, all four formats) exports it
 into an empty mirror while this process samples its RSS and the objects written (from
 its ``sync.checkpoint`` logs); then one page is edited and synced again (peak RSS and
 seconds); the mirror is measured (loose objects, packs, ``.git`` size); ``notion-syncd
@@ -37,8 +39,14 @@ SERVER = """
 import sys
 from datetime import UTC, datetime, timedelta
 from notion_syncd.fake_notion import FakeClock, FakeNotionServer, Workspace, generate_workspace
-ws = Workspace(FakeClock(datetime.now(UTC) - timedelta(hours=1)))  # edits have settled
+class SpreadClock(FakeClock):  # each read 1 s later: edits spread over days, as in use
+    tick = 1.0
+    def __call__(self):
+        return self.advance(self.tick) if self.tick else super().__call__()
+ws = Workspace(SpreadClock(datetime.now(UTC) - timedelta(days=30)))
 ids = generate_workspace(ws, pages={pages}, depth=5, databases={databases}, rows_per_database=50)
+ws.clock.tick = 0.0
+ws.clock.set(max(ws.clock(), datetime.now(UTC) - timedelta(hours=1)))  # edits have settled
 server = FakeNotionServer(ws, token="secret_bench").start()
 print(server.base_url, flush=True)
 for line in sys.stdin:
