@@ -60,18 +60,18 @@ def test_search_index_one_page_edit_rewrites_one_shard_and_removal_drops_it(
         writer = MirrorWriter(mirror, FORMATS, lambda: NOW, lambda change: None)
         for number, page_id in enumerate(ids):
             writer.write(_page(page_id, f"Page {number}"), None)
-        writer.views.flush()
+        writer.views.flush(final=True)
         before = _shards(tmp_path)
         assert sum(len(entries) for entries in before.values()) == 40
         edited = ids[7]
         writer.write(_page(edited, "Renamed seven"), None)
-        writer.views.flush()
+        writer.views.flush(final=True)
         after = _shards(tmp_path)
         changed = {name for name in after if after[name] != before.get(name)}
         assert changed == {Path(search.shard_path(search.shard_of(edited))).name}
         assert after[next(iter(changed))][edited].title == "Renamed seven"
         writer.remove(RemovalPlan((Removal(edited, TRASHED),), total=1))
-        writer.views.flush()
+        writer.views.flush(final=True)
         removed = _shards(tmp_path)
         assert edited not in {i for entries in removed.values() for i in entries}
         assert sum(len(entries) for entries in removed.values()) == 39
@@ -123,7 +123,7 @@ def test_search_words_index_full_text_and_one_edit_touches_few_shards(tmp_path: 
         writer = MirrorWriter(mirror, FORMATS, lambda: NOW, lambda change: None)
         for number, page_id in enumerate(ids):
             writer.write(_with_text(page_id, f"Page {number}", f"{filler} word{number}"), None)
-        writer.views.flush()
+        writer.views.flush(final=True)
         words = _word_shards(tmp_path)
         edited = ids[4]
         key = searchwords.posting(edited)
@@ -131,7 +131,7 @@ def test_search_words_index_full_text_and_one_edit_touches_few_shards(tmp_path: 
         assert words[holder]["word4"] == {key}
         before = {**_shards(tmp_path), **words}
         writer.write(_with_text(edited, "Page 4", f"{filler} replaced"), None)
-        writer.views.flush()
+        writer.views.flush(final=True)
         after = {**_shards(tmp_path), **_word_shards(tmp_path)}
         changed = {
             name for name in after.keys() | before.keys() if after.get(name) != before.get(name)
@@ -145,7 +145,7 @@ def test_search_words_index_full_text_and_one_edit_touches_few_shards(tmp_path: 
         flat = {w: p for shard in _word_shards(tmp_path).values() for w, p in shard.items()}
         assert "word4" not in flat and flat["replaced"] == {key}
         writer.remove(RemovalPlan((Removal(edited, TRASHED),), total=1))
-        writer.views.flush()
+        writer.views.flush(final=True)
         flat = {w: p for shard in _word_shards(tmp_path).values() for w, p in shard.items()}
         assert "replaced" not in flat and key not in flat["filler0"]
         assert len(flat["filler0"]) == 29

@@ -16,6 +16,7 @@ from synchelpers import IN_PROCESS_URL, TOKEN, TestClock, in_process_settings
 
 import notion_syncd.fake_notion.richtext as rt
 from notion_syncd.config import Settings
+from notion_syncd.export import search
 from notion_syncd.fake_notion import FakeNotion, Workspace
 from notion_syncd.notion.client import NotionClient
 from notion_syncd.sync.runner import run_sync
@@ -175,3 +176,48 @@ def test_waitingviews_keeps_ids_until_cleared_and_skips_a_torn_line(tmp_path: Pa
     waiting.clear()
     assert not file.exists()
     waiting.clear()  # nothing left: no error
+
+
+def _search_ids(repo: Path) -> set[str]:
+    """The ids in the search's id shards that HEAD holds."""
+    ids: set[str] = set()
+    for name in _committed(repo):
+        if name.startswith(f"{search.SHARD_DIR}/") and name.count("/") == 1:
+            shown = subprocess.run(
+                ["git", "-C", str(repo), "show", f"HEAD:{name}"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            ids |= set(search.parse_shard(shown))
+    return ids
+
+
+def test_waitingviews_search_entries_held_past_a_checkpoint_are_written_after_a_kill(
+    tmp_path: Path,
+) -> None:
+    """A sync writes the search shards at its end, not at each checkpoint: the ids of the
+    entries it holds wait in the file, so a sync after a kill renders those pages again
+    and writes their entries; every mirror equals a fresh export."""
+    clock = TestClock()
+    workspace = _workspace(clock)
+    fake = FakeNotion(workspace, token=TOKEN)
+    formats = ("json", "html")
+    fresh = tmp_path / "fresh"
+    assert _sync(fake, clock, fresh, None, formats=formats)
+    assert len(_search_ids(fresh)) == 3
+    held = 0
+    for kill_after in range(1, 40):
+        repo = tmp_path / f"killed-{kill_after}"
+        if _sync(fake, clock, repo, kill_after, formats=formats):
+            break
+        pages = {name for name in _committed(repo) if name.endswith(".html") and "/" not in name}
+        committed_pages = {name for name in pages if not name.startswith(("index", "search"))}
+        if committed_pages and len(_search_ids(repo)) < len(committed_pages):
+            held += 1  # a checkpoint committed pages whose search entries were held
+            waiting = set((repo / ".git" / WAITING_FILE).read_text().split())
+            assert len(waiting) >= len(committed_pages) - len(_search_ids(repo))
+        assert _sync(fake, clock, repo, None, formats=formats)
+        assert _tree(repo) == _tree(fresh)
+        assert not (repo / ".git" / WAITING_FILE).exists()
+    assert held > 0

@@ -62,7 +62,7 @@ FINAL_BATCH_CHECKPOINTS = 4
 checkpoints' worth at a time, each batch committed, so it holds about 2 KB per page of
 one batch (changed paths, pack entries, search entries). The search's word shards grow
 with the mirror and nearly every batch would rewrite all of them: they are written at
-most every ``SEARCH_HELD_LIMIT`` entries (``Views.search_held``). In the 10,000-page
+most every ``SEARCH_HELD_LIMIT`` entries (``Views._search_due``). In the 10,000-page
 export (about 7,000 pages wait): batches of 500 writing the shards each time took 348 s
 against 298 s for one batch, one batch lifted the peak from 98 to 107 MB, and batches
 of 5,000 (words interned) peaked at 102 MB."""
@@ -130,11 +130,9 @@ class Committer:
             # export.formats changed since the mirror was written: a local re-render.
             rendered = rebuild_views(self._mirror, writer.index, self._formats)
             log.info("sync.formats_changed", formats=list(self._formats), rendered=rendered)
-        writer.views.search_held = True  # word shards: rarely, and at the end
         while len(writer.views.waiting) > self._final_batch:
             writer.views.render_waiting(self._final_batch)
-            self.checkpoint()
-        writer.views.search_held = False
+            self.checkpoint()  # the search shards wait (``Views._search_due``)
         writer.views.flush(final=True)
         if "html" in self._formats and writer.structure_changed:
             writer.views.write_index_html()

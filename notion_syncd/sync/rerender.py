@@ -35,9 +35,9 @@ from notion_syncd.terms import dashed_id, data_source_title, display_title, page
 
 STYLESHEET = "_assets/style.css"
 SEARCH_HELD_LIMIT = 2_500
-"""Search entries a flush keeps for a later one while ``Views.search_held`` (about
-0.75 KB each): the final phase of a first export renders thousands of pages in batches,
-and each write of the search's word shards rewrites nearly all of them. With 5,000 the
+"""Search entries a sync's flush keeps for a later one (``Views._search_due``; about
+0.75 KB each): a large sync changes thousands of entries, and each write of the
+search's shards rewrites nearly all of them. In the final phase (stop 25), 5,000 held: the
 10,000-page export peaked at 99.7 MB (274 s); with 2,500 at 98.5 and 98.1 MB (312 s
 and 288 s: runs on this machine vary by a tenth)."""
 
@@ -67,12 +67,11 @@ class Views:
         file to keep them in (``render``), nothing waits."""
         self.data_sources: set[str] = set()
         self.search_changes: dict[str, search.SearchEntry | None] = {}
-        """Search entries to write (None: remove) at the next flush, by object id."""
+        """Search entries to write (None: remove) at a later flush, by object id."""
         self.search_words: dict[str, tuple[str, ...]] = {}
         """The words of the changed entries (full text), by object id."""
-        self.search_held = False
-        """While True, a flush leaves the search shards to a later flush (unless
-        ``SEARCH_HELD_LIMIT`` entries wait): the final phase's batches set it."""
+        self._search_recorded: set[str] = set()
+        """Ids of held search entries already in the waiting file."""
         self.before_flush: list[Callable[[], None]] = []
         """Called at the start of every flush (records to rewrite before views are redone)."""
 
@@ -259,8 +258,41 @@ class Views:
         for data_source_id in sorted(self.data_sources):
             self.write_data_source(data_source_id)
         self.data_sources.clear()
-        if not self.search_held or len(self.search_changes) >= SEARCH_HELD_LIMIT:
+        if final or self._search_due():
             self.write_search_shards()
+        else:
+            self._record_held_search()
+
+    def _search_due(self) -> bool:
+        """Whether a flush before the final one writes the search shards.
+
+        A sync holds them for a later flush until ``SEARCH_HELD_LIMIT`` entries wait: a
+        first export that wrote them at every checkpoint stored each of the 64 id shards
+        115 times at 50,000 pages (556 MB of a 1.19 GB repository, issue 10). The held
+        entries' ids go to the waiting file before the checkpoint that commits their
+        pages, so a sync after a crash renders those pages again, and their entries with
+        them (``_record_held_search``). A removal is never held (nothing would be
+        rendered for it), nor is anything in ``render`` (no waiting file).
+        """
+        return (
+            self._waiting_file is None
+            or len(self.search_changes) >= SEARCH_HELD_LIMIT
+            or any(entry is None for entry in self.search_changes.values())
+        )
+
+    def _record_held_search(self) -> None:
+        """Add the ids of the held search entries to the waiting file (once each), before
+        the checkpoint that commits their pages: after a crash they are rendered again."""
+        fresh = [
+            object_id for object_id in self.search_changes if object_id not in self._search_recorded
+        ]
+        if not fresh or self._waiting_file is None:
+            return
+        try:
+            self._waiting_file.add(fresh)
+        except OSError as exc:
+            raise GitStoreError(f"cannot keep the pages waiting for their search: {exc}") from None
+        self._search_recorded.update(fresh)
 
     def _hold_back_waiting(self) -> None:
         """Move the pending pages that must wait to ``waiting`` (and its file)."""
@@ -330,6 +362,7 @@ class Views:
                 self.mirror.delete(path)
         self.search_changes.clear()
         self.search_words.clear()
+        self._search_recorded.clear()
 
     def write_index_html(self) -> None:
         """index.html from every index entry, one slotted item each and nothing more: it
