@@ -6,16 +6,17 @@
 For each size: the fake Notion API (no latency, no rate limit, a child process) serves a
 generated workspace, its edits spread over days as a workspace in use has them (one
 second of the fake's clock per read while it is made: a workspace made within the
-listing's overlap would be listed whole by every sync); ``notion-syncd sync`` (a child process, all four formats) exports it
-into an empty mirror while this process samples its RSS and the objects written (from
-its ``sync.checkpoint`` logs); then one page is edited and synced again (peak RSS and
-seconds); the mirror is measured (loose objects, packs, ``.git`` size); ``notion-syncd
-render`` is timed. With ``--inflate K`` the mirror is then copied K-1 times into
-folders of its own (K times the tracked files, as the issue allows for a 50k mirror)
-and a one-page sync and a one-page commit are measured again. ``--export-only`` stops
-after the first export; ``--timeline`` adds its RSS every second (seconds, MB) to the
-JSON row, which shows where in a run (the final step included) memory grows; every row
-says when the export's peak was reached and which log event came last before it.
+listing's overlap would be listed whole by every sync); ``notion-syncd sync`` (a child
+process, all four formats) exports it into an empty mirror while this process samples
+its RSS and the objects written (from its ``sync.checkpoint`` logs); then one page is
+edited and synced again (peak RSS and seconds); the mirror is measured (loose objects,
+packs, ``.git`` size); ``notion-syncd render`` is timed. With ``--inflate K`` the mirror
+is then copied K-1 times into folders of its own (K times the tracked files, as the
+issue allows for a 50k mirror) and a one-page sync and a one-page commit are measured
+again. ``--export-only`` stops after the first export; ``--timeline`` adds its RSS every
+second (seconds, MB) to the JSON row, which shows where in a run (the final step
+included) memory grows; every row says when the export's peak was reached and which log
+event came last before it.
 
 Timings are wall-clock on a shared machine: load from other processes skews them.
 """
