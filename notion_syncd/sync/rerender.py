@@ -286,13 +286,17 @@ class Views:
         fresh = [
             object_id for object_id in self.search_changes if object_id not in self._search_recorded
         ]
-        if not fresh or self._waiting_file is None:
-            return
+        if fresh:
+            self._add_waiting(fresh, "search")
+            self._search_recorded.update(fresh)
+
+    def _add_waiting(self, ids: list[str], what: str) -> None:
+        """Append ``ids`` to the waiting file, before the checkpoint that needs them."""
+        assert self._waiting_file is not None  # only a sync's views hold anything back
         try:
-            self._waiting_file.add(fresh)
+            self._waiting_file.add(ids)
         except OSError as exc:
-            raise GitStoreError(f"cannot keep the pages waiting for their search: {exc}") from None
-        self._search_recorded.update(fresh)
+            raise GitStoreError(f"cannot keep the pages waiting for their {what}: {exc}") from None
 
     def _hold_back_waiting(self) -> None:
         """Move the pending pages that must wait to ``waiting`` (and its file)."""
@@ -305,10 +309,7 @@ class Views:
             or any(self.index.path_of(target) is None for target in self.links.get(object_id, ()))
         )
         fresh = [object_id for object_id in waits if object_id not in self.waiting]
-        try:
-            self._waiting_file.add(fresh)
-        except OSError as exc:
-            raise GitStoreError(f"cannot keep the pages waiting for their views: {exc}") from None
+        self._add_waiting(fresh, "views")
         self.waiting.update(fresh)
         self.pending.difference_update(waits)
 
