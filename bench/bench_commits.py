@@ -6,8 +6,9 @@
 then, so one commit says little about the next hundred. This bench takes a mirror (one
 ``bench_scale.py --keep DIR`` left, inflated or not; it is changed, so use one you can
 lose) and makes ``--commits`` one-page commits the way a sync of one edited page writes
-them: the page's Markdown, JSON and HTML, one search id shard and two word shards (each
-edited a little, at their real size), and the sync's state file. Each commit opens the
+them: the page's Markdown, JSON and HTML, its search entry with a new word (the search
+writer's own files: its id shard and buckets file, the new word's shard, the layout when
+a count moves), and the sync's state file. Each commit opens the
 mirror, writes, commits (maintenance included) and closes, in this process.
 
 Printed: a JSON line per commit (seconds, packs after), then the median, 95th
@@ -28,10 +29,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from notion_syncd import gitpack
-from notion_syncd.export.search import SHARD_DIR, SHARDS, WORD_SHARDS, shard_path
-from notion_syncd.export.searchwords import word_shard_path
-from notion_syncd.gitstore import Author, open_mirror
+from notion_syncd import gitpack, jsoncodec
+from notion_syncd.export import search, searchwords
+from notion_syncd.export.searchlayout import LAYOUT_PATH
+from notion_syncd.gitstore import Author, Mirror, open_mirror
+from notion_syncd.sync.searchwrite import SearchChange, write_search
+from notion_syncd.terms import display_title, page_title
 
 AUTHOR = Author("bench", "bench@example.invalid")
 
@@ -44,27 +47,26 @@ def page_files(repo: Path, limit: int = 2000) -> list[str]:
     return [rel for rel in listed if "/" in rel and not rel.startswith("inflated-")][:limit]
 
 
-def edited(data: bytes | None, line: str) -> bytes:
-    """``data`` with ``line`` after its first line (where a shard's entries begin)."""
-    head, _, rest = (data or b"\n").partition(b"\n")
-    return head + b"\n" + line.encode() + b"\n" + rest
+def search_edit(mirror: Mirror, stem: str, number: int) -> None:
+    """The page's search entry as a sync writes it after an edit adding a word."""
+    record = jsoncodec.loads(mirror.read(stem + ".json") or b"{}")
+    page = record.get("page") or {}
+    title = display_title(page_title(page))
+    blocks = record.get("blocks") or []
+    words = (*searchwords.page_words(title, blocks), f"edit{number}")
+    entry = search.SearchEntry(str(page.get("id")), stem, title, search.excerpt(blocks))
+    write_search(mirror, {entry.id: SearchChange(entry, words)})
 
 
 def one_commit(repo: Path, number: int, pages: list[str]) -> float:
     started = time.monotonic()
     with open_mirror(repo) as mirror:
         stem = pages[number * 37 % len(pages)][:-3]
+        search_edit(mirror, stem, number)
         for ext in (".md", ".json", ".html"):
             data = mirror.read(stem + ext)
             if data is not None:
                 mirror.write(stem + ext, data + f"\nedit {number}\n".encode())
-        shards = [
-            shard_path(number * 5 % SHARDS),
-            word_shard_path(number * 7 % WORD_SHARDS),
-            word_shard_path(number * 13 % WORD_SHARDS),
-        ]
-        for rel in shards:
-            mirror.write(rel, edited(mirror.read(rel), f'["edit{number}", "{number:016x}"],'))
         mirror.write(".notion-syncd/bench-state.json", json.dumps({"commit": number}).encode())
         mirror.commit(f"bench: commit {number}", AUTHOR)
     return time.monotonic() - started
@@ -76,8 +78,8 @@ def main() -> None:
     parser.add_argument("--commits", type=int, default=150)
     args = parser.parse_args()
     repo = args.mirror
-    if not (repo / SHARD_DIR).is_dir():
-        parser.error(f"{repo} has no HTML search index: export it with all four formats")
+    if not (repo / LAYOUT_PATH).is_file():
+        parser.error(f"{repo} has no HTML search index of this version: export it again")
     pages = page_files(repo)
     objects = repo / ".git" / "objects"
     os.sync()  # what a copy of the mirror left unwritten is not this bench's to pay

@@ -11,7 +11,8 @@ real writer (``MirrorWriter``: JSON and HTML, as a sync writes them), then measu
   ``search.html?q=<word>`` to the one result for a word that occurs on a single page at
   the deepest level, and the time until every shard has loaded;
 - one page edited (one word replaced) and written again: which files under ``_search/``
-  changed, and the bound (:data:`WORD_SHARDS` + 1);
+  changed, and the size of the largest of them (shards stay small at any size:
+  ``searchlayout``);
 - the largest list of a parent's children (``*.nav.js``, for sibling links);
 - one page added (its parent fetched again with the new ``child_page`` block): every
   file that changed.
@@ -117,8 +118,8 @@ def build(repo: Path, pages: int, words: int) -> tuple[MirrorWriter, Any, list[s
     for number, (page_id, title, parent, text) in enumerate(plan):
         writer.write(_page(page_id, title, parent, text, children.get(page_id, [])), parent)
         if number % 1000 == 999:
-            writer.views.flush()
-    writer.views.flush()
+            writer.views.flush()  # a checkpoint's (search entries held)
+    writer.views.flush(final=True)
     writer.views.write_index_html()
     return writer, mirror, ids, deep
 
@@ -174,7 +175,8 @@ def search_time(repo: Path, runs: int = 3) -> tuple[float, float, int]:
 def _search_files(repo: Path) -> dict[str, bytes]:
     return {
         str(path.relative_to(repo)): path.read_bytes()
-        for path in (repo / search.SHARD_DIR).rglob("*.js")
+        for path in (repo / search.SHARD_DIR).rglob("*")
+        if path.is_file()
     }
 
 
@@ -200,7 +202,7 @@ def _add_one_page(writer: MirrorWriter, repo: Path, parent: str | None, number: 
     grandparent = record["page"]["parent"].get("page_id")
     writer.write(FetchedRecord(record, {}, FetchReport()), grandparent)
     writer.write(_page(page_id, title, parent, "a new page with a few words", []), parent)
-    writer.views.flush()
+    writer.views.flush(final=True)
     if writer.structure_changed:
         writer.views.write_index_html()
     after = _tree(repo)
@@ -243,13 +245,14 @@ def main(argv: list[str]) -> None:
     paragraph["plain_text"] = "edited " + paragraph["plain_text"].split(" ", 1)[1]
     parent = record["page"]["parent"].get("page_id")
     writer.write(FetchedRecord(record, {}, FetchReport()), parent)
-    writer.views.flush()
+    writer.views.flush(final=True)
     after = _search_files(repo)
     changed = sorted(
         name for name in before.keys() | after.keys() if before.get(name) != after.get(name)
     )
     print(f"one-word edit of one page changed {len(changed)} search files: {changed}")
-    print(f"bound: {search.WORD_SHARDS + 1} (every word shard and the id shard)")
+    largest_changed = max((len(after.get(name, b"")) for name in changed), default=0)
+    print(f"largest of them: {largest_changed:,} bytes")
     added_files = _add_one_page(writer, repo, parent, len(ids))
     print(f"one-page add changed {len(added_files)} files: {added_files}")
     mirror.close()

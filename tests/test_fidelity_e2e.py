@@ -21,7 +21,7 @@ from notion_syncd.commands.render import render_mirror
 from notion_syncd.config import Settings
 from notion_syncd.export.htmlnav import folder_label
 from notion_syncd.export.htmlsiblings import NAV_SUFFIX, TOP_NAV
-from notion_syncd.export.search import SHARD_DIR, parse_shard
+from notion_syncd.export.search import ID_DIR, parse_shard
 from notion_syncd.fake_notion import Workspace, generate_workspace
 from notion_syncd.fake_notion import richtext as rt
 from notion_syncd.fake_notion.generate import tiny_png
@@ -296,7 +296,7 @@ def _unique_deep_query(repo: Path) -> tuple[str, str]:
     """A deep page's title whose words, together, occur in no other entry of the index."""
     entries = [
         entry
-        for shard in sorted((repo / SHARD_DIR).glob("*.js"))
+        for shard in sorted((repo / ID_DIR).glob("*.js"))
         for entry in parse_shard(shard.read_text(encoding="utf-8")).values()
     ]
     texts = [f"{entry.title} {entry.excerpt}".lower() for entry in entries]

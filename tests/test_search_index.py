@@ -1,17 +1,23 @@
-"""The offline search index: entries, shards that read back, one shard per written page."""
+"""The offline search index: entries, shards that read back, few shards per written page,
+and shard counts that grow and shrink with the index (linear hashing)."""
 
 from __future__ import annotations
 
+import random
+import shutil
 from pathlib import Path
 
+import pytest
 from test_render_markdown import block, text
 from test_writer import NOW, _page
 
-from notion_syncd.export import search, searchwords
+from notion_syncd.export import search, searchlayout, searchwords
+from notion_syncd.export.searchlayout import bucket
 from notion_syncd.gitstore import open_mirror
 from notion_syncd.sync.fetch import FetchedRecord
 from notion_syncd.sync.removals import TRASHED, Removal, RemovalPlan
 from notion_syncd.sync.rerender import rebuild_views
+from notion_syncd.sync.searchwrite import read_layout
 from notion_syncd.sync.writer import MirrorWriter
 
 FORMATS = ("json", "html")
@@ -41,40 +47,55 @@ def test_search_shard_reads_back_what_it_wrote() -> None:
     shard = search.render_shard(entries)
     assert shard.index('"a"') < shard.index('"b"')
     assert search.parse_shard(shard) == entries
-    assert search.shard_of("0" * 32) == search.shard_of("00000000-0000-0000-0000-000000000000")
+    assert search.key_hash("0" * 32) == search.key_hash("00000000-0000-0000-0000-000000000000")
+    buckets = {"b": (0, 0xFFFF), "a": ()}
+    assert search.parse_buckets(search.render_buckets(buckets)) == buckets
 
 
 def _shards(repo: Path) -> dict[str, dict[str, search.SearchEntry]]:
     return {
-        path.name: search.parse_shard(path.read_text(encoding="utf-8"))
-        for path in sorted((repo / search.SHARD_DIR).glob("*.js"))
+        path.relative_to(repo).as_posix(): search.parse_shard(path.read_text(encoding="utf-8"))
+        for path in sorted((repo / search.ID_DIR).glob("*.js"))
     }
+
+
+def _id_shard_name(mirror_layout: searchlayout.Layout | None, object_id: str) -> str:
+    assert mirror_layout is not None
+    number = bucket(search.key_hash(object_id), mirror_layout.id_shards)
+    return search.shard_path(number)
+
+
+def _word_shard_name(mirror_layout: searchlayout.Layout | None, word: str) -> str:
+    assert mirror_layout is not None
+    number = bucket(searchwords.word_hash(word), mirror_layout.word_shards)
+    return searchwords.word_shard_path(number)
 
 
 def test_search_index_one_page_edit_rewrites_one_shard_and_removal_drops_it(
     tmp_path: Path,
 ) -> None:
-    """40 pages fill the shards; an edit rewrites only its shard; a removal drops the entry."""
-    ids = [f"00000000-0000-4000-8000-{n:012x}" for n in range(40)]
+    """300 pages fill three shards; an edit rewrites only its shard; a removal drops the entry."""
+    ids = [f"00000000-0000-4000-8000-{n:012x}" for n in range(300)]
     with open_mirror(tmp_path) as mirror:
         writer = MirrorWriter(mirror, FORMATS, lambda: NOW, lambda change: None)
         for number, page_id in enumerate(ids):
             writer.write(_page(page_id, f"Page {number}"), None)
         writer.views.flush(final=True)
         before = _shards(tmp_path)
-        assert sum(len(entries) for entries in before.values()) == 40
+        assert sum(len(entries) for entries in before.values()) == 300
+        assert len(before) == 3 and read_layout(mirror) == searchlayout.Layout(300, 300 * 2)
         edited = ids[7]
         writer.write(_page(edited, "Renamed seven"), None)
         writer.views.flush(final=True)
         after = _shards(tmp_path)
         changed = {name for name in after if after[name] != before.get(name)}
-        assert changed == {Path(search.shard_path(search.shard_of(edited))).name}
+        assert changed == {_id_shard_name(read_layout(mirror), edited)}
         assert after[next(iter(changed))][edited].title == "Renamed seven"
         writer.remove(RemovalPlan((Removal(edited, TRASHED),), total=1))
         writer.views.flush(final=True)
         removed = _shards(tmp_path)
         assert edited not in {i for entries in removed.values() for i in entries}
-        assert sum(len(entries) for entries in removed.values()) == 39
+        assert sum(len(entries) for entries in removed.values()) == 299
         rebuild_views(mirror, writer.index, FORMATS)
         assert _shards(tmp_path) == removed
         assert (tmp_path / search.SEARCH_PAGE).is_file()
@@ -83,7 +104,9 @@ def test_search_index_one_page_edit_rewrites_one_shard_and_removal_drops_it(
 
 def _word_shards(repo: Path) -> dict[str, dict[str, set[str]]]:
     return {
-        path.name: searchwords.parse_word_shard(path.read_text(encoding="utf-8"))
+        path.relative_to(repo).as_posix(): searchwords.parse_word_shard(
+            path.read_text(encoding="utf-8")
+        )
         for path in sorted((repo / searchwords.WORD_DIR).glob("*.js"))
     }
 
@@ -103,16 +126,16 @@ def test_searchwords_fold_accents_case_and_punctuation() -> None:
         "naive",
     ]
     assert searchwords.words_of("x" * 41) == []
-    assert searchwords.word_shard_of("creme") == searchwords.word_shard_of("creme")
-    assert 0 <= searchwords.word_shard_of("日本語") < search.WORD_SHARDS
+    assert 0 <= searchwords.word_hash("日本語") < searchlayout.WORD_BUCKETS
+    assert searchwords.word_hashes(["b", "a", "b"]) == tuple(
+        sorted({searchwords.word_hash("a"), searchwords.word_hash("b")})
+    )
 
 
-def test_searchwords_shard_reads_back_and_bitmap_round_trips() -> None:
-    """A word shard parses back to its index; a bitmap gives back its shard numbers."""
-    index = {"__proto__": {"00aaaaaaaaaaaa"}, 'qu"ote': {"01bbbbbbbbbbbb", "02cccccccccccc"}}
+def test_searchwords_shard_reads_back() -> None:
+    """A word shard parses back to its index, a word named like a JS property included."""
+    index = {"__proto__": {"aaaaaaaaaaaa"}, 'qu"ote': {"bbbbbbbbbbbb", "cccccccccccc"}}
     assert searchwords.parse_word_shard(searchwords.render_word_shard(5, index)) == index
-    assert searchwords.bitmap_shards(searchwords.shard_bitmap({0, 7, 127})) == {0, 7, 127}
-    assert searchwords.shard_bitmap(set()) == "" and searchwords.bitmap_shards("zz") == set()
 
 
 def test_search_words_index_full_text_and_one_edit_touches_few_shards(tmp_path: Path) -> None:
@@ -125,9 +148,11 @@ def test_search_words_index_full_text_and_one_edit_touches_few_shards(tmp_path: 
             writer.write(_with_text(page_id, f"Page {number}", f"{filler} word{number}"), None)
         writer.views.flush(final=True)
         words = _word_shards(tmp_path)
+        assert len(words) == 3  # 30 × 301 postings
         edited = ids[4]
-        key = searchwords.posting(edited)
-        holder = Path(searchwords.word_shard_path(searchwords.word_shard_of("word4"))).name
+        key = search.key_of(edited)
+        layout = read_layout(mirror)
+        holder = _word_shard_name(layout, "word4")
         assert words[holder]["word4"] == {key}
         before = {**_shards(tmp_path), **words}
         writer.write(_with_text(edited, "Page 4", f"{filler} replaced"), None)
@@ -136,12 +161,9 @@ def test_search_words_index_full_text_and_one_edit_touches_few_shards(tmp_path: 
         changed = {
             name for name in after.keys() | before.keys() if after.get(name) != before.get(name)
         }
-        gone, came = (
-            Path(searchwords.word_shard_path(searchwords.word_shard_of(w))).name
-            for w in ("word4", "replaced")
-        )
-        assert {gone, came} <= changed  # its id shard too when its excerpt or bitmap changed
-        assert changed <= {gone, came, Path(search.shard_path(search.shard_of(edited))).name}
+        gone, came = (_word_shard_name(layout, w) for w in ("word4", "replaced"))
+        assert {gone, came} <= changed  # its id shard too when its excerpt changed
+        assert changed <= {gone, came, _id_shard_name(layout, edited)}
         flat = {w: p for shard in _word_shards(tmp_path).values() for w, p in shard.items()}
         assert "word4" not in flat and flat["replaced"] == {key}
         writer.remove(RemovalPlan((Removal(edited, TRASHED),), total=1))
@@ -151,3 +173,50 @@ def test_search_words_index_full_text_and_one_edit_touches_few_shards(tmp_path: 
         assert len(flat["filler0"]) == 29
         rebuild_views(mirror, writer.index, FORMATS)
         assert {w: p for s in _word_shards(tmp_path).values() for w, p in s.items()} == flat
+
+
+def test_search_page_finds_words_across_split_shards_in_chromium(tmp_path: Path) -> None:
+    """700 pages (6 id shards, 7 word shards: counts that are not powers of two, so some
+    shards are split and others not): for a word in each word shard, search.html lists
+    exactly the pages that have it, as the browser hashes its way to the shards."""
+    chromium = shutil.which("chromium")
+    playwright = pytest.importorskip("playwright.sync_api")
+    if chromium is None:
+        pytest.skip("chromium is not installed (scripts/test installs Debian's chromium)")
+    rng = random.Random(3)
+    vocabulary = [f"wd{n:04d}" for n in range(3000)]
+    having: dict[str, set[str]] = {}
+    with open_mirror(tmp_path) as mirror:
+        writer = MirrorWriter(mirror, FORMATS, lambda: NOW, lambda change: None)
+        for number in range(700):
+            page_id = f"00000000-0000-4000-8000-{rng.getrandbits(48):012x}"
+            words = rng.sample(vocabulary, 36)
+            body = "filler " * 100 + " ".join(words)  # past the excerpt: found by the word index
+            writer.write(_with_text(page_id, f"Page {number}", body), None)
+            for word in words:
+                having.setdefault(word, set()).add(page_id)
+        writer.views.flush(final=True)
+        writer.views.write_index_html()
+        layout = read_layout(mirror)
+    assert layout is not None and (layout.id_shards, layout.word_shards) == (6, 7)
+    queries: dict[int, str] = {}
+    for word in sorted(having, key=lambda word: (len(having[word]), word)):
+        queries.setdefault(bucket(searchwords.word_hash(word), layout.word_shards), word)
+    assert len(queries) == 7
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(
+            executable_path=chromium,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            page = browser.new_page()
+            for word in queries.values():
+                page.goto((tmp_path / search.SEARCH_PAGE).as_uri() + f"?q={word}")
+                page.wait_for_selector('form#search[data-done="true"]')
+                shown = page.eval_on_selector_all(
+                    "#results li a", "links => links.map(a => a.textContent)"
+                )
+                titles = {writer.index.title_of(page_id) for page_id in having[word]}
+                assert sorted(shown) == sorted(titles), word
+        finally:
+            browser.close()

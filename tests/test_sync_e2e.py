@@ -19,14 +19,22 @@ from synchelpers import (
     without_files,
 )
 
+from notion_syncd.export import search
 from notion_syncd.export.htmlsiblings import NAV_SUFFIX
-from notion_syncd.export.search import shard_of, shard_path
-from notion_syncd.export.searchwords import word_shard_of, word_shard_path, words_of
+from notion_syncd.export.searchlayout import LAYOUT_PATH, Layout, bucket, parse_layout, resize
+from notion_syncd.export.searchwords import word_hash, word_shard_path, words_of
 from notion_syncd.fake_notion import Workspace, generate_workspace
 from notion_syncd.fake_notion import richtext as rt
 from notion_syncd.sync.runner import run_sync
 
 FRONT_MATTER_ID = re.compile(r'^id: "([0-9a-f-]{36})"$', re.MULTILINE)
+
+
+def _layout(repo: Path) -> Layout:
+    """The search layout of the mirror's working tree."""
+    layout = parse_layout((repo / LAYOUT_PATH).read_text(encoding="utf-8"))
+    assert layout is not None
+    return layout
 
 
 def _workspace(clock: TestClock, **sizes: int) -> tuple[Workspace, list[str]]:
@@ -156,9 +164,12 @@ def test_sync_after_edits_touches_only_changed_pages(big_mirror: dict[str, Any])
     workspace.set_property(row, "Done", True)
     clock.advance(minutes=5)
     head = git(repo, "rev-parse", "HEAD").strip()
+    before = _layout(repo)
     server.request_log.clear()
     report = run_sync(big_mirror["settings"], now=clock)
     assert git(repo, "rev-list", "--count", f"{head}..HEAD").strip() == "1"
+    after = _layout(repo)
+    assert after.entries == before.entries + 1  # the new page
     touched = {*edited, added, parent, row}
     records = _records(repo)
     allowed = set()
@@ -175,11 +186,19 @@ def test_sync_after_edits_touches_only_changed_pages(big_mirror: dict[str, Any])
             rendered.add(holder)
     # The added page's parent lists it for its children's sibling links; no sibling changes.
     allowed.add(records[parent][0].relative_to(repo).as_posix()[: -len(".json")] + NAV_SUFFIX)
-    # The search index: one shard per object whose views were written, at most.
-    allowed |= {shard_path(shard_of(object_id)) for object_id in rendered}
-    # The word index: only the shards of words that came (the edits' text, the new title).
+    # The search index: one id shard (and its buckets file) per object whose views were
+    # written, at most, and those a new shard count splits (one page more: a split at most).
+    ids = resize(before.id_shards, after.id_shards)
+    assert len(ids.written) <= 2
+    numbers = ids.written | {bucket(search.key_hash(i), after.id_shards) for i in rendered}
+    allowed |= {search.shard_path(n) for n in numbers} | {search.buckets_path(n) for n in numbers}
+    allowed.add(LAYOUT_PATH)  # one entry more
+    # The word index: only the shards of words that came (the edits' text, the new title),
+    # and those a new count splits.
     came = " ".join([*(f"edited {page_id}" for page_id in edited), "A brand new page new"])
-    allowed |= {word_shard_path(word_shard_of(word)) for word in words_of(came)}
+    numbers = resize(before.word_shards, after.word_shards).written
+    numbers |= {bucket(word_hash(word), after.word_shards) for word in words_of(came)}
+    allowed |= {word_shard_path(number) for number in numbers}
     changed = {path for path in changed_files(repo) if not path.startswith(".notion-syncd/")}
     assert changed - {"index.html"} <= allowed
     assert {p for p in changed if p.endswith(".md")} >= {

@@ -182,7 +182,7 @@ def _search_ids(repo: Path) -> set[str]:
     """The ids in the search's id shards that HEAD holds."""
     ids: set[str] = set()
     for name in _committed(repo):
-        if name.startswith(f"{search.SHARD_DIR}/") and name.count("/") == 1:
+        if name.startswith(f"{search.ID_DIR}/"):
             shown = subprocess.run(
                 ["git", "-C", str(repo), "show", f"HEAD:{name}"],
                 capture_output=True,
@@ -222,3 +222,47 @@ def test_waitingviews_search_entries_held_past_a_checkpoint_are_written_after_a_
         assert _tree(repo) == _tree(fresh)
         assert not (repo / ".git" / WAITING_FILE).exists()
     assert held > 0
+
+
+def test_waitingviews_search_index_of_an_older_layout_is_rebuilt_by_the_next_sync(
+    tmp_path: Path,
+) -> None:
+    """A mirror whose search index has the fixed shards of before (``_search/NN.js``, no
+    ``shards.js``) and the script of before gets the whole index and this version's
+    script from its next sync, with nothing changed in Notion: every file as a fresh
+    export writes it, the old shards gone."""
+    clock = TestClock()
+    workspace = _workspace(clock)
+    fake = FakeNotion(workspace, token=TOKEN)
+    formats = ("json", "html")
+    repo = tmp_path / "mirror"
+    assert _sync(fake, clock, repo, None, formats=formats)
+    fresh = _tree(repo)
+    old_files = {"_search/00.js": 'notionSearch([\n["x", "y", "z", "", "01"],\n]);\n'}
+    old_files["_search/words/000.js"] = 'notionWords(0, [\n["z", "00aaaaaaaaaaaa"],\n]);\n'
+    old_files[search.SEARCH_SCRIPT] = "// the search script of an older version\n"
+    subprocess.run(["git", "-C", str(repo), "rm", "-rq", "_search"], check=True)
+    for name, text in old_files.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(text, encoding="utf-8")
+    subprocess.run(["git", "-C", str(repo), "add", "-A"], check=True)
+    subprocess.run(
+        [
+            "git",
+            "-C",
+            str(repo),
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-qm",
+            "old",
+        ],
+        check=True,
+    )
+    clock.advance(minutes=5)
+    assert _sync(fake, clock, repo, None, formats=formats)
+    assert _tree(repo) == fresh
+    assert not (repo / ".git" / WAITING_FILE).exists()
+    assert len(_search_ids(repo)) == 3

@@ -2,13 +2,17 @@
 // beyond this mirror). Shards are loaded as scripts, because a page opened from file://
 // may load scripts but not fetch files.
 //
+// _search/shards.js calls notionShards(counts): how many id and word shards there are
+// (notion_syncd/export/searchlayout.py). A key goes to its shard by linear hashing of
+// FNV-1a (32 bits, of the UTF-8 bytes), as bucket() below and searchlayout.bucket do.
 // Two indexes (notion_syncd/export/search.py and searchwords.py):
-// - _search/NN.js call notionSearch(rows), a row being [id, path stem, title, excerpt,
-//   word shards]; all are loaded, and a page matches when every word of the query occurs
-//   in its title or excerpt (so a word being typed matches as a prefix);
-// - _search/words/NNN.js call notionWords(number, pairs), a pair being [word, "posting
-//   posting …"]; only the shard of each query word is loaded, and a page matches when it
-//   has every whole word of the query anywhere in its text.
+// - _search/ids/N.js call notionSearch(rows), a row being [id, path stem, title,
+//   excerpt]; all are loaded, and a page matches when every word of the query occurs in
+//   its title or excerpt (so a word being typed matches as a prefix);
+// - _search/words/N.js call notionWords(number, pairs), a pair being [word, "posting
+//   posting …"] and a posting the last 12 hex digits of an id; only the shard of each
+//   query word is loaded (by the word's hash, cut to 16 bits), and a page matches when
+//   it has every whole word of the query anywhere in its text.
 // Title matches come first.
 "use strict";
 (function () {
@@ -16,8 +20,8 @@
   var input = document.getElementById("q");
   var out = document.getElementById("results");
   var status = document.getElementById("status");
-  var shards = Number(form.getAttribute("data-shards"));
-  var wordShards = Number(form.getAttribute("data-word-shards"));
+  var shards = 0;
+  var wordShards = 0;
   var entries = [];
   var byKey = new Map();  // the last 12 hex digits of an id (a posting's end) -> row
   var requested = {};
@@ -32,6 +36,7 @@
     }
   };
   window.notionWords = function (number, pairs) { words[number] = new Map(pairs); };
+  window.notionShards = function (counts) { shards = counts.ids; wordShards = counts.words; };
 
   function norm(text) {
     return text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
@@ -41,18 +46,18 @@
       return Array.from(w).length <= 40;
     });
   }
-  function wordShard(word) {  // FNV-1a of the UTF-8 bytes, as searchwords.word_shard_of
-    var bytes = new TextEncoder().encode(word), hash = 0x811c9dc5;
+  function fnv(text) {  // FNV-1a of the UTF-8 bytes, as searchlayout.fnv1a
+    var bytes = new TextEncoder().encode(text), hash = 0x811c9dc5;
     for (var i = 0; i < bytes.length; i++) {
       hash = Math.imul(hash ^ bytes[i], 0x01000193) >>> 0;
     }
-    return hash % wordShards;
+    return hash;
   }
-  function pad(number, width) {
-    var text = String(number);
-    while (text.length < width) { text = "0" + text; }
-    return text;
+  function bucket(hash, count) {  // linear hashing, as searchlayout.bucket
+    var level = Math.pow(2, 31 - Math.clz32(count)), low = hash % level;
+    return low < count - level ? hash % (level * 2) : low;
   }
+  function wordShard(word) { return bucket(fnv(word) % 65536, wordShards); }
   function load(key, src, done) {
     if (requested[key]) { return; }
     requested[key] = true;
@@ -63,7 +68,7 @@
     document.head.appendChild(script);
   }
   function loadIdShard(number) {
-    load("id" + number, "_search/" + pad(number, 2) + ".js", function () {
+    load("id" + number, "_search/ids/" + number + ".js", function () {
       idLoaded += 1;
       if (idLoaded === shards) { form.setAttribute("data-ready", "true"); }
       schedule();
@@ -82,10 +87,10 @@
   // Rows having every whole word (null while a word shard is still loading).
   function wordHits(query) {
     var found = null;
-    for (var i = 0; i < query.length; i++) {
+    for (var i = 0; i < query.length && wordShards; i++) {
       var number = wordShard(query[i]);
       if (!words[number]) {
-        load("w" + number, "_search/words/" + pad(number, 3) + ".js", schedule);
+        load("w" + number, "_search/words/" + number + ".js", schedule);
         return null;
       }
       var postings = new Set((words[number].get(query[i]) || "").split(" ").filter(Boolean));
@@ -95,8 +100,8 @@
     }
     var rows = [];
     (found || []).forEach(function (posting) {
-      var row = byKey.get(posting.slice(2));
-      if (row) { rows.push(row); } else { loadIdShard(parseInt(posting.slice(0, 2), 16)); }
+      var row = byKey.get(posting);
+      if (row) { rows.push(row); } else { loadIdShard(bucket(fnv(posting), shards)); }
     });
     return rows;
   }
@@ -141,8 +146,6 @@
   }
   var query = new URLSearchParams(window.location.search).get("q");
   if (query) { input.value = query; }
-  input.addEventListener("input", schedule);
-  form.addEventListener("submit", function (event) { event.preventDefault(); run(); });
   // With a query in the URL, its word shards and the hits' id shards are requested first;
   // the other id shards (for title and excerpt matching) follow once those are known.
   var bulk = false;
@@ -150,7 +153,13 @@
     if (bulk) { return; }
     bulk = true;
     for (var n = 0; n < shards; n++) { loadIdShard(n); }
+    if (!shards) { form.setAttribute("data-ready", "true"); }
   }
-  input.addEventListener("input", loadAll);
-  if (query) { run(); } else { loadAll(); }
+  function start() {  // once the shard counts are known (none: an empty index)
+    input.addEventListener("input", schedule);
+    input.addEventListener("input", loadAll);
+    form.addEventListener("submit", function (event) { event.preventDefault(); run(); });
+    if (query) { run(); } else { loadAll(); }
+  }
+  load("layout", "_search/shards.js", start);
 })();

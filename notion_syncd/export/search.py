@@ -1,28 +1,33 @@
 """The offline search index of the HTML copy: pure decisions (what an entry is, which shard).
 
 Each mirrored page or data source has one entry (id, path stem, title, the first
-:data:`EXCERPT_CHARS` characters of its text). Entries live in :data:`SHARDS` shard files
-chosen by a hash of the id, so a one-page sync rewrites one shard, whatever the size of
-the workspace. Shards are JavaScript (``notionSearch([...]);``) rather than JSON because a
-page opened from ``file://`` may load a script but may not ``fetch`` a file; one entry per
-line, sorted by id, so the file is deterministic and :func:`parse_shard` reads it back.
+:data:`EXCERPT_CHARS` characters of its text) in an *id shard*, ``_search/ids/N.js``,
+chosen by a hash of the id's last 12 hex digits (:func:`key_hash`); how many shards
+there are follows from how many entries (:mod:`notion_syncd.export.searchlayout`), so a
+shard stays small whatever the size of the workspace. Shards are JavaScript
+(``notionSearch([...]);``) rather than JSON because a page opened from ``file://`` may
+load a script but may not ``fetch`` a file; one entry per line, sorted by id, so the file
+is deterministic and :func:`parse_shard` reads it back.
+
+Beside each id shard, ``_search/buckets/N.txt`` says which word hashes each of its
+entries has postings under (:mod:`notion_syncd.export.searchwords`), so a sync knows
+which word shards to visit when a page changes or goes. The browser never loads it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from notion_syncd.export.searchlayout import SHARD_DIR as SHARD_DIR  # re-exported
+from notion_syncd.export.searchlayout import fnv1a
 from notion_syncd.terms import plain_text
 
-SHARDS = 64
-WORD_SHARDS = 128
-"""Word shards of the full-text index (:mod:`notion_syncd.export.searchwords`)."""
-SHARD_DIR = "_search"
+ID_DIR = f"{SHARD_DIR}/ids"
+BUCKET_DIR = f"{SHARD_DIR}/buckets"
 EXCERPT_CHARS = 600
 SEARCH_PAGE = "search.html"
 SEARCH_SCRIPT = "_assets/search.js"
@@ -39,18 +44,27 @@ class SearchEntry:
     stem: str
     title: str
     excerpt: str
-    word_shards: str = ""
-    """The word shards holding this object's postings (:mod:`searchwords` bitmap)."""
 
 
-def shard_of(object_id: str) -> int:
-    """The shard holding ``object_id``'s entry (stable across runs and machines)."""
-    digest = hashlib.sha256(object_id.replace("-", "").lower().encode()).digest()
-    return digest[0] % SHARDS
+def key_of(object_id: str) -> str:
+    """An object's key in the word shards: the last 12 hex digits of its id.
+
+    The last ones: Notion's newer ids begin with a timestamp, and end at random.
+    """
+    return object_id.replace("-", "").lower()[-12:]
+
+
+def key_hash(object_id: str) -> int:
+    """The hash choosing ``object_id``'s id shard (``search.js`` hashes a key the same way)."""
+    return fnv1a(key_of(object_id))
 
 
 def shard_path(number: int) -> str:
-    return f"{SHARD_DIR}/{number:02d}.js"
+    return f"{ID_DIR}/{number}.js"
+
+
+def buckets_path(number: int) -> str:
+    return f"{BUCKET_DIR}/{number}.txt"
 
 
 def _block_texts(blocks: Iterable[dict[str, Any]], budget: list[int]) -> Iterable[str]:
@@ -80,7 +94,7 @@ def excerpt(blocks: list[dict[str, Any]]) -> str:
 def render_shard(entries: Mapping[str, SearchEntry]) -> str:
     """A shard file: one JSON array per entry, sorted by id."""
     lines = [
-        json.dumps([e.id, e.stem, e.title, e.excerpt, e.word_shards], ensure_ascii=False) + ","
+        json.dumps([e.id, e.stem, e.title, e.excerpt], ensure_ascii=False) + ","
         for _, e in sorted(entries.items())
     ]
     return "\n".join([_OPEN, *lines, _CLOSE]) + "\n"
@@ -102,7 +116,29 @@ def shard_rows(text: str) -> Iterator[list[str]]:
 
 def parse_shard(text: str) -> dict[str, SearchEntry]:
     """The entries of a shard written by :func:`render_shard` (lines it cannot read are skipped)."""
-    return {row[0]: SearchEntry(*row) for row in shard_rows(text) if len(row) in (4, 5)}
+    return {row[0]: SearchEntry(*row) for row in shard_rows(text) if len(row) == 4}
+
+
+def render_buckets(buckets: Mapping[str, tuple[int, ...]]) -> str:
+    """A buckets file: ``id hash hash …`` per entry (hashes as 4 hex digits), sorted."""
+    return "".join(
+        " ".join([object_id, *(f"{value:04x}" for value in values)]) + "\n"
+        for object_id, values in sorted(buckets.items())
+    )
+
+
+def parse_buckets(text: str) -> dict[str, tuple[int, ...]]:
+    """The word hashes of each entry in a :func:`render_buckets` file (a line it cannot
+    read counts as an entry without postings)."""
+    buckets = {}
+    for line in text.splitlines():
+        object_id, *values = line.split(" ")
+        if object_id:
+            try:
+                buckets[object_id] = tuple(int(value, 16) for value in values)
+            except ValueError:
+                buckets[object_id] = ()
+    return buckets
 
 
 def search_body() -> str:
@@ -110,8 +146,7 @@ def search_body() -> str:
     return "\n".join(
         [
             "<h1>Search</h1>",
-            f'<form id="search" role="search" data-shards="{SHARDS}"'
-            f' data-word-shards="{WORD_SHARDS}">',
+            '<form id="search" role="search">',
             '<input id="q" type="search" name="q" placeholder="Words in titles and text"'
             ' aria-label="Search" autofocus>',
             "</form>",

@@ -1,14 +1,16 @@
 """The full-text part of the offline search: a word index sharded by word (pure decisions).
 
 Every word of a page (title and all block text, not only the excerpt) maps to a
-*posting*, a short key of the page, in one of :data:`WORD_SHARDS` script files chosen by a
-hash of the word. A query loads one shard per word it has, whatever the size of the
-workspace, and the id shards (:mod:`notion_syncd.export.search`) only for the hits.
+*posting*, the page's key (:func:`notion_syncd.export.search.key_of`), in a word shard,
+``_search/words/N.js``, chosen by a 16-bit hash of the word (:func:`word_hash`); how many
+shards there are follows from how many postings (:mod:`.searchlayout`). A query loads
+one shard per word it has, whatever the size of the workspace, and the id shards only
+for the hits.
 
-A page's id-shard entry records which word shards hold its postings (a bitmap), so a
-one-page sync rewrites its id shard and only the word shards whose postings change: at
-most :data:`WORD_SHARDS` + 1 files, and for a small edit the shards of the words that
-came or went (see :func:`word_edits`).
+The buckets file beside each id shard records the word hashes of each entry, so a
+one-page sync rewrites only the word shards holding those hashes or the new words', and
+of those only the ones whose postings change: for a small edit, the shards of the words
+that came or went (``sync.searchwrite``).
 
 Words: text is decomposed (NFKD), accents dropped, lower-cased and cut into runs of
 letters, digits and ``_`` of at most :data:`MAX_WORD` characters; ``search.js`` does the
@@ -27,10 +29,10 @@ import re
 import sys
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-from notion_syncd.export.search import SHARD_DIR, WORD_SHARDS, shard_of, shard_rows
+from notion_syncd.export.search import shard_rows
+from notion_syncd.export.searchlayout import SHARD_DIR, WORD_BUCKETS, fnv1a
 from notion_syncd.terms import plain_text
 
 WORD_DIR = f"{SHARD_DIR}/words"
@@ -79,39 +81,18 @@ def page_words(title: str, blocks: list[dict[str, Any]]) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def word_shard_of(word: str) -> int:
-    """FNV-1a (32 bits) of the word's UTF-8 bytes, modulo :data:`WORD_SHARDS`."""
-    value = 0x811C9DC5
-    for byte in word.encode():
-        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
-    return value % WORD_SHARDS
+def word_hash(word: str) -> int:
+    """The word's hash, as its shard is chosen by (FNV-1a of the UTF-8 bytes, 16 bits)."""
+    return fnv1a(word) % WORD_BUCKETS
+
+
+def word_hashes(words: Iterable[str]) -> tuple[int, ...]:
+    """The distinct hashes of ``words``, ascending (what a buckets file keeps)."""
+    return tuple(sorted({word_hash(word) for word in words}))
 
 
 def word_shard_path(number: int) -> str:
-    return f"{WORD_DIR}/{number:03d}.js"
-
-
-def posting(object_id: str) -> str:
-    """An object's key in word shards: its id shard (2 hex digits) and the last 12 of its id.
-
-    The last ones: Notion's newer ids begin with a timestamp, and end at random.
-    """
-    return f"{shard_of(object_id):02x}{object_id.replace('-', '').lower()[-12:]}"
-
-
-def shard_bitmap(numbers: Iterable[int]) -> str:
-    """Word shard numbers as a hex bitmap (``""`` for none)."""
-    bits = sum(1 << number for number in set(numbers))
-    return f"{bits:0{WORD_SHARDS // 4}x}" if bits else ""
-
-
-def bitmap_shards(bitmap: str) -> set[int]:
-    """The word shard numbers of a :func:`shard_bitmap` (nothing for text it cannot read)."""
-    try:
-        bits = int(bitmap, 16) if bitmap else 0
-    except ValueError:
-        return set()
-    return {number for number in range(WORD_SHARDS) if bits >> number & 1}
+    return f"{WORD_DIR}/{number}.js"
 
 
 def render_word_shard(number: int, index: Mapping[str, Iterable[str]]) -> str:
@@ -129,39 +110,3 @@ def render_word_shard(number: int, index: Mapping[str, Iterable[str]]) -> str:
 def parse_word_shard(text: str) -> dict[str, set[str]]:
     """The index of a word shard written by :func:`render_word_shard`."""
     return {row[0]: set(row[1].split()) for row in shard_rows(text) if len(row) == 2}
-
-
-@dataclass
-class ShardEdit:
-    """What changes in one word shard: postings to drop everywhere, then words to add."""
-
-    drop: set[str] = field(default_factory=set)
-    add: dict[str, set[str]] = field(default_factory=dict)
-
-    def apply(self, index: dict[str, set[str]]) -> None:
-        if self.drop:
-            for word in list(index):
-                index[word] -= self.drop
-                if not index[word]:
-                    del index[word]
-        for word, postings in self.add.items():
-            index.setdefault(word, set()).update(postings)
-
-
-def word_edits(
-    object_id: str, old_bitmap: str, words: Iterable[str], edits: dict[int, ShardEdit]
-) -> str:
-    """Record in ``edits`` how ``object_id``'s words change; returns its new bitmap.
-
-    ``old_bitmap``: the shards its postings were in; ``words``: its words now (empty
-    when it is removed). Every shard it was in drops it; every shard of a word adds it.
-    """
-    key = posting(object_id)
-    for number in bitmap_shards(old_bitmap):
-        edits.setdefault(number, ShardEdit()).drop.add(key)
-    numbers = set()
-    for word in words:
-        number = word_shard_of(word)
-        numbers.add(number)
-        edits.setdefault(number, ShardEdit()).add.setdefault(word, set()).add(key)
-    return shard_bitmap(numbers)

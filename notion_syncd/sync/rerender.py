@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Collection
-from dataclasses import replace
 from typing import Any
+
+import structlog
 
 from notion_syncd import jsoncodec
 from notion_syncd.errors import GitStoreError
@@ -28,10 +29,13 @@ from notion_syncd.export.htmlsiblings import (
 )
 from notion_syncd.export.links import RenderContext
 from notion_syncd.gitstore import Mirror
+from notion_syncd.sync import searchwrite
 from notion_syncd.sync.state import Index
 from notion_syncd.sync.views import data_source_views, page_views, record_json
 from notion_syncd.sync.waitingviews import WaitingViews
 from notion_syncd.terms import dashed_id, data_source_title, display_title, page_title
+
+log = structlog.get_logger()
 
 STYLESHEET = "_assets/style.css"
 SEARCH_HELD_LIMIT = 2_500
@@ -74,6 +78,8 @@ class Views:
         """Ids of held search entries already in the waiting file."""
         self.before_flush: list[Callable[[], None]] = []
         """Called at the start of every flush (records to rewrite before views are redone)."""
+        if waiting is not None and "html" in formats and searchwrite.outdated(mirror):
+            self._rebuild_search()
 
     def context(self, owner_id: str) -> Callable[[str], RenderContext]:
         """Render contexts for files of ``owner_id``; misses are remembered for later.
@@ -263,6 +269,18 @@ class Views:
         else:
             self._record_held_search()
 
+    def _rebuild_search(self) -> None:
+        """A search index of an older layout goes, and every object waits for its views:
+        the final phase of this sync renders them all, in batches, and so writes the
+        index again (``Committer.finish``). The ids are in the waiting file before the
+        checkpoint that commits the deletions, so a sync after a crash goes on with it."""
+        for rel in list(self.mirror.walk_files(search.SHARD_DIR)):
+            self.mirror.delete(rel)
+        ids = [object_id for object_id in self.index.all_ids() if object_id not in self.waiting]
+        self._add_waiting(ids, "search index")
+        self.waiting.update(ids)
+        log.info("sync.search_rebuilt", objects=len(ids))
+
     def _search_due(self) -> bool:
         """Whether a flush before the final one writes the search shards.
 
@@ -327,40 +345,12 @@ class Views:
             self._waiting_file.clear()
 
     def write_search_shards(self) -> None:
-        """Rewrite the search shards whose entries or postings changed.
-
-        Per changed object: its id shard, and the word shards it leaves or enters
-        (:func:`notion_syncd.export.searchwords.word_edits`).
-        """
-        by_shard: dict[int, list[str]] = {}
-        for object_id in self.search_changes:
-            by_shard.setdefault(search.shard_of(object_id), []).append(object_id)
-        edits: dict[int, searchwords.ShardEdit] = {}
-        for number, ids in sorted(by_shard.items()):
-            path = search.shard_path(number)
-            raw = self.mirror.read(path)
-            entries = search.parse_shard(raw.decode("utf-8", "replace")) if raw else {}
-            for object_id in ids:
-                entry = self.search_changes[object_id]
-                old = entries.pop(object_id, None)
-                words = self.search_words.get(object_id, ()) if entry else ()
-                old_bitmap = old.word_shards if old else ""
-                bitmap = searchwords.word_edits(object_id, old_bitmap, words, edits)
-                if entry is not None:
-                    entries[object_id] = replace(entry, word_shards=bitmap)
-            if entries:
-                self.mirror.write(path, search.render_shard(entries).encode())
-            else:
-                self.mirror.delete(path)
-        for number, edit in sorted(edits.items()):
-            path = searchwords.word_shard_path(number)
-            raw = self.mirror.read(path)
-            index = searchwords.parse_word_shard(raw.decode("utf-8", "replace")) if raw else {}
-            edit.apply(index)
-            if index:
-                self.mirror.write(path, searchwords.render_word_shard(number, index).encode())
-            else:
-                self.mirror.delete(path)
+        """Write the held search entries into the search's shards (``sync.searchwrite``)."""
+        changes = {
+            object_id: searchwrite.SearchChange(entry, self.search_words.get(object_id, ()))
+            for object_id, entry in self.search_changes.items()
+        }
+        searchwrite.write_search(self.mirror, changes)
         self.search_changes.clear()
         self.search_words.clear()
         self._search_recorded.clear()
@@ -428,6 +418,8 @@ def rebuild_views(mirror: Mirror, index: Index, formats: tuple[str, ...]) -> int
     for object_id in index.all_ids():
         views.rerender(object_id)
         count += 1
+        if len(views.search_changes) >= SEARCH_HELD_LIMIT:
+            views.write_search_shards()  # memory: a batch of entries, not the workspace
     views.flush()
     disabled = {suffix for fmt, suffix in VIEW_SUFFIXES.items() if fmt not in formats}
     for rel in list(mirror.walk_files("")):

@@ -1,0 +1,223 @@
+"""Writes the offline search's changed entries into its shards (``_search/``).
+
+Three kinds of shard file, laid out by :mod:`notion_syncd.export.searchlayout`: id shards
+(the entries the browser lists), buckets files (the word hashes of each entry: which
+word shards hold its postings; keyed by id too) and word shards. One write:
+
+1. reads the buckets files of the changed objects, to learn which of them had an entry
+   and how many word hashes: the new totals, so the new shard counts;
+2. rewrites each id shard and buckets file that holds a changed object or that the new
+   count splits or merges, from the old shards its keys come from
+   (:meth:`Resize.sources`);
+3. does the same for the word shards: those holding a changed object's old or new word
+   hashes, and those the new count splits or merges; a changed object's postings are
+   dropped from each and its new ones added;
+4. writes ``_search/shards.js`` with the new totals.
+
+Only those files are read, one at a time, so the work and the memory follow the change,
+not the workspace; a file whose bytes come out the same is not staged again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from notion_syncd.export import search, searchwords
+from notion_syncd.export.searchlayout import (
+    LAYOUT_PATH,
+    SHARD_DIR,
+    Layout,
+    Resize,
+    bucket,
+    parse_layout,
+    resize,
+)
+from notion_syncd.gitstore import Mirror
+
+V = TypeVar("V")
+
+
+@dataclass(frozen=True)
+class SearchChange:
+    """An object's entry and words now (``entry`` None: it left the index)."""
+
+    entry: search.SearchEntry | None
+    words: tuple[str, ...] = ()
+
+
+def read_layout(mirror: Mirror) -> Layout | None:
+    """The layout the mirror's search index has; None when it has no readable one."""
+    raw = mirror.read(LAYOUT_PATH)
+    return parse_layout(raw.decode("utf-8", "replace")) if raw else None
+
+
+def outdated(mirror: Mirror) -> bool:
+    """Whether the mirror has search files but not this code's layout (they predate it):
+    the whole index must be written again."""
+    if read_layout(mirror) is not None:
+        return False
+    return next(iter(mirror.walk_files(SHARD_DIR)), None) is not None
+
+
+def write_search(mirror: Mirror, changes: Mapping[str, SearchChange]) -> None:
+    """Bring the search's shards up to date with ``changes`` (by object id)."""
+    if not changes:
+        return
+    before = read_layout(mirror) or Layout()
+    old = _old_hashes(mirror, changes, before.buckets_files)
+    new = {
+        object_id: searchwords.word_hashes(change.words)
+        for object_id, change in changes.items()
+        if change.entry is not None
+    }
+    after = Layout(
+        before.entries + len(new) - len(old),
+        before.postings + sum(map(len, new.values())) - sum(map(len, old.values())),
+    )
+    entries = {object_id: c.entry for object_id, c in changes.items() if c.entry is not None}
+    _write_by_id(mirror, _ID_SHARDS, changes, entries, resize(before.id_shards, after.id_shards))
+    sizes = resize(before.buckets_files, after.buckets_files)
+    _write_by_id(mirror, _BUCKETS_FILES, changes, new, sizes)
+    _write_word_shards(mirror, changes, old, resize(before.word_shards, after.word_shards))
+    if after.entries or after.postings:
+        mirror.write(LAYOUT_PATH, after.render().encode())
+    else:
+        mirror.delete(LAYOUT_PATH)
+
+
+@dataclass(frozen=True)
+class _Family(Generic[V]):
+    """One kind of shard file: where shard ``n`` is, how it reads and writes, how a key
+    is hashed."""
+
+    path: Callable[[int], str]
+    parse: Callable[[str], dict[str, V]]
+    render: Callable[[int, dict[str, V]], str]
+    key_hash: Callable[[str], int]
+
+
+_ID_SHARDS = _Family(
+    search.shard_path,
+    search.parse_shard,
+    lambda _, entries: search.render_shard(entries),
+    search.key_hash,
+)
+_BUCKETS_FILES = _Family(
+    search.buckets_path,
+    search.parse_buckets,
+    lambda _, buckets: search.render_buckets(buckets),
+    search.key_hash,
+)
+_WORD_SHARDS = _Family(
+    searchwords.word_shard_path,
+    searchwords.parse_word_shard,
+    searchwords.render_word_shard,
+    searchwords.word_hash,
+)
+
+
+def _highest_first(numbers: Iterable[int]) -> list[int]:
+    """The order shards are rewritten in: a shard split off by this write reads the old
+    shard its keys come from, which has a lower number, before that one is rewritten
+    without them (a merge reads shards that go, which are not rewritten)."""
+    return sorted(numbers, reverse=True)
+
+
+def _read(mirror: Mirror, path: str) -> str:
+    raw = mirror.read(path)
+    return raw.decode("utf-8", "replace") if raw else ""
+
+
+def _gather(
+    mirror: Mirror,
+    family: _Family[V],
+    sizes: Resize,
+    number: int,
+    kept: Callable[[str, V], V | None],
+) -> dict[str, V]:
+    """What shard ``number`` of the new layout keeps: the keys of its old sources that
+    hash to it, each value as ``kept`` says (None: dropped)."""
+    table: dict[str, V] = {}
+    for source in sorted(sizes.sources(number)):
+        for key, value in family.parse(_read(mirror, family.path(source))).items():
+            if bucket(family.key_hash(key), sizes.new) == number:
+                kept_value = kept(key, value)
+                if kept_value is not None:
+                    table[key] = kept_value
+    return table
+
+
+def _store(mirror: Mirror, family: _Family[V], number: int, table: dict[str, V]) -> None:
+    """Write shard ``number``, or delete it when empty (an empty shard has no file)."""
+    if table:
+        mirror.write(family.path(number), family.render(number, table).encode())
+    else:
+        mirror.delete(family.path(number))
+
+
+def _old_hashes(mirror: Mirror, changes: Iterable[str], shards: int) -> dict[str, tuple[int, ...]]:
+    """The word hashes of the changed objects that have an entry now, by id."""
+    by_shard: dict[int, list[str]] = {}
+    for object_id in changes:
+        by_shard.setdefault(bucket(search.key_hash(object_id), shards), []).append(object_id)
+    old: dict[str, tuple[int, ...]] = {}
+    for number, ids in sorted(by_shard.items()):
+        table = search.parse_buckets(_read(mirror, search.buckets_path(number)))
+        old.update((object_id, table[object_id]) for object_id in ids if object_id in table)
+    return old
+
+
+def _write_by_id(
+    mirror: Mirror,
+    family: _Family[V],
+    changes: Collection[str],
+    values: Mapping[str, V],
+    sizes: Resize,
+) -> None:
+    """Rewrite the shards of a family keyed by object id (id shards, buckets files) that
+    hold a changed object or that the resize touches: ``values`` are the changed
+    objects' lines now (an object without one has left the index)."""
+    by_shard: dict[int, list[str]] = {}
+    for object_id in changes:
+        by_shard.setdefault(bucket(search.key_hash(object_id), sizes.new), []).append(object_id)
+
+    def unchanged(key: str, value: V) -> V | None:
+        return None if key in changes else value
+
+    for number in _highest_first(sizes.written | set(by_shard)):
+        table = _gather(mirror, family, sizes, number, unchanged)
+        table.update((i, values[i]) for i in by_shard.get(number, ()) if i in values)
+        _store(mirror, family, number, table)
+    for number in sizes.gone:
+        mirror.delete(family.path(number))
+
+
+def _write_word_shards(
+    mirror: Mirror,
+    changes: Mapping[str, SearchChange],
+    old: Mapping[str, tuple[int, ...]],
+    sizes: Resize,
+) -> None:
+    """Rewrite the word shards holding a changed object's old or new postings, or that
+    the resize touches: each changed object's postings out, its words now in."""
+    added: dict[int, dict[str, set[str]]] = {}
+    for object_id, change in changes.items():
+        key = search.key_of(object_id)
+        for word in change.words if change.entry is not None else ():
+            number = bucket(searchwords.word_hash(word), sizes.new)
+            added.setdefault(number, {}).setdefault(word, set()).add(key)
+    left = {bucket(value, sizes.new) for values in old.values() for value in values}
+    dropped = {search.key_of(object_id) for object_id in old}
+
+    def without_dropped(_: str, postings: set[str]) -> set[str] | None:
+        return (postings - dropped) or None
+
+    for number in _highest_first(sizes.written | left | set(added)):
+        index = _gather(mirror, _WORD_SHARDS, sizes, number, without_dropped)
+        for word, postings in added.get(number, {}).items():
+            index.setdefault(word, set()).update(postings)
+        _store(mirror, _WORD_SHARDS, number, index)
+    for number in sizes.gone:
+        mirror.delete(_WORD_SHARDS.path(number))
