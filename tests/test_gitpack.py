@@ -9,7 +9,9 @@ import textwrap
 from pathlib import Path
 
 import pygit2
+import pytest
 from sigkill import fsck, kill_child_after
+from structlog.testing import capture_logs
 
 from notion_syncd import gitpack
 from notion_syncd.gitstore import Author, open_mirror
@@ -50,9 +52,14 @@ def test_gitpack_mirror_commits_keep_loose_objects_bounded(tmp_path: Path) -> No
     assert shown == "version 0\n"
 
 
-def test_gitpack_consolidates_the_smallest_packs_up_to_the_object_limit(tmp_path: Path) -> None:
+@pytest.mark.parametrize("git", ["git", None, "false"])
+def test_gitpack_consolidates_the_smallest_packs_up_to_the_object_limit(
+    tmp_path: Path, git: str | None
+) -> None:
     """Once the packs not settled reach the limit, they become one; a pack of over half a
-    consolidation's object limit (the first export's) is left alone, and not counted."""
+    consolidation's object limit (the first export's) is left alone, and not counted.
+    Written by ``git pack-objects``, by libgit2 (no git), or by libgit2 after git failed
+    (``false`` exits 1)."""
     path = tmp_path / "m"
     with open_mirror(path) as mirror:
         for number in range(60):
@@ -70,9 +77,13 @@ def test_gitpack_consolidates_the_smallest_packs_up_to_the_object_limit(tmp_path
         assert len(gitpack.pack_files(objects)) == 14  # a blob and trees pack, a commit's each
         # The first export's pack (62 objects, over half the limit) is settled: it does not
         # count, so 14 packs are 13 towards the trigger and nothing is rewritten yet.
-        done = gitpack.maintain(mirror.repo, loose_limit=1, pack_limit=14, consolidation_limit=60)
+        limits = {"loose_limit": 1, "consolidation_limit": 60, "git": git}
+        done = gitpack.maintain(mirror.repo, pack_limit=14, **limits)
         assert done.consolidated_packs == 0 and len(gitpack.pack_files(objects)) == 14
-        done = gitpack.maintain(mirror.repo, loose_limit=1, pack_limit=13, consolidation_limit=60)
+        with capture_logs() as logs:
+            done = gitpack.maintain(mirror.repo, pack_limit=13, **limits)
+        (event,) = [e for e in logs if e["event"] == "git.packs_consolidated"]
+        assert event["writer"] == ("git" if git == "git" else "libgit2")
         assert done.consolidated_packs == 13
         packs = gitpack.pack_files(objects)
         assert largest in packs and len(packs) == 2

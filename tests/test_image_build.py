@@ -124,6 +124,7 @@ SMOKE = """\
 set -eu
 notion-syncd --version
 id -u
+git --version
 notion-syncd sync --config /etc/notion-syncd/config.toml 2>/dev/null
 notion-syncd run --config /etc/notion-syncd/config.toml >/dev/null 2>&1 &
 pid=$!
@@ -141,7 +142,8 @@ wait $pid && echo "daemon exit 0"
 
 
 def test_image_build_smoke_run(image: dict[str, Any], tmp_path: Path) -> None:
-    """The image syncs the fake workspace, turns healthy at server.listen, stops with 0."""
+    """The image has git, syncs the fake workspace, turns healthy at server.listen, and
+    stops with 0."""
     (tmp_path / "etc").mkdir()
     (tmp_path / "etc/config.toml").write_text('[schedule]\ninterval = "1h"\n')
     (tmp_path / "smoke.sh").write_text(SMOKE)
@@ -166,7 +168,8 @@ def test_image_build_smoke_run(image: dict[str, Any], tmp_path: Path) -> None:
     lines = output.splitlines()
     assert lines[0].startswith("notion-syncd ")
     assert lines[1] == "10001"
-    assert " added, " in lines[2] and "; commit " in lines[2]
+    assert lines[2].startswith("git version ")  # consolidates the packs (gitpack)
+    assert " added, " in lines[3] and "; commit " in lines[3]
     assert "daemon healthy: yes" in lines
     assert "other port: exit 1" in lines
     assert lines[-1] == "daemon exit 0"
