@@ -226,7 +226,7 @@ def main(argv: list[str]) -> None:
     navs = [(path.stat().st_size, path) for path in repo.rglob(f"*{NAV_SUFFIX}")]
     nav_size, nav_path = max(navs)
     print(f"children lists: {len(navs)}, largest {nav_size:,} bytes ({nav_path.name})")
-    word_files = list((repo / WORD_DIR).glob("*.js"))
+    word_files = list((repo / WORD_DIR).rglob("*.js"))
     total = sum(path.stat().st_size for path in word_files)
     biggest = max(path.stat().st_size for path in word_files)
     print(f"word shards: {len(word_files)}, {total:,} bytes, largest {biggest:,}")

@@ -296,7 +296,7 @@ def _unique_deep_query(repo: Path) -> tuple[str, str]:
     """A deep page's title whose words, together, occur in no other entry of the index."""
     entries = [
         entry
-        for shard in sorted((repo / ID_DIR).glob("*.js"))
+        for shard in sorted((repo / ID_DIR).rglob("*.js"))
         for entry in parse_shard(shard.read_text(encoding="utf-8")).values()
     ]
     texts = [f"{entry.title} {entry.excerpt}".lower() for entry in entries]

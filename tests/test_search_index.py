@@ -55,7 +55,7 @@ def test_search_shard_reads_back_what_it_wrote() -> None:
 def _shards(repo: Path) -> dict[str, dict[str, search.SearchEntry]]:
     return {
         path.relative_to(repo).as_posix(): search.parse_shard(path.read_text(encoding="utf-8"))
-        for path in sorted((repo / search.ID_DIR).glob("*.js"))
+        for path in sorted((repo / search.ID_DIR).rglob("*.js"))
     }
 
 
@@ -107,7 +107,7 @@ def _word_shards(repo: Path) -> dict[str, dict[str, set[str]]]:
         path.relative_to(repo).as_posix(): searchwords.parse_word_shard(
             path.read_text(encoding="utf-8")
         )
-        for path in sorted((repo / searchwords.WORD_DIR).glob("*.js"))
+        for path in sorted((repo / searchwords.WORD_DIR).rglob("*.js"))
     }
 
 

@@ -14,6 +14,7 @@ from notion_syncd.export.searchlayout import (
     HASHES_PER_BUCKETS_FILE,
     POSTINGS_PER_SHARD,
     SHARD_DIR,
+    SHARDS_PER_FOLDER,
     Layout,
     bucket,
     fnv1a,
@@ -50,6 +51,15 @@ def test_resize_names_every_shard_that_changes_and_where_its_keys_were(old: int,
             assert after in change.written and before in change.written | change.gone
         assert before in change.sources(after)
         assert change.sources(after) <= set(range(old))
+
+
+def test_shards_go_in_folders_of_256_in_python_and_in_the_page_script() -> None:
+    """Shard 300 of a kind is in its folder 1; ``search.js`` divides by the same number."""
+    assert search.shard_path(300) == "_search/ids/1/300.js"
+    assert searchwords.word_shard_path(255) == "_search/words/0/255.js"
+    assert search.buckets_path(512) == "_search/buckets/2/512.txt"
+    script = (Path(search.__file__).parent / "search.js").read_text(encoding="utf-8")
+    assert f"Math.floor(number / {SHARDS_PER_FOLDER})" in script
 
 
 def test_layout_counts_follow_the_index_and_read_back() -> None:

@@ -6,10 +6,11 @@
 // (notion_syncd/export/searchlayout.py). A key goes to its shard by linear hashing of
 // FNV-1a (32 bits, of the UTF-8 bytes), as bucket() below and searchlayout.bucket do.
 // Two indexes (notion_syncd/export/search.py and searchwords.py):
-// - _search/ids/N.js call notionSearch(rows), a row being [id, path stem, title,
-//   excerpt]; all are loaded, and a page matches when every word of the query occurs in
-//   its title or excerpt (so a word being typed matches as a prefix);
-// - _search/words/N.js call notionWords(number, pairs), a pair being [word, "posting
+// - _search/ids/F/N.js (F: N / 256, rounded down) call notionSearch(rows), a row being
+//   [id, path stem, title, excerpt]; all are loaded, and a page matches when every word
+//   of the query occurs in its title or excerpt (so a word being typed matches as a
+//   prefix);
+// - _search/words/F/N.js call notionWords(number, pairs), a pair being [word, "posting
 //   posting …"] and a posting the last 12 hex digits of an id; only the shard of each
 //   query word is loaded (by the word's hash, cut to 16 bits), and a page matches when
 //   it has every whole word of the query anywhere in its text.
@@ -58,6 +59,9 @@
     return low < count - level ? hash % (level * 2) : low;
   }
   function wordShard(word) { return bucket(fnv(word) % 65536, wordShards); }
+  function shardFile(folder, number) {  // as searchlayout.shard_file
+    return "_search/" + folder + "/" + Math.floor(number / 256) + "/" + number + ".js";
+  }
   function load(key, src, done) {
     if (requested[key]) { return; }
     requested[key] = true;
@@ -68,7 +72,7 @@
     document.head.appendChild(script);
   }
   function loadIdShard(number) {
-    load("id" + number, "_search/ids/" + number + ".js", function () {
+    load("id" + number, shardFile("ids", number), function () {
       idLoaded += 1;
       if (idLoaded === shards) { form.setAttribute("data-ready", "true"); }
       schedule();
@@ -90,7 +94,7 @@
     for (var i = 0; i < query.length && wordShards; i++) {
       var number = wordShard(query[i]);
       if (!words[number]) {
-        load("w" + number, "_search/words/" + number + ".js", schedule);
+        load("w" + number, shardFile("words", number), schedule);
         return null;
       }
       var postings = new Set((words[number].get(query[i]) || "").split(" ").filter(Boolean));

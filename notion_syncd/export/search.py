@@ -1,7 +1,8 @@
 """The offline search index of the HTML copy: pure decisions (what an entry is, which shard).
 
 Each mirrored page or data source has one entry (id, path stem, title, the first
-:data:`EXCERPT_CHARS` characters of its text) in an *id shard*, ``_search/ids/N.js``,
+:data:`EXCERPT_CHARS` characters of its text) in an *id shard*, ``_search/ids/F/N.js``
+(``F`` = ``N // 256``),
 chosen by a hash of the id's last 12 hex digits (:func:`key_hash`); how many shards
 there are follows from how many entries (:mod:`notion_syncd.export.searchlayout`), so a
 shard stays small whatever the size of the workspace. Shards are JavaScript
@@ -9,7 +10,7 @@ shard stays small whatever the size of the workspace. Shards are JavaScript
 load a script but may not ``fetch`` a file; one entry per line, sorted by id, so the file
 is deterministic and :func:`parse_shard` reads it back.
 
-Beside each id shard, ``_search/buckets/N.txt`` says which word hashes each of its
+Buckets files, ``_search/buckets/F/N.txt``, say which word hashes each of its
 entries has postings under (:mod:`notion_syncd.export.searchwords`), so a sync knows
 which word shards to visit when a page changes or goes. The browser never loads it.
 """
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from notion_syncd.export.searchlayout import SHARD_DIR as SHARD_DIR  # re-exported
-from notion_syncd.export.searchlayout import fnv1a
+from notion_syncd.export.searchlayout import fnv1a, shard_file
 from notion_syncd.terms import plain_text
 
 ID_DIR = f"{SHARD_DIR}/ids"
@@ -60,11 +61,11 @@ def key_hash(object_id: str) -> int:
 
 
 def shard_path(number: int) -> str:
-    return f"{ID_DIR}/{number}.js"
+    return shard_file(ID_DIR, number, ".js")
 
 
 def buckets_path(number: int) -> str:
-    return f"{BUCKET_DIR}/{number}.txt"
+    return shard_file(BUCKET_DIR, number, ".txt")
 
 
 def _block_texts(blocks: Iterable[dict[str, Any]], budget: list[int]) -> Iterable[str]:

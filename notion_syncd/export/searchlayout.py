@@ -37,11 +37,20 @@ POSTINGS_PER_SHARD = 4096
 HASHES_PER_BUCKETS_FILE = 8192
 """Word hashes per buckets file (5 bytes each: about 40 KB). By postings, not entries:
 a page of prose has hundreds of distinct words, and 128 such entries made a 180 KB file."""
+SHARDS_PER_FOLDER = 256
+"""Shard ``n`` of a kind is in folder ``n // 256`` of its own: a git tree of thousands of
+entries (a workspace of prose has 280 distinct words a page; 50,000 pages, 3,400 word
+shards) would be rewritten whole by every commit touching one of its shards."""
 WORD_BUCKETS = 1 << 16
 """A word's hash is kept to 16 bits (``word_hash``), so at most this many word shards."""
 LAYOUT_PATH = f"{SHARD_DIR}/shards.js"
 _OPEN = "notionShards("
 _CLOSE = ");"
+
+
+def shard_file(folder: str, number: int, suffix: str) -> str:
+    """Where shard ``number`` of a kind kept in ``folder`` is (``search.js`` says the same)."""
+    return f"{folder}/{number // SHARDS_PER_FOLDER}/{number}{suffix}"
 
 
 def fnv1a(text: str) -> int:

@@ -2,12 +2,12 @@
 
 Every word of a page (title and all block text, not only the excerpt) maps to a
 *posting*, the page's key (:func:`notion_syncd.export.search.key_of`), in a word shard,
-``_search/words/N.js``, chosen by a 16-bit hash of the word (:func:`word_hash`); how many
-shards there are follows from how many postings (:mod:`.searchlayout`). A query loads
-one shard per word it has, whatever the size of the workspace, and the id shards only
-for the hits.
+``_search/words/F/N.js`` (``F`` = ``N // 256``), chosen by a 16-bit hash of the word
+(:func:`word_hash`); how many shards there are follows from how many postings
+(:mod:`.searchlayout`). A query loads one shard per word it has, whatever the size of
+the workspace, and the id shards only for the hits.
 
-The buckets file beside each id shard records the word hashes of each entry, so a
+The buckets files record the word hashes of each entry, so a
 one-page sync rewrites only the word shards holding those hashes or the new words', and
 of those only the ones whose postings change: for a small edit, the shards of the words
 that came or went (``sync.searchwrite``).
@@ -32,7 +32,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from notion_syncd.export.search import shard_rows
-from notion_syncd.export.searchlayout import SHARD_DIR, WORD_BUCKETS, fnv1a
+from notion_syncd.export.searchlayout import SHARD_DIR, WORD_BUCKETS, fnv1a, shard_file
 from notion_syncd.terms import plain_text
 
 WORD_DIR = f"{SHARD_DIR}/words"
@@ -92,7 +92,7 @@ def word_hashes(words: Iterable[str]) -> tuple[int, ...]:
 
 
 def word_shard_path(number: int) -> str:
-    return f"{WORD_DIR}/{number}.js"
+    return shard_file(WORD_DIR, number, ".js")
 
 
 def render_word_shard(number: int, index: Mapping[str, Iterable[str]]) -> str:
