@@ -4,10 +4,9 @@ and shard counts that grow and shrink with the index (linear hashing)."""
 from __future__ import annotations
 
 import random
-import shutil
 from pathlib import Path
 
-import pytest
+from browser import chromium_browser
 from test_render_markdown import block, text
 from test_writer import NOW, _page
 
@@ -179,10 +178,6 @@ def test_search_page_finds_words_across_split_shards_in_chromium(tmp_path: Path)
     """700 pages (6 id shards, 7 word shards: counts that are not powers of two, so some
     shards are split and others not): for a word in each word shard, search.html lists
     exactly the pages that have it, as the browser hashes its way to the shards."""
-    chromium = shutil.which("chromium")
-    playwright = pytest.importorskip("playwright.sync_api")
-    if chromium is None:
-        pytest.skip("chromium is not installed (scripts/test installs Debian's chromium)")
     rng = random.Random(3)
     vocabulary = [f"wd{n:04d}" for n in range(3000)]
     having: dict[str, set[str]] = {}
@@ -203,20 +198,13 @@ def test_search_page_finds_words_across_split_shards_in_chromium(tmp_path: Path)
     for word in sorted(having, key=lambda word: (len(having[word]), word)):
         queries.setdefault(bucket(searchwords.word_hash(word), layout.word_shards), word)
     assert len(queries) == 7
-    with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(
-            executable_path=chromium,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            page = browser.new_page()
-            for word in queries.values():
-                page.goto((tmp_path / search.SEARCH_PAGE).as_uri() + f"?q={word}")
-                page.wait_for_selector('form#search[data-done="true"]')
-                shown = page.eval_on_selector_all(
-                    "#results li a", "links => links.map(a => a.textContent)"
-                )
-                titles = {writer.index.title_of(page_id) for page_id in having[word]}
-                assert sorted(shown) == sorted(titles), word
-        finally:
-            browser.close()
+    with chromium_browser() as browser:
+        page = browser.new_page()
+        for word in queries.values():
+            page.goto((tmp_path / search.SEARCH_PAGE).as_uri() + f"?q={word}")
+            page.wait_for_selector('form#search[data-done="true"]')
+            shown = page.eval_on_selector_all(
+                "#results li a", "links => links.map(a => a.textContent)"
+            )
+            titles = {writer.index.title_of(page_id) for page_id in having[word]}
+            assert sorted(shown) == sorted(titles), word
