@@ -7,7 +7,6 @@ import io
 import json
 import os
 import re
-import shutil
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urlparse
 
 import pytest
+from browser import chromium_browser
 from synchelpers import TestClock, git, make_settings, serve
 
 from notion_syncd.commands.render import render_mirror
@@ -172,32 +172,21 @@ def test_data_source_over_query_cap_is_complete(tmp_path: Path) -> None:
 
 def test_html_copy_browses_in_chromium(mirror: dict[str, Any], tmp_path: Path) -> None:
     """Headless Chromium opens index.html, follows a link to a page, and shows its content."""
-    chromium = shutil.which("chromium")
-    playwright = pytest.importorskip("playwright.sync_api")
-    if chromium is None:
-        pytest.skip("chromium is not installed (scripts/test installs Debian's chromium)")
     repo: Path = mirror["repo"]
     first_page = sorted(repo.glob("*.html"))[0]
     title = json.loads(first_page.with_suffix(".json").read_text())["page"]["properties"]
     title_text = "".join(t["plain_text"] for t in title["title"]["title"])
     shot = tmp_path / "page.png"
-    with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(
-            executable_path=chromium,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            page = browser.new_page()
-            page.goto((repo / "index.html").as_uri())
-            page.get_by_role("link", name=title_text).first.click()
-            page.wait_for_load_state()
-            assert page.url.endswith(first_page.name.replace(" ", "%20"))
-            assert title_text in page.locator("h1").first.inner_text()
-            body = page.locator("body").inner_text()
-            assert len(body) > 200
-            page.screenshot(path=str(shot), full_page=True)
-        finally:
-            browser.close()
+    with chromium_browser() as browser:
+        page = browser.new_page()
+        page.goto((repo / "index.html").as_uri())
+        page.get_by_role("link", name=title_text).first.click()
+        page.wait_for_load_state()
+        assert page.url.endswith(first_page.name.replace(" ", "%20"))
+        assert title_text in page.locator("h1").first.inner_text()
+        body = page.locator("body").inner_text()
+        assert len(body) > 200
+        page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 5_000
 
 
@@ -212,10 +201,6 @@ def _local_targets_resolve(page: Any, selector: str) -> int:
 
 def test_html_navigation_reaches_a_nested_page_and_back(mirror: dict[str, Any]) -> None:
     """Chromium opens a sub-tree of index.html, goes two levels down, and climbs back up."""
-    chromium = shutil.which("chromium")
-    playwright = pytest.importorskip("playwright.sync_api")
-    if chromium is None:
-        pytest.skip("chromium is not installed (scripts/test installs Debian's chromium)")
     repo: Path = mirror["repo"]
     nested = sorted(
         path
@@ -224,48 +209,37 @@ def test_html_navigation_reaches_a_nested_page_and_back(mirror: dict[str, Any]) 
     )[0]
     top, middle = nested.parent.parent.name, nested.parent.name
     requests: list[str] = []
-    with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(
-            executable_path=chromium,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            page = browser.new_page()
-            page.on("request", lambda request: requests.append(request.url))
-            page.goto((repo / "index.html").as_uri())
-            top_link = page.locator(f'ul.tree a[href="{quote(top)}.html"]')
-            nested_href = f"{quote(top)}/{quote(middle)}/{quote(nested.name)}"
-            nested_link = page.locator(f'ul.tree a[href="{nested_href}"]')
-            assert not nested_link.is_visible()  # sub-trees start closed
-            top_link.locator("xpath=..").click()  # the <summary> opens the sub-tree
-            page.locator(f'ul.tree a[href="{quote(top)}/{quote(middle)}.html"]').locator(
-                "xpath=.."
-            ).click()
-            nested_link.click()
-            page.wait_for_load_state()
-            assert Path(unquote(urlparse(page.url).path)) == nested
-            crumbs = page.locator("nav.breadcrumb a:not(.search)")
-            assert crumbs.count() == 3  # Index › top › middle
-            assert _local_targets_resolve(page, "nav.breadcrumb") == 4  # and Search
-            _local_targets_resolve(page, "nav.children")
-            crumbs.nth(2).click()
-            page.wait_for_load_state()
-            assert Path(unquote(urlparse(page.url).path)) == nested.parent.with_suffix(".html")
-            assert _local_targets_resolve(page, "nav.children") >= 1
-            page.locator("nav.breadcrumb a").first.click()
-            page.wait_for_load_state()
-            assert Path(unquote(urlparse(page.url).path)) == repo / "index.html"
-        finally:
-            browser.close()
+    with chromium_browser() as browser:
+        page = browser.new_page()
+        page.on("request", lambda request: requests.append(request.url))
+        page.goto((repo / "index.html").as_uri())
+        top_link = page.locator(f'ul.tree a[href="{quote(top)}.html"]')
+        nested_href = f"{quote(top)}/{quote(middle)}/{quote(nested.name)}"
+        nested_link = page.locator(f'ul.tree a[href="{nested_href}"]')
+        assert not nested_link.is_visible()  # sub-trees start closed
+        top_link.locator("xpath=..").click()  # the <summary> opens the sub-tree
+        page.locator(f'ul.tree a[href="{quote(top)}/{quote(middle)}.html"]').locator(
+            "xpath=.."
+        ).click()
+        nested_link.click()
+        page.wait_for_load_state()
+        assert Path(unquote(urlparse(page.url).path)) == nested
+        crumbs = page.locator("nav.breadcrumb a:not(.search)")
+        assert crumbs.count() == 3  # Index › top › middle
+        assert _local_targets_resolve(page, "nav.breadcrumb") == 4  # and Search
+        _local_targets_resolve(page, "nav.children")
+        crumbs.nth(2).click()
+        page.wait_for_load_state()
+        assert Path(unquote(urlparse(page.url).path)) == nested.parent.with_suffix(".html")
+        assert _local_targets_resolve(page, "nav.children") >= 1
+        page.locator("nav.breadcrumb a").first.click()
+        page.wait_for_load_state()
+        assert Path(unquote(urlparse(page.url).path)) == repo / "index.html"
     assert requests and all(url.startswith("file://") for url in requests), requests
 
 
 def test_html_pages_with_external_media_make_no_remote_request(mirror: dict[str, Any]) -> None:
     """Opening pages that show an external image, file, bookmark and embed stays on file://."""
-    chromium = shutil.which("chromium")
-    playwright = pytest.importorskip("playwright.sync_api")
-    if chromium is None:
-        pytest.skip("chromium is not installed (scripts/test installs Debian's chromium)")
     repo: Path = mirror["repo"]
     pages = [
         path
@@ -274,20 +248,13 @@ def test_html_pages_with_external_media_make_no_remote_request(mirror: dict[str,
     ][:5]
     assert pages
     requests: list[str] = []
-    with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(
-            executable_path=chromium,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            page = browser.new_page()
-            page.on("request", lambda request: requests.append(request.url))
-            for path in pages:
-                page.goto(path.as_uri())
-                page.wait_for_load_state("load")
-                assert page.locator('a[href="https://example.com/photo.jpg"]').count() == 1
-        finally:
-            browser.close()
+    with chromium_browser() as browser:
+        page = browser.new_page()
+        page.on("request", lambda request: requests.append(request.url))
+        for path in pages:
+            page.goto(path.as_uri())
+            page.wait_for_load_state("load")
+            assert page.locator('a[href="https://example.com/photo.jpg"]').count() == 1
     assert len(requests) >= len(pages)
     assert [url for url in requests if not url.startswith("file://")] == []
 
@@ -310,36 +277,25 @@ def _unique_deep_query(repo: Path) -> tuple[str, str]:
 
 def test_html_search_finds_a_deep_page_offline(mirror: dict[str, Any], tmp_path: Path) -> None:
     """The search page, from file://, ranks the page titled with some words first and opens it."""
-    chromium = shutil.which("chromium")
-    playwright = pytest.importorskip("playwright.sync_api")
-    if chromium is None:
-        pytest.skip("chromium is not installed (scripts/test installs Debian's chromium)")
     repo: Path = mirror["repo"]
     query, stem = _unique_deep_query(repo)
     requests: list[str] = []
-    with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(
-            executable_path=chromium,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            page = browser.new_page()
-            page.on("request", lambda request: requests.append(request.url))
-            page.goto((repo / "index.html").as_uri())
-            page.locator("nav.breadcrumb a.search").click()
-            page.wait_for_selector('form#search[data-ready="true"]')
-            started = time.monotonic()
-            page.locator("#q").fill(query.upper())
-            page.wait_for_selector('form#search[data-done="true"]')
-            elapsed = time.monotonic() - started
-            # Its title is unique among titles and excerpts; whole words may also occur
-            # further down other pages (full text), which rank below a title match.
-            page.screenshot(path=str(tmp_path / "search.png"))
-            page.locator("#results li a").first.click()
-            page.wait_for_load_state()
-            assert Path(unquote(urlparse(page.url).path)) == repo / f"{stem}.html"
-        finally:
-            browser.close()
+    with chromium_browser() as browser:
+        page = browser.new_page()
+        page.on("request", lambda request: requests.append(request.url))
+        page.goto((repo / "index.html").as_uri())
+        page.locator("nav.breadcrumb a.search").click()
+        page.wait_for_selector('form#search[data-ready="true"]')
+        started = time.monotonic()
+        page.locator("#q").fill(query.upper())
+        page.wait_for_selector('form#search[data-done="true"]')
+        elapsed = time.monotonic() - started
+        # Its title is unique among titles and excerpts; whole words may also occur
+        # further down other pages (full text), which rank below a title match.
+        page.screenshot(path=str(tmp_path / "search.png"))
+        page.locator("#results li a").first.click()
+        page.wait_for_load_state()
+        assert Path(unquote(urlparse(page.url).path)) == repo / f"{stem}.html"
     assert elapsed < 1.0
     assert [url for url in requests if not url.startswith("file://")] == []
 
@@ -439,10 +395,6 @@ def _relation_link(page: Any) -> Any:
 def test_html_acceptance_walk_in_chromium(mirror: dict[str, Any], tmp_path: Path) -> None:
     """Sidebar down to a deep page and back, full-text search, math, code, callout, cover,
     a relation link, screenshots at two widths, and no request leaving file://."""
-    chromium = shutil.which("chromium")
-    playwright = pytest.importorskip("playwright.sync_api")
-    if chromium is None:
-        pytest.skip("chromium is not installed (scripts/test installs Debian's chromium)")
     repo: Path = mirror["repo"]
     shots = Path(os.environ.get(SCREENSHOTS_ENV) or tmp_path / "screenshots")
     shots.mkdir(parents=True, exist_ok=True)
@@ -455,71 +407,64 @@ def test_html_acceptance_walk_in_chromium(mirror: dict[str, Any], tmp_path: Path
         if '<th scope="col">Related</th>' in path.read_text(encoding="utf-8")
     )
     requests: list[str] = []
-    with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(
-            executable_path=chromium,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            page = browser.new_page(viewport=VIEWPORTS["desktop"])
-            page.on("request", lambda request: requests.append(request.url))
-            page.goto((repo / "index.html").as_uri())
-            page.locator(f'ul.tree a[href="{quote(top.name)}"]').click()
-            _on(page, top)
-            for below in (middle, lower, showcase):
-                page.locator("nav.sidebar li[aria-current] > ul a").filter(
-                    has_text=folder_label(below.stem)
-                ).click()
-                _on(page, below)
-            assert page.locator("nav.sidebar ul.way a").count() == 4  # Index and 3 ancestors
-            page.locator("nav.sidebar ul.way a").nth(1).click()  # back up to the top page
-            _on(page, top)
-            _follow_next_sibling(page, repo, top)
+    with chromium_browser() as browser:
+        page = browser.new_page(viewport=VIEWPORTS["desktop"])
+        page.on("request", lambda request: requests.append(request.url))
+        page.goto((repo / "index.html").as_uri())
+        page.locator(f'ul.tree a[href="{quote(top.name)}"]').click()
+        _on(page, top)
+        for below in (middle, lower, showcase):
+            page.locator("nav.sidebar li[aria-current] > ul a").filter(
+                has_text=folder_label(below.stem)
+            ).click()
+            _on(page, below)
+        assert page.locator("nav.sidebar ul.way a").count() == 4  # Index and 3 ancestors
+        page.locator("nav.sidebar ul.way a").nth(1).click()  # back up to the top page
+        _on(page, top)
+        _follow_next_sibling(page, repo, top)
 
-            page.locator("nav.sidebar input[name=q]").fill(SHOWCASE_WORD.upper())
-            started = time.monotonic()
-            page.locator("nav.sidebar input[name=q]").press("Enter")
-            page.wait_for_selector('form#search[data-done="true"]')
-            elapsed = time.monotonic() - started
-            assert page.locator("#results li").count() == 1
-            for name, size in VIEWPORTS.items():
-                page.set_viewport_size(size)
-                page.screenshot(path=str(shots / f"search-{name}.png"), full_page=True)
-            page.set_viewport_size(VIEWPORTS["desktop"])
-            page.locator("#results li a").click()
-            _on(page, showcase)
+        page.locator("nav.sidebar input[name=q]").fill(SHOWCASE_WORD.upper())
+        started = time.monotonic()
+        page.locator("nav.sidebar input[name=q]").press("Enter")
+        page.wait_for_selector('form#search[data-done="true"]')
+        elapsed = time.monotonic() - started
+        assert page.locator("#results li").count() == 1
+        for name, size in VIEWPORTS.items():
+            page.set_viewport_size(size)
+            page.screenshot(path=str(shots / f"search-{name}.png"), full_page=True)
+        page.set_viewport_size(VIEWPORTS["desktop"])
+        page.locator("#results li a").click()
+        _on(page, showcase)
 
-            math = page.locator("div.equation math[display=block]")
-            assert math.count() == 1 and math.bounding_box()["height"] > 20  # stacked fraction
-            assert "\\frac" not in page.locator("main").inner_text()
-            assert page.locator("pre.code span.k").first.inner_text() == "def"
-            callout = page.locator("aside.callout.color-yellow_background")
-            background = callout.evaluate("node => getComputedStyle(node).backgroundColor")
-            assert background == "rgb(254, 249, 195)"
-            assert page.locator("img.cover").evaluate("img => img.naturalWidth") == 64
-            for name, size in VIEWPORTS.items():
-                page.set_viewport_size(size)
-                page.screenshot(path=str(shots / f"page-{name}.png"), full_page=True)
-            page.set_viewport_size(VIEWPORTS["desktop"])
-            _check_dark_and_print(page, shots)
+        math = page.locator("div.equation math[display=block]")
+        assert math.count() == 1 and math.bounding_box()["height"] > 20  # stacked fraction
+        assert "\\frac" not in page.locator("main").inner_text()
+        assert page.locator("pre.code span.k").first.inner_text() == "def"
+        callout = page.locator("aside.callout.color-yellow_background")
+        background = callout.evaluate("node => getComputedStyle(node).backgroundColor")
+        assert background == "rgb(254, 249, 195)"
+        assert page.locator("img.cover").evaluate("img => img.naturalWidth") == 64
+        for name, size in VIEWPORTS.items():
+            page.set_viewport_size(size)
+            page.screenshot(path=str(shots / f"page-{name}.png"), full_page=True)
+        page.set_viewport_size(VIEWPORTS["desktop"])
+        _check_dark_and_print(page, shots)
 
-            page.goto(database.as_uri())
-            for name, size in VIEWPORTS.items():
-                page.set_viewport_size(size)
-                page.screenshot(path=str(shots / f"database-{name}.png"))
-            link = _relation_link(page)
-            target = Path(unquote(urlparse(link.evaluate("a => a.href")).path))
-            label = link.inner_text()
-            every = page.locator("table.rows tbody tr").count()
-            page.locator("input.filter").fill(label)  # the rows table filters in the browser
-            shown = page.locator("table.rows tbody tr:not([hidden])").count()
-            assert 1 <= shown < every
-            link.click()
-            _on(page, target)
-            assert label in page.locator("h1").inner_text()
-            _sidebar_shows_sibling_window(page, repo, target)  # a row of 60: a capped window
-        finally:
-            browser.close()
+        page.goto(database.as_uri())
+        for name, size in VIEWPORTS.items():
+            page.set_viewport_size(size)
+            page.screenshot(path=str(shots / f"database-{name}.png"))
+        link = _relation_link(page)
+        target = Path(unquote(urlparse(link.evaluate("a => a.href")).path))
+        label = link.inner_text()
+        every = page.locator("table.rows tbody tr").count()
+        page.locator("input.filter").fill(label)  # the rows table filters in the browser
+        shown = page.locator("table.rows tbody tr:not([hidden])").count()
+        assert 1 <= shown < every
+        link.click()
+        _on(page, target)
+        assert label in page.locator("h1").inner_text()
+        _sidebar_shows_sibling_window(page, repo, target)  # a row of 60: a capped window
     assert elapsed < 3.0  # the 1 s bound at 10,000 pages is bench/bench_html.py's
     assert len(list(shots.glob("*.png"))) == 7
     assert len(requests) > 10
