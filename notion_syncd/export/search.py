@@ -2,17 +2,17 @@
 
 Each mirrored page or data source has one entry (id, path stem, title, the first
 :data:`EXCERPT_CHARS` characters of its text) in an *id shard*, ``_search/ids/F/N.js``
-(``F`` = ``N // 256``),
-chosen by a hash of the id's last 12 hex digits (:func:`key_hash`); how many shards
-there are follows from how many entries (:mod:`notion_syncd.export.searchlayout`), so a
-shard stays small whatever the size of the workspace. Shards are JavaScript
-(``notionSearch([...]);``) rather than JSON because a page opened from ``file://`` may
-load a script but may not ``fetch`` a file; one entry per line, sorted by id, so the file
-is deterministic and :func:`parse_shard` reads it back.
+(``F`` = ``N // 256``), chosen by a hash of the id's last 12 hex digits
+(:func:`key_hash`); how many shards there are follows from how many entries
+(:mod:`notion_syncd.export.searchlayout`), so a shard stays small whatever the size of
+the workspace. Shards are JavaScript (``notionSearch([...]);``) rather than JSON because
+a page opened from ``file://`` may load a script but may not ``fetch`` a file; one entry
+per line, sorted by id, so the file is deterministic and :func:`parse_shard` reads it
+back.
 
-Buckets files, ``_search/buckets/F/N.txt``, say which word hashes each of its
-entries has postings under (:mod:`notion_syncd.export.searchwords`), so a sync knows
-which word shards to visit when a page changes or goes. The browser never loads it.
+Buckets files, ``_search/buckets/F/N.txt``, say which word hashes each entry has
+postings under (:mod:`notion_syncd.export.searchwords`), so a sync knows which word
+shards to visit when a page changes or goes. The browser never loads them.
 """
 
 from __future__ import annotations

@@ -7,10 +7,11 @@ Every word of a page (title and all block text, not only the excerpt) maps to a
 (:mod:`.searchlayout`). A query loads one shard per word it has, whatever the size of
 the workspace, and the id shards only for the hits.
 
-The buckets files record the word hashes of each entry, so a
-one-page sync rewrites only the word shards holding those hashes or the new words', and
-of those only the ones whose postings change: for a small edit, the shards of the words
-that came or went (``sync.searchwrite``).
+The buckets files record the word hashes of each entry, so a one-page sync rewrites only
+the word shards holding those hashes or the new words', and of those only the ones whose
+postings change: for a small edit, the shards of the words that came or went
+(``sync.searchwrite``). A word's postings are one line of one shard, so a common word's
+line grows with the workspace (issue 10, left open).
 
 Words: text is decomposed (NFKD), accents dropped, lower-cased and cut into runs of
 letters, digits and ``_`` of at most :data:`MAX_WORD` characters; ``search.js`` does the

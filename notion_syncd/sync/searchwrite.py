@@ -158,7 +158,8 @@ def _store(mirror: Mirror, family: _Family[V], number: int, table: dict[str, V])
 
 
 def _old_hashes(mirror: Mirror, changes: Iterable[str], shards: int) -> dict[str, tuple[int, ...]]:
-    """The word hashes of the changed objects that have an entry now, by id."""
+    """The word hashes of each changed object that had an entry before this write, by id
+    (``shards``: the count of buckets files before it)."""
     by_shard: dict[int, list[str]] = {}
     for object_id in changes:
         by_shard.setdefault(bucket(search.key_hash(object_id), shards), []).append(object_id)
