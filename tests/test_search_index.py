@@ -177,7 +177,8 @@ def test_search_words_index_full_text_and_one_edit_touches_few_shards(tmp_path: 
 def test_search_page_finds_words_across_split_shards_in_chromium(tmp_path: Path) -> None:
     """700 pages (6 id shards, 7 word shards: counts that are not powers of two, so some
     shards are split and others not): for a word in each word shard, search.html lists
-    exactly the pages that have it, as the browser hashes its way to the shards."""
+    exactly the pages that have it, as the browser hashes its way to the shards; a word
+    whose shard has no file has no hit."""
     rng = random.Random(3)
     vocabulary = [f"wd{n:04d}" for n in range(3000)]
     having: dict[str, set[str]] = {}
@@ -208,3 +209,10 @@ def test_search_page_finds_words_across_split_shards_in_chromium(tmp_path: Path)
             )
             titles = {writer.index.title_of(page_id) for page_id in having[word]}
             assert sorted(shown) == sorted(titles), word
+        # A word shard with no file (a shard no word hashes to has none): no hit, and the
+        # search finishes instead of waiting for the shard.
+        number, word = next(iter(queries.items()))
+        (tmp_path / searchwords.word_shard_path(number)).unlink()
+        page.goto((tmp_path / search.SEARCH_PAGE).as_uri() + f"?q={word}")
+        page.wait_for_selector('form#search[data-done="true"]')
+        assert page.locator("#results li").count() == 0

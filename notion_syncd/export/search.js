@@ -94,7 +94,10 @@
     for (var i = 0; i < query.length && wordShards; i++) {
       var number = wordShard(query[i]);
       if (!words[number]) {
-        load("w" + number, shardFile("words", number), schedule);
+        load("w" + number, shardFile("words", number), function () {
+          if (!words[number]) { words[number] = new Map(); }  // no file: no word there
+          schedule();
+        });
         return null;
       }
       var postings = new Set((words[number].get(query[i]) || "").split(" ").filter(Boolean));
