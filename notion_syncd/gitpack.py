@@ -252,13 +252,16 @@ def _write_pack(
 
 def _git_pack_objects(git: str, repo: Any, objects: Path, oids: list[pygit2.Oid]) -> bool:
     """``git pack-objects`` of ``oids`` into the mirror's pack folder; False if it failed
-    (a pack it left half written is a temporary file git's own ``gc`` ignores)."""
+    (what it left half written is a ``tmp_pack_*`` file, which neither libgit2 nor this
+    module reads). Git's variables of the daemon's environment are not passed on: one
+    such as ``GIT_OBJECT_DIRECTORY`` would send the pack elsewhere."""
     command = [git, "pack-objects", "--quiet", "--threads=1", str(objects / "pack" / "pack")]
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
     try:
         subprocess.run(
             command,
             input="".join(f"{oid}\n" for oid in oids).encode(),
-            env={**os.environ, "GIT_DIR": str(repo.path)},
+            env={**environment, "GIT_DIR": str(repo.path)},
             capture_output=True,
             timeout=GIT_TIMEOUT,
             check=True,
