@@ -81,6 +81,15 @@ def _tree(repo: Path) -> dict[str, bytes]:
     }
 
 
+HTML = ("json", "html")
+
+
+def _fake() -> tuple[TestClock, FakeNotion]:
+    """A clock and the fake API serving :func:`_workspace`."""
+    clock = TestClock()
+    return clock, FakeNotion(_workspace(clock), token=TOKEN)
+
+
 def _workspace(clock: TestClock) -> Workspace:
     """Listed newest first: "Mentions" (mentions "Target"), then "Target", then "Later"."""
     workspace = Workspace(clock)
@@ -98,9 +107,7 @@ def test_waitingviews_killed_after_a_waiting_checkpoint_render_in_the_next_sync(
 ) -> None:
     """Killed at every request: when a checkpoint held "Mentions" without its Markdown
     (waiting for "Target"), the next sync renders it; every mirror equals a fresh export."""
-    clock = TestClock()
-    workspace = _workspace(clock)
-    fake = FakeNotion(workspace, token=TOKEN)
+    clock, fake = _fake()
     fresh = tmp_path / "fresh"
     assert _sync(fake, clock, fresh, None)
     (markdown,) = [name for name in _committed(fresh) if _is(name, "Mentions", ".md")]
@@ -199,10 +206,8 @@ def test_waitingviews_search_entries_held_past_a_checkpoint_are_written_after_a_
     """A sync writes the search shards at its end, not at each checkpoint: the ids of the
     entries it holds wait in the file, so a sync after a kill renders those pages again
     and writes their entries; every mirror equals a fresh export."""
-    clock = TestClock()
-    workspace = _workspace(clock)
-    fake = FakeNotion(workspace, token=TOKEN)
-    formats = ("json", "html")
+    clock, fake = _fake()
+    formats = HTML
     fresh = tmp_path / "fresh"
     assert _sync(fake, clock, fresh, None, formats=formats)
     assert len(_search_ids(fresh)) == 3
@@ -231,10 +236,8 @@ def test_waitingviews_search_index_of_an_older_layout_is_rebuilt_by_the_next_syn
     ``shards.js``) and the script of before gets the whole index and this version's
     script from its next sync, with nothing changed in Notion: every file as a fresh
     export writes it, the old shards gone."""
-    clock = TestClock()
-    workspace = _workspace(clock)
-    fake = FakeNotion(workspace, token=TOKEN)
-    formats = ("json", "html")
+    clock, fake = _fake()
+    formats = HTML
     repo = tmp_path / "mirror"
     assert _sync(fake, clock, repo, None, formats=formats)
     fresh = _tree(repo)

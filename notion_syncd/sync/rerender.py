@@ -274,8 +274,7 @@ class Views:
         the final phase of this sync renders them all, in batches, and so writes the
         index again (``Committer.finish``). The ids are in the waiting file before the
         checkpoint that commits the deletions, so a sync after a crash goes on with it."""
-        for rel in list(self.mirror.walk_files(search.SHARD_DIR)):
-            self.mirror.delete(rel)
+        searchwrite.clear(self.mirror)
         ids = [object_id for object_id in self.index.all_ids() if object_id not in self.waiting]
         self._add_waiting(ids, "search index")
         self.waiting.update(ids)
@@ -412,8 +411,7 @@ def rebuild_views(mirror: Mirror, index: Index, formats: tuple[str, ...]) -> int
     that finds ``export.formats`` changed since the mirror was written.
     """
     views = Views(mirror, index, formats)
-    for rel in list(mirror.walk_files(search.SHARD_DIR)):
-        mirror.delete(rel)  # rebuilt from every object below
+    searchwrite.clear(mirror)  # rebuilt from every object below
     count = 0
     for object_id in index.all_ids():
         views.rerender(object_id)

@@ -49,8 +49,8 @@ class SearchChange:
 
 def read_layout(mirror: Mirror) -> Layout | None:
     """The layout the mirror's search index has; None when it has no readable one."""
-    raw = mirror.read(LAYOUT_PATH)
-    return parse_layout(raw.decode("utf-8", "replace")) if raw else None
+    text = _read(mirror, LAYOUT_PATH)
+    return parse_layout(text) if text else None
 
 
 def outdated(mirror: Mirror) -> bool:
@@ -59,6 +59,12 @@ def outdated(mirror: Mirror) -> bool:
     if read_layout(mirror) is not None:
         return False
     return next(iter(mirror.walk_files(SHARD_DIR)), None) is not None
+
+
+def clear(mirror: Mirror) -> None:
+    """Delete every file of the search index (it is about to be written again whole)."""
+    for rel in list(mirror.walk_files(SHARD_DIR)):
+        mirror.delete(rel)
 
 
 def write_search(mirror: Mirror, changes: Mapping[str, SearchChange]) -> None:
