@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import pytest
 from browser import chromium_browser
 from test_render_markdown import block, text
 from test_writer import NOW, _page
@@ -133,8 +134,18 @@ def test_searchwords_fold_accents_case_and_punctuation() -> None:
 
 def test_searchwords_shard_reads_back() -> None:
     """A word shard parses back to its index, a word named like a JS property included."""
-    index = {"__proto__": {"aaaaaaaaaaaa"}, 'qu"ote': {"bbbbbbbbbbbb", "cccccccccccc"}}
-    assert searchwords.parse_word_shard(searchwords.render_word_shard(5, index)) == index
+    index: dict[str, searchwords.WordPostings] = {
+        "__proto__": {"aaaaaaaaaaaa"},
+        'qu"ote': {"bbbbbbbbbbbb", "cccccccccccc"},
+        "the": 5000,  # a common word: its count (and its parts, 2)
+    }
+    text = searchwords.render_word_shard(5, index)
+    assert '["the", 5000, 2],' in text.splitlines()
+    assert searchwords.parse_word_shard(text) == index
+    part = searchwords.render_part("0be98285", 1, {"k7e827z": {"aaaaaaaaaaaa"}})
+    assert part.startswith('notionPart("0be98285", 1, [')
+    assert searchwords.parse_part(part) == {"k7e827z": {"aaaaaaaaaaaa"}}
+    assert searchwords.part_path("k7e827z", 1) == "_search/parts/0b/0be98285/1.js"
 
 
 def test_search_words_index_full_text_and_one_edit_touches_few_shards(tmp_path: Path) -> None:
@@ -174,11 +185,16 @@ def test_search_words_index_full_text_and_one_edit_touches_few_shards(tmp_path: 
         assert {w: p for s in _word_shards(tmp_path).values() for w, p in s.items()} == flat
 
 
-def test_search_page_finds_words_across_split_shards_in_chromium(tmp_path: Path) -> None:
+def test_search_page_finds_words_across_split_shards_in_chromium(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """700 pages (6 id shards, 7 word shards: counts that are not powers of two, so some
     shards are split and others not): for a word in each word shard, search.html lists
-    exactly the pages that have it, as the browser hashes its way to the shards; a word
-    whose shard has no file has no hit."""
+    exactly the pages that have it, as the browser hashes its way to the shards; so it
+    does for common words, whose postings are in parts (made small here: "filler" is in
+    11, "often" in 2); a word whose shard has no file has no hit."""
+    monkeypatch.setattr(searchwords, "INLINE_POSTINGS", 40)
+    monkeypatch.setattr(searchwords, "PART_POSTINGS", 64)
     rng = random.Random(3)
     vocabulary = [f"wd{n:04d}" for n in range(3000)]
     having: dict[str, set[str]] = {}
@@ -186,7 +202,7 @@ def test_search_page_finds_words_across_split_shards_in_chromium(tmp_path: Path)
         writer = MirrorWriter(mirror, FORMATS, lambda: NOW, lambda change: None)
         for number in range(700):
             page_id = f"00000000-0000-4000-8000-{rng.getrandbits(48):012x}"
-            words = rng.sample(vocabulary, 36)
+            words = rng.sample(vocabulary, 36) + (["often"] if number % 10 == 0 else [])
             body = "filler " * 100 + " ".join(words)  # past the excerpt: found by the word index
             writer.write(_with_text(page_id, f"Page {number}", body), None)
             for word in words:
@@ -195,6 +211,9 @@ def test_search_page_finds_words_across_split_shards_in_chromium(tmp_path: Path)
         writer.views.write_index_html()
         layout = read_layout(mirror)
     assert layout is not None and (layout.id_shards, layout.word_shards) == (6, 7)
+    for common, parts in (("filler", 11), ("often", 2)):
+        folder = (tmp_path / searchwords.part_path(common, 0)).parent
+        assert len(list(folder.glob("*.js"))) == parts
     queries: dict[int, str] = {}
     for word in sorted(having, key=lambda word: (len(having[word]), word)):
         queries.setdefault(bucket(searchwords.word_hash(word), layout.word_shards), word)
@@ -209,6 +228,17 @@ def test_search_page_finds_words_across_split_shards_in_chromium(tmp_path: Path)
             )
             titles = {writer.index.title_of(page_id) for page_id in having[word]}
             assert sorted(shown) == sorted(titles), word
+        # Common words: their postings come from every part.
+        word = min(queries.values(), key=lambda word: len(having[word]))
+        for query, count in (("filler", 700), ("often", 70), (f"often {word}", None)):
+            page.goto((tmp_path / search.SEARCH_PAGE).as_uri() + f"?q={query}")
+            page.wait_for_selector('form#search[data-done="true"]')
+            if count is None:
+                shown = page.eval_on_selector_all("#results li a", "a => a.map(x => x.textContent)")
+                hits = having[word] & having["often"]
+                assert sorted(shown) == sorted(writer.index.title_of(i) for i in hits), query
+            else:
+                assert page.inner_text("#status").startswith(f"{count} pages"), query
         # A word shard with no file (a shard no word hashes to has none): no hit, and the
         # search finishes instead of waiting for the shard.
         number, word = next(iter(queries.items()))

@@ -4,6 +4,7 @@ with the index, and an index written in steps equal to one written at once."""
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from notion_syncd.export import search, searchwords
 from notion_syncd.export.searchlayout import (
     ENTRIES_PER_SHARD,
     HASHES_PER_BUCKETS_FILE,
+    LAYOUT_PATH,
     POSTINGS_PER_SHARD,
     SHARD_DIR,
     SHARDS_PER_FOLDER,
@@ -69,9 +71,9 @@ def test_layout_counts_follow_the_index_and_read_back() -> None:
     assert layout.id_shards == 4 and layout.buckets_files == 5
     assert layout.word_shards == HASHES_PER_BUCKETS_FILE * 5 // POSTINGS_PER_SHARD
     assert parse_layout(layout.render()) == layout
-    assert parse_layout(layout.render().replace('"format": 2', '"format": 1')) is None
+    assert parse_layout(layout.render().replace('"format": 3', '"format": 2')) is None
     assert parse_layout("notionShards(nonsense);") is None
-    assert parse_layout('notionShards({"format": 2, "entries": -1, "postings": 0});') is None
+    assert parse_layout('notionShards({"format": 3, "entries": -1, "postings": 0});') is None
 
 
 def _files(repo: Path) -> dict[str, bytes]:
@@ -82,16 +84,21 @@ def _files(repo: Path) -> dict[str, bytes]:
     }
 
 
-def _change(object_id: str, version: int, rng: random.Random) -> SearchChange:
-    words = tuple(f"w{rng.randrange(4000)}" for _ in range(rng.randrange(0, 60)))
+def _change(
+    object_id: str, version: int, rng: random.Random, common: dict[str, float]
+) -> SearchChange:
+    words = [f"w{rng.randrange(4000)}" for _ in range(rng.randrange(0, 60))]
+    words += [word for word, share in common.items() if rng.random() < share]
     entry = search.SearchEntry(object_id, object_id[:8], f"Title v{version}", "")
-    return SearchChange(entry, words)
+    return SearchChange(entry, tuple(words))
 
 
-def test_search_written_in_steps_equals_one_write_and_shrinks_back(tmp_path: Path) -> None:
-    """1,500 objects added, edited and removed in random batches (the shard counts grow
-    and shrink) give the very files of one write of what is left, and removing every
-    object leaves no file."""
+def _write_in_steps(
+    tmp_path: Path, common: dict[str, float], seen: Callable[[Path], None] = lambda _: None
+) -> None:
+    """1,500 objects added, edited and removed in 30 random batches (the shard counts grow
+    for 20, then shrink): the files are those of one write of what is left, and removing
+    every object leaves none. ``seen`` looks at the mirror after each batch."""
     rng = random.Random(7)
     ids = [f"{n:08x}-0000-4000-8000-{rng.getrandbits(48):012x}" for n in range(1500)]
     current: dict[str, SearchChange] = {}
@@ -102,8 +109,11 @@ def test_search_written_in_steps_equals_one_write_and_shrinks_back(tmp_path: Pat
             batch = {}
             for object_id in rng.sample(ids, rng.randrange(1, 400)):
                 gone = rng.random() < (0.8 if shrinking else 0.1)
-                batch[object_id] = SearchChange(None) if gone else _change(object_id, version, rng)
+                batch[object_id] = (
+                    SearchChange(None) if gone else _change(object_id, version, rng, common)
+                )
             write_search(mirror, batch)
+            seen(tmp_path / "steps")
             for object_id, change in batch.items():
                 if change.entry is None:
                     current.pop(object_id, None)
@@ -121,3 +131,44 @@ def test_search_written_in_steps_equals_one_write_and_shrinks_back(tmp_path: Pat
         write_search(mirror, {object_id: SearchChange(None) for object_id in current})
         assert _files(tmp_path / "steps") == {}
         assert read_layout(mirror) is None
+
+
+def test_search_written_in_steps_equals_one_write_and_shrinks_back(tmp_path: Path) -> None:
+    _write_in_steps(tmp_path, {})
+
+
+COLLIDING = ("k7e827z", "ka4bb0z")
+"""Two words with the same FNV-1a, so the same parts' name."""
+
+
+def test_common_words_parts_written_in_steps_equal_one_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With parts of 8 postings past 6, most words become common, gain and lose parts and
+    go back to their line, two of them sharing their parts' files: the steps still give
+    the files of one write, and no part holds more than its share."""
+    assert fnv1a(COLLIDING[0]) == fnv1a(COLLIDING[1])
+    monkeypatch.setattr(searchwords, "INLINE_POSTINGS", 6)
+    monkeypatch.setattr(searchwords, "PART_POSTINGS", 8)
+    most_parts: dict[str, int] = {}
+
+    def seen(repo: Path) -> None:
+        layout = parse_layout((repo / LAYOUT_PATH).read_text(encoding="utf-8"))
+        assert layout is not None
+        for word in COLLIDING:
+            number = bucket(searchwords.word_hash(word), layout.word_shards)
+            shard = (repo / searchwords.word_shard_path(number)).read_text(encoding="utf-8")
+            count = searchwords.parse_word_shard(shard).get(word, set())
+            parts = searchwords.part_count(count) if isinstance(count, int) else 0
+            in_parts: list[str] = []
+            for path in (repo / searchwords.part_path(word, 0)).parent.glob("*.js"):
+                part = int(path.stem)
+                postings = searchwords.parse_part(path.read_text(encoding="utf-8")).get(word, ())
+                assert all(searchwords.posting_part(p, parts) == part for p in postings)
+                assert len(postings) <= 4 * 8  # 8 on average, twice that in unsplit parts
+                in_parts += postings
+            assert len(in_parts) == (count if parts else 0)
+            most_parts[word] = max(most_parts.get(word, 0), parts)
+
+    _write_in_steps(tmp_path, {COLLIDING[0]: 0.4, COLLIDING[1]: 0.2, "often": 0.05}, seen)
+    assert most_parts[COLLIDING[0]] > 20 and most_parts[COLLIDING[1]] > 10

@@ -10,10 +10,12 @@
 //   [id, path stem, title, excerpt]; all are loaded, and a page matches when every word
 //   of the query occurs in its title or excerpt (so a word being typed matches as a
 //   prefix);
-// - _search/words/F/N.js call notionWords(number, pairs), a pair being [word, "posting
+// - _search/words/F/N.js call notionWords(number, rows), a row being [word, "posting
 //   posting …"] and a posting the last 12 hex digits of an id; only the shard of each
 //   query word is loaded (by the word's hash, cut to 16 bits), and a page matches when
-//   it has every whole word of the query anywhere in its text.
+//   it has every whole word of the query anywhere in its text. A common word's row is
+//   [word, count, parts]: its postings are in _search/parts/HH/HHHHHHHH/N.js (its hash in
+//   hex, N below parts), which call notionPart(name, number, rows) with rows as above.
 // Title matches come first.
 "use strict";
 (function () {
@@ -27,7 +29,8 @@
   var byKey = new Map();  // the last 12 hex digits of an id (a posting's end) -> row
   var requested = {};
   var idLoaded = 0;
-  var words = {};  // word shard number -> Map(word -> "posting posting …")
+  var words = {};  // word shard number -> Map(word -> ["posting posting …"] or [count, parts])
+  var parts = {};  // "HHHHHHHH/N" -> Map(word -> "posting posting …")
   var pending = false;
 
   window.notionSearch = function (rows) {
@@ -36,7 +39,13 @@
       byKey.set(rows[i][0].replace(/-/g, "").toLowerCase().slice(-12), rows[i]);
     }
   };
-  window.notionWords = function (number, pairs) { words[number] = new Map(pairs); };
+  function rows(list) {
+    var map = new Map();
+    list.forEach(function (row) { map.set(row[0], row.slice(1)); });
+    return map;
+  }
+  window.notionWords = function (number, list) { words[number] = rows(list); };
+  window.notionPart = function (name, number, list) { parts[name + "/" + number] = rows(list); };
   window.notionShards = function (counts) { shards = counts.ids; wordShards = counts.words; };
 
   function norm(text) {
@@ -59,6 +68,34 @@
     return low < count - level ? hash % (level * 2) : low;
   }
   function wordShard(word) { return bucket(fnv(word) % 65536, wordShards); }
+  function hex(hash) { return ("0000000" + hash.toString(16)).slice(-8); }
+  function loadOnce(key, src, table, name) {  // a shard or part with no file is empty
+    load(key, src, function () {
+      if (!table[name]) { table[name] = new Map(); }
+      schedule();
+    });
+  }
+  // The postings of a word, as a string (null while a file of them is still loading).
+  function postingsOf(word) {
+    var number = wordShard(word);
+    if (!words[number]) {
+      loadOnce("w" + number, shardFile("words", number), words, number);
+      return null;
+    }
+    var row = words[number].get(word) || [""];
+    if (typeof row[0] === "string") { return row[0]; }
+    var name = hex(fnv(word)), found = [], waiting = false;
+    for (var n = 0; n < row[1]; n++) {
+      var part = name + "/" + n;
+      if (!parts[part]) {
+        loadOnce("p" + part, "_search/parts/" + name.slice(0, 2) + "/" + part + ".js", parts, part);
+        waiting = true;
+      } else {
+        found.push(parts[part].get(word) || [""]);
+      }
+    }
+    return waiting ? null : found.map(function (r) { return r[0]; }).join(" ");
+  }
   function shardFile(folder, number) {  // as searchlayout.shard_file
     return "_search/" + folder + "/" + Math.floor(number / 256) + "/" + number + ".js";
   }
@@ -92,15 +129,9 @@
   function wordHits(query) {
     var found = null;
     for (var i = 0; i < query.length && wordShards; i++) {
-      var number = wordShard(query[i]);
-      if (!words[number]) {
-        load("w" + number, shardFile("words", number), function () {
-          if (!words[number]) { words[number] = new Map(); }  // no file: no word there
-          schedule();
-        });
-        return null;
-      }
-      var postings = new Set((words[number].get(query[i]) || "").split(" ").filter(Boolean));
+      var text = postingsOf(query[i]);
+      if (text === null) { return null; }
+      var postings = new Set(text.split(" ").filter(Boolean));
       found = found === null ? Array.from(postings) : found.filter(function (p) {
         return postings.has(p);
       });

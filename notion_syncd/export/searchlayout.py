@@ -27,9 +27,10 @@ from dataclasses import dataclass
 SHARD_DIR = "_search"
 """Every file of the search index is under it."""
 
-FORMAT = 2
-"""The layout of ``_search/`` this code writes; a mirror with another (or none, the
-fixed 64 + 128 shards of before) is rebuilt (``Views``)."""
+FORMAT = 3
+"""The layout of ``_search/`` this code writes; a mirror with another is rebuilt
+(``Views``): none, the fixed 64 + 128 shards of before stop 28; 2, every word's postings
+in its word shard, before common words had parts."""
 ENTRIES_PER_SHARD = 128
 """Id-shard entries per shard (an entry is about 0.5 KB: a shard of about 64 KB)."""
 POSTINGS_PER_SHARD = 4096

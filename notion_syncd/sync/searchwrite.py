@@ -11,7 +11,8 @@ word shards hold its postings; keyed by id too) and word shards. One write:
    (:meth:`Resize.sources`);
 3. does the same for the word shards: those holding a changed object's old or new word
    hashes, and those the new count splits or merges; a changed object's postings are
-   dropped from each and its new ones added;
+   dropped from each and its new ones added (a common word's in its parts,
+   :mod:`.searchparts`);
 4. writes ``_search/shards.js`` with the new totals.
 
 Only those files are read, one at a time, so the work and the memory follow the change,
@@ -34,7 +35,9 @@ from notion_syncd.export.searchlayout import (
     parse_layout,
     resize,
 )
+from notion_syncd.export.searchwords import WordPostings
 from notion_syncd.gitstore import Mirror
+from notion_syncd.sync import searchparts
 
 V = TypeVar("V")
 
@@ -116,7 +119,7 @@ _BUCKETS_FILES = _Family(
     lambda _, buckets: search.render_buckets(buckets),
     search.key_hash,
 )
-_WORD_SHARDS = _Family(
+_WORD_SHARDS: _Family[WordPostings] = _Family(
     searchwords.word_shard_path,
     searchwords.parse_word_shard,
     searchwords.render_word_shard,
@@ -208,23 +211,41 @@ def _write_word_shards(
     sizes: Resize,
 ) -> None:
     """Rewrite the word shards holding a changed object's old or new postings, or that
-    the resize touches: each changed object's postings out, its words now in."""
+    the resize touches: each changed object's postings out, its words now in (a common
+    word's through its parts, ``searchparts``)."""
     added: dict[int, dict[str, set[str]]] = {}
     for object_id, change in changes.items():
         key = search.key_of(object_id)
         for word in change.words if change.entry is not None else ():
             number = bucket(searchwords.word_hash(word), sizes.new)
             added.setdefault(number, {}).setdefault(word, set()).add(key)
-    left = {bucket(value, sizes.new) for values in old.values() for value in values}
+    dropped_under: dict[int, set[str]] = {}  # word hash -> postings of objects that had it
+    for object_id, hashes in old.items():
+        for value in hashes:
+            dropped_under.setdefault(value, set()).add(search.key_of(object_id))
+    left = {bucket(value, sizes.new) for value in dropped_under}
     dropped = {search.key_of(object_id) for object_id in old}
 
-    def without_dropped(_: str, postings: set[str]) -> set[str] | None:
+    def without_dropped(_: str, postings: WordPostings) -> WordPostings | None:
+        if isinstance(postings, int):
+            return postings  # a common word's: searchparts looks for them
         return (postings - dropped) or None
 
     for number in _highest_first(sizes.written | left | set(added)):
         index = _gather(mirror, _WORD_SHARDS, sizes, number, without_dropped)
-        for word, postings in added.get(number, {}).items():
-            index.setdefault(word, set()).update(postings)
+        arriving = added.get(number, {})
+        for word in sorted({w for w, v in index.items() if isinstance(v, int)} | set(arriving)):
+            before = index.get(word, set())
+            going = dropped_under.get(searchwords.word_hash(word), set())
+            coming = arriving.get(word, set())
+            if isinstance(before, set) and not searchwords.part_count(len(before | coming)):
+                index[word] = before | coming
+            elif coming or (going and isinstance(before, int)):
+                now = searchparts.update_word(mirror, word, before, going, coming)
+                if now:
+                    index[word] = now
+                else:
+                    index.pop(word, None)
         _store(mirror, _WORD_SHARDS, number, index)
     for number in sizes.gone:
         mirror.delete(_WORD_SHARDS.path(number))
