@@ -233,9 +233,9 @@ def test_waitingviews_search_index_of_an_older_layout_is_rebuilt_by_the_next_syn
     tmp_path: Path,
 ) -> None:
     """A mirror whose search index has the fixed shards of before (``_search/NN.js``, no
-    ``shards.js``) and the script of before gets the whole index and this version's
-    script from its next sync, with nothing changed in Notion: every file as a fresh
-    export writes it, the old shards gone."""
+    ``shards.js``) and the script and search page of before gets the whole index and this
+    version's script and page from its next sync, with nothing changed in Notion: every
+    file as a fresh export writes it, the old shards gone."""
     clock, fake = _fake()
     formats = HTML
     repo = tmp_path / "mirror"
@@ -244,6 +244,9 @@ def test_waitingviews_search_index_of_an_older_layout_is_rebuilt_by_the_next_syn
     old_files = {"_search/00.js": 'notionSearch([\n["x", "y", "z", "", "01"],\n]);\n'}
     old_files["_search/words/000.js"] = 'notionWords(0, [\n["z", "00aaaaaaaaaaaa"],\n]);\n'
     old_files[search.SEARCH_SCRIPT] = "// the search script of an older version\n"
+    page = (repo / search.SEARCH_PAGE).read_text(encoding="utf-8")
+    old_files[search.SEARCH_PAGE] = page.replace('<form id="search"', '<form data-shards="64"')
+    assert old_files[search.SEARCH_PAGE] != page
     subprocess.run(["git", "-C", str(repo), "rm", "-rq", "_search"], check=True)
     for name, text in old_files.items():
         (repo / name).parent.mkdir(parents=True, exist_ok=True)

@@ -137,7 +137,7 @@ class Committer:
         if "html" in self._formats and writer.structure_changed:
             writer.views.write_index_html()
         elif "html" in self._formats:
-            writer.views.write_stylesheet()  # the assets of this version (unchanged: no write)
+            writer.views.write_assets()  # the assets of this version (unchanged: no write)
         failed = [f.last_edited_time for f in self._report.failures if f.last_edited_time]
         watermark = planner.next_watermark(
             self._state.watermark, self._window.newest_seen, planner.oldest(failed)

@@ -374,17 +374,21 @@ class Views:
             self.mirror.delete(TOP_NAV)
         else:
             self.mirror.write(TOP_NAV, top.encode())
-        self.write_stylesheet()
+        self.write_assets()
+
+    def write_assets(self) -> None:
+        """The files that depend only on this version of notion-syncd: the stylesheet,
+        the scripts and ``search.html``. Every sync with html writes them (a file with
+        the same bytes is not staged), so a mirror gets a new version's at its next sync
+        (an older ``search.html`` kept attributes that a fresh export has not)."""
+        from importlib.resources import files
+
         page = RenderContext(
             path=search.SEARCH_PAGE, resolve=lambda _: None, title_of=lambda _: None
         )
         self.mirror.write(
             search.SEARCH_PAGE, document("Search", search.search_body(), page).encode()
         )
-
-    def write_stylesheet(self) -> None:
-        from importlib.resources import files
-
         css = files("notion_syncd.export").joinpath("style.css").read_bytes()
         self.mirror.write(STYLESHEET, css + code_stylesheet().encode())
         script = files("notion_syncd.export").joinpath("search.js").read_bytes()
