@@ -103,6 +103,8 @@ def update_word(
         for number in range(parts):
             old.store(number, {p for p in line | added if posting_part(p, parts) == number})
         return count
+    if parts == old.parts and gone == added:  # a page edited keeps the word: no change
+        return count
     sizes = resize(old.parts, parts)
     changed = sizes.written | {posting_part(posting, parts) for posting in gone | added}
     for number in sorted(changed, reverse=True):
