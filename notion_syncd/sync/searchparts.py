@@ -38,6 +38,7 @@ class _Parts:
         self._word = word
         self.parts = parts
         self._tables: dict[int, dict[str, set[str]]] = {}
+        self._split: dict[int, dict[int, set[str]]] = {}
 
     def table(self, number: int) -> dict[str, set[str]]:
         """Every line of part ``number`` (words sharing the name included)."""
@@ -48,6 +49,14 @@ class _Parts:
 
     def postings(self, number: int) -> set[str]:
         return self.table(number).get(self._word, set()) if number < self.parts else set()
+
+    def split(self, number: int, parts: int) -> dict[int, set[str]]:
+        """The postings of part ``number`` by their part among ``parts`` (hashed once)."""
+        if number not in self._split:
+            self._split[number] = {}
+            for posting in self.postings(number):
+                self._split[number].setdefault(posting_part(posting, parts), set()).add(posting)
+        return self._split[number]
 
     def holds(self, posting: str) -> bool:
         return bool(self.parts) and posting in self.postings(posting_part(posting, self.parts))
@@ -106,13 +115,20 @@ def update_word(
     if parts == old.parts and gone == added:  # a page edited keeps the word: no change
         return count
     sizes = resize(old.parts, parts)
-    changed = sizes.written | {posting_part(posting, parts) for posting in gone | added}
+    arriving: dict[int, set[str]] = {}
+    for posting in added:
+        arriving.setdefault(posting_part(posting, parts), set()).add(posting)
+    changed = sizes.written | set(arriving) | {posting_part(p, parts) for p in gone}
     for number in sorted(changed, reverse=True):
         # highest first: a part split off reads the part it comes from before that one
         # is rewritten (as searchwrite._highest_first)
-        kept = {p for s in sizes.sources(number) for p in old.postings(s)}
-        arriving = {p for p in added if posting_part(p, parts) == number}
-        old.store(number, {p for p in kept - gone if posting_part(p, parts) == number} | arriving)
+        kept = set()
+        for source in sizes.sources(number):
+            if source in sizes.touched:  # split or merged: its postings go two ways
+                kept |= old.split(source, parts).get(number, set()) - gone
+            else:
+                kept |= old.postings(source) - gone
+        old.store(number, kept | arriving.get(number, set()))
     for number in sizes.gone:
         old.store(number, set())
     return count

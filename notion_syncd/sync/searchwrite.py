@@ -21,6 +21,7 @@ not the workspace; a file whose bytes come out the same is not staged again.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -76,8 +77,9 @@ def write_search(mirror: Mirror, changes: Mapping[str, SearchChange]) -> None:
         return
     before = read_layout(mirror) or Layout()
     old = _old_hashes(mirror, changes, before.buckets_files)
+    hash_of = functools.cache(searchwords.word_hash)  # this write's words, each hashed once
     new = {
-        object_id: searchwords.word_hashes(change.words)
+        object_id: tuple(sorted({hash_of(word) for word in change.words}))
         for object_id, change in changes.items()
         if change.entry is not None
     }
@@ -89,7 +91,8 @@ def write_search(mirror: Mirror, changes: Mapping[str, SearchChange]) -> None:
     _write_by_id(mirror, _ID_SHARDS, changes, entries, resize(before.id_shards, after.id_shards))
     sizes = resize(before.buckets_files, after.buckets_files)
     _write_by_id(mirror, _BUCKETS_FILES, changes, new, sizes)
-    _write_word_shards(mirror, changes, old, resize(before.word_shards, after.word_shards))
+    sizes = resize(before.word_shards, after.word_shards)
+    _write_word_shards(mirror, changes, old, sizes, hash_of)
     if after.entries or after.postings:
         mirror.write(LAYOUT_PATH, after.render().encode())
     else:
@@ -150,8 +153,9 @@ def _gather(
     hash to it, each value as ``kept`` says (None: dropped)."""
     table: dict[str, V] = {}
     for source in sorted(sizes.sources(number)):
+        split = source in sizes.touched  # else every key of the shard stays in it
         for key, value in family.parse(_read(mirror, family.path(source))).items():
-            if bucket(family.key_hash(key), sizes.new) == number:
+            if not split or bucket(family.key_hash(key), sizes.new) == number:
                 kept_value = kept(key, value)
                 if kept_value is not None:
                     table[key] = kept_value
@@ -209,6 +213,7 @@ def _write_word_shards(
     changes: Mapping[str, SearchChange],
     old: Mapping[str, tuple[int, ...]],
     sizes: Resize,
+    hash_of: Callable[[str], int],
 ) -> None:
     """Rewrite the word shards holding a changed object's old or new postings, or that
     the resize touches: each changed object's postings out, its words now in (a common
@@ -217,7 +222,7 @@ def _write_word_shards(
     for object_id, change in changes.items():
         key = search.key_of(object_id)
         for word in change.words if change.entry is not None else ():
-            number = bucket(searchwords.word_hash(word), sizes.new)
+            number = bucket(hash_of(word), sizes.new)
             added.setdefault(number, {}).setdefault(word, set()).add(key)
     dropped_under: dict[int, set[str]] = {}  # word hash -> postings of objects that had it
     for object_id, hashes in old.items():
@@ -236,7 +241,7 @@ def _write_word_shards(
         arriving = added.get(number, {})
         for word in sorted({w for w, v in index.items() if isinstance(v, int)} | set(arriving)):
             before = index.get(word, set())
-            going = dropped_under.get(searchwords.word_hash(word), set())
+            going = dropped_under.get(hash_of(word), set())
             coming = arriving.get(word, set())
             if isinstance(before, set) and not searchwords.part_count(len(before | coming)):
                 index[word] = before | coming
