@@ -21,7 +21,6 @@ not the workspace; a file whose bytes come out the same is not staged again.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -77,12 +76,16 @@ def write_search(mirror: Mirror, changes: Mapping[str, SearchChange]) -> None:
         return
     before = read_layout(mirror) or Layout()
     old = _old_hashes(mirror, changes, before.buckets_files)
-    hash_of = functools.cache(searchwords.word_hash)  # this write's words, each hashed once
-    new = {
-        object_id: tuple(sorted({hash_of(word) for word in change.words}))
-        for object_id, change in changes.items()
-        if change.entry is not None
-    }
+    new: dict[str, tuple[int, ...]] = {}
+    coming: dict[int, dict[str, list[str]]] = {}  # word hash -> word -> postings now
+    for object_id, change in changes.items():
+        if change.entry is not None:
+            key, hashes = search.key_of(object_id), set()
+            for word in change.words:
+                value = searchwords.word_hash(word)
+                hashes.add(value)
+                coming.setdefault(value, {}).setdefault(word, []).append(key)
+            new[object_id] = tuple(sorted(hashes))
     after = Layout(
         before.entries + len(new) - len(old),
         before.postings + sum(map(len, new.values())) - sum(map(len, old.values())),
@@ -92,7 +95,7 @@ def write_search(mirror: Mirror, changes: Mapping[str, SearchChange]) -> None:
     sizes = resize(before.buckets_files, after.buckets_files)
     _write_by_id(mirror, _BUCKETS_FILES, changes, new, sizes)
     sizes = resize(before.word_shards, after.word_shards)
-    _write_word_shards(mirror, changes, old, sizes, hash_of)
+    _write_word_shards(mirror, coming, old, sizes)
     if after.entries or after.postings:
         mirror.write(LAYOUT_PATH, after.render().encode())
     else:
@@ -210,20 +213,18 @@ def _write_by_id(
 
 def _write_word_shards(
     mirror: Mirror,
-    changes: Mapping[str, SearchChange],
+    coming: Mapping[int, Mapping[str, list[str]]],
     old: Mapping[str, tuple[int, ...]],
     sizes: Resize,
-    hash_of: Callable[[str], int],
 ) -> None:
     """Rewrite the word shards holding a changed object's old or new postings, or that
-    the resize touches: each changed object's postings out, its words now in (a common
-    word's through its parts, ``searchparts``)."""
-    added: dict[int, dict[str, set[str]]] = {}
-    for object_id, change in changes.items():
-        key = search.key_of(object_id)
-        for word in change.words if change.entry is not None else ():
-            number = bucket(hash_of(word), sizes.new)
-            added.setdefault(number, {}).setdefault(word, set()).add(key)
+    the resize touches: each changed object's postings out (``old``: its word hashes
+    before), its words now in (``coming``, by word hash; lists rather than sets, which
+    took 3 times the memory for the many words of one page or two); a common word's
+    through its parts (``searchparts``)."""
+    added: dict[int, list[int]] = {}  # word shard -> the hashes of the words coming to it
+    for value in coming:
+        added.setdefault(bucket(value, sizes.new), []).append(value)
     dropped_under: dict[int, set[str]] = {}  # word hash -> postings of objects that had it
     for object_id, hashes in old.items():
         for value in hashes:
@@ -238,15 +239,15 @@ def _write_word_shards(
 
     for number in _highest_first(sizes.written | left | set(added)):
         index = _gather(mirror, _WORD_SHARDS, sizes, number, without_dropped)
-        arriving = added.get(number, {})
+        arriving = {w: keys for v in added.get(number, ()) for w, keys in coming[v].items()}
         for word in sorted({w for w, v in index.items() if isinstance(v, int)} | set(arriving)):
             before = index.get(word, set())
-            going = dropped_under.get(hash_of(word), set())
-            coming = arriving.get(word, set())
-            if isinstance(before, set) and not searchwords.part_count(len(before | coming)):
-                index[word] = before | coming
-            elif coming or (going and isinstance(before, int)):
-                now = searchparts.update_word(mirror, word, before, going, coming)
+            going = dropped_under.get(searchwords.word_hash(word), set())
+            keys = set(arriving.get(word, ()))
+            if isinstance(before, set) and not searchwords.part_count(len(before | keys)):
+                index[word] = before | keys
+            elif keys or (going and isinstance(before, int)):
+                now = searchparts.update_word(mirror, word, before, going, keys)
                 if now:
                     index[word] = now
                 else:
