@@ -19,6 +19,7 @@ from notion_syncd.config import Settings
 from notion_syncd.export import search
 from notion_syncd.fake_notion import FakeNotion, Workspace
 from notion_syncd.notion.client import NotionClient
+from notion_syncd.sync.commit import FINAL_BATCH_CHECKPOINTS
 from notion_syncd.sync.runner import run_sync
 from notion_syncd.sync.waitingviews import WAITING_FILE, WaitingViews
 
@@ -139,8 +140,9 @@ def test_waitingviews_killed_after_a_waiting_checkpoint_render_in_the_next_sync(
 
 def test_waitingviews_many_waiting_render_in_committed_batches(tmp_path: Path) -> None:
     """25 pages wait for the page they mention (listed last): with checkpoints of one
-    object they are rendered four per checkpoint commit (the search written once, by
-    the final commit), and the mirror is the same as with checkpoints of 500."""
+    object they are rendered ``FINAL_BATCH_CHECKPOINTS`` per checkpoint commit (the
+    search written once, by the final commit), and the mirror is the same as with
+    checkpoints of 500."""
     clock = TestClock()
     workspace = Workspace(clock)
     target = workspace.add_page(None, "Target", [rt.paragraph("mentioned")])
@@ -163,7 +165,8 @@ def test_waitingviews_many_waiting_render_in_committed_batches(tmp_path: Path) -
     subjects = [lines[0].split(":")[0] for lines in commits]
     files = [[line for line in lines[1:] if line] for lines in commits]
     assert subjects == ["Sync"] + ["Checkpoint"] * 6
-    assert [sum(name.endswith(".md") for name in names) for names in files] == [1] + [4] * 6
+    batch = FINAL_BATCH_CHECKPOINTS
+    assert [sum(name.endswith(".md") for name in names) for names in files] == [1] + [batch] * 6
     assert all(not name.startswith("_search/") for names in files[1:] for name in names)
     assert any(name.startswith("_search/") for name in files[0])
     assert not (tmp_path / "batched" / ".git" / WAITING_FILE).exists()

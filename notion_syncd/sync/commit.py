@@ -57,15 +57,15 @@ from notion_syncd.terms import display_title
 log = structlog.get_logger()
 
 
-FINAL_BATCH_CHECKPOINTS = 4
+FINAL_BATCH_CHECKPOINTS = 1
 """The final phase renders pages that waited (``sync.waitingviews``) this many
 checkpoints' worth at a time, each batch committed, so it holds about 2 KB per page of
-one batch (changed paths, pack entries, search entries). The search's word shards grow
-with the mirror and nearly every batch would rewrite all of them: they are written at
-most every ``SEARCH_HELD_LIMIT`` entries (``Views._search_due``). In the 10,000-page
-export (about 7,000 pages wait): batches of 500 writing the shards each time took 348 s
-against 298 s for one batch, one batch lifted the peak from 98 to 107 MB, and batches
-of 5,000 (words interned) peaked at 102 MB."""
+one batch (changed paths, pack entries). The search shards are not written per batch:
+at most every ``SEARCH_HELD_LIMIT`` entries (``Views._search_due``). In the 10,000-page
+export (about 7,000 pages wait), batches of 4 checkpoints (2,000 pages) peaked at 96.8
+MB (``bench_scale.py``), in the commit of the batch that wrote the search; batches of one
+checkpoint at 92.7 MB, in 114.8 s against 117.1 (stop 29). Before the search was held, batches of 500
+that each wrote the shards took 348 s against 298 s for one batch."""
 FINAL_BATCH_PAGES = 500 * FINAL_BATCH_CHECKPOINTS
 
 
