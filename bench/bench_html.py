@@ -3,13 +3,16 @@
     .venv/bin/python bench/bench_html.py [--pages 10000] [--words 300] [--keep DIR]
 
 Builds a mirror of ``--pages`` pages (a tree five levels deep; each page ``--words`` words
-drawn from a 5,000-word vocabulary, so the word index is as dense as real prose) with the
-real writer (``MirrorWriter``: JSON and HTML, as a sync writes them), then measures:
+drawn from a 5,000-word vocabulary by Zipf's law, the word of rank r with weight 1/r, as
+words are in prose: the first is on every page, a few hundred are on more than 1,024 of
+10,000 and so have their postings in parts) with the real writer (``MirrorWriter``: JSON
+and HTML, as a sync writes them), then measures:
 
 - the largest page HTML (sidebar included) and ``index.html``, in bytes;
 - in headless Chromium (Debian's ``chromium``), the time from opening
   ``search.html?q=<word>`` to the one result for a word that occurs on a single page at
-  the deepest level, and the time until every shard has loaded;
+  the deepest level, and the time until every shard has loaded; the same for the most
+  common word (every page: its status line, all its parts loaded);
 - one page edited (one word replaced) and written again: which files under ``_search/``
   changed, and the size of the largest of them (shards stay small at any size:
   ``searchlayout``);
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import random
 import shutil
 import sys
@@ -35,7 +39,7 @@ from typing import Any
 
 from notion_syncd.export import search
 from notion_syncd.export.htmlsiblings import NAV_SUFFIX
-from notion_syncd.export.searchwords import WORD_DIR
+from notion_syncd.export.searchwords import PART_DIR, WORD_DIR
 from notion_syncd.gitstore import open_mirror
 from notion_syncd.sync.fetch import FetchedRecord, FetchReport
 from notion_syncd.sync.writer import MirrorWriter
@@ -94,6 +98,7 @@ def build(repo: Path, pages: int, words: int) -> tuple[MirrorWriter, Any, list[s
     """Write the mirror; returns the writer, mirror, page ids and the deep page's id."""
     rng = random.Random(0)
     vocabulary = _vocabulary(rng)
+    weights = list(itertools.accumulate(1 / rank for rank in range(1, len(vocabulary) + 1)))
     ids: list[str] = []
     depth: dict[str, int] = {}
     mirror = open_mirror(repo)
@@ -107,7 +112,7 @@ def build(repo: Path, pages: int, words: int) -> tuple[MirrorWriter, Any, list[s
         candidates = [i for i in ids[-200:] if depth[i] < 5] if number >= 20 else []
         parent = rng.choice(candidates) if candidates else None
         depth[page_id] = depth[parent] + 1 if parent else 1
-        text = " ".join(rng.choice(vocabulary) for _ in range(words))
+        text = " ".join(rng.choices(vocabulary, cum_weights=weights, k=words))
         if not deep and depth[page_id] == 5:
             deep, text = page_id, f"{text} {UNIQUE}"
         title = " ".join(rng.choice(vocabulary) for _ in range(3)).capitalize()
@@ -144,8 +149,9 @@ new MutationObserver(function (changes, observer) {
 """
 
 
-def search_time(repo: Path, runs: int = 3) -> tuple[float, float, int]:
-    """(median seconds from navigation start to the result, to every shard loaded, results).
+def search_time(repo: Path, query: str, runs: int = 3) -> tuple[float, float, str]:
+    """(median seconds from navigation start to the first result, to every shard loaded;
+    the status line).
 
     Measured inside Chromium (``performance.now()`` is relative to the navigation start).
     """
@@ -162,14 +168,14 @@ def search_time(repo: Path, runs: int = 3) -> tuple[float, float, int]:
             page = browser.new_page()
             page.add_init_script(_WATCH)
             for _ in range(runs):
-                page.goto((repo / search.SEARCH_PAGE).as_uri() + f"?q={UNIQUE}")
+                page.goto((repo / search.SEARCH_PAGE).as_uri() + f"?q={query}")
                 page.wait_for_selector('form#search[data-done="true"]', timeout=60_000)
                 found.append(page.evaluate("window.__found") / 1000)
                 done.append(page.evaluate("performance.now()") / 1000)
-            results = page.locator("#results li").count()
+            status = page.inner_text("#status")
         finally:
             browser.close()
-    return sorted(found)[runs // 2], sorted(done)[runs // 2], results
+    return sorted(found)[runs // 2], sorted(done)[runs // 2], status
 
 
 def _search_files(repo: Path) -> dict[str, bytes]:
@@ -230,11 +236,21 @@ def main(argv: list[str]) -> None:
     total = sum(path.stat().st_size for path in word_files)
     biggest = max(path.stat().st_size for path in word_files)
     print(f"word shards: {len(word_files)}, {total:,} bytes, largest {biggest:,}")
-    found, done, results = search_time(repo)
+    part_files = list((repo / PART_DIR).rglob("*.js"))
+    words_in_parts = len({path.parent.name for path in part_files})
+    total = sum(path.stat().st_size for path in part_files)
+    biggest = max((path.stat().st_size for path in part_files), default=0)
     print(
-        f"search '{UNIQUE}': {results} result {found:.3f} s after navigation start;"
-        f" all shards loaded by {done:.3f} s (median of 3)"
+        f"common words' parts: {len(part_files)} of {words_in_parts} words,"
+        f" {total:,} bytes, largest {biggest:,}"
     )
+    common = _vocabulary(random.Random(0))[0]
+    for query in (UNIQUE, common):
+        found, done, status = search_time(repo, query)
+        print(
+            f"search '{query}': {status!r}, the first result {found:.3f} s after navigation"
+            f" start; all shards loaded by {done:.3f} s (median of 3)"
+        )
     before = _search_files(repo)
     edited = ids[len(ids) // 2]
     stem = writer.index.path_of(edited)
