@@ -63,9 +63,9 @@ checkpoints' worth at a time, each batch committed, so it holds about 2 KB per p
 one batch (changed paths, pack entries). The search shards are not written per batch:
 at most every ``SEARCH_HELD_LIMIT`` entries (``Views._search_due``). In the 10,000-page
 export (about 7,000 pages wait), batches of 4 checkpoints (2,000 pages) peaked at 96.8
-MB (``bench_scale.py``), in the commit of the batch that wrote the search; batches of one
-checkpoint at 92.7 MB, in 114.8 s against 117.1 (stop 29). Before the search was held, batches of 500
-that each wrote the shards took 348 s against 298 s for one batch."""
+MB (``bench_scale.py``), in the commit of the batch that wrote the search; batches of
+one checkpoint at 92.7 MB, in 114.8 s against 117.1 (stop 29). Before the search was
+held, batches of 500 that each wrote the shards took 348 s against 298 s for one batch."""
 FINAL_BATCH_PAGES = 500 * FINAL_BATCH_CHECKPOINTS
 
 
