@@ -53,9 +53,7 @@ class _Parts:
     def split(self, number: int, parts: int) -> dict[int, set[str]]:
         """The postings of part ``number`` by their part among ``parts`` (hashed once)."""
         if number not in self._split:
-            self._split[number] = {}
-            for posting in self.postings(number):
-                self._split[number].setdefault(posting_part(posting, parts), set()).add(posting)
+            self._split[number] = _by_part(self.postings(number), parts)
         return self._split[number]
 
     def holds(self, posting: str) -> bool:
@@ -108,16 +106,14 @@ def update_word(
             postings |= old.postings(number)
             old.store(number, set())
         return (postings - gone) | added
+    arriving = _by_part(added if old.parts else line | added, parts)
     if not old.parts:  # the word becomes common: its parts come from its line
         for number in range(parts):
-            old.store(number, {p for p in line | added if posting_part(p, parts) == number})
+            old.store(number, arriving.get(number, set()))
         return count
     if parts == old.parts and gone == added:  # a page edited keeps the word: no change
         return count
     sizes = resize(old.parts, parts)
-    arriving: dict[int, set[str]] = {}
-    for posting in added:
-        arriving.setdefault(posting_part(posting, parts), set()).add(posting)
     changed = sizes.written | set(arriving) | {posting_part(p, parts) for p in gone}
     for number in sorted(changed, reverse=True):
         # highest first: a part split off reads the part it comes from before that one
@@ -132,3 +128,11 @@ def update_word(
     for number in sizes.gone:
         old.store(number, set())
     return count
+
+
+def _by_part(postings: set[str], parts: int) -> dict[int, set[str]]:
+    """``postings`` grouped by their part among ``parts``."""
+    groups: dict[int, set[str]] = {}
+    for posting in postings:
+        groups.setdefault(posting_part(posting, parts), set()).add(posting)
+    return groups
