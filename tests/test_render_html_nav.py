@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -14,8 +15,11 @@ from notion_syncd.export.htmlnav import (
     INDEX_CHILDREN,
     INDEX_DEPTH,
     IndexItem,
+    StemSet,
     ancestor_crumbs,
     folder_label,
+    index_level,
+    index_tree_html,
 )
 from notion_syncd.export.links import RenderContext
 from notion_syncd.sync.rerender import tree_order
@@ -221,3 +225,32 @@ def test_tree_order_sorts_like_the_stems_parts() -> None:
     items = [IndexItem(stem, "", stem.count("/"), "page") for stem in stems]
     by_parts = sorted(stems, key=lambda stem: stem.split("/"))
     assert [item.path_stem for item in sorted(items, key=tree_order)] == by_parts
+
+
+def test_index_html_from_the_top_levels_and_counts_equals_from_every_entry() -> None:
+    """index.html written from the entries down to INDEX_DEPTH, those one level below
+    counted (what ``Views.write_index_html`` holds), is the page written from every entry:
+    random trees with folders that have no view (a database's), wide and deep ones."""
+    for seed in range(6):
+        rng = random.Random(seed)
+        folders, items = [""], []
+        for number in range(rng.choice([300, 3000])):
+            parent = rng.choice(folders[-rng.choice([3, 40, 4000]) :])
+            name = f"Page {rng.randrange(10**6):06d} {number:08x}"
+            stem = f"{parent}/{name}" if parent else name
+            folders.append(stem)
+            if rng.random() > 0.1:  # else a folder without a view of its own
+                items.append(IndexItem(stem, f"Title {number}", stem.count("/"), "page"))
+        items.sort(key=tree_order)
+        stems = StemSet(item.path_stem for item in items)
+        kept, inside = [], {}
+        for item in items:
+            level, parent = index_level(item.path_stem, stems.__contains__)
+            assert (item.path_stem in stems) and (parent == "" or parent in stems)
+            if level <= INDEX_DEPTH:
+                kept.append(item)
+            elif level == INDEX_DEPTH + 1:
+                inside[parent] = inside.get(parent, 0) + 1
+        assert "Nothing here" not in stems and len(kept) < len(items) and inside
+        link = lambda stem: stem + ".html"  # noqa: E731
+        assert index_tree_html(kept, link, inside) == index_tree_html(items, link), seed

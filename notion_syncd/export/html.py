@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from notion_syncd.export import pictures
@@ -564,7 +564,14 @@ def _row_cell(row: dict[str, Any], name: str, ctx: RenderContext) -> str:
     return f'<a href="{esc(link)}">{text}</a>' if link else text
 
 
-def render_index_html(entries: list[IndexItem], ctx: RenderContext) -> str:
-    """index.html: the top of the hierarchy, collapsible (:mod:`notion_syncd.export.htmlnav`)."""
-    tree = index_tree_html(entries, lambda stem: relative_link(ctx.path, stem + ".html"))
+def render_index_html(
+    entries: list[IndexItem], ctx: RenderContext, inside: Mapping[str, int] | None = None
+) -> str:
+    """index.html: the top of the hierarchy, collapsible (:mod:`notion_syncd.export.htmlnav`;
+    ``inside``: the entries left out, counted, as ``index_tree_html`` takes them)."""
+
+    def link(stem: str) -> str:
+        return relative_link(ctx.path, stem + ".html")
+
+    tree = index_tree_html(entries, link, inside)
     return document("Notion workspace", _join("<h1>Notion workspace</h1>", tree), ctx)

@@ -20,9 +20,12 @@ one-page edit rewrites one page (plus ``index.html``):
 
 from __future__ import annotations
 
+import bisect
+import hashlib
 import html
 import re
-from collections.abc import Callable, Iterable
+from array import array
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -176,12 +179,51 @@ def _shown_breadth_first(children: dict[str, list[IndexItem]]) -> set[str]:
     return shown
 
 
-def index_tree_html(entries: list[IndexItem], link: Callable[[str], str]) -> str:
+class StemSet:
+    """Which path stems are entries, in 8 bytes a stem (a sorted array of 64-bit BLAKE2b
+    digests): enough to place every entry of a 50,000-page mirror without holding its
+    stems (10 MB of them, issue 10). Two stems sharing a digest would be taken for one
+    (about one chance in 10^10 at 50,000 pages)."""
+
+    def __init__(self, stems: Iterable[str]) -> None:
+        self._digests = array("Q", sorted(map(_digest, stems)))
+
+    def __contains__(self, stem: object) -> bool:
+        if not isinstance(stem, str):
+            return False
+        digest = _digest(stem)
+        at = bisect.bisect_left(self._digests, digest)
+        return at < len(self._digests) and self._digests[at] == digest
+
+
+def _digest(stem: str) -> int:
+    return int.from_bytes(hashlib.blake2b(stem.encode(), digest_size=8).digest(), "big")
+
+
+def index_level(stem: str, is_entry: Callable[[str], bool]) -> tuple[int, str]:
+    """The level an entry is listed at in index.html (1: the top) and the stem of the
+    entry it is listed under ("" at the top): the folders of its stem that are entries
+    themselves, a folder without a view of its own (a database's) being none."""
+    level, parent = 1, ""
+    for at, char in enumerate(stem):
+        if char == "/" and is_entry(stem[:at]):
+            level, parent = level + 1, stem[:at]
+    return level, parent
+
+
+def index_tree_html(
+    entries: list[IndexItem],
+    link: Callable[[str], str],
+    inside: Mapping[str, int] | None = None,
+) -> str:
     """The top of the hierarchy as nested lists with ``<details>`` (see module docstring).
 
     ``entries`` are in tree order (a parent before its descendants); ``link`` turns a path
-    stem into the href of its ``.html`` view.
+    stem into the href of its ``.html`` view. Only entries down to :data:`INDEX_DEPTH`
+    can show: deeper ones may be left out and counted in ``inside``, by the stem of the
+    entry they are listed under (``index_level``).
     """
+    inside = inside or {}
     children: dict[str, list[IndexItem]] = {}
     stems = {entry.path_stem for entry in entries}
     for entry in entries:
@@ -197,10 +239,11 @@ def index_tree_html(entries: list[IndexItem], link: Callable[[str], str]) -> str
         href = _esc(link(entry.path_stem))
         label = f'{icon} <a href="{href}">{_esc(display_title(entry.title))}</a>'
         below = children.get(entry.path_stem) or []
-        if not below:
+        count = len(below) or inside.get(entry.path_stem, 0)
+        if not count:
             return f'<li class="{_esc(entry.kind)}">{label}</li>'
-        if below[0].path_stem not in shown:
-            more = f'<a class="more" href="{href}">{len(below)} inside</a>'
+        if not below or below[0].path_stem not in shown:
+            more = f'<a class="more" href="{href}">{count} inside</a>'
             return f'<li class="{_esc(entry.kind)}">{label} · {more}</li>'
         return (
             f'<li class="{_esc(entry.kind)}"><details>\n<summary>{label}</summary>\n'
