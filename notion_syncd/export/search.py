@@ -101,8 +101,8 @@ def render_shard(entries: Mapping[str, SearchEntry]) -> str:
     return "\n".join([_OPEN, *lines, _CLOSE]) + "\n"
 
 
-def shard_rows(text: str) -> Iterator[list[str]]:
-    """The rows of a shard script: each line holding one JSON array of strings, as
+def shard_rows(text: str) -> Iterator[list[Any]]:
+    """The rows of a shard script: each line holding one JSON array, as
     :func:`render_shard` and the word shards write them (other lines are skipped)."""
     for line in text.splitlines():
         if not line.startswith("["):
@@ -111,13 +111,17 @@ def shard_rows(text: str) -> Iterator[list[str]]:
             value = json.loads(line.rstrip(","))
         except ValueError:
             continue
-        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        if isinstance(value, list):
             yield value
 
 
 def parse_shard(text: str) -> dict[str, SearchEntry]:
     """The entries of a shard written by :func:`render_shard` (lines it cannot read are skipped)."""
-    return {row[0]: SearchEntry(*row) for row in shard_rows(text) if len(row) == 4}
+    return {
+        row[0]: SearchEntry(*row)
+        for row in shard_rows(text)
+        if len(row) == 4 and all(isinstance(value, str) for value in row)
+    }
 
 
 def render_buckets(buckets: Mapping[str, tuple[int, ...]]) -> str:

@@ -38,6 +38,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from notion_syncd.export.search import shard_rows
 from notion_syncd.export.searchlayout import SHARD_DIR, WORD_BUCKETS, bucket, fnv1a, shard_file
 from notion_syncd.terms import plain_text
 
@@ -157,13 +158,7 @@ def render_word_shard(number: int, index: Mapping[str, Iterable[str] | int]) -> 
 def parse_word_shard(text: str) -> dict[str, WordPostings]:
     """The index of a word shard written by :func:`render_word_shard`."""
     index: dict[str, WordPostings] = {}
-    for line in text.splitlines():
-        if not line.startswith("["):
-            continue
-        try:
-            row = json.loads(line.rstrip(","))
-        except ValueError:
-            continue
+    for row in shard_rows(text):
         match row:
             case [str(word), str(postings)]:
                 index[word] = set(postings.split())
