@@ -146,10 +146,6 @@ def sidebar_html(
     )
 
 
-def _parent_stem(stem: str) -> str:
-    return stem.rpartition("/")[0]
-
-
 def _entry_bytes(entry: IndexItem) -> int:
     """About what an entry of index.html takes: its link (twice when it has a "more"), title."""
     return 2 * len(quote(entry.path_stem)) + len(entry.title.encode()) + 60
@@ -227,9 +223,7 @@ def index_tree_html(
     children: dict[str, list[IndexItem]] = {}
     stems = {entry.path_stem for entry in entries}
     for entry in entries:
-        parent = _parent_stem(entry.path_stem)
-        while parent and parent not in stems:  # a folder without its own view
-            parent = _parent_stem(parent)
+        _, parent = index_level(entry.path_stem, stems.__contains__)
         children.setdefault(parent, []).append(entry)
 
     shown = _shown_breadth_first(children)
