@@ -88,7 +88,7 @@
     for (var n = 0; n < row[1]; n++) {
       var part = name + "/" + n;
       if (!parts[part]) {
-        loadOnce("p" + part, "_search/parts/" + name.slice(0, 2) + "/" + part + ".js", parts, part);
+        loadOnce("p" + part, partFile(name, n), parts, part);
         waiting = true;
       } else {
         found.push(parts[part].get(word) || [""]);
@@ -98,6 +98,9 @@
   }
   function shardFile(folder, number) {  // as searchlayout.shard_file
     return "_search/" + folder + "/" + Math.floor(number / 256) + "/" + number + ".js";
+  }
+  function partFile(name, number) {  // as searchwords.part_path
+    return "_search/parts/" + name.slice(0, 2) + "/" + name + "/" + number + ".js";
   }
   function load(key, src, done) {
     if (requested[key]) { return; }
