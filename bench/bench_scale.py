@@ -1,7 +1,7 @@
 """Scale bench (issue 10): first export, RSS curve, git per one-page commit, disk, render.
 
     .venv/bin/python bench/bench_scale.py --pages 1000 [--pages 10000] [--inflate 5]
-        [--workers 8] [--checkpoint N] [--keep DIR] [--export-only] [--timeline]
+        [--workers 8] [--checkpoint N] [--keep DIR] [--export-only] [--timeline] [--wrap CMD]
 
 For each size: the fake Notion API (no latency, no rate limit, a child process) serves a
 generated workspace, its edits spread over days as a workspace in use has them (one
@@ -15,8 +15,11 @@ is then copied K-1 times into folders of its own (K times the tracked files, as 
 issue allows for a 50k mirror) and a one-page sync and a one-page commit are measured
 again. ``--export-only`` stops after the first export; ``--timeline`` adds its RSS every
 second (seconds, MB) to the JSON row, which shows where in a run (the final step
-included) memory grows; every row says when the export's peak was reached and which log
-event came last before it.
+included) memory grows; every row says when the export's peak was reached, which log
+event came last before it and how much of RSS then was anonymous memory or mapped files.
+``--wrap`` runs the syncs with another command in place of ``python`` (it gets ``-m
+notion_syncd``), a profiler such as ``memray run --aggregate --native -f -o FILE`` (with
+``--export-only``: one sync).
 
 Timings are wall-clock on a shared machine: load from other processes skews them.
 """
@@ -103,8 +106,15 @@ def run_measured(command: list[str], env: dict[str, str]) -> dict[str, Any]:
         while not done.wait(0.05):
             high = _rss_mb(process.pid, "VmHWM")
             elapsed = time.monotonic() - started
-            if high > peak:  # when the peak was reached, and the last log line before it
-                peak_at.update(s=round(elapsed, 1), mb=round(high, 1), after=last_event[0])
+            if high > peak:  # when the peak was reached, the last log line before it, and
+                # how much of RSS then was the process's own memory (anon) or mapped files
+                peak_at.update(
+                    s=round(elapsed, 1),
+                    mb=round(high, 1),
+                    after=last_event[0],
+                    anon_mb=round(_rss_mb(process.pid, "RssAnon"), 1),
+                    file_mb=round(_rss_mb(process.pid, "RssFile"), 1),
+                )
             peak = max(peak, high)
             if elapsed >= next_second:
                 timeline.append((round(elapsed, 1), round(_rss_mb(process.pid), 1)))
@@ -270,7 +280,8 @@ def bench_size(pages: int, args: argparse.Namespace, work: Path) -> dict[str, An
     base_url = server.stdout.readline().strip()
     repo = work / f"mirror-{pages}"
     config = _config(work, base_url, repo, args)
-    sync = [sys.executable, "-m", "notion_syncd", "sync", "--config", str(config)]
+    sync = [*(args.wrap.split() or [sys.executable]), "-m", "notion_syncd", "sync"]
+    sync += ["--config", str(config)]
     row: dict[str, Any] = {"pages": pages}
     try:
         first = run_measured(sync, env)
@@ -296,7 +307,7 @@ def bench_size(pages: int, args: argparse.Namespace, work: Path) -> dict[str, An
         row.update(one_page_sync_s=one["seconds"], one_page_sync_peak_mb=one["peak_mb"])
         row.update(disk(repo))
         row["one_page_commit_s"] = one_page_commit_seconds(repo)
-        render = run_measured([*sync[:3], "render", "--config", str(config)], env)
+        render = run_measured([*sync[:-3], "render", "--config", str(config)], env)
         row.update(
             render_s=render["seconds"],
             render_cpu_s=render["cpu_s"],
@@ -371,6 +382,9 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="keep mirrors in this folder")
     parser.add_argument("--export-only", action="store_true", help="only the first export")
     parser.add_argument("--timeline", action="store_true", help="RSS every second in the row")
+    parser.add_argument(
+        "--wrap", default="", help="runs the syncs in place of python, e.g. 'memray run -o F'"
+    )
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
