@@ -60,6 +60,48 @@ def test_idset_answers_as_a_set() -> None:
     assert sorted(kept) == sorted(model)
 
 
+def test_idset_answers_as_a_set_across_merges() -> None:
+    generator = random.Random(8)
+    pool = [*ids(80, seed=9), "not-a-uuid", "also odd"]
+    model: set[str] = set()
+    kept = IdSet()
+    for _ in range(400):
+        object_id = generator.choice(pool)
+        model.add(object_id)
+        kept.add(object_id)
+        probe = generator.choice(pool)
+        assert (probe in kept) == (probe in model)
+        assert len(kept) == len(model)
+    assert sorted(kept) == sorted(model)
+    assert 5 not in kept  # type: ignore[operator]
+
+
+def test_idset_take_removes_the_first_ids_in_sorted_order() -> None:
+    pool = ids(40, seed=10)
+    kept = IdSet([*pool, "not-a-uuid", "also odd"])  # some wait in the recent set
+    taken = kept.take(15)
+    assert taken == sorted(pool)[:15]
+    assert len(kept) == 27 and not any(object_id in kept for object_id in taken)
+    kept.add(taken[0])  # taken ids can come back
+    rest = kept.take(100)
+    assert rest[:26] == sorted([*sorted(pool)[15:], taken[0]])
+    assert rest[26:] == ["also odd", "not-a-uuid"]
+    assert len(kept) == 0 and kept.take(5) == []
+    kept.update(pool[:3])
+    kept.clear()
+    assert len(kept) == 0 and list(kept) == []
+
+
+def test_a_merge_puts_each_new_key_in_its_place() -> None:
+    generator = random.Random(11)
+    for _ in range(50):
+        keys = sorted({generator.randbytes(16) for _ in range(generator.randrange(30))})
+        new = sorted({generator.randbytes(16) for _ in range(generator.randrange(1, 10))})
+        merged, places = idset._merged(b"".join(keys), new)
+        assert merged == b"".join(sorted([*keys, *new]))
+        assert places == [sum(key < added for key in keys) for added in new]
+
+
 def test_equal_values_are_stored_once() -> None:
     mapped = IdMap()
     for object_id in ids(40, seed=5):

@@ -5,10 +5,13 @@ A sync remembers a fact or two about each object until it ends: the ids it queue
 listed, wrote and authored. As Python ``dict`` and ``set`` of id strings these cost
 110–190 bytes an object each; at 10,000 pages they were 6.2 MB of the export's 9 MB
 of RSS growth (issue 10: the RSS of a sync must not grow with the workspace). Here an
-id is its UUID's 16 bytes in one sorted ``bytes`` string, and its value one pointer to
-a string shared by every equal value (``last_edited_time`` repeats a lot). The newest
-additions wait in a small dict that is merged in when it fills; a merge sorts the
-whole, once per ``RECENT`` additions.
+id is its UUID's 16 bytes in one sorted ``bytes`` string (``IdSet``: 16 bytes an id),
+and its value one pointer to a string shared by every equal value (``IdMap``: 24 bytes;
+``last_edited_time`` repeats a lot). The newest additions wait in a small dict or set
+that is merged in when it fills, once per ``RECENT`` additions. A merge copies the runs
+of settled ids between the new ones (:func:`_merged`): it makes no object per settled
+id, which at 50,000 ids was 6 MB of short-lived tuples and strings per merge, scattered
+through the allocator's arenas, where what other threads kept meanwhile pinned them.
 
 An id that is not a UUID (tests, or an API that changes its ids) is kept as given, in a
 plain dict. Iteration gives the ids in dashed form.
@@ -42,17 +45,38 @@ def _key(object_id: str) -> bytes | None:
 
 def _position(keys: bytes, key: bytes) -> int | None:
     """The index of ``key`` in the sorted 16-byte ``keys``, or None."""
+    at = _insertion(keys, key)
+    return at if keys[at * _KEY : at * _KEY + _KEY] == key else None
+
+
+def _insertion(keys: bytes, key: bytes) -> int:
+    """The index of the first key in the sorted 16-byte ``keys`` not below ``key``."""
     low, high = 0, len(keys) // _KEY
     while low < high:
         middle = (low + high) // 2
-        found = keys[middle * _KEY : middle * _KEY + _KEY]
-        if found < key:
+        if keys[middle * _KEY : middle * _KEY + _KEY] < key:
             low = middle + 1
-        elif found > key:
-            high = middle
         else:
-            return middle
-    return None
+            high = middle
+    return low
+
+
+def _merged(keys: bytes, new: list[bytes]) -> tuple[bytes, list[int]]:
+    """``keys`` with the sorted ``new`` keys (none of them in ``keys``) in their places,
+    and where each went among the old keys (its insertion index)."""
+    places = [_insertion(keys, key) for key in new]
+    view = memoryview(keys)
+    parts: list[bytes | memoryview] = []
+    start = 0
+    for place, key in zip(places, new, strict=True):
+        parts += (view[start * _KEY : place * _KEY], key)
+        start = place
+    parts.append(view[start * _KEY :])
+    return b"".join(parts), places
+
+
+def _key_id(keys: bytes, index: int) -> str:
+    return dashed_id(keys[index * _KEY : index * _KEY + _KEY].hex())
 
 
 class IdMap:
@@ -83,10 +107,16 @@ class IdMap:
 
     def _merge(self) -> None:
         keys, values = self._settled
-        pairs = [(keys[i * _KEY : i * _KEY + _KEY], value) for i, value in enumerate(values)]
-        pairs.extend(self._recent.items())
-        pairs.sort()
-        self._settled = (b"".join(key for key, _ in pairs), [value for _, value in pairs])
+        new = sorted(self._recent)
+        merged, places = _merged(keys, new)
+        merged_values: list[str] = []
+        start = 0
+        for place, key in zip(places, new, strict=True):
+            merged_values += values[start:place]
+            merged_values.append(self._recent[key])
+            start = place
+        merged_values += values[start:]
+        self._settled = (merged, merged_values)
         self._recent = {}
 
     def get(self, object_id: str) -> str | None:
@@ -112,31 +142,69 @@ class IdMap:
     def items(self) -> Iterator[tuple[str, str]]:
         keys, values = self._settled
         for index, value in enumerate(values):
-            yield dashed_id(keys[index * _KEY : index * _KEY + _KEY].hex()), value
+            yield _key_id(keys, index), value
         for key, value in list(self._recent.items()):
             yield dashed_id(key.hex()), value
         yield from list(self._other.items())
 
 
 class IdSet:
-    """A set of Notion ids: ``add``, ``update``, ``in``, ``len``, iteration."""
+    """A set of Notion ids: ``add``, ``update``, ``in``, ``len``, iteration, ``take``."""
 
     def __init__(self, ids: Iterable[str] = ()) -> None:
-        self._map = IdMap()
+        self._settled = b""
+        """Sorted keys."""
+        self._recent: set[bytes] = set()
+        self._other: set[str] = set()
         self.update(ids)
 
     def add(self, object_id: str) -> None:
-        self._map[object_id] = ""
+        key = _key(object_id)
+        if key is None:
+            self._other.add(object_id)
+        elif key not in self._recent and _position(self._settled, key) is None:
+            self._recent.add(key)
+            if len(self._recent) >= RECENT:
+                self._merge()
 
     def update(self, ids: Iterable[str]) -> None:
         for object_id in ids:
             self.add(object_id)
 
+    def _merge(self) -> None:
+        self._settled = _merged(self._settled, sorted(self._recent))[0]
+        self._recent = set()
+
     def __contains__(self, object_id: object) -> bool:
-        return object_id in self._map
+        if not isinstance(object_id, str):
+            return False
+        key = _key(object_id)
+        if key is None:
+            return object_id in self._other
+        return key in self._recent or _position(self._settled, key) is not None
 
     def __len__(self) -> int:
-        return len(self._map)
+        return len(self._settled) // _KEY + len(self._recent) + len(self._other)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._map)
+        keys = self._settled
+        for index in range(len(keys) // _KEY):
+            yield _key_id(keys, index)
+        for key in list(self._recent):
+            yield dashed_id(key.hex())
+        yield from list(self._other)
+
+    def take(self, limit: int) -> list[str]:
+        """Remove and return the first ``limit`` ids in sorted order (ids that are not
+        UUIDs last). For the one thread that adds: it does not publish as a merge does."""
+        self._merge()
+        keys = self._settled
+        count = min(limit, len(keys) // _KEY)
+        taken = [_key_id(keys, index) for index in range(count)]
+        self._settled = keys[count * _KEY :]
+        others = sorted(self._other)[: limit - count]
+        self._other.difference_update(others)
+        return taken + others
+
+    def clear(self) -> None:
+        self._settled, self._recent, self._other = b"", set(), set()

@@ -32,6 +32,7 @@ from notion_syncd.export.htmlsiblings import (
 from notion_syncd.export.links import RenderContext
 from notion_syncd.gitstore import Mirror
 from notion_syncd.sync import searchwrite
+from notion_syncd.sync.idset import IdSet
 from notion_syncd.sync.state import Index, IndexEntry
 from notion_syncd.sync.views import data_source_views, page_views, record_json
 from notion_syncd.sync.waitingviews import WaitingViews
@@ -66,11 +67,10 @@ class Views:
         self.links: dict[str, Collection[str]] = {}
         """Pending pages written by this sync -> the objects their records link to."""
         self._waiting_file = waiting
-        self.waiting: set[str] = (
-            waiting.load(mirror.head_commit()) if waiting is not None else set()
-        )
+        self.waiting = IdSet(waiting.load(mirror.head_commit()) if waiting is not None else ())
         """Pages whose views wait for the final flush (``sync.waitingviews``); with no
-        file to keep them in (``render``), nothing waits."""
+        file to keep them in (``render``), nothing waits. Most of a first export's pages
+        wait (about 70 %): 16 bytes each here, 110 as a set of strings."""
         self.data_sources: set[str] = set()
         self.search_changes: dict[str, search.SearchEntry | None] = {}
         """Search entries to write (None: remove) at a later flush, by object id."""
@@ -255,7 +255,7 @@ class Views:
             if any(self.index.path_of(target) for target in targets):
                 self.pending.add(owner_id)
         if final:
-            self.pending |= self.waiting
+            self.pending.update(self.waiting)
             self.waiting.clear()
         else:
             self._hold_back_waiting()
@@ -336,8 +336,7 @@ class Views:
         """Render ``limit`` of the waiting pages now (the final phase of a sync that left
         many waiting renders them in batches, each committed by a checkpoint, so memory
         stays that of one batch). They stay in the file until the final commit."""
-        for object_id in sorted(self.waiting)[:limit]:
-            self.waiting.discard(object_id)
+        for object_id in self.waiting.take(limit):
             self.rerender(object_id)
 
     def forget_waiting(self) -> None:
