@@ -20,7 +20,7 @@ from notion_syncd.config import Settings, load_settings, resolve_token
 from notion_syncd.configlocation import locate_config
 from notion_syncd.errors import ConfigError, NotionSyncdError
 from notion_syncd.logs import configure_logging, register_secret, scrub
-from notion_syncd.memory import limit_malloc_arenas
+from notion_syncd.memory import fix_mmap_threshold, limit_malloc_arenas
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -338,6 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     limit_malloc_arenas()  # before any thread exists (see memory.py)
+    fix_mmap_threshold()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -17,10 +17,20 @@ free pages back: measured on a 2,000-page export (all formats, a commit every 20
 objects), each call released 4–8 MB, RSS at the commits went from 74–80 to 71–74 MB
 (slope after 1,000 objects 4.4 → 1.1 MB per 1,000) for 0.6–2.5 ms a call.
 At 10,000 pages the slope measured after the commits is 0.66 MB per 1,000 objects.
-Tried and not kept: fixed ``M_MMAP_THRESHOLD`` and ``M_TRIM_THRESHOLD`` of 128 KiB on
-top of it (peak 81.0 against 83.1 MB, RSS at the commits within 0.5 MB: noise); a
-second trim just before each commit's git work (10,000 pages: peak 109.0 against
-110.2 MB, slope 0.68 against 0.66; the commits' spikes reach 100 MB either way).
+Tried and not kept: a second trim just before each commit's git work (10,000 pages:
+peak 109.0 against 110.2 MB, slope 0.68 against 0.66; the commits' spikes reach 100 MB
+either way).
+
+Large blocks are mapped on their own (``fix_mmap_threshold``): glibc serves a block of
+at least ``M_MMAP_THRESHOLD`` (128 KiB) with a mapping of its own, unmapped when freed,
+but raises that threshold to the size of each such block freed, up to 32 MiB. After the
+first 1 MiB read buffer of a commit's index work was freed, every later one came from
+the heap, where the small blocks allocated between them kept the heap from shrinking
+until the commit's trim: a first export's commits lifted the heap by 11 MB at 20,000
+pages and 14 MB at 50,000 (the peak of both exports, ``bench_scale.py`` with
+``/proc/self/smaps``). A fixed threshold keeps glibc from raising it: at 20,000 pages
+the heap at the peak stayed at 18 MB instead of 30, the peak went from 104.6 to 100.6
+MB, in the same time. (At 2,000 pages, whose index is small, it made no difference.)
 """
 
 from __future__ import annotations
@@ -34,20 +44,34 @@ from collections.abc import Callable
 from typing import cast
 
 MALLOC_ARENAS = 2
-_M_ARENA_MAX = -8  # glibc's mallopt parameter number (malloc.h)
+MMAP_THRESHOLD = 128 * 1024
+"""glibc's own starting value, kept fixed."""
+_M_ARENA_MAX = -8  # glibc's mallopt parameter numbers (malloc.h)
+_M_MMAP_THRESHOLD = -3
 
 
 def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
     """Bound glibc's malloc arenas; False where that is not glibc or already set."""
-    if os.environ.get("MALLOC_ARENA_MAX"):
+    return _mallopt("MALLOC_ARENA_MAX", _M_ARENA_MAX, arenas)
+
+
+def fix_mmap_threshold(threshold: int = MMAP_THRESHOLD) -> bool:
+    """Keep glibc from raising its mmap threshold; False where that is not glibc or
+    ``MALLOC_MMAP_THRESHOLD_`` is set already (an explicit setting wins)."""
+    return _mallopt("MALLOC_MMAP_THRESHOLD_", _M_MMAP_THRESHOLD, threshold)
+
+
+def _mallopt(variable: str, parameter: int, value: int) -> bool:
+    """glibc's ``mallopt(parameter, value)`` unless ``variable`` sets it in the environment."""
+    if os.environ.get(variable):
         return False
     name = ctypes.util.find_library("c")
     if name is None:
         return False
     mallopt = getattr(ctypes.CDLL(name), "mallopt", None)
-    if mallopt is None:  # musl and others: no arenas to bound
+    if mallopt is None:  # musl and others: no such settings
         return False
-    return bool(mallopt(_M_ARENA_MAX, arenas))
+    return bool(mallopt(parameter, value))
 
 
 @functools.cache

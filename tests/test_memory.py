@@ -28,6 +28,42 @@ def test_memory_limit_malloc_arenas_applies_on_glibc() -> None:
     assert explicit.strip() == "False"
 
 
+MMAP_PROBE = """
+from pathlib import Path
+from notion_syncd.memory import fix_mmap_threshold
+
+def heap_kb():
+    heap = False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        if "-" in line.split(" ")[0] and " " in line:
+            heap = line.rstrip().endswith("[heap]")
+        elif heap and line.startswith("Rss:"):
+            return int(line.split()[1])
+    return 0
+
+print(fix_mmap_threshold())
+block = bytearray(4 << 20)  # freed: without the fix, glibc raises its threshold to 4 MiB
+del block
+before = heap_kb()
+buffers = [bytearray(1 << 20) for _ in range(8)]  # as the index's 1 MiB read buffers
+for buffer in buffers:
+    buffer[::4096] = b"x" * len(buffer[::4096])  # touched, as a read buffer is
+print(heap_kb() - before)
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="mallopt is glibc's")
+def test_memory_large_blocks_stay_out_of_the_heap() -> None:
+    """With the threshold fixed, 1 MiB buffers are mapped on their own (unmapped when
+    freed); once glibc raised its threshold they come from the heap (the probe sees both)."""
+    fixed = _python(MMAP_PROBE).split()
+    assert fixed[0] == "True" and int(fixed[1]) < 2_000  # kB
+    raised = _python(MMAP_PROBE.replace("print(fix_mmap_threshold())", "print(False)")).split()
+    assert int(raised[1]) > 6_000
+    explicit = _python(MMAP_PROBE, MALLOC_MMAP_THRESHOLD_="262144").split()
+    assert explicit[0] == "False"
+
+
 TRIM_PROBE = """
 import sys
 
