@@ -23,8 +23,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
-CHUNK = 1 << 20
-"""How much of an index is read at a time."""
+CHUNK = 1 << 18
+"""How much of an index is read at a time. A read holds up to four times this (the
+chunk, the bytes left of the last, the two joined, the old buffer): with 1 MiB chunks
+a commit's index update held ~4 MB while it streamed a 50,000-page mirror's 25 MB
+shared index, at the peak of the export. 256 KiB reads are as fast: 0.05 s to merge a
+change into a 25 MB index with either (issue 10)."""
 
 HEADER = struct.Struct(">4sII")
 SIGNATURE = b"DIRC"
