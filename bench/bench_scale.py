@@ -9,8 +9,9 @@ second of the fake's clock per read while it is made: a workspace made within th
 listing's overlap would be listed whole by every sync); ``notion-syncd sync`` (a child
 process, all four formats) exports it into an empty mirror while this process samples
 its RSS and the objects written (from its ``sync.checkpoint`` logs); then one page is
-edited and synced again (peak RSS and seconds); the mirror is measured (loose objects,
-packs, ``.git`` size); ``notion-syncd render`` is timed. With ``--inflate K`` the mirror
+edited and synced again, and one page added and synced (peak RSS and seconds of each);
+the mirror is measured (loose objects, packs, ``.git`` size); ``notion-syncd render`` is
+timed. With ``--inflate K`` the mirror
 is then copied K-1 times into folders of its own (K times the tracked files, as the
 issue allows for a 50k mirror) and a one-page sync and a one-page commit are measured
 again. ``--export-only`` stops after the first export; ``--timeline`` adds its RSS every
@@ -55,8 +56,12 @@ server = FakeNotionServer(ws, token="secret_bench").start()
 print(server.base_url, flush=True)
 for line in sys.stdin:
     ws.clock.advance(minutes=5)
-    ws.append_blocks(ids[len(ids) // 2], [{{"type": "paragraph", "paragraph": {{"rich_text": [
-        {{"type": "text", "text": {{"content": line.strip()}}}}]}}}}])
+    blocks = [{{"type": "paragraph", "paragraph": {{"rich_text": [
+        {{"type": "text", "text": {{"content": line.strip()}}}}]}}}}]
+    if line.startswith("add"):  # a new page, a sibling of thousands of others' descendants
+        ws.add_page(ids[len(ids) // 3], "A page added " + line.strip(), blocks)
+    else:
+        ws.append_blocks(ids[len(ids) // 2], blocks)
     print("edited", flush=True)
 server.stop()
 """
@@ -305,6 +310,11 @@ def bench_size(pages: int, args: argparse.Namespace, work: Path) -> dict[str, An
         server.stdout.readline()
         one = run_measured(sync, env)
         row.update(one_page_sync_s=one["seconds"], one_page_sync_peak_mb=one["peak_mb"])
+        server.stdin.write("add one\n")
+        server.stdin.flush()
+        server.stdout.readline()
+        added = run_measured(sync, env)
+        row.update(one_page_add_s=added["seconds"], one_page_add_peak_mb=added["peak_mb"])
         row.update(disk(repo))
         row["one_page_commit_s"] = one_page_commit_seconds(repo)
         render = run_measured([*sync[:-3], "render", "--config", str(config)], env)
@@ -340,7 +350,7 @@ def table(rows: list[dict[str, Any]]) -> str:
 
     lines = [
         "| pages | objects | first export | objects/s (CPU per object) | peak RSS "
-        "| RSS slope /1k obj | one-page sync (peak RSS) | git per one-page commit "
+        "| RSS slope /1k obj | one-page sync: edit, add (peak RSS) | git per one-page commit "
         "| loose / packs / .git | render |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
@@ -357,7 +367,8 @@ def table(rows: list[dict[str, Any]]) -> str:
             f"| {r['pages']:,} | {r['objects']:,} | {f(r['export_s'])} s | {f(r['objects_per_s'])}"
             f" ({f(r['cpu_ms_per_object'], 0)} ms) | {f(r['export_peak_mb'])} MB"
             f" | {f(r['slope_mb_per_1000'], 2)} MB"
-            f" | {f(r['one_page_sync_s'], 2)} s ({f(r['one_page_sync_peak_mb'])} MB)"
+            f" | {f(r['one_page_sync_s'], 2)} s ({f(r['one_page_sync_peak_mb'])} MB),"
+            f" {f(r['one_page_add_s'], 2)} s ({f(r['one_page_add_peak_mb'])} MB)"
             f" | {f(r['one_page_commit_s'], 3)} s | {r['loose']:,} / {r['packs']} / "
             f"{f(r['git_mb'])} MB | {f(r['render_s'])} s ({f(r['render_cpu_s'])} s CPU) |"
         )
