@@ -1,4 +1,4 @@
-"""Maps and sets of Notion ids at about 24 bytes an id, for what a sync remembers of
+"""Maps and sets of Notion ids at 16 to 24 bytes an id, for what a sync remembers of
 every object it meets.
 
 A sync remembers a fact or two about each object until it ends: the ids it queued,
