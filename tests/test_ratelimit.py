@@ -79,11 +79,14 @@ def test_rate_limiter_pause_until_blocks_every_thread() -> None:
     paused: dict[str, float] = {}
 
     def work(index: int) -> None:
-        for step in range(10):
+        for _ in range(10):
             limiter.acquire()
             with lock:
                 grants.append((index, time.clock()))
-                if index == 0 and step == 3 and not paused:
+                # The fourth grant of all pauses: no worker has all its ten yet, however
+                # the threads were scheduled (worker 0's fourth could come after the
+                # others were done, on a loaded machine).
+                if len(grants) == 4 and not paused:
                     paused["from"] = time.clock()
                     paused["extension"] = limiter.pause_until(time.clock() + 30.0)
 
