@@ -61,14 +61,18 @@ def fix_mmap_threshold(threshold: int = MMAP_THRESHOLD) -> bool:
     return _mallopt("MALLOC_MMAP_THRESHOLD_", _M_MMAP_THRESHOLD, threshold)
 
 
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    """The C library, looked up once (``find_library`` runs ``ldconfig``); None if none."""
+    name = ctypes.util.find_library("c")
+    return ctypes.CDLL(name) if name is not None else None
+
+
 def _mallopt(variable: str, parameter: int, value: int) -> bool:
     """glibc's ``mallopt(parameter, value)`` unless ``variable`` sets it in the environment."""
     if os.environ.get(variable):
         return False
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return False
-    mallopt = getattr(ctypes.CDLL(name), "mallopt", None)
+    mallopt = getattr(_libc(), "mallopt", None)
     if mallopt is None:  # musl and others: no such settings
         return False
     return bool(mallopt(parameter, value))
@@ -79,10 +83,7 @@ def _malloc_trim() -> Callable[[int], int] | None:
     """glibc's ``malloc_trim``, or None where there is none (musl, macOS)."""
     if sys.platform != "linux":
         return None
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return None
-    trim = getattr(ctypes.CDLL(name), "malloc_trim", None)
+    trim = getattr(_libc(), "malloc_trim", None)
     if trim is None:
         return None
     trim.argtypes = [ctypes.c_size_t]
