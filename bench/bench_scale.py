@@ -11,16 +11,15 @@ process, all four formats) exports it into an empty mirror while this process sa
 its RSS and the objects written (from its ``sync.checkpoint`` logs); then one page is
 edited and synced again, and one page added and synced (peak RSS and seconds of each);
 the mirror is measured (loose objects, packs, ``.git`` size); ``notion-syncd render`` is
-timed. With ``--inflate K`` the mirror
-is then copied K-1 times into folders of its own (K times the tracked files, as the
-issue allows for a 50k mirror) and a one-page sync and a one-page commit are measured
-again. ``--export-only`` stops after the first export; ``--timeline`` adds its RSS every
-second (seconds, MB) to the JSON row, which shows where in a run (the final step
-included) memory grows; every row says when the export's peak was reached, which log
-event came last before it and how much of RSS then was anonymous memory or mapped files.
-``--wrap`` runs the syncs with another command in place of ``python`` (it gets ``-m
-notion_syncd``), a profiler such as ``memray run --aggregate --native -f -o FILE`` (with
-``--export-only``: one sync).
+timed. With ``--inflate K`` the mirror is then copied K-1 times into folders of its own
+(K times the tracked files, as the issue allows for a 50k mirror) and a one-page sync
+and a one-page commit are measured again. ``--export-only`` stops after the first
+export; ``--timeline`` adds its RSS every second (seconds, MB) to the JSON row, which
+shows where in a run (the final step included) memory grows; every row says when the
+export's peak was reached, which log event came last before it and how much of RSS then
+was anonymous memory or mapped files. ``--wrap`` runs the syncs with another command in
+place of ``python`` (it gets ``-m notion_syncd``), a profiler such as ``memray run
+--aggregate --native -f -o FILE`` (with ``--export-only``: one sync).
 
 Timings are wall-clock on a shared machine: load from other processes skews them.
 """
