@@ -478,6 +478,7 @@ def test_daemon_readyz_503_when_syncs_keep_failing(
     config = tmp_path / "config.toml"
     write_config(config, server.base_url, tmp_path / "mirror")
     daemon = spawn(config)
+    daemon.wait_log("sync.finished", timeout=20)  # /readyz is 200 during a first export
     daemon.wait_http("/readyz", 200, timeout=20)
     broken = time.monotonic()
     server.faults.random_errors(1.0, statuses=(500,))
