@@ -134,7 +134,7 @@ class Committer:
             writer.views.render_waiting(self._final_batch)
             self.checkpoint()  # the search shards wait (``Views._search_due``)
         writer.views.flush(final=True)
-        if "html" in self._formats and writer.structure_changed:
+        if "html" in self._formats and writer.index_html_due:
             writer.views.write_index_html()
         elif "html" in self._formats:
             writer.views.write_assets()  # the assets of this version (unchanged: no write)

@@ -86,7 +86,7 @@ def interrupted_objects(head: Any | None) -> set[str]:
     interrupted sync wrote.
     """
     base = head
-    while base is not None and not _complete(base):
+    while base is not None and not ends_complete_sync(base):
         base = base.parents[0] if base.parents else None
     if base is head or head is None:
         return set()
@@ -108,7 +108,8 @@ def interrupted_objects(head: Any | None) -> set[str]:
     return ids
 
 
-def _complete(commit: Any) -> bool:
+def ends_complete_sync(commit: Any) -> bool:
+    """Whether ``commit`` is a sync's final commit (not a checkpoint of one that stopped)."""
     return _json_at(commit.tree, LEDGER_FILE).get("complete", True) is not False
 
 

@@ -38,10 +38,10 @@ from notion_syncd.sync.placement import (
 from notion_syncd.sync.refresh import DerivedRefresh
 from notion_syncd.sync.removals import UNSHARED, RemovalPlan
 from notion_syncd.sync.report import Change
-from notion_syncd.sync.rerender import Views
+from notion_syncd.sync.rerender import Views, shown_in_index_html
 from notion_syncd.sync.state import Index, IndexEntry, Kind
 from notion_syncd.sync.views import record_json
-from notion_syncd.sync.waitingviews import WAITING_FILE, WaitingViews
+from notion_syncd.sync.waitingviews import WAITING_FILE, WaitingViews, ends_complete_sync
 from notion_syncd.terms import dashed_id
 
 log = structlog.get_logger()
@@ -65,7 +65,12 @@ class MirrorWriter:
         waiting = WaitingViews(Path(mirror.repo.path) / WAITING_FILE)
         self.views = Views(mirror, self.index, formats, waiting)
         self.structure_changed = False
-        """An object was added, moved or removed (index.html and the pages gauge follow)."""
+        """An object was added, moved or removed (the pages gauge follows)."""
+        head = mirror.head_commit()
+        self.index_html_due = head is not None and not ends_complete_sync(head)
+        """index.html must be written again: an object it may show was added, moved,
+        renamed or removed (``rerender.shown_in_index_html``), or a sync stopped after a
+        checkpoint that may have done so (its final commit writes index.html)."""
         self.written = IdMap()
         """Objects written by this sync, with the ``last_edited_time`` written."""
         self.edits: dict[str, Edit] = {}
@@ -205,6 +210,7 @@ class MirrorWriter:
                 self.index.put(alias.with_changes(name=name))
         stem = self.index.path_of(sibling_id) or name
         self._relocate(old_stem, stem)
+        self._shown_changed(entry.parent, stem)  # same parent: same level
         label = terms.display_title(entry.title)
         self._note(Change("moved", entry.id, label, stem, old_path=old_stem))
 
@@ -253,12 +259,22 @@ class MirrorWriter:
         kind = change_kind(placement, old_stem, stem)
         if previous is not None and entry is not None and previous.title != entry.title:
             self.structure_changed = True  # index.html and the top level's list show titles
+            self._shown_changed(entry.parent, stem)
+        if previous is not None and old_stem is not None and old_stem != stem:
+            self._shown_changed(previous.parent, old_stem)  # and, below, where it went
+            self._shown_changed(entry.parent if entry else None, stem)
         if previous is None:
             self.structure_changed = True
+            self._shown_changed(entry.parent if entry else None, stem)
             linkers = backlinks.sources_of(self.mirror, object_id)
             self.views.pending.update(s for s in linkers if s not in self.written)
         old_path = old_stem if kind == "moved" else None
         self._note(Change(kind, object_id, title, stem, old_path=old_path))
+
+    def _shown_changed(self, parent_id: str | None, stem: str) -> None:
+        """An object at ``stem`` under ``parent_id`` changed its place, name or title."""
+        if not self.index_html_due:
+            self.index_html_due = shown_in_index_html(self.index, parent_id, stem)
 
     def _owner_of(self, stem: str) -> str | None:
         """The id in the JSON stored at ``stem``, or None when there is none."""
@@ -308,6 +324,8 @@ class MirrorWriter:
         for removal in plan.removals:
             entry = self.index.get(removal.id)
             stem = stems[removal.id]
+            if entry is not None and stem is not None:
+                self._shown_changed(entry.parent, stem)
             record = self.views.stored(stem)
             if record is not None:
                 backlinks.update(self.mirror, removal.id, backlinks.link_targets(record), ())
