@@ -9,17 +9,19 @@ second of the fake's clock per read while it is made: a workspace made within th
 listing's overlap would be listed whole by every sync); ``notion-syncd sync`` (a child
 process, all four formats) exports it into an empty mirror while this process samples
 its RSS and the objects written (from its ``sync.checkpoint`` logs); then one page is
-edited and synced again, and one page added and synced (peak RSS and seconds of each);
-the mirror is measured (loose objects, packs, ``.git`` size); ``notion-syncd render`` is
-timed. With ``--inflate K`` the mirror is then copied K-1 times into folders of its own
-(K times the tracked files, as the issue allows for a 50k mirror) and a one-page sync
-and a one-page commit are measured again. ``--export-only`` stops after the first
-export; ``--timeline`` adds its RSS every second (seconds, MB) to the JSON row, which
-shows where in a run (the final step included) memory grows; every row says when the
-export's peak was reached, which log event came last before it and how much of RSS then
-was anonymous memory or mapped files. ``--wrap`` runs the syncs with another command in
-place of ``python`` (it gets ``-m notion_syncd``), a profiler such as ``memray run
---aggregate --native -f -o FILE`` (with ``--export-only``: one sync).
+edited and synced again, one page added deep in the tree and synced, and one added at
+the top level and synced (peak RSS and seconds of each, and whether the sync rebuilt
+``index.html``, which only a change it can show needs); the mirror is measured (loose
+objects, packs, ``.git`` size); ``notion-syncd render`` is timed. With ``--inflate K``
+the mirror is then copied K-1 times into folders of its own (K times the tracked files,
+as the issue allows for a 50k mirror) and a one-page sync and a one-page commit are
+measured again. ``--export-only`` stops after the first export; ``--timeline`` adds its
+RSS every second (seconds, MB) to the JSON row, which shows where in a run (the final
+step included) memory grows; every row says when the export's peak was reached, which
+log event came last before it and how much of RSS then was anonymous memory or mapped
+files. ``--wrap`` runs the syncs with another command in place of ``python`` (it gets
+``-m notion_syncd``), a profiler such as ``memray run --aggregate --native -f -o FILE``
+(with ``--export-only``: one sync).
 
 Timings are wall-clock on a shared machine: load from other processes skews them.
 """
@@ -57,7 +59,9 @@ for line in sys.stdin:
     ws.clock.advance(minutes=5)
     blocks = [{{"type": "paragraph", "paragraph": {{"rich_text": [
         {{"type": "text", "text": {{"content": line.strip()}}}}]}}}}]
-    if line.startswith("add"):  # a new page, a sibling of thousands of others' descendants
+    if line.startswith("add top"):  # a new top-level page: index.html lists it
+        ws.add_page(None, "A page added " + line.strip(), blocks)
+    elif line.startswith("add"):  # a new page, a sibling of thousands of others' descendants
         ws.add_page(ids[len(ids) // 3], "A page added " + line.strip(), blocks)
     else:
         ws.append_blocks(ids[len(ids) // 2], blocks)
@@ -128,11 +132,14 @@ def run_measured(command: list[str], env: dict[str, str]) -> dict[str, Any]:
     sampler.start()
     last: dict[str, Any] = {}
     output = ""
+    index_html = False
     for line in process.stdout:
         output = line
         if line.startswith("{"):
             with contextlib.suppress(ValueError, AttributeError):
                 last_event[0] = str(json.loads(line).get("event"))
+        if '"views.index_html"' in line:
+            index_html = True
         if '"sync.checkpoint"' in line or '"sync.finished"' in line:
             try:
                 event = json.loads(line)
@@ -159,6 +166,7 @@ def run_measured(command: list[str], env: dict[str, str]) -> dict[str, Any]:
         "timeline": timeline,
         "peak_at": peak_at,
         "last": last,
+        "index_html": index_html,  # whether the sync rebuilt index.html
         "output": output.strip(),
     }
 
@@ -313,7 +321,20 @@ def bench_size(pages: int, args: argparse.Namespace, work: Path) -> dict[str, An
         server.stdin.flush()
         server.stdout.readline()
         added = run_measured(sync, env)
-        row.update(one_page_add_s=added["seconds"], one_page_add_peak_mb=added["peak_mb"])
+        row.update(
+            one_page_add_s=added["seconds"],
+            one_page_add_peak_mb=added["peak_mb"],
+            one_page_add_index_html=added["index_html"],
+        )
+        server.stdin.write("add top\n")
+        server.stdin.flush()
+        server.stdout.readline()
+        top = run_measured(sync, env)
+        row.update(
+            top_add_s=top["seconds"],
+            top_add_peak_mb=top["peak_mb"],
+            top_add_index_html=top["index_html"],
+        )
         row.update(disk(repo))
         row["one_page_commit_s"] = one_page_commit_seconds(repo)
         render = run_measured([*sync[:-3], "render", "--config", str(config)], env)
@@ -337,6 +358,10 @@ def bench_size(pages: int, args: argparse.Namespace, work: Path) -> dict[str, An
     return row
 
 
+def rebuilt(index_html: bool) -> str:
+    return ", index.html rebuilt" if index_html else ""
+
+
 def table(rows: list[dict[str, Any]]) -> str:
     def f(value: Any, digits: int = 1) -> str:
         return (
@@ -349,7 +374,8 @@ def table(rows: list[dict[str, Any]]) -> str:
 
     lines = [
         "| pages | objects | first export | objects/s (CPU per object) | peak RSS "
-        "| RSS slope /1k obj | one-page sync: edit, add (peak RSS) | git per one-page commit "
+        "| RSS slope /1k obj | one-page sync: edit, add, add at the top (peak RSS) "
+        "| git per one-page commit "
         "| loose / packs / .git | render |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
@@ -367,7 +393,10 @@ def table(rows: list[dict[str, Any]]) -> str:
             f" ({f(r['cpu_ms_per_object'], 0)} ms) | {f(r['export_peak_mb'])} MB"
             f" | {f(r['slope_mb_per_1000'], 2)} MB"
             f" | {f(r['one_page_sync_s'], 2)} s ({f(r['one_page_sync_peak_mb'])} MB),"
-            f" {f(r['one_page_add_s'], 2)} s ({f(r['one_page_add_peak_mb'])} MB)"
+            f" {f(r['one_page_add_s'], 2)} s ({f(r['one_page_add_peak_mb'])} MB"
+            f"{rebuilt(r['one_page_add_index_html'])}),"
+            f" {f(r['top_add_s'], 2)} s ({f(r['top_add_peak_mb'])} MB"
+            f"{rebuilt(r['top_add_index_html'])})"
             f" | {f(r['one_page_commit_s'], 3)} s | {r['loose']:,} / {r['packs']} / "
             f"{f(r['git_mb'])} MB | {f(r['render_s'])} s ({f(r['render_cpu_s'])} s CPU) |"
         )
