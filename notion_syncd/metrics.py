@@ -155,17 +155,26 @@ def record_push_error(remote: str, error_class: str | None) -> None:
 class PagesGauge:
     """Keeps ``PAGES`` current for whoever runs syncs (the daemon keeps one for its life).
 
-    Counting lists the mirror's index, so after the first count it is redone only when
-    a sync added, moved or removed something.
+    Counting lists the mirror's index folder (0.04 s for 55,000 entries, growing with
+    the mirror), so it is done once: after that, a sync that began at the commit the
+    gauge last saw adds the entries it added and removed (``Index.net_added``). A sync
+    that began elsewhere (something else committed in between: a ``restore``, a
+    ``check --repair``) counts again.
     """
 
     def __init__(self) -> None:
-        self._counted = False
+        self._at: str | None = None
+        """HEAD after the last sync the gauge followed (None: nothing counted yet)."""
 
-    def update(self, count: Callable[[], int], *, structure_changed: bool) -> None:
-        if structure_changed or not self._counted:
+    def update(
+        self, count: Callable[[], int], *, net_added: int, began_at: str | None, head: str | None
+    ) -> None:
+        """After a sync that began at ``began_at`` and left ``head``."""
+        if self._at is not None and self._at == began_at:
+            PAGES.inc(net_added)
+        else:
             PAGES.set(count())
-            self._counted = True
+        self._at = head or ""
 
 
 PAGE_CHANGES = Counter(

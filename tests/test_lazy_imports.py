@@ -73,7 +73,7 @@ metrics.LAST_SYNC_FAILURE.labels(reason="r", kind="k").set(1)
 metrics.record_push_error("origin", "PushError")
 metrics.record_push_error("origin", None)
 metrics.record_complete_sync(1.0, watermark="2026-01-01T00:00:00.000Z")
-metrics.PagesGauge().update(lambda: 3, structure_changed=True)
+metrics.PagesGauge().update(lambda: 3, net_added=0, began_at=None, head="a")
 print("prometheus_client" in sys.modules, type(metrics.REGISTRY).__name__)
 """
     result = subprocess.run(

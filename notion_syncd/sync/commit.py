@@ -83,7 +83,7 @@ class Committer:
         formats: tuple[str, ...],
         author: Author,
         count_requests: Callable[[], None],
-        pages: metrics.PagesGauge,
+        pages: metrics.PagesGauge | None,
         gaps: Mapping[str, Gap] | None = None,
         people: People | None = None,
         event_authors: Mapping[str, frozenset[str]] | None = None,
@@ -99,6 +99,9 @@ class Committer:
         self._author = author
         self._count_requests = count_requests
         self._pages = pages
+        """None: nobody reads the gauge (a command's single sync), so nothing counts."""
+        began = mirror.head_commit()
+        self._began_at = str(began.id) if began is not None else None
         self._previous_gaps: Mapping[str, Gap] = gaps or {}
         self._people = people
         """Notion user ids -> identities; None: every commit by the daemon (old shape)."""
@@ -149,7 +152,14 @@ class Committer:
         writer.views.forget_waiting()
         if self._journal is not None:
             self._journal.clear()
-        self._pages.update(writer.index.count, structure_changed=writer.structure_changed)
+        if self._pages is not None:
+            head = self._mirror.head_commit()
+            self._pages.update(
+                writer.index.count,
+                net_added=writer.index.net_added,
+                began_at=self._began_at,
+                head=str(head.id) if head is not None else None,
+            )
         memory.release_free_memory()  # what the final step held, before the daemon waits
 
     def _stage_gaps(self) -> None:

@@ -120,7 +120,7 @@ def run_sync(
                     sweep=bool(sweep),
                     allow_mass_delete=allow_mass_delete,
                     now=now,
-                    pages=pages or metrics.PagesGauge(),
+                    pages=pages,
                     refresh=refresh,
                 )
             finally:
@@ -166,7 +166,7 @@ def _sync(
     sweep: bool,
     allow_mass_delete: bool,
     now: Clock,
-    pages: metrics.PagesGauge,
+    pages: metrics.PagesGauge | None,
     refresh: Collection[Target],
 ) -> None:
     """The data flow: state → listing → exporter → writer → (sweep) → committer."""

@@ -172,6 +172,8 @@ class Index:
         self._paths: dict[str, str | None] = {}
         self._unplaced: set[str] = set()
         """Ids in ``_paths`` without a path: an entry added later may give them one."""
+        self.net_added = 0
+        """Entries added less entries removed through this index (the pages gauge)."""
 
     def get(self, notion_id: str) -> IndexEntry | None:
         key = dashed_id(notion_id)
@@ -202,6 +204,7 @@ class Index:
     def put(self, entry: IndexEntry) -> None:
         try:
             before = self.get(entry.id)
+            self.net_added += before is None
         except MirrorUnusable:  # a damaged entry, replaced now: where it was is unknown
             before = None
             self._forget_paths()
@@ -216,7 +219,7 @@ class Index:
 
     def remove(self, notion_id: str) -> None:
         key = dashed_id(notion_id)
-        self._mirror.delete(index_path(key))
+        self.net_added -= self._mirror.delete(index_path(key))
         self._remember(key, None)
         self._forget_paths()
 

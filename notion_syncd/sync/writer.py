@@ -64,8 +64,6 @@ class MirrorWriter:
         self.index = Index(mirror)
         waiting = WaitingViews(Path(mirror.repo.path) / WAITING_FILE)
         self.views = Views(mirror, self.index, formats, waiting)
-        self.structure_changed = False
-        """An object was added, moved or removed (the pages gauge follows)."""
         head = mirror.head_commit()
         self.index_html_due = head is not None and not ends_complete_sync(head)
         """index.html must be written again: an object it may show was added, moved,
@@ -258,13 +256,11 @@ class MirrorWriter:
         title = terms.display_title(entry.title if entry else "")
         kind = change_kind(placement, old_stem, stem)
         if previous is not None and entry is not None and previous.title != entry.title:
-            self.structure_changed = True  # index.html and the top level's list show titles
-            self._shown_changed(entry.parent, stem)
+            self._shown_changed(entry.parent, stem)  # index.html and the top nav show titles
         if previous is not None and old_stem is not None and old_stem != stem:
             self._shown_changed(previous.parent, old_stem)  # and, below, where it went
             self._shown_changed(entry.parent if entry else None, stem)
         if previous is None:
-            self.structure_changed = True
             self._shown_changed(entry.parent if entry else None, stem)
             linkers = backlinks.sources_of(self.mirror, object_id)
             self.views.pending.update(s for s in linkers if s not in self.written)
@@ -295,7 +291,6 @@ class MirrorWriter:
         """
         if old_stem is None or old_stem == new_stem:
             return
-        self.structure_changed = True
         moved_ids = []
         for suffix in SUFFIXES:
             if self.mirror.exists(old_stem + suffix):
@@ -345,4 +340,3 @@ class MirrorWriter:
             self.index.remove(alias)
         for removal in plan.removals:
             self.index.remove(removal.id)
-        self.structure_changed = True
