@@ -171,6 +171,17 @@ def run_measured(command: list[str], env: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def change_and_sync(
+    server: subprocess.Popen[str], change: str, sync: list[str], env: dict[str, str]
+) -> dict[str, Any]:
+    """Have the fake make ``change`` (a line of its stdin), then time a sync."""
+    assert server.stdin is not None and server.stdout is not None
+    server.stdin.write(change + "\n")
+    server.stdin.flush()
+    server.stdout.readline()
+    return run_measured(sync, env)
+
+
 def slope_per_1000(curve: list[tuple[int, float]]) -> float | None:
     """Least-squares MB per 1,000 objects over the points after the first 1,000."""
     points = [(x, y) for x, y in curve if x >= 1000]
@@ -312,24 +323,15 @@ def bench_size(pages: int, args: argparse.Namespace, work: Path) -> dict[str, An
             row["timeline"] = first["timeline"]
         if args.export_only:
             return row
-        server.stdin.write("edit\n")
-        server.stdin.flush()
-        server.stdout.readline()
-        one = run_measured(sync, env)
+        one = change_and_sync(server, "edit", sync, env)
         row.update(one_page_sync_s=one["seconds"], one_page_sync_peak_mb=one["peak_mb"])
-        server.stdin.write("add one\n")
-        server.stdin.flush()
-        server.stdout.readline()
-        added = run_measured(sync, env)
+        added = change_and_sync(server, "add one", sync, env)
         row.update(
             one_page_add_s=added["seconds"],
             one_page_add_peak_mb=added["peak_mb"],
             one_page_add_index_html=added["index_html"],
         )
-        server.stdin.write("add top\n")
-        server.stdin.flush()
-        server.stdout.readline()
-        top = run_measured(sync, env)
+        top = change_and_sync(server, "add top", sync, env)
         row.update(
             top_add_s=top["seconds"],
             top_add_peak_mb=top["peak_mb"],
@@ -346,10 +348,7 @@ def bench_size(pages: int, args: argparse.Namespace, work: Path) -> dict[str, An
         if args.inflate > 1:
             inflate(repo, args.inflate - 1)
             row.update({f"inflated_{k}": v for k, v in disk(repo).items()})
-            server.stdin.write("edit again\n")
-            server.stdin.flush()
-            server.stdout.readline()
-            big = run_measured(sync, env)
+            big = change_and_sync(server, "edit again", sync, env)
             row.update(inflated_sync_s=big["seconds"], inflated_sync_peak_mb=big["peak_mb"])
             row["inflated_commit_s"] = one_page_commit_seconds(repo)
     finally:
