@@ -49,7 +49,12 @@ def test_search_shard_reads_back_what_it_wrote() -> None:
     assert search.parse_shard(shard) == entries
     assert search.key_hash("0" * 32) == search.key_hash("00000000-0000-0000-0000-000000000000")
     buckets = {"b": (0, 0xFFFF), "a": ()}
-    assert search.parse_buckets(search.render_buckets(buckets)) == buckets
+    read = search.parse_buckets(search.render_buckets(buckets))
+    assert {key: tuple(hashes) for key, hashes in read.items()} == buckets
+    assert search.parse_buckets("c 1 10000\nd zz\n") == {  # unreadable: no postings
+        "c": search.word_hash_array(()),
+        "d": search.word_hash_array(()),
+    }
 
 
 def _shards(repo: Path) -> dict[str, dict[str, search.SearchEntry]]:
