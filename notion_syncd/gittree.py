@@ -25,6 +25,7 @@ months (issue 10). Readers find entries by a binary search over integer position
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -42,15 +43,21 @@ _Node = dict[str, "pygit2.Oid | _Node | None"]
 
 
 def build_tree(
-    repo: Any, base: Any | None, changes: Changes, write_tree: Callable[[bytes], pygit2.Oid]
+    repo: Any,
+    base: Any | None,
+    changes: Changes,
+    write_tree: Callable[[bytes], pygit2.Oid],
+    cache: TreeCache | None = None,
 ) -> pygit2.Oid:
     """The id of ``base`` (a tree, or None for none) with ``changes`` applied.
 
     Every new tree's bytes go to ``write_tree`` (the mirror's pack writer), which returns
-    its id; the trees of ``base`` are read from ``repo``'s object database.
+    its id; the trees of ``base`` are read through ``cache`` (which learns the new ones)
+    from ``repo``'s object database.
     """
     root = _nest(changes)
-    built = _build(repo.odb, base.id if base is not None else None, root, write_tree)
+    folders = cache if cache is not None else TreeCache()
+    built = _build(repo.odb, base.id if base is not None else None, root, write_tree, folders)
     return built if built is not None else write_tree(b"")
 
 
@@ -60,62 +67,94 @@ def blob_at(tree: Any | None, rel: str) -> pygit2.Oid | None:
     return entry.id if entry is not None and entry.type_str == "blob" else None
 
 
+Entries = dict[bytes, tuple[bytes, bytes]]
+"""A folder's entries: name -> (mode, 20-byte id), as a raw tree holds them."""
+
+
+class TreeCache:
+    """Parsed folders by tree id: the reads of HEAD's folders and the builds of commits.
+
+    Keyed by id, a folder stays valid across commits until it changes, and a commit's
+    build adds the folders it writes; so the lookups of the next batch of writes (is this
+    file a person's edit?) and the next build find the folders along their paths here,
+    not in the object database. There, libgit2 probes pack after pack until it finds an
+    object, and each probe maps pages of that pack's ``.idx``: with a reader per commit
+    (its folders by path) and the build reading through libgit2, 10 lookups of one write
+    of the search's shards in the 50,000-page bench (150 packs) held 9.3 MB of ``.idx``
+    pages, and a first export's batches 4-7 MB at the fetch phase's peaks (issue 10).
+
+    At most ``max_entries`` entries in all (about 230 bytes each), the least recently
+    used folder forgotten first. A folder of more than ``BIG_FOLDER`` entries (a data
+    source with thousands of rows) is kept apart, the last one used: inside the bound it
+    would push every other folder out, and be read again for each of its rows, as each
+    row's write also looks up its index entry elsewhere (a 10,050-row data source took
+    minutes). A folder given out is shared: never to be changed.
+    """
+
+    MAX_ENTRIES = 8_192
+    BIG_FOLDER = 1_024
+
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self.max_entries = max_entries
+        self._folders: OrderedDict[bytes, Entries] = OrderedDict()
+        self._entries = 0
+        self._big: tuple[bytes, Entries] | None = None
+
+    def read(self, odb: Any, tree_id: pygit2.Oid) -> Entries:
+        """The entries of the tree ``tree_id``, from ``odb`` unless known."""
+        key = tree_id.raw
+        if self._big is not None and self._big[0] == key:
+            return self._big[1]
+        entries = self._folders.get(key)
+        if entries is not None:
+            self._folders.move_to_end(key)
+            return entries
+        entries = _entries(odb, tree_id)
+        self.remember(tree_id, entries)
+        return entries
+
+    def remember(self, tree_id: pygit2.Oid, entries: Entries) -> None:
+        """``entries`` are those of the tree ``tree_id`` (one just written, say)."""
+        key = tree_id.raw
+        if len(entries) > self.BIG_FOLDER:
+            self._big = (key, entries)
+            return
+        previous = self._folders.pop(key, None)
+        if previous is not None:
+            self._entries -= len(previous)
+        self._folders[key] = entries
+        self._entries += len(entries)
+        while self._entries > self.max_entries and len(self._folders) > 1:
+            _, forgotten = self._folders.popitem(last=False)
+            self._entries -= len(forgotten)
+
+
 class TreeReader:
-    """Finds blobs by path in one tree, reading each folder's raw entries once.
+    """Finds blobs by path in one tree, its folders from a :class:`TreeCache`.
 
     For the many lookups of one commit's paths (is this file a person's edit?): a lookup
     through pygit2 objects made some 40 of them per path (a binary search per folder),
-    5 % of a first export's CPU at 10,000 pages. Parsed folders are kept up to
-    ``MAX_ENTRIES`` entries in all (under 1 MB), then forgotten together: a page's
-    files share their folders, and the sync's peak memory is close to its bound.
-
-    A folder of more than ``BIG_FOLDER`` entries (a data source with thousands of rows)
-    is kept apart, the last one read: inside the bound it would be forgotten with the
-    others, and read again for each of its rows, as each row's write also looks up its
-    index entry elsewhere (a 10,050-row data source took minutes).
+    5 % of a first export's CPU at 10,000 pages.
     """
 
-    MAX_ENTRIES = 4_096
-    BIG_FOLDER = 1_024
-
-    def __init__(self, repo: Any, tree_id: pygit2.Oid) -> None:
+    def __init__(self, repo: Any, tree_id: pygit2.Oid, cache: TreeCache | None = None) -> None:
         self.tree_id = tree_id
         self._repo = repo  # not its odb: a held odb would keep the packs ``free`` drops
-        self._folders: dict[str, dict[bytes, tuple[bytes, bytes]]] = {}
-        self._entries = 0
-        self._big: tuple[str, dict[bytes, tuple[bytes, bytes]]] | None = None
+        self._cache = cache if cache is not None else TreeCache()
 
     def blob_at(self, rel: str) -> pygit2.Oid | None:
         """The id of the blob at ``rel``, or None (nothing there, or a folder)."""
         *folders, name = rel.split("/")
-        entries = self._folder("", self.tree_id)
-        at = ""
+        entries = self._cache.read(self._repo.odb, self.tree_id)
         for folder in folders:
             entry = entries.get(folder.encode())
             if entry is None or entry[0] != _TREE:
                 return None
-            at = f"{at}/{folder}" if at else folder
-            entries = self._folder(at, pygit2.Oid(raw=entry[1]))
+            entries = self._cache.read(self._repo.odb, pygit2.Oid(raw=entry[1]))
         found = entries.get(name.encode())
         if found is None or found[0] in (_TREE, _SUBMODULE):
             return None
         return pygit2.Oid(raw=found[1])
-
-    def _folder(self, at: str, tree_id: pygit2.Oid) -> dict[bytes, tuple[bytes, bytes]]:
-        if self._big is not None and self._big[0] == at:
-            return self._big[1]
-        entries = self._folders.get(at)
-        if entries is None:
-            entries = _entries(self._repo.odb, tree_id)
-            if len(entries) > self.BIG_FOLDER:
-                self._big = (at, entries)
-                return entries
-            if self._entries + len(entries) > self.MAX_ENTRIES:
-                self._folders.clear()
-                self._entries = 0
-            self._folders[at] = entries
-            self._entries += len(entries)
-        return entries
 
 
 def entry_at(tree: Any | None, rel: str) -> Any | None:
@@ -176,17 +215,21 @@ def _nest(changes: Changes) -> _Node:
 
 
 def _build(
-    odb: Any, tree_id: pygit2.Oid | None, node: _Node, write_tree: Callable[[bytes], pygit2.Oid]
+    odb: Any,
+    tree_id: pygit2.Oid | None,
+    node: _Node,
+    write_tree: Callable[[bytes], pygit2.Oid],
+    cache: TreeCache,
 ) -> pygit2.Oid | None:
     """Write the tree ``tree_id`` with ``node`` applied; None when the result is empty."""
-    entries = _entries(odb, tree_id)
+    entries = dict(cache.read(odb, tree_id)) if tree_id is not None else {}
     for name, change in node.items():
         key = name.encode()
         _check_name(key)
         if isinstance(change, dict):
             existing = entries.get(key)
             subtree = pygit2.Oid(raw=existing[1]) if existing and existing[0] == _TREE else None
-            built = _build(odb, subtree, change, write_tree)
+            built = _build(odb, subtree, change, write_tree, cache)
             if built is None:
                 entries.pop(key, None)
             else:
@@ -197,7 +240,9 @@ def _build(
             entries[key] = (_FILE, change.raw)  # replaces an entry of that name, if any
     if not entries:
         return None
-    return write_tree(_tree_bytes(entries))
+    written = write_tree(_tree_bytes(entries))
+    cache.remember(written, entries)  # what the next batch's lookups and build read
+    return written
 
 
 def _entries(odb: Any, tree_id: pygit2.Oid | None) -> dict[bytes, tuple[bytes, bytes]]:

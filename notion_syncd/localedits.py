@@ -110,14 +110,22 @@ class LocalEditKeeper:
     touched it (or without it, when the person had deleted it).
     """
 
-    def __init__(self, repo: Any, path: Path, now: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        repo: Any,
+        path: Path,
+        now: Callable[[], datetime],
+        folders: gittree.TreeCache | None = None,
+    ) -> None:
         self._repo = repo
         self._path = path
         self._now = now
+        self._folders = folders if folders is not None else gittree.TreeCache()
+        """HEAD's folders, shared with the mirror's builds (``gittree.TreeCache``)."""
         self._kept: dict[str, Any | None] = {}
         self.ref: str | None = None
         self._reader: gittree.TreeReader | None = None
-        """HEAD's tree, its folders read once (a sync looks up every path it writes)."""
+        """HEAD's tree (a sync looks up every path it writes)."""
 
     def check(self, rel: str, head: Any | None, current: bytes | None) -> None:
         """``current``: the working tree's bytes at ``rel`` now (None when missing)."""
@@ -135,7 +143,7 @@ class LocalEditKeeper:
         if head is None:
             return None
         if self._reader is None or self._reader.tree_id != head.tree_id:
-            self._reader = gittree.TreeReader(self._repo, head.tree_id)
+            self._reader = gittree.TreeReader(self._repo, head.tree_id, self._folders)
         return self._reader.blob_at(rel)
 
     def _save(self, head: Any | None) -> None:

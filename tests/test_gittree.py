@@ -191,8 +191,8 @@ def test_gittree_tree_reader_finds_what_blob_at_finds(tmp_path: Path) -> None:
     builder = repo.TreeBuilder(tree)
     builder.insert("module", blob, pygit2.enums.FileMode.COMMIT)  # a submodule's commit
     tree = repo[builder.write()]
-    reader = gittree.TreeReader(repo, tree.id)
-    reader.MAX_ENTRIES = 4  # forgets folders as it goes: answers stay the same
+    # forgets folders as it goes: answers stay the same
+    reader = gittree.TreeReader(repo, tree.id, gittree.TreeCache(max_entries=4))
     asked = [f"p/{name}" for name in names] + ["p", "p/bb", "p/deep/er", "p/c", "q/a", "module"]
     for rel in [*asked, "p/a.md/x", "p/a/b", "p/deep/er/still/p.md/z"]:
         assert reader.blob_at(rel) == blob_at(tree, rel), rel
@@ -222,14 +222,42 @@ def test_gittree_tree_reader_keeps_a_big_folder_between_other_lookups(tmp_path: 
     repo = pygit2.init_repository(str(tmp_path / "r"), bare=True)
     blob = repo.create_blob(b"x")
     rows = {f"db/row {number}.json": blob for number in range(3_000)}
-    others = {f"index/{number:02x}/e.json": blob for number in range(256)}
+    entries = [repo.create_blob(b"%d" % number) for number in range(256)]  # folders differ
+    others = {f"index/{number:02x}/e.json": entries[number] for number in range(256)}
     tree = repo[build_tree(repo, None, {**rows, **others})]
     counting = _CountingRepo(repo)
-    reader = gittree.TreeReader(counting, tree.id)
-    reader.MAX_ENTRIES = 300  # the small folders are forgotten over and over
+    # the small folders are forgotten over and over
+    reader = gittree.TreeReader(counting, tree.id, gittree.TreeCache(max_entries=300))
     for number in range(0, 3_000, 10):
         assert reader.blob_at(f"db/row {number}.json") == blob
-        assert reader.blob_at(f"index/{number % 256:02x}/e.json") == blob
+        assert reader.blob_at(f"index/{number % 256:02x}/e.json") == entries[number % 256]
         assert reader.blob_at(f"db/row {number}.md") is None
     assert counting.reads[tree["db"].id] == 1
-    assert counting.reads[tree.id] > 1  # the bound still holds for the others
+    small = tree["index"]["00"].id  # looked up 3 times, 127 other index folders apart
+    assert counting.reads[small] > 1  # the bound still holds for the others
+    assert counting.reads[tree.id] == 1  # used by every lookup: never the one forgotten
+
+
+def test_gittree_tree_cache_learns_the_trees_a_build_writes(tmp_path: Path) -> None:
+    """After a build, looking up its paths reads nothing from the object database, and
+    the next build reads only the folders it had not seen: a commit's lookups and build
+    do not send libgit2 through the packs for folders it wrote itself."""
+    repo = pygit2.init_repository(str(tmp_path / "r"), bare=True)
+    blob = repo.create_blob(b"x")
+    counting = _CountingRepo(repo)
+    cache = gittree.TreeCache()
+
+    def write(data: bytes) -> pygit2.Oid:
+        return repo.odb.write(TREE, data)
+
+    first = gittree.build_tree(counting, None, {"a/b/p.md": blob, "c/q.md": blob}, write, cache)
+    reader = gittree.TreeReader(counting, first, cache)
+    assert reader.blob_at("a/b/p.md") == blob and reader.blob_at("c/q.md") == blob
+    assert reader.blob_at("a/b/missing.md") is None
+    second = gittree.build_tree(counting, repo[first], {"a/b/r.md": blob}, write, cache)
+    assert not counting.reads  # every folder came from the cache
+    assert _files(repo, second) == {"a/b/p.md": b"x", "a/b/r.md": b"x", "c/q.md": b"x"}
+
+    cold = gittree.TreeReader(counting, second, gittree.TreeCache())
+    assert cold.blob_at("a/b/r.md") == blob
+    assert set(counting.reads) == {second, repo[second]["a"].id, repo[second]["a"]["b"].id}
