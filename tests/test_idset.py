@@ -92,6 +92,15 @@ def test_idset_take_removes_the_first_ids_in_sorted_order() -> None:
     assert len(kept) == 0 and list(kept) == []
 
 
+def test_idset_in_order_gives_every_id_sorted_and_keeps_them() -> None:
+    pool = ids(40, seed=11)
+    kept = IdSet([*pool, "not-a-uuid", "also odd"])  # 40 % 7: five wait in the recent set
+    assert list(kept.in_order()) == [*sorted(pool), "also odd", "not-a-uuid"]
+    assert len(kept) == 42 and all(object_id in kept for object_id in pool)
+    kept.add(pool[0].replace("-", "").upper())  # the same id, as Notion may also write it
+    assert len(kept) == 42
+
+
 def test_a_merge_puts_each_new_key_in_its_place() -> None:
     generator = random.Random(11)
     for _ in range(50):

@@ -194,6 +194,15 @@ class IdSet:
             yield dashed_id(key.hex())
         yield from list(self._other)
 
+    def in_order(self) -> Iterator[str]:
+        """Every id in sorted order (ids that are not UUIDs last), none of them held in a
+        list. For the one thread that adds (it merges), which adds none meanwhile."""
+        self._merge()
+        keys = self._settled
+        for index in range(len(keys) // _KEY):
+            yield _key_id(keys, index)
+        yield from sorted(self._other)
+
     def take(self, limit: int) -> list[str]:
         """Remove and return the first ``limit`` ids in sorted order (ids that are not
         UUIDs last). For the one thread that adds: it does not publish as a merge does."""
