@@ -488,7 +488,7 @@ class Mirror:
         A commit is a loose object, and libgit2 looks an object up in every pack before
         the loose ones: resolving the branch at the next batch's first lookup mapped
         pages of each pack's ``.idx`` for that one read, 9.3 MB in the 50,000-page bench
-        (150 packs), held until the next commit dropped the packs, and the peak of the
+        (154 packs), held until the next commit dropped the packs, and the peak of the
         search's shard writes (issue 10). Writing the commit probed them all already
         (libgit2 checks that the object is new), and the commit drops them once done.
         """

@@ -76,12 +76,12 @@ class TreeCache:
 
     Keyed by id, a folder stays valid across commits until it changes, and a commit's
     build adds the folders it writes; so the lookups of the next batch of writes (is this
-    file a person's edit?) and the next build find the folders along their paths here,
-    not in the object database. There, libgit2 probes pack after pack until it finds an
-    object, and each probe maps pages of that pack's ``.idx``: with a reader per commit
-    (its folders by path) and the build reading through libgit2, 10 lookups of one write
-    of the search's shards in the 50,000-page bench (150 packs) held 9.3 MB of ``.idx``
-    pages, and a first export's batches 4-7 MB at the fetch phase's peaks (issue 10).
+    file a person's edit?) and the next build find many of the folders along their paths
+    here, not in the object database, where libgit2 probes pack after pack until it finds
+    an object, mapping pages of each pack's ``.idx``. A reader per commit kept its folders
+    by path and forgot them at each commit, and the build read every base folder through
+    libgit2: at 5,000 pages the folder reads from the object database per checkpoint went
+    from about 2,800 to 1,750 with this cache (issue 10).
 
     At most ``max_entries`` entries in all (about 230 bytes each), the least recently
     used folder forgotten first. A folder of more than ``BIG_FOLDER`` entries (a data
