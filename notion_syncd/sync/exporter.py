@@ -99,8 +99,9 @@ class Exporter:
         """Child pages and databases seen in written blocks that were not queued then
         (search may not show them yet), by kind. In ``IdSet``s, 16 bytes an id: a first
         export meets most children in their parent before the listing brings them, and
-        a dict of them held 50,000 ids at 50,000 pages, then a sorted list of them at the
-        end of the listing, the peak of that export (issue 10)."""
+        nothing leaves when the listing does; a dict of them held 3,882 ids of 5,510
+        objects at the end of a 5,000-page export's listing, then a sorted list of them
+        (issue 10)."""
         self._failures_in_a_row = 0
         self._since_checkpoint = 0
         self._untangling: set[str] = set()
