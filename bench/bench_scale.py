@@ -83,7 +83,7 @@ def _config(folder: Path, base_url: str, repo: Path, args: argparse.Namespace) -
     return config
 
 
-def _rss_mb(pid: int, field: str = "VmRSS") -> float:
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith(field + ":"):
@@ -96,7 +96,7 @@ def _rss_mb(pid: int, field: str = "VmRSS") -> float:
 def run_measured(command: list[str], env: dict[str, str]) -> dict[str, Any]:
     """Run a command; its wall time, peak RSS and (objects written, RSS) points."""
     started = time.monotonic()
-    parent_mb = _rss_mb(os.getpid(), "VmHWM")  # a child's ru_maxrss starts at our peak
+    parent_mb = rss_mb(os.getpid(), "VmHWM")  # a child's ru_maxrss starts at our peak
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
@@ -112,7 +112,7 @@ def run_measured(command: list[str], env: dict[str, str]) -> dict[str, Any]:
         nonlocal peak
         next_second = 0.0
         while not done.wait(0.05):
-            high = _rss_mb(process.pid, "VmHWM")
+            high = rss_mb(process.pid, "VmHWM")
             elapsed = time.monotonic() - started
             if high > peak:  # when the peak was reached, the last log line before it, and
                 # how much of RSS then was the process's own memory (anon) or mapped files
@@ -120,12 +120,12 @@ def run_measured(command: list[str], env: dict[str, str]) -> dict[str, Any]:
                     s=round(elapsed, 1),
                     mb=round(high, 1),
                     after=last_event[0],
-                    anon_mb=round(_rss_mb(process.pid, "RssAnon"), 1),
-                    file_mb=round(_rss_mb(process.pid, "RssFile"), 1),
+                    anon_mb=round(rss_mb(process.pid, "RssAnon"), 1),
+                    file_mb=round(rss_mb(process.pid, "RssFile"), 1),
                 )
             peak = max(peak, high)
             if elapsed >= next_second:
-                timeline.append((round(elapsed, 1), round(_rss_mb(process.pid), 1)))
+                timeline.append((round(elapsed, 1), round(rss_mb(process.pid), 1)))
                 next_second = elapsed + 1.0
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -146,9 +146,9 @@ def run_measured(command: list[str], env: dict[str, str]) -> dict[str, Any]:
             except ValueError:
                 continue
             written = event.get("written") or event.get("added", 0) + event.get("updated", 0)
-            curve.append((int(written), _rss_mb(process.pid)))
+            curve.append((int(written), rss_mb(process.pid)))
             last = event
-    peak = max(peak, _rss_mb(process.pid, "VmHWM"))
+    peak = max(peak, rss_mb(process.pid, "VmHWM"))
     done.set()
     sampler.join()
     _pid, status, usage = os.wait4(process.pid, 0)  # the child's own CPU time

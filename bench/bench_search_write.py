@@ -30,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from bench_scale import rss_mb
 from memsample import rss_by_kind
 
 from notion_syncd import memory
@@ -38,14 +39,6 @@ from notion_syncd.export.searchlayout import SHARD_DIR
 from notion_syncd.gitstore import open_mirror
 from notion_syncd.sync import searchwrite
 from notion_syncd.terms import display_title, page_title
-
-
-def rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def page_records(mirror: Path, pages: int) -> list[Path]:
@@ -87,7 +80,7 @@ class PeakSampler:
 
     def _run(self) -> None:
         while self._running:
-            now = rss_mb()
+            now = rss_mb(os.getpid())
             if now > self.peak:
                 self.peak, self.kinds = now, rss_by_kind()
             time.sleep(0.003)
@@ -115,7 +108,7 @@ def main() -> None:
                 mirror.repo.free()
             gc.collect()
             memory.release_free_memory()
-            before = rss_mb()
+            before = rss_mb(os.getpid())
             sampler = PeakSampler()
             started = time.monotonic()
             searchwrite.write_search(mirror, changes)
