@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pygit2
 from structlog.testing import capture_logs
 from synchelpers import TestClock, git, make_settings, serve
 
+from notion_syncd import gittree, localedits
 from notion_syncd.commands.status import mirror_status
 from notion_syncd.fake_notion import Workspace, generate_workspace
 from notion_syncd.fake_notion import richtext as rt
-from notion_syncd.gitstore import UNCOMMITTED_MARKER
+from notion_syncd.gitstore import UNCOMMITTED_MARKER, Author, open_mirror
 from notion_syncd.sync.runner import run_sync
 
 
@@ -91,3 +93,40 @@ def test_local_edits_none_means_no_side_ref(tmp_path: Path) -> None:
         run_sync(settings, now=clock)
     assert git(repo, "for-each-ref", "refs/notion-syncd/") == ""
     assert "local edits" not in mirror_status(settings)
+
+
+def test_local_edits_a_deleted_file_written_again_needs_no_side_ref(tmp_path: Path) -> None:
+    """A file a person deleted holds nothing HEAD lacks: written again, no ref; an edited
+    file beside it is still kept, and HEAD's trees are read only for that one."""
+    path = tmp_path / "m"
+    author = Author("test", "test@example.invalid")
+    with open_mirror(path) as mirror:
+        mirror.write("pages/a.md", b"a from Notion\n")
+        mirror.write("pages/b.md", b"b from Notion\n")
+        mirror.commit("first", author)
+        head = git(path, "rev-parse", "HEAD").strip()
+    (path / "pages" / "a.md").unlink()
+    (path / "pages" / "b.md").write_bytes(b"my notes\n")
+    reads: list[str] = []
+    entries = gittree._entries
+
+    def counted(odb: object, tree_id: pygit2.Oid | None) -> gittree.Entries:
+        reads.append(str(tree_id))
+        return entries(odb, tree_id)
+
+    with open_mirror(path) as mirror:
+        gittree._entries = counted  # a pass-through count of the folders read from git
+        try:
+            mirror.write("pages/a.md", b"a renamed in Notion\n")
+            assert reads == []  # missing: not looked up
+            mirror.write("pages/b.md", b"b edited in Notion\n")
+            assert len(reads) == 2  # the root and pages/ of HEAD
+        finally:
+            gittree._entries = entries
+        mirror.commit("second", author)
+        refs = localedits.local_refs(mirror.repo)
+    (ref,) = refs
+    assert git(path, "rev-parse", f"{ref}^").strip() == head
+    assert git(path, "show", f"{ref}:pages/b.md") == "my notes\n"
+    assert git(path, "show", f"{ref}:pages/a.md") == "a from Notion\n"  # HEAD's, as it was
+    assert (path / "pages" / "a.md").read_bytes() == b"a renamed in Notion\n"
