@@ -49,6 +49,7 @@ import pygit2
 import structlog
 
 from notion_syncd import (
+    gitcommit,
     gitindex,
     gitpack,
     gitpackwriter,
@@ -80,6 +81,15 @@ An export's packs grow with it and the mapped pages grew RSS by 3 MB per 1,000 o
 up to this cap (0.8 MB with 4 MiB and 1 MiB windows, measured at 1,500 pages)."""
 PACK_WINDOW_BYTES = 1024 * 1024
 """One pack window (default 1 GiB, a whole pack): small, so the mapped limit can hold."""
+LOOSE_OBJECTS_FIRST = 3
+"""libgit2's priority for loose objects, above the packs' (libgit2: 1 loose, 2 packed).
+
+libgit2 looks an object up in the packs first, one ``.idx`` after the other, and the
+kernel maps 64 KiB around every page read. A mirror's commits are loose until
+``gitpack`` packs them, so reading HEAD's commit (every commit reads the parent) probed
+every pack first: 9.3 MB of ``.idx`` pages at 50,000 pages (155 packs), held until the
+commit ended (``bench/bench_checkpoint.py``). Loose first, it is one file open; a
+packed object costs one failed ``stat`` more."""
 INDEX_LOCK_TRIES = 20
 INDEX_LOCK_WAIT = 0.05
 """How long a commit waits for a user's git command to release ``.git/index.lock``."""
@@ -445,8 +455,8 @@ class Mirror:
             moves = gittree.moves_first(base, self._origins, self._changes)
             if moves is not None and moves_first:
                 moved_tree = self._build_tree(base, moves)
-                moved = self.repo.create_commit(
-                    None, signature, signature, moves_message(moves), moved_tree, parents
+                moved = self._write_commit(
+                    moved_tree, parents, signature, signature, moves_message(moves)
                 )
                 parents = [moved]
                 base = self.repo[moved_tree]
@@ -454,9 +464,7 @@ class Mirror:
             if parents and self.repo[parents[0]].tree_id == tree_id:
                 commit_id = parents[0]  # the steps left nothing for a last commit
             else:
-                commit_id = self.repo.create_commit(
-                    None, written_by, signature, message, tree_id, parents
-                )
+                commit_id = self._write_commit(tree_id, parents, written_by, signature, message)
             flush_filesystem(self.path)
             self._head, self._head_known = None, False  # the branch moves now
             self.repo.references.create(f"refs/heads/{self.branch}", commit_id, force=True)
@@ -482,16 +490,17 @@ class Mirror:
         self.repo.free()
         return str(commit_id)
 
-    def _new_head(self, commit_id: pygit2.Oid) -> Any:
-        """The commit just made, read now, while the commit has the packs mapped.
+    def _write_commit(
+        self, tree: pygit2.Oid, parents: list[Any], author: Any, committer: Any, message: str
+    ) -> pygit2.Oid:
+        """A new commit object (``gitcommit``: no look for it in every pack first)."""
+        return gitcommit.write_commit(
+            self._git_dir / "objects", tree, parents, author, committer, message
+        )
 
-        A commit is a loose object, and libgit2 looks an object up in every pack before
-        the loose ones: resolving the branch at the next batch's first lookup mapped
-        pages of each pack's ``.idx`` for that one read, 9.3 MB in the 50,000-page bench
-        (154 packs), held until the next commit dropped the packs, and the peak of the
-        search's shard writes (issue 10). Writing the commit probed them all already
-        (libgit2 checks that the object is new), and the commit drops them once done.
-        """
+    def _new_head(self, commit_id: pygit2.Oid) -> Any:
+        """The commit just made, read now: the branch need not be resolved again (its
+        ref files and ``packed-refs``) at the next batch's first lookup."""
         return self.repo[commit_id]
 
     def _commit_steps(
@@ -513,7 +522,7 @@ class Mirror:
             if tree == last_tree:
                 continue
             author = pygit2.Signature(step.author.name, step.author.email, step.when or by.time, 0)
-            parents = [self.repo.create_commit(None, author, by, step.message, tree, parents)]
+            parents = [self._write_commit(tree, parents, author, by, step.message)]
             last_tree = tree
         return parents
 
@@ -744,6 +753,7 @@ def _limit_libgit2_memory() -> None:
     pygit2.settings.cache_max_size(OBJECT_CACHE_BYTES)
     pygit2.settings.mwindow_mapped_limit = MAPPED_PACK_BYTES
     pygit2.settings.mwindow_size = PACK_WINDOW_BYTES
+    pygit2.settings.set_odb_loose_priority(LOOSE_OBJECTS_FIRST)
 
 
 def _prepare_folder(path: Path) -> None:
