@@ -205,6 +205,11 @@ class _CountingRepo:
     def __init__(self, repo: pygit2.Repository) -> None:
         self._repo = repo
         self.reads: Counter[pygit2.Oid] = Counter()
+        self.frees = 0
+
+    def free(self) -> None:
+        self.frees += 1
+        self._repo.free()
 
     @property
     def odb(self) -> _CountingRepo:
@@ -236,6 +241,10 @@ def test_gittree_tree_reader_keeps_a_big_folder_between_other_lookups(tmp_path: 
     small = tree["index"]["00"].id  # looked up 3 times, 127 other index folders apart
     assert counting.reads[small] > 1  # the bound still holds for the others
     assert counting.reads[tree.id] == 1  # used by every lookup: never the one forgotten
+    # libgit2's mapped packs are dropped every READS_PER_RELEASE reads, and reads go on
+    reads = sum(counting.reads.values())
+    assert reads > 3 * gittree.TreeCache.READS_PER_RELEASE
+    assert counting.frees == reads // gittree.TreeCache.READS_PER_RELEASE
 
 
 def test_gittree_tree_cache_learns_the_trees_a_build_writes(tmp_path: Path) -> None:
