@@ -17,7 +17,6 @@ by kind of mapping (``memsample.rss_by_kind``, sampled every 3 ms).
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import random
 import shutil
@@ -29,8 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_scale import rss_mb
-from bench_search_write import PeakSampler
+from bench_search_write import PeakSampler, settle
 
 from notion_syncd import memory
 from notion_syncd.gitstore import Author, open_mirror
@@ -79,11 +77,7 @@ def main() -> None:
         copy = linked_copy(source, scratch / "mirror")
         print(f"linked {source} in {time.monotonic() - started:.1f} s")
         with open_mirror(copy) as mirror:
-            mirror.head_commit()  # as a checkpoint leaves it: HEAD known, the packs dropped
-            mirror.repo.free()
-            gc.collect()
-            memory.release_free_memory()
-            before = rss_mb(os.getpid())
+            before = settle(mirror)
             sampler = PeakSampler()
             started = time.monotonic()
             for number, parent in enumerate(chosen):

@@ -36,7 +36,7 @@ from memsample import rss_by_kind
 from notion_syncd import memory
 from notion_syncd.export import search, searchwords
 from notion_syncd.export.searchlayout import SHARD_DIR
-from notion_syncd.gitstore import open_mirror
+from notion_syncd.gitstore import Mirror, open_mirror
 from notion_syncd.sync import searchwrite
 from notion_syncd.terms import display_title, page_title
 
@@ -66,6 +66,17 @@ def changes_of(mirror: Path, records: list[Path]) -> dict[str, searchwrite.Searc
         entry = search.SearchEntry(page["id"], stem, title, search.excerpt(blocks))
         changes[page["id"]] = searchwrite.SearchChange(entry, searchwords.page_words(title, blocks))
     return changes
+
+
+def settle(mirror: Mirror, *, cold: bool = False) -> float:
+    """The open mirror as a checkpoint leaves it (HEAD's commit known, libgit2's packs
+    dropped; ``cold``: HEAD not resolved yet), free memory handed back; RSS now, in MB."""
+    if not cold:
+        mirror.head_commit()
+        mirror.repo.free()
+    gc.collect()
+    memory.release_free_memory()
+    return rss_mb(os.getpid())
 
 
 class PeakSampler:
@@ -103,12 +114,7 @@ def main() -> None:
     changes = changes_of(args.mirror, page_records(args.mirror, args.pages))
     try:
         with open_mirror(args.mirror) as mirror:
-            if not args.cold:  # as a checkpoint leaves it: HEAD known, the packs dropped
-                mirror.head_commit()
-                mirror.repo.free()
-            gc.collect()
-            memory.release_free_memory()
-            before = rss_mb(os.getpid())
+            before = settle(mirror, cold=args.cold)
             sampler = PeakSampler()
             started = time.monotonic()
             searchwrite.write_search(mirror, changes)
