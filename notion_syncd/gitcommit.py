@@ -13,11 +13,14 @@ libgit2 writes it, so the id is the one libgit2 would give. libgit2 looks loose 
 up before packs, so reading it back probes no pack either.
 
 Crash safety as for libgit2's own loose objects: a temporary file renamed into place,
-flushed by the commit's filesystem flush before the branch moves to it.
+flushed by the commit's filesystem flush before the branch moves to it. A kill may
+leave the temporary file: the mirror's open after a crash removes it
+(:func:`remove_unfinished`), and git's fsck and gc know the prefix.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import zlib
@@ -75,6 +78,19 @@ def write_commit(
             temporary.unlink(missing_ok=True)
             raise
     return pygit2.Oid(hex=hex_id)
+
+
+def remove_unfinished(objects: Path) -> None:
+    """Delete the temporary commit files a killed process left in the object folder
+    ``objects`` (only after a crash: a listing of its 256 fan-out folders)."""
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+        for fanout in os.listdir(objects):
+            if len(fanout) != 2:
+                continue
+            with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+                for name in os.listdir(objects / fanout):
+                    if name.startswith(TEMPORARY_PREFIX):
+                        (objects / fanout / name).unlink(missing_ok=True)
 
 
 def _signature(signature: pygit2.Signature) -> bytes:

@@ -824,6 +824,7 @@ def open_mirror(
             # the working tree scanned (a status costs O(mirror) time and memory), by
             # libgit2, which reads no split index: it is merged back first.
             _unsplit_index(repo, branch)
+            gitcommit.remove_unfinished(git_dir / "objects")
             _reset_to_head(repo, path, branch)
             _remove_orphan_shared_indexes(git_dir)  # the reset wrote an ordinary index
             flush_filesystem(path)

@@ -9,6 +9,7 @@ import pygit2
 import pytest
 
 from notion_syncd import gitcommit
+from notion_syncd.gitstore import UNCOMMITTED_MARKER, Author, open_mirror
 
 
 @pytest.mark.parametrize(
@@ -56,3 +57,27 @@ def test_gitcommit_writes_the_commit_libgit2_writes(
     assert shown.endswith(message.encode()) and b"\nauthor Ada L\xc3\xb6velace" in shown
     assert not list(Path(repo.path).glob(f"objects/*/{gitcommit.TEMPORARY_PREFIX}*"))
     subprocess.run(["git", "--git-dir", repo.path, "fsck", "--strict"], check=True)
+
+
+def test_gitcommit_an_unfinished_commit_file_is_removed_when_the_mirror_recovers(
+    tmp_path: Path,
+) -> None:
+    """A kill while a commit file was written leaves its temporary file; the open after
+    the crash (the uncommitted marker) removes it, and nothing else."""
+    path = tmp_path / "m"
+    author = Author("test", "test@example.invalid")
+    with open_mirror(path) as mirror:
+        mirror.write("a.md", b"a\n")
+        mirror.commit("first", author)
+    objects = path / ".git" / "objects"
+    before = sorted(objects.rglob("*"))
+    left = objects / "ab" / f"{gitcommit.TEMPORARY_PREFIX}4242"
+    left.parent.mkdir(exist_ok=True)
+    left.write_bytes(b"half a commit")
+    (path / ".git" / UNCOMMITTED_MARKER).write_bytes(b"")  # the dead process's
+    with open_mirror(path) as mirror:
+        assert mirror.read("a.md") == b"a\n"
+    assert not left.exists()
+    assert sorted(p for p in objects.rglob("*") if p != left.parent) == [
+        p for p in before if p != left.parent
+    ]
