@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -93,6 +94,98 @@ def test_gitpack_consolidates_the_smallest_packs_up_to_the_object_limit(
         )  # blob, two trees, commit each
     fsck(path)
     assert len(list(pygit2.Repository(str(path)).walk(_head(path)))) == 7
+
+
+def _verify_multi_pack_index(path: Path) -> None:
+    subprocess.run(
+        ["git", "-C", str(path), "multi-pack-index", "verify"], check=True, capture_output=True
+    )
+
+
+def test_gitpack_indexes_the_packs_together_and_never_names_a_removed_one(tmp_path: Path) -> None:
+    """Once enough packs are outside it, git writes the multi-pack index again; it lists
+    every pack then, libgit2 reads through it, and a consolidation replaces it."""
+    path = tmp_path / "m"
+    objects = path / ".git" / "objects"
+    limits = {"loose_limit": 1, "pack_limit": 1000, "index_limit": 3}
+    with open_mirror(path) as mirror:
+        written = []
+        for number in range(4):
+            mirror.write(f"p{number}.md", f"page {number}\n".encode())
+            mirror.commit(f"c{number}", AUTHOR)
+            written.append(gitpack.maintain(mirror.repo, **limits).indexed)
+        # Each commit: a pack of its blob and trees, and one of its (loose) commit.
+        assert written == [False, True, False, True]
+        names = {pack.with_suffix(".idx").name for pack in gitpack.pack_files(objects)}
+        assert len(names) == 8 and gitpack.indexed_packs(objects) == names
+        _verify_multi_pack_index(path)
+        fresh = pygit2.Repository(str(path))  # libgit2 reads with the index there
+        assert [fresh.revparse_single(f"HEAD:p{n}.md").data for n in range(4)] == [
+            f"page {n}\n".encode() for n in range(4)
+        ]
+        mirror.write("p9.md", b"page 9\n")
+        mirror.commit("c9", AUTHOR)
+        done = gitpack.maintain(mirror.repo, loose_limit=1, pack_limit=2, index_limit=3)
+        assert done.consolidated_packs >= 2 and done.indexed is False  # 1 pack + the settled
+        assert not (objects / "pack" / gitpack.MULTI_PACK_INDEX).exists()
+        left = {pack.with_suffix(".idx").name for pack in gitpack.pack_files(objects)}
+        assert len(left) < gitpack.PACKS_OUTSIDE_MULTI_PACK_INDEX
+        for number in range(3):
+            mirror.write(f"q{number}.md", f"later {number}\n".encode())
+            mirror.commit(f"q{number}", AUTHOR)
+            gitpack.maintain(mirror.repo, **limits)
+        indexed = gitpack.indexed_packs(objects)
+        present = {pack.with_suffix(".idx").name for pack in gitpack.pack_files(objects)}
+        assert indexed and indexed <= present and len(present - indexed) < 3
+    _verify_multi_pack_index(path)
+    fsck(path)
+    log = subprocess.run(
+        ["git", "-C", str(path), "log", "--format=%s"], check=True, capture_output=True, text=True
+    ).stdout.split()
+    assert log == ["q2", "q1", "q0", "c9", "c3", "c2", "c1", "c0"]
+
+
+@pytest.mark.parametrize("git", [None, "false"])
+def test_gitpack_without_git_leaves_the_packs_unindexed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, git: str | None
+) -> None:
+    """No git on PATH (or a git that fails): no multi-pack index, nothing else changes."""
+    program = shutil.which(git) if git else None
+    path = tmp_path / "m"
+    with monkeypatch.context() as patch:
+        patch.setenv("PATH", str(tmp_path / "no-programs-here"))  # also the commits' own
+        with open_mirror(path) as mirror:
+            for number in range(6):
+                mirror.write(f"p{number}.md", f"page {number}\n".encode())
+                mirror.commit(f"c{number}", AUTHOR)
+                done = gitpack.maintain(mirror.repo, loose_limit=1, index_limit=2, git=program)
+                assert done.indexed is False
+            assert len(gitpack.pack_files(path / ".git" / "objects")) == 12
+    assert gitpack.indexed_packs(path / ".git" / "objects") == set()
+    assert not (path / ".git" / "objects" / "pack" / gitpack.MULTI_PACK_INDEX).exists()
+    fsck(path)
+
+
+def test_gitpack_reads_no_names_from_a_damaged_multi_pack_index(tmp_path: Path) -> None:
+    """A multi-pack index cut short (a power cut before it was flushed) names no pack:
+    the next maintenance writes it again."""
+    path = tmp_path / "m"
+    objects = path / ".git" / "objects"
+    with open_mirror(path) as mirror:
+        for number in range(3):
+            mirror.write(f"p{number}.md", f"page {number}\n".encode())
+            mirror.commit(f"c{number}", AUTHOR)
+        assert gitpack.maintain(mirror.repo, loose_limit=1, index_limit=2).indexed
+        index = objects / "pack" / gitpack.MULTI_PACK_INDEX
+        whole = index.read_bytes()
+        for cut in (0, 11, 40, len(whole) // 2):
+            index.write_bytes(whole[:cut])
+            assert gitpack.indexed_packs(objects) == set()
+        fresh = pygit2.Repository(str(path))  # libgit2 ignores a damaged one
+        assert fresh.revparse_single("HEAD:p1.md").data == b"page 1\n"
+        assert gitpack.maintain(mirror.repo, loose_limit=1, index_limit=2).indexed
+        assert index.read_bytes() == whole
+    _verify_multi_pack_index(path)
 
 
 def test_gitpack_smallest_packs_fit_the_limit_and_need_two() -> None:
