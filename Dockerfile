@@ -45,9 +45,10 @@ COPY --from=build /dist/ /opt/dist/
 COPY deploy/docker/healthcheck.py /usr/local/lib/notion-syncd/healthcheck.py
 # git itself consolidates the mirror's pack files (notion_syncd/gitpack.py: it copies
 # stored deltas where libgit2 computes them again, 0.2-0.3 s a consolidation instead of
-# up to 4 s); without it libgit2 does the job, slower. Not pinned to a version: Debian
-# stable's git changes only for security fixes, which the image should take, and a
-# pinned version vanishes from the archive at the next one.
+# up to 4 s) and writes the multi-pack index (a lookup then probes one table, not each
+# pack); without it libgit2 consolidates, slower, and there is no multi-pack index.
+# Not pinned to a version: Debian stable's git changes only for security fixes, which
+# the image should take, and a pinned version vanishes from the archive at the next one.
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends git \
