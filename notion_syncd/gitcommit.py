@@ -5,12 +5,14 @@ Before it writes any object, libgit2 checks whether the object database has it a
 that check looks it up in each pack's ``.idx`` in turn, and the kernel maps 64 KiB
 around every page read: in a 50,000-page mirror (155 packs, one per checkpoint of the
 first export) each ``create_commit`` mapped 9.4 MB of ``.idx`` pages, held until the
-commit ended, at every checkpoint (``bench/bench_checkpoint.py``, issue 10). A commit's
-id is new by construction (its tree and its time differ from every earlier one), so it
-is written here straight to ``objects/<2 hex>/<38 hex>``: git's loose format (the
-header ``commit <size>``, a NUL, the body; zlib-compressed), the body byte for byte as
-libgit2 writes it, so the id is the one libgit2 would give. libgit2 looks loose objects
-up before packs, so reading it back probes no pack either.
+commit ended, at every checkpoint (``bench/bench_checkpoint.py``, issue 10). A new
+commit is all but always a new object (its parent, tree or time differ from every
+earlier one's; the same commit again is not rewritten if loose, and stored twice,
+harmlessly, if packed), so it is written here straight to ``objects/<2 hex>/<38
+hex>``: git's loose format (the header ``commit <size>``, a NUL, the body;
+zlib-compressed), the body byte for byte as libgit2 writes it, so the id is the one
+libgit2 would give. The mirror has libgit2 look loose objects up before packs, so
+reading it back probes no pack either.
 
 Crash safety as for libgit2's own loose objects: a temporary file renamed into place,
 flushed by the commit's filesystem flush before the branch moves to it. A kill may
