@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pygit2
+import pytest
 from structlog.testing import capture_logs
 from synchelpers import TestClock, git, make_settings, serve
 
@@ -95,7 +96,9 @@ def test_local_edits_none_means_no_side_ref(tmp_path: Path) -> None:
     assert "local edits" not in mirror_status(settings)
 
 
-def test_local_edits_a_deleted_file_written_again_needs_no_side_ref(tmp_path: Path) -> None:
+def test_local_edits_a_deleted_file_written_again_needs_no_side_ref(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A file a person deleted holds nothing HEAD lacks: written again, no ref; an edited
     file beside it is still kept, and HEAD's trees are read only for that one."""
     path = tmp_path / "m"
@@ -115,14 +118,12 @@ def test_local_edits_a_deleted_file_written_again_needs_no_side_ref(tmp_path: Pa
         return entries(odb, tree_id)
 
     with open_mirror(path) as mirror:
-        gittree._entries = counted  # a pass-through count of the folders read from git
-        try:
+        with monkeypatch.context() as patch:  # a pass-through count of the folders read
+            patch.setattr(gittree, "_entries", counted)
             mirror.write("pages/a.md", b"a renamed in Notion\n")
             assert reads == []  # missing: not looked up
             mirror.write("pages/b.md", b"b edited in Notion\n")
             assert len(reads) == 2  # the root and pages/ of HEAD
-        finally:
-            gittree._entries = entries
         mirror.commit("second", author)
         refs = localedits.local_refs(mirror.repo)
     (ref,) = refs
