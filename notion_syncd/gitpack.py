@@ -298,18 +298,7 @@ def _write_multi_pack_index(git: str, repo: Any) -> bool:
     Flushed here, as git does not: after a power cut, a damaged one would make git print
     an error at every command (libgit2 and git then ignore it)."""
     started = time.monotonic()
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
-    try:
-        subprocess.run(
-            [git, "multi-pack-index", "write"],
-            env={**environment, "GIT_DIR": str(repo.path)},
-            capture_output=True,
-            timeout=GIT_TIMEOUT,
-            check=True,
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
-        stderr = getattr(exc, "stderr", None) or b""
-        log.warning("git.multi_pack_index_failed", error=str(exc), stderr=stderr.decode()[-500:])
+    if not _run_git(git, repo, ["multi-pack-index", "write"], failed="git.multi_pack_index_failed"):
         return False
     pack_dir = Path(repo.path) / "objects" / "pack"
     with contextlib.suppress(FileNotFoundError):
@@ -359,12 +348,24 @@ def _git_pack_objects(git: str, repo: Any, objects: Path, oids: list[pygit2.Oid]
     (what it left half written is a ``tmp_pack_*`` file, which neither libgit2 nor this
     module reads). Git's variables of the daemon's environment are not passed on: one
     such as ``GIT_OBJECT_DIRECTORY`` would send the pack elsewhere."""
-    command = [git, "pack-objects", "--quiet", "--threads=1", str(objects / "pack" / "pack")]
+    return _run_git(
+        git,
+        repo,
+        ["pack-objects", "--quiet", "--threads=1", str(objects / "pack" / "pack")],
+        given="".join(f"{oid}\n" for oid in oids).encode(),
+        failed="git.pack_objects_failed",
+    )
+
+
+def _run_git(git: str, repo: Any, arguments: list[str], *, failed: str, given: bytes = b"") -> bool:
+    """Run ``git`` on the mirror's repository with ``given`` on its input; False (logged
+    as ``failed``) if it could not run, failed or timed out. Git's variables of the
+    daemon's environment are not passed on (``GIT_DIR`` names the mirror)."""
     environment = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
     try:
         subprocess.run(
-            command,
-            input="".join(f"{oid}\n" for oid in oids).encode(),
+            [git, *arguments],
+            input=given,
             env={**environment, "GIT_DIR": str(repo.path)},
             capture_output=True,
             timeout=GIT_TIMEOUT,
@@ -372,7 +373,7 @@ def _git_pack_objects(git: str, repo: Any, objects: Path, oids: list[pygit2.Oid]
         )
     except (OSError, subprocess.SubprocessError) as exc:
         stderr = getattr(exc, "stderr", None) or b""
-        log.warning("git.pack_objects_failed", error=str(exc), stderr=stderr.decode()[-500:])
+        log.warning(failed, error=str(exc), stderr=stderr.decode()[-500:])
         return False
     return True
 
