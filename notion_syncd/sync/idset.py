@@ -187,9 +187,7 @@ class IdSet:
         return len(self._settled) // _KEY + len(self._recent) + len(self._other)
 
     def __iter__(self) -> Iterator[str]:
-        keys = self._settled
-        for index in range(len(keys) // _KEY):
-            yield _key_id(keys, index)
+        yield from self._settled_ids()
         for key in list(self._recent):
             yield dashed_id(key.hex())
         yield from list(self._other)
@@ -198,10 +196,14 @@ class IdSet:
         """Every id in sorted order (ids that are not UUIDs last), none of them held in a
         list. For the one thread that adds (it merges), which adds none meanwhile."""
         self._merge()
+        yield from self._settled_ids()
+        yield from sorted(self._other)
+
+    def _settled_ids(self) -> Iterator[str]:
+        """The merged ids, in order (of the keys as they are when it starts)."""
         keys = self._settled
         for index in range(len(keys) // _KEY):
             yield _key_id(keys, index)
-        yield from sorted(self._other)
 
     def take(self, limit: int) -> list[str]:
         """Remove and return the first ``limit`` ids in sorted order (ids that are not
